@@ -1,0 +1,40 @@
+# OrderTrace: `make up` runs the system, `make test` runs the tests. Both install what they need.
+SWIFT ?= swift
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+COMPOSE_FILE := compose/docker-compose.yml
+
+.PHONY: deps build test up up-embedded bench clean
+
+# librdkafka (the Kafka client library) and kcat (the Kafka command-line tool), from Debian/Ubuntu.
+deps:
+	@if ! pkg-config --exists rdkafka 2>/dev/null || ! command -v kcat >/dev/null 2>&1; then \
+		echo "installing librdkafka-dev and kcat"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq librdkafka-dev kcat pkg-config; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) test
+
+# The whole system: Docker Compose with Apache Kafka when a Docker engine answers and the stack
+# is defined, otherwise everything on one machine around the embedded broker.
+up: deps
+	@if [ -f $(COMPOSE_FILE) ] && docker info >/dev/null 2>&1; then \
+		docker compose -f $(COMPOSE_FILE) up --build; \
+	else \
+		$(MAKE) --no-print-directory up-embedded; \
+	fi
+
+up-embedded: deps
+	$(SWIFT) build --product ordertrace
+	$$($(SWIFT) build --show-bin-path)/ordertrace broker
+
+bench: deps
+	$(SWIFT) build -c release --product ordertrace
+	$$($(SWIFT) build -c release --show-bin-path)/ordertrace bench kafka
+
+clean:
+	rm -rf .build

@@ -1,0 +1,66 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "OrderTrace",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ordertrace", targets: ["OrderTraceCLI"]),
+        .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "Baggage", targets: ["Baggage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-service-context.git", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        // librdkafka, as Debian's librdkafka-dev installs it (pkg-config `rdkafka`).
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The Kafka client: producer, consumer, admin and the embedded broker.
+        // Only `RDKafkaClient` talks to librdkafka.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // W3C Baggage: parse, serialize, limits, ServiceContext access, the attribute allow-list.
+        .target(
+            name: "Baggage",
+            dependencies: [.product(name: "ServiceContextModule", package: "swift-service-context")]
+        ),
+        // The `ordertrace` executable: parses arguments and wires services together.
+        .executableTarget(
+            name: "OrderTraceCLI",
+            dependencies: [
+                "Kafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka"]
+        ),
+        .testTarget(
+            name: "BaggageTests",
+            dependencies: ["Baggage", .product(name: "ServiceContextModule", package: "swift-service-context")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,158 @@
+import NIOCore
+
+/// The bounded hand-over between a consumer's polling thread and the task that handles messages.
+///
+/// Whole batches cross it (never one task hop per message). When the buffered message count
+/// reaches the high watermark the polling thread pauses its partitions, so backpressure reaches
+/// the broker; once the handler drains it below the low watermark, it asks the polling thread to
+/// resume them. All decisions are made under the lock and acted on after it is released.
+final class ConsumerBuffer: Sendable {
+    private struct State {
+        var batches = CircularBuffer<[KafkaMessage]>()
+        var bufferedCount = 0
+        var waiter: CheckedContinuation<[KafkaMessage]?, Never>?
+        var isFinished = false
+        var isPaused = false
+        var isResumeRequested = false
+        var assignment: Set<KafkaTopicPartition> = []
+    }
+
+    private let state = Locked(State())
+    private let highWatermark: Int
+    private let lowWatermark: Int
+
+    init(highWatermark: Int, lowWatermark: Int) {
+        self.highWatermark = max(1, highWatermark)
+        self.lowWatermark = min(max(0, lowWatermark), self.highWatermark - 1)
+    }
+
+    // MARK: Polling thread side
+
+    /// Hands a batch over. Returns `true` when the polling thread should pause fetching.
+    func push(_ batch: [KafkaMessage]) -> Bool {
+        let (waiter, shouldPause): (CheckedContinuation<[KafkaMessage]?, Never>?, Bool) = state.withLock { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return (waiter, false)
+            }
+            state.batches.append(batch)
+            state.bufferedCount += batch.count
+            if !state.isPaused && state.bufferedCount >= highWatermark {
+                state.isPaused = true
+                state.isResumeRequested = false
+                return (nil, true)
+            }
+            return (nil, false)
+        }
+        waiter?.resume(returning: batch)
+        return shouldPause
+    }
+
+    /// Whether the handler asked to resume since the last call (clears the request).
+    func takeResumeRequest() -> Bool {
+        state.withLock { state in
+            guard state.isResumeRequested else { return false }
+            state.isResumeRequested = false
+            state.isPaused = false
+            return true
+        }
+    }
+
+    var isPaused: Bool { state.withLock { $0.isPaused } }
+
+    var assignment: [KafkaTopicPartition] { state.withLock { Array($0.assignment) }.sorted() }
+
+    func assigned(_ partitions: [KafkaTopicPartition]) {
+        state.withLock { $0.assignment.formUnion(partitions) }
+    }
+
+    /// Forgets revoked partitions and drops what was buffered for them: another member will
+    /// read those messages from the committed offset.
+    func revoked(_ partitions: [KafkaTopicPartition]) {
+        let revoked = Set(partitions)
+        state.withLock { state in
+            state.assignment.subtract(revoked)
+            guard !state.batches.isEmpty else { return }
+            var kept = CircularBuffer<[KafkaMessage]>()
+            var count = 0
+            for batch in state.batches {
+                let remaining = batch.filter { !revoked.contains(KafkaTopicPartition(topic: $0.topic, partition: $0.partition)) }
+                if !remaining.isEmpty {
+                    kept.append(remaining)
+                    count += remaining.count
+                }
+            }
+            state.batches = kept
+            state.bufferedCount = count
+        }
+    }
+
+    /// No more batches will come: a waiting or later `next()` returns `nil` once the buffer is empty.
+    func finish() {
+        let waiter: CheckedContinuation<[KafkaMessage]?, Never>? = state.withLock { state in
+            state.isFinished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    // MARK: Handler side
+
+    /// The next batch, or `nil` once finished (or when the waiting task is cancelled).
+    /// `wake` is called (outside the lock) when the polling thread must resume fetching.
+    func next(wake: () -> Void) async -> [KafkaMessage]? {
+        enum Taken {
+            case batch([KafkaMessage], resume: Bool)
+            case finished
+            case wait
+        }
+        let taken: Taken = state.withLock { state in
+            if let batch = state.batches.popFirst() {
+                state.bufferedCount -= batch.count
+                if state.isPaused && !state.isResumeRequested && state.bufferedCount <= lowWatermark {
+                    state.isResumeRequested = true
+                    return .batch(batch, resume: true)
+                }
+                return .batch(batch, resume: false)
+            }
+            return state.isFinished ? .finished : .wait
+        }
+        switch taken {
+        case .batch(let batch, let resume):
+            if resume { wake() }
+            return batch
+        case .finished:
+            return nil
+        case .wait:
+            if Task.isCancelled { return nil }
+            // Paused with an empty buffer cannot happen for long, but make sure fetching resumes.
+            let mustWake = state.withLock { state in
+                guard state.isPaused && !state.isResumeRequested else { return false }
+                state.isResumeRequested = true
+                return true
+            }
+            if mustWake { wake() }
+            return await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let ready: [KafkaMessage]?? = state.withLock { state in
+                        if let batch = state.batches.popFirst() {
+                            state.bufferedCount -= batch.count
+                            return .some(batch)
+                        }
+                        if state.isFinished { return .some(nil) }
+                        state.waiter = continuation
+                        return nil
+                    }
+                    if let ready { continuation.resume(returning: ready) }
+                }
+            } onCancel: {
+                let waiter: CheckedContinuation<[KafkaMessage]?, Never>? = state.withLock { state in
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume(returning: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Reads records of a consumer group, in batches, at least once.
+///
+/// A dedicated thread polls librdkafka: it blocks only while nothing is there, then takes
+/// everything already fetched (up to `maxBatchSize`) and hands it over as one batch. Offsets are
+/// stored only after the handler is done with a batch (when it asks for the next one, or when it
+/// calls `storeOffsets`) and committed in the background, before partitions are revoked, and on
+/// close. A gap (records the broker deleted before they were read) is logged as an error and
+/// counted in `lostMessageCount` and the `kafka_consumer_lost_messages_total` counter, then
+/// reading goes on from the oldest record still there.
+///
+/// As a `Service`, `run()` polls until graceful shutdown or cancellation and then leaves the
+/// group, on every path.
+public final class KafkaConsumer: Service, Sendable {
+    public let configuration: KafkaConsumerConfiguration
+    private let client: RDKafkaClient
+    private let buffer: ConsumerBuffer
+    private let logger: Logger
+    private let stopRequested = Locked(false)
+    private let lostMessages = Locked(0)
+
+    /// Creates the consumer and subscribes to `configuration.topics`. Polling starts with `run()`.
+    /// - Throws: `KafkaError` for a rejected property or a failed subscription.
+    public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "ordertrace.kafka.consumer")) throws {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "kafka.group"] = "\(configuration.groupID)"
+        self.logger = logger
+        let buffer = ConsumerBuffer(highWatermark: configuration.bufferHighWatermark, lowWatermark: configuration.bufferLowWatermark)
+        self.buffer = buffer
+        let callbacks = RDKafkaClient.Callbacks(logger: logger)
+        callbacks.initialOffset = configuration.initialOffset == .beginning ? RDKafkaClient.offsetBeginning : RDKafkaClient.offsetEnd
+        let client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties, callbacks: callbacks)
+        self.client = client
+        // Runs on the polling thread, inside librdkafka's poll.
+        callbacks.rebalance = { [weak client, logger] event in
+            guard let client else { return }
+            switch event {
+            case .assign(let partitions):
+                logger.debug("assigned \(partitions)")
+                buffer.assigned(partitions)
+                if buffer.isPaused { client.pause(partitions) }
+            case .revoke(let partitions):
+                logger.debug("revoked \(partitions)")
+                buffer.revoked(partitions)
+                client.commitStoredOffsets()
+            }
+        }
+        try client.subscribe(configuration.topics)
+    }
+
+    /// Batches of records, in partition order within each batch. Iterate from one task only.
+    /// Unless `storeOffsetsAutomatically` is false, asking for the next batch marks the previous
+    /// one as done (its offsets are then committed).
+    public func batches(storeOffsetsAutomatically: Bool = true) -> Batches {
+        Batches(consumer: self, storesAutomatically: storeOffsetsAutomatically)
+    }
+
+    /// The partitions this member holds now.
+    public var assignment: [KafkaTopicPartition] { buffer.assignment }
+
+    /// Records lost to gaps so far (deleted by the broker before this group read them).
+    public var lostMessageCount: Int { lostMessages.withLock { $0 } }
+
+    /// Marks records as done: the next offset of each partition becomes committable.
+    public func storeOffsets(_ messages: some Sequence<KafkaMessage>) {
+        var next: [KafkaTopicPartition: Int64] = [:]
+        for message in messages {
+            let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
+            if message.offset + 1 > next[partition, default: -1] { next[partition] = message.offset + 1 }
+        }
+        if !next.isEmpty { client.storeOffsets(next) }
+    }
+
+    /// Polls until graceful shutdown or cancellation, then commits what is stored and leaves the group.
+    public func run() async throws {
+        let thread = BlockingThread(name: "kafka-consumer-poll") { [self] in pollLoop() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await thread.join() }
+            group.addTask { try? await gracefulShutdown() }
+            await group.next()
+            stopRequested.withLock { $0 = true }
+            client.wakeConsumerQueue()
+            group.cancelAll()
+            await group.waitForAll()
+        }
+        await thread.join()
+    }
+
+    private func pollLoop() {
+        var topicNames: [OpaquePointer: String] = [:]
+        var messages: [KafkaMessage] = []
+        var events: [ConsumerPollEvent] = []
+        let timeout = Int32(clamping: configuration.pollTimeout.milliseconds)
+        defer {
+            let code = client.closeConsumer()
+            if code != 0 { logger.warning("closing the consumer: \(RDKafkaClient.errorDescription(code))") }
+            buffer.finish()
+        }
+        while !stopRequested.withLock({ $0 }) {
+            if buffer.takeResumeRequest() { client.resume(buffer.assignment) }
+            client.pollBatch(
+                maxMessages: configuration.maxBatchSize, timeoutMilliseconds: timeout, topicNames: &topicNames,
+                messages: &messages, events: &events)
+            for event in events { handle(event) }
+            events.removeAll(keepingCapacity: true)
+            if !messages.isEmpty {
+                if buffer.push(messages) {
+                    logger.debug("buffer full: pausing fetch")
+                    client.pause(buffer.assignment)
+                }
+                messages = []
+                messages.reserveCapacity(64)
+            }
+        }
+    }
+
+    private func handle(_ event: ConsumerPollEvent) {
+        switch event {
+        case .offsetReset(let partition, let offset, let reason):
+            resolveOffsetReset(partition, failedOffset: offset, reason: reason)
+        case .error(let code, let message, let partition):
+            logger.error("consumer error\(partition.map { " on \($0)" } ?? ""): \(message)", metadata: ["kafka.error": "\(RDKafkaClient.errorName(code))"])
+        }
+    }
+
+    /// librdkafka stopped a partition because it could not continue from its offset: either the
+    /// offset is out of range (a gap: records deleted before this group read them: report the loss
+    /// and go on from the oldest record left), or no offset could be found at all (start at
+    /// `initialOffset`).
+    private func resolveOffsetReset(_ partition: KafkaTopicPartition, failedOffset: Int64, reason: String) {
+        let known = failedOffset >= 0 ? failedOffset : client.committedOffset(partition, timeoutMilliseconds: 5_000)
+        guard let watermarks = client.watermarks(partition, timeoutMilliseconds: 5_000) else {
+            logger.error("\(partition) stopped (\(reason)) and its watermarks cannot be read; restarting at the oldest record")
+            client.restart(partition, at: RDKafkaClient.offsetBeginning, assignment: buffer.assignment)
+            return
+        }
+        let start: Int64
+        if let known, known < watermarks.low {
+            let lost = Int(watermarks.low - known)
+            lostMessages.withLock { $0 += lost }
+            Counter(label: "kafka_consumer_lost_messages_total", dimensions: [("topic", partition.topic), ("partition", "\(partition.partition)")])
+                .increment(by: lost)
+            logger.error(
+                "DATA LOSS: \(lost) records of \(partition) (offsets \(known)..<\(watermarks.low)) were deleted by the broker before group '\(configuration.groupID)' read them; continuing at \(watermarks.low)",
+                metadata: ["kafka.lost": "\(lost)"])
+            start = watermarks.low
+        } else if let known {
+            logger.error("\(partition): offset \(known) is past the end (\(watermarks.high)): was the topic recreated? Restarting at \(watermarks.low)")
+            start = watermarks.low
+        } else {
+            start = configuration.initialOffset == .beginning ? watermarks.low : watermarks.high
+            logger.debug("\(partition): no offset (\(reason)); starting at \(start)")
+        }
+        let code = client.restart(partition, at: start, assignment: buffer.assignment)
+        if code != 0 { logger.error("cannot restart \(partition) at \(start): \(RDKafkaClient.errorDescription(code))") }
+    }
+
+    /// Batches of records as an async sequence.
+    public struct Batches: AsyncSequence, Sendable {
+        public typealias Element = [KafkaMessage]
+        public typealias Failure = Never
+        let consumer: KafkaConsumer
+        let storesAutomatically: Bool
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(consumer: consumer, storesAutomatically: storesAutomatically)
+        }
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let consumer: KafkaConsumer
+            let storesAutomatically: Bool
+            var previous: [KafkaMessage]?
+
+            public mutating func next() async -> [KafkaMessage]? {
+                if let previous {
+                    consumer.storeOffsets(previous)
+                    self.previous = nil
+                }
+                let client = consumer.client
+                let batch = await consumer.buffer.next { client.wakeConsumerQueue() }
+                if storesAutomatically { previous = batch }
+                return batch
+            }
+        }
+    }
+}

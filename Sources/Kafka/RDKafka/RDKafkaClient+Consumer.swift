@@ -1,0 +1,200 @@
+import CRdKafka
+
+/// What a consumer poll brought besides messages.
+enum ConsumerPollEvent {
+    /// librdkafka could not continue a partition from its position (`auto.offset.reset=error`):
+    /// either there is no committed offset yet, or the offset is out of range (a gap).
+    case offsetReset(KafkaTopicPartition, offset: Int64, reason: String)
+    /// Any other consumer error.
+    case error(code: Int32, message: String, partition: KafkaTopicPartition?)
+}
+
+extension RDKafkaClient {
+    func subscribe(_ topics: [String]) throws {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics {
+            rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
+        }
+        let err = rd_kafka_subscribe(handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.fromLibrary(err, code: .consumer, context: "subscribe to \(topics)")
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` for the first message or event, then takes whatever else
+    /// is already there without waiting, up to `maxMessages`. Serves rebalance callbacks.
+    func pollBatch(
+        maxMessages: Int, timeoutMilliseconds: Int32, topicNames: inout [OpaquePointer: String],
+        messages: inout [KafkaMessage], events: inout [ConsumerPollEvent]
+    ) {
+        guard let first = rd_kafka_consumer_poll(handle, timeoutMilliseconds) else { return }
+        convert(first, topicNames: &topicNames, messages: &messages, events: &events)
+        rd_kafka_message_destroy(first)
+        guard maxMessages > 1, let queue = consumerQueue else { return }
+        let capacity = maxMessages - 1
+        let raw = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
+        defer { raw.deallocate() }
+        let count = rd_kafka_consume_batch_queue(queue, 0, raw, capacity)
+        guard count > 0 else { return }
+        messages.reserveCapacity(messages.count + count)
+        for index in 0..<count {
+            if let message = raw[index] {
+                convert(message, topicNames: &topicNames, messages: &messages, events: &events)
+                rd_kafka_message_destroy(message)
+            }
+        }
+    }
+
+    private func convert(
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout [OpaquePointer: String],
+        messages: inout [KafkaMessage], events: inout [ConsumerPollEvent]
+    ) {
+        let pointee = message.pointee
+        var topic = ""
+        if let rkt = pointee.rkt {
+            if let name = topicNames[rkt] {
+                topic = name
+            } else {
+                topic = String(cString: rd_kafka_topic_name(rkt))
+                topicNames[rkt] = topic
+            }
+        }
+        guard pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? Self.errorDescription(pointee.err.rawValue)
+            let partition = pointee.rkt == nil ? nil : KafkaTopicPartition(topic: topic, partition: pointee.partition)
+            if pointee.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET, let partition {
+                events.append(.offsetReset(partition, offset: pointee.offset, reason: text))
+            } else {
+                events.append(.error(code: pointee.err.rawValue, message: text, partition: partition))
+            }
+            return
+        }
+        let value: [UInt8] = pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.len)) } ?? []
+        let key: [UInt8]? = pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.key_len)) }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        var headers = KafkaHeaders()
+        var rawHeaders: OpaquePointer?
+        if rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rawHeaders {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var valuePointer: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(rawHeaders, index, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let headerValue = valuePointer.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+                headers.appendReceived(.init(key: String(cString: name!), value: headerValue))
+                index += 1
+            }
+        }
+        messages.append(
+            KafkaMessage(
+                topic: topic, partition: pointee.partition, offset: pointee.offset,
+                timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp,
+                key: key, value: value, headers: headers))
+    }
+
+    /// Stores the next offsets to commit (the auto-commit sends them in the background).
+    /// Returns librdkafka's error code; partitions no longer assigned fail quietly.
+    @discardableResult
+    func storeOffsets(_ offsets: [KafkaTopicPartition: Int64]) -> Int32 {
+        let list = Self.makePartitionList(offsets.map { ($0.key, $0.value) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return rd_kafka_offsets_store(handle, list).rawValue
+    }
+
+    /// Commits the stored offsets now and waits for the broker's answer. Blocking: call it on
+    /// the polling thread only. Returns librdkafka's error code (`_NO_OFFSET` when nothing was stored).
+    @discardableResult
+    func commitStoredOffsets() -> Int32 {
+        rd_kafka_commit(handle, nil, 0).rawValue
+    }
+
+    func pause(_ partitions: [KafkaTopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = Self.makePartitionList(partitions.map { ($0, nil) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_pause_partitions(handle, list)
+    }
+
+    func resume(_ partitions: [KafkaTopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = Self.makePartitionList(partitions.map { ($0, nil) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_resume_partitions(handle, list)
+    }
+
+    /// The committed offset of a partition for this group, or `nil` when none (blocking).
+    func committedOffset(_ partition: KafkaTopicPartition, timeoutMilliseconds: Int32) -> Int64? {
+        let list = Self.makePartitionList([(partition, nil)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard rd_kafka_committed(handle, list, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        let offset = list.pointee.elems[0].offset
+        return offset >= 0 ? offset : nil
+    }
+
+    /// The next offset this consumer would fetch for a partition, or `nil` when unknown.
+    func position(_ partition: KafkaTopicPartition) -> Int64? {
+        let list = Self.makePartitionList([(partition, nil)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        let offset = list.pointee.elems[0].offset
+        return offset >= 0 ? offset : nil
+    }
+
+    /// Low and high watermarks of a partition, asked of the broker (blocking).
+    func watermarks(_ partition: KafkaTopicPartition, timeoutMilliseconds: Int32) -> (low: Int64, high: Int64)? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_query_watermark_offsets(handle, partition.topic, partition.partition, &low, &high, timeoutMilliseconds)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? (low, high) : nil
+    }
+
+    /// Restarts one partition that librdkafka stopped (offset reset error) at `offset`, keeping
+    /// the others of `assignment` where they are. A stopped partition cannot be moved with seek,
+    /// only assigned again. Returns librdkafka's error code.
+    @discardableResult
+    func restart(_ partition: KafkaTopicPartition, at offset: Int64, assignment: [KafkaTopicPartition]) -> Int32 {
+        if String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE" {
+            let list = Self.makePartitionList([(partition, offset)])
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            var code: Int32 = 0
+            if let error = rd_kafka_incremental_unassign(handle, list) {
+                code = rd_kafka_error_code(error).rawValue
+                rd_kafka_error_destroy(error)
+            }
+            if let error = rd_kafka_incremental_assign(handle, list) {
+                code = rd_kafka_error_code(error).rawValue
+                rd_kafka_error_destroy(error)
+            }
+            return code
+        }
+        let entries = assignment.map { element -> (KafkaTopicPartition, Int64?) in
+            element == partition ? (element, offset) : (element, position(element))
+        }
+        let list = Self.makePartitionList(entries)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return rd_kafka_assign(handle, list).rawValue
+    }
+
+    static let offsetBeginning = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    static let offsetEnd = Int64(RD_KAFKA_OFFSET_END)
+
+    /// Commits what is stored, leaves the group, and stops fetching (blocking).
+    @discardableResult
+    func closeConsumer() -> Int32 {
+        rd_kafka_consumer_close(handle).rawValue
+    }
+
+    /// Wakes a poll that is waiting, so the polling thread notices a request at once.
+    func wakeConsumerQueue() {
+        if let consumerQueue { rd_kafka_queue_yield(consumerQueue) }
+    }
+
+    /// This member's group id and member id, for logs.
+    var memberID: String {
+        guard let id = rd_kafka_memberid(handle) else { return "" }
+        defer { rd_kafka_mem_free(handle, id) }
+        return String(cString: id)
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Kafka
+import Logging
+import ServiceLifecycle
+
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker",
+        abstract: "Run the embedded Kafka broker (in memory, for development and tests).",
+        discussion: """
+            Starts librdkafka's mock cluster, creates the topics of the topics folder, and makes it
+            reachable at a fixed address, so `kcat -b localhost:9092 -L` just works. Everything is
+            kept in memory (about 5 MB per partition: older records are deleted) and is gone when it
+            stops. It implements a subset of the Kafka protocol: topics cannot be created by clients.
+            """
+    )
+
+    @Option(name: .customLong("brokers"), help: "Number of brokers in the cluster.")
+    var brokerCount = 1
+
+    @Option(help: "Address to listen on for bootstrap.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on for bootstrap (0 picks a free one).")
+    var port = 9092
+
+    @OptionGroup var topics: TopicsDirectoryOption
+
+    func run() async throws {
+        let logger = Logs.bootstrap()
+        let definitions: [KafkaTopicDefinition]
+        let broker: EmbeddedBroker
+        do {
+            definitions = try KafkaTopicDefinition.load(directory: topics.path)
+            broker = try await EmbeddedBroker.start(
+                .init(brokerCount: brokerCount, host: host, port: port, topics: definitions), logger: logger)
+        } catch let error as KafkaError {
+            throw error.validationError
+        }
+        print("embedded broker: \(brokerCount) broker(s), bootstrap \(broker.bootstrapServers)")
+        for definition in definitions {
+            print("  topic \(definition.name): \(definition.partitions) partitions")
+        }
+        print("ready. Try: kcat -b \(broker.bootstrapServers) -L      (Ctrl-C stops)")
+        let group = ServiceGroup(
+            configuration: .init(services: [broker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Kafka
+
+struct TopicsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topics",
+        abstract: "Create and list the pipeline's topics.",
+        subcommands: [Apply.self, List.self]
+    )
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the topics of the topics folder that the cluster lacks; report those that differ.",
+            discussion: "Running it again changes nothing. Exits non-zero when a topic differs or cannot be created."
+        )
+
+        @OptionGroup var kafka: KafkaOptions
+        @OptionGroup var topics: TopicsDirectoryOption
+
+        func run() async throws {
+            _ = Logs.bootstrap()
+            do {
+                let definitions = try KafkaTopicDefinition.load(directory: topics.path)
+                let admin = try KafkaAdmin(configuration: kafka.configuration())
+                let outcomes = try await admin.apply(definitions)
+                for (name, outcome) in outcomes {
+                    print("\(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(outcome)")
+                }
+                if outcomes.contains(where: { $0.1.isProblem }) { throw ExitCode(1) }
+            } catch let error as KafkaError {
+                throw error.validationError
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the cluster's topics with their partition counts.")
+
+        @OptionGroup var kafka: KafkaOptions
+
+        func run() async throws {
+            _ = Logs.bootstrap()
+            do {
+                let admin = try KafkaAdmin(configuration: kafka.configuration())
+                for topic in try await admin.topics() {
+                    print("\(topic.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(topic.partitionCount) partitions")
+                }
+            } catch let error as KafkaError {
+                throw error.validationError
+            }
+        }
+    }
+}

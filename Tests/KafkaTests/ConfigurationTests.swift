@@ -1,0 +1,65 @@
+import Kafka
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test("the environment sets brokers, client id and pass-through properties")
+    func environment() throws {
+        let configuration = try KafkaConfiguration.fromEnvironment([
+            "KAFKA_BROKERS": "kafka-1:9092, kafka-2:9092",
+            "KAFKA_CLIENT_ID": "gateway-7",
+            "KAFKA_PROPERTIES": "security.protocol=SASL_SSL; sasl.mechanisms=PLAIN\nsasl.username = alice",
+        ])
+        #expect(configuration.brokers == ["kafka-1:9092", "kafka-2:9092"])
+        #expect(configuration.clientID == "gateway-7")
+        #expect(configuration.properties == ["security.protocol": "SASL_SSL", "sasl.mechanisms": "PLAIN", "sasl.username": "alice"])
+    }
+
+    @Test("defaults point at the local broker")
+    func defaults() throws {
+        let configuration = try KafkaConfiguration.fromEnvironment([:])
+        #expect(configuration.brokers == ["127.0.0.1:9092"])
+        #expect(configuration.properties.isEmpty)
+    }
+
+    @Test("a property line that is not name=value is rejected with its text")
+    func malformedPropertyLine() {
+        let error = #expect(throws: KafkaError.self) {
+            try KafkaConfiguration.fromEnvironment(["KAFKA_PROPERTIES": "linger.ms"])
+        }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("linger.ms") == true)
+    }
+
+    @Test("an unknown or invalid librdkafka property is an error naming it, not a crash", arguments: [
+        ["no.such.property": "1"],
+        ["linger.ms": "soon"],
+        ["security.protocol": "carrier-pigeon"],
+    ])
+    func invalidProperty(properties: [String: String]) throws {
+        let name = try #require(properties.keys.first)
+        var producerConfiguration = KafkaProducerConfiguration()
+        producerConfiguration.kafka.properties = properties
+        let producerError = #expect(throws: KafkaError.self) { try KafkaProducer(configuration: producerConfiguration, logger: testLogger) }
+        #expect(producerError?.code == .configuration)
+        #expect(producerError?.message.contains(name) == true)
+
+        let consumerConfiguration = KafkaConsumerConfiguration(kafka: KafkaConfiguration(properties: properties), groupID: "g", topics: ["t"])
+        let consumerError = #expect(throws: KafkaError.self) { try KafkaConsumer(configuration: consumerConfiguration, logger: testLogger) }
+        #expect(consumerError?.message.contains(name) == true)
+    }
+
+    @Test("headers keep one value per key; setting again replaces in place")
+    func headerSetSemantics() {
+        var headers = KafkaHeaders([("a", [1]), ("b", [2]), ("a", [3])])
+        #expect(headers.count == 2)
+        #expect(headers["a"] == [3])
+        headers.set("b", "x")
+        headers.set("c", bytes: nil)
+        #expect(headers.map(\.key) == ["a", "b", "c"])
+        #expect(headers.string("b") == "x")
+        #expect(headers.contains("c") && headers["c"] == nil)
+        headers["a"] = nil
+        #expect(headers.map(\.key) == ["b", "c"])
+    }
+}

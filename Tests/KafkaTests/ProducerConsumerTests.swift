@@ -1,0 +1,223 @@
+import Kafka
+import Testing
+
+@Suite("Producer and consumer against the embedded broker", .timeLimit(.minutes(2)))
+struct ProducerConsumerTests {
+    @Test("records round-trip with key, value and headers; a repeated header key keeps its last value")
+    func roundTripWithHeaders() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("roundtrip")
+            try broker.createTopic(topic, partitions: 2)
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            var headers = KafkaHeaders([("traceparent", Array("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".utf8)), ("dup", Array("first".utf8))])
+            headers.set("binary", bytes: [0, 255, 1, 128])
+            headers.set("empty", bytes: [])
+            headers.set("novalue", bytes: nil)
+            headers.set("dup", "second")
+            let records = [
+                KafkaProducerRecord(topic: topic, key: "AAPL", value: Array(#"{"n":1}"#.utf8), headers: headers),
+                KafkaProducerRecord(topic: topic, key: nil as String?, value: [], headers: KafkaHeaders()),
+                KafkaProducerRecord(topic: topic, key: "MSFT", value: [0, 1, 2, 255]),
+            ]
+            let reports = try await producer.send(records).map { try $0.get() }
+            #expect(reports.count == 3)
+            #expect(reports.allSatisfy { $0.topic == topic && $0.offset != nil })
+            await producer.close()
+
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+            let received = try await withRunningConsumer(consumer) { await collect(consumer, count: 3) }
+            #expect(received.count == 3)
+            let first = try #require(received.first { $0.keyString == "AAPL" })
+            #expect(first.value == Array(#"{"n":1}"#.utf8))
+            #expect(first.headers.string("traceparent") == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+            #expect(first.headers["binary"] == [0, 255, 1, 128])
+            #expect(first.headers["empty"] == [])
+            #expect(first.headers.contains("novalue"))
+            #expect(first.headers["novalue"] == nil)
+            #expect(first.headers.filter { $0.key == "dup" }.count == 1)
+            #expect(first.headers.string("dup") == "second")
+            let unkeyed = try #require(received.first { $0.key == nil })
+            #expect(unkeyed.value.isEmpty)
+            #expect(unkeyed.headers.isEmpty)
+            #expect(received.contains { $0.keyString == "MSFT" && $0.value == [0, 1, 2, 255] })
+        }
+    }
+}
+
+@Suite("Consumer groups, redelivery and faults", .timeLimit(.minutes(3)))
+struct ConsumerGroupTests {
+    @Test("two consumers of one group share the partitions, and one takes over when the other leaves")
+    func twoConsumersShareAndTakeOver() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("shared")
+            try broker.createTopic(topic, partitions: 4)
+            let group = uniqueName("g")
+            let first = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
+            let second = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
+            let firstTask = Task { try await first.run() }
+            let secondTask = Task { try await second.run() }
+            defer { firstTask.cancel() }
+            let shared = await eventually {
+                let a = Set(first.assignment)
+                let b = Set(second.assignment)
+                return a.count + b.count == 4 && !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b)
+            }
+            #expect(shared, "assignments: \(first.assignment) and \(second.assignment)")
+
+            secondTask.cancel()
+            try await secondTask.value
+            let tookOver = await eventually { first.assignment.count == 4 }
+            #expect(tookOver, "after the second left, the first holds \(first.assignment)")
+
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let records = (0..<40).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("v\($0)".utf8)) }
+            for outcome in try await producer.send(records) { _ = try outcome.get() }
+            let received = await collect(first, count: 40)
+            #expect(Set(received.map(\.value)) == Set(records.map(\.value)))
+            #expect(Set(received.map(\.partition)).count > 1, "keys spread over several partitions")
+            firstTask.cancel()
+            try await firstTask.value
+        }
+    }
+
+    @Test("records a consumer did not finish are delivered again to the next member; finished ones are not")
+    func unfinishedRecordsAreRedelivered() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("redeliver")
+            try broker.createTopic(topic, partitions: 1)
+            let group = uniqueName("g")
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let records = (0..<10).map { KafkaProducerRecord(topic: topic, key: "k", value: Array("v\($0)".utf8)) }
+            for outcome in try await producer.send(records) { _ = try outcome.get() }
+
+            // Dies before its handler finishes: reads everything, marks nothing done.
+            let crashing = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
+            let unfinished = try await withRunningConsumer(crashing) { await collect(crashing, count: 10, storeOffsets: false) }
+            #expect(unfinished.count == 10)
+
+            // The next member gets all of them again, and finishes them.
+            let next = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
+            let again = try await withRunningConsumer(next) { await collect(next, count: 10) }
+            #expect(again.map(\.offset) == unfinished.map(\.offset))
+            #expect(again.map(\.value) == records.map(\.value))
+
+            // Finished records are not delivered again: only the new one arrives.
+            _ = try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: Array("new".utf8)))
+            let third = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
+            let afterCommit = try await withRunningConsumer(third) { await collect(third, count: 2, timeout: .seconds(5)) }
+            #expect(afterCommit.map(\.value) == [Array("new".utf8)])
+            await producer.close()
+        }
+    }
+
+    @Test("a broker that goes down and comes back loses nothing")
+    func brokerDownThenUp() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("outage")
+            try broker.createTopic(topic, partitions: 2)
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let before = (0..<100).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("before-\($0)".utf8)) }
+            for outcome in try await producer.send(before) { _ = try outcome.get() }
+
+            broker.setBroker(1, up: false)
+            let during = (0..<100).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("during-\($0)".utf8)) }
+            let sending = Task { try await producer.send(during) }
+            try await Task.sleep(for: .seconds(1))
+            broker.setBroker(1, up: true)
+            let outcomes = try await sending.value
+            #expect(outcomes.allSatisfy { (try? $0.get()) != nil }, "every record sent during the outage is delivered")
+
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+            let received = try await withRunningConsumer(consumer) { await collect(consumer, count: 200) }
+            #expect(Set(received.map(\.value)) == Set((before + during).map(\.value)))
+            await producer.close()
+        }
+    }
+
+    @Test("a record that cannot be delivered fails its sender with a delivery error")
+    func deliveryFailureSurfaces() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("fail")
+            try broker.createTopic(topic, partitions: 1)
+            var configuration = producerConfiguration(broker)
+            configuration.messageTimeout = .milliseconds(800)
+            let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
+            broker.setBroker(1, up: false)
+            let error = await #expect(throws: KafkaError.self) {
+                try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [1]))
+            }
+            #expect(error?.code == .delivery)
+            #expect(error?.isRetriable == true)
+            #expect(error?.message.contains(topic) == true)
+            broker.setBroker(1, up: true)
+            await producer.close()
+            await #expect(throws: KafkaError.self) {
+                try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [2]))
+            }
+        }
+    }
+
+    @Test("records the broker deleted before they were read are reported as lost, and reading goes on")
+    func gapIsReportedAsDataLoss() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("gap")
+            try broker.createTopic(topic, partitions: 1)
+            let group = uniqueName("g")
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let payload = [UInt8](repeating: 120, count: 150)
+            _ = try await producer.send((0..<20).map { _ in KafkaProducerRecord(topic: topic, key: "k", value: payload) })
+
+            let early = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
+            let firstRead = try await withRunningConsumer(early) { await collect(early, count: 20) }
+            #expect(firstRead.count == 20)
+
+            // The embedded broker keeps about 5 MB per partition: 8 MB more pushes offset 20 out.
+            for _ in 0..<6 {
+                _ = try await producer.send((0..<10_000).map { _ in KafkaProducerRecord(topic: topic, key: "k", value: payload) })
+            }
+            let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]))
+            let marks = try await admin.watermarks(topic: topic, partition: 0)
+            try #require(marks.low > 20, "the broker deleted old records (low watermark \(marks.low))")
+
+            let late = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
+            let rest = try await withRunningConsumer(late) { await collect(late, count: Int(marks.high - marks.low)) }
+            #expect(late.lostMessageCount == Int(marks.low - 20))
+            #expect(rest.first?.offset == marks.low)
+            #expect(rest.count == Int(marks.high - marks.low))
+            await producer.close()
+        }
+    }
+
+    @Test("a full buffer pauses fetching and resumes it, losing and repeating nothing")
+    func backpressurePausesAndResumes() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("backpressure")
+            try broker.createTopic(topic, partitions: 2)
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let records = (0..<3_000).map { KafkaProducerRecord(topic: topic, key: "k\($0 % 7)", value: Array("\($0)".utf8)) }
+            _ = try await producer.send(records)
+            var configuration = consumerConfiguration(broker, group: uniqueName("g"), topics: [topic])
+            configuration.maxBatchSize = 100
+            configuration.bufferHighWatermark = 500
+            configuration.bufferLowWatermark = 100
+            let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+            let received: [KafkaMessage] = try await withRunningConsumer(consumer) {
+                var received: [KafkaMessage] = []
+                for await batch in consumer.batches() {
+                    #expect(batch.count <= 100)
+                    received += batch
+                    try? await Task.sleep(for: .milliseconds(5))  // a slow handler
+                    if received.count >= 3_000 { break }
+                }
+                return received
+            }
+            #expect(received.count == 3_000)
+            #expect(Set(received.map(\.value)) == Set(records.map(\.value)))
+            for partition in Set(received.map(\.partition)) {
+                let offsets = received.filter { $0.partition == partition }.map(\.offset)
+                #expect(offsets == Array(offsets.indices.map { Int64($0) }), "partition \(partition) in order, no gap or repeat")
+            }
+            await producer.close()
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Kafka
+import Testing
+
+/// The repository's `topics/` folder.
+let topicsDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("topics").path
+
+@Suite("Topic definitions and topics apply", .timeLimit(.minutes(2)))
+struct TopicTests {
+    @Test("topics/ defines the pipeline's six topics, co-partitioned, with examples that carry the documented fields")
+    func definitionsMatchTheContract() throws {
+        let definitions = try KafkaTopicDefinition.load(directory: topicsDirectory)
+        #expect(definitions.map(\.name).sorted() == ["batches", "client-orders", "dead-letters", "exchange-orders", "fills", "order-updates"])
+        #expect(Set(definitions.map(\.partitions)).count == 1, "equal partition counts keep topics co-partitioned by symbol")
+        for definition in definitions {
+            #expect(definition.config["retention.ms"] != nil, "\(definition.name) states its retention")
+            #expect(definition.config["cleanup.policy"] != nil, "\(definition.name) states its cleanup policy")
+        }
+        for name in ["client-orders", "batches", "exchange-orders", "fills", "order-updates"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(topicsDirectory)/\(name).json"))
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let fields = try #require(object["value"] as? [String: Any])
+            let example = try #require(object["example"] as? [String: Any])
+            let optional = Set(["limitPrice", "batchId", "fillId", "reason"])
+            for field in fields.keys where !optional.contains(field) {
+                #expect(example[field] != nil, "\(name): the example lacks '\(field)'")
+            }
+        }
+    }
+
+    @Test("a broken definition is reported with its file and the problem")
+    func brokenDefinition() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("topics"))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(#"{"name":"orders","partitions":0,"replicationFactor":1,"config":{}}"#.utf8).write(to: folder.appendingPathComponent("orders.json"))
+        let error = #expect(throws: KafkaError.self) { try KafkaTopicDefinition.load(directory: folder.path) }
+        #expect(error?.message.contains("orders.json") == true)
+        #expect(error?.message.contains("partitions") == true)
+
+        try Data(#"{"name":"orders","replicationFactor":1,"config":{}}"#.utf8).write(to: folder.appendingPathComponent("orders.json"))
+        let missing = #expect(throws: KafkaError.self) { try KafkaTopicDefinition.load(directory: folder.path) }
+        #expect(missing?.message.contains("missing field 'partitions'") == true)
+    }
+
+    @Test("the embedded broker creates the defined topics; topics apply twice changes nothing and reports a mismatch")
+    func applyTwiceIsANoOp() async throws {
+        let definitions = try KafkaTopicDefinition.load(directory: topicsDirectory)
+        try await withEmbeddedBroker(topics: definitions) { broker in
+            let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]))
+            let before = try await admin.topics()
+            for definition in definitions {
+                #expect(before.contains(KafkaTopicMetadata(name: definition.name, partitionCount: definition.partitions)))
+            }
+            let first = try await admin.apply(definitions)
+            let second = try await admin.apply(definitions)
+            #expect(first.map(\.1) == Array(repeating: .unchanged, count: definitions.count))
+            #expect(second.map(\.1) == first.map(\.1))
+            #expect(try await admin.topics() == before)
+
+            var changed = definitions[0]
+            changed.partitions += 2
+            let outcome = try await admin.apply([changed])
+            #expect(outcome.first?.1 == .mismatch(defined: changed.partitions, actual: definitions[0].partitions))
+        }
+    }
+
+    @Test("the fixed bootstrap address forwards to the cluster, for our client and for kcat")
+    func fixedBootstrapAddress() async throws {
+        let topic = uniqueName("forwarded")
+        let broker = try await EmbeddedBroker.start(
+            .init(port: 0, topics: [KafkaTopicDefinition(name: topic, partitions: 3)]), logger: testLogger)
+        defer { Task { await broker.stop() } }
+        #expect(broker.bootstrapServers != broker.directBootstrapServers)
+        #expect(broker.bootstrapServers.hasPrefix("127.0.0.1:"))
+
+        let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+        let report = try await producer.send(KafkaProducerRecord(topic: topic, key: "AAPL", value: Array("hello".utf8)))
+        #expect(report.offset == 0)
+        await producer.close()
+
+        let kcat = Process()
+        kcat.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
+        kcat.arguments = ["-b", broker.bootstrapServers, "-C", "-t", topic, "-p", String(report.partition), "-o", "beginning", "-e", "-q", "-f", "%k=%s\\n"]
+        let output = Pipe()
+        kcat.standardOutput = output
+        try kcat.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        kcat.waitUntilExit()
+        #expect(kcat.terminationStatus == 0)
+        #expect(text == "AAPL=hello\n")
+        await broker.stop()
+    }
+}
