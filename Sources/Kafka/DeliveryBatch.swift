@@ -5,20 +5,21 @@ import Synchronization
 ///
 /// Each record's librdkafka opaque is the address of its slot in `slots`; a slot holds the
 /// batch's own address, so the C callback finds the batch and the record's index without a
-/// lookup table or an allocation per record.
+/// lookup table. A report costs three plain stores and one atomic decrement: each index is
+/// written once, and the decrement that reaches zero publishes every store to the waiter.
 final class DeliveryBatch: Sendable {
     typealias Outcome = Result<KafkaDeliveryReport, KafkaError>
 
-    private struct State {
-        var outcomes: [Outcome?]
-        var remaining: Int
-        var continuation: CheckedContinuation<[Outcome], Never>?
-        var finished: [Outcome]?
-    }
-
     private nonisolated(unsafe) let slots: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    private nonisolated(unsafe) let partitions: UnsafeMutablePointer<Int32>
+    private nonisolated(unsafe) let offsets: UnsafeMutablePointer<Int64>
+    /// 0 when delivered, else librdkafka's error code; `errors` holds failures found before queueing.
+    private nonisolated(unsafe) let codes: UnsafeMutablePointer<Int32>
+    private let earlyErrors = Locked<[Int: KafkaError]>([:])
+    private let count: Int
     private let topics: [String]
-    private let state: Locked<State>
+    private let remaining: Atomic<Int>
+    private let waiter = Locked<(continuation: CheckedContinuation<[Outcome], Never>?, isComplete: Bool)>((nil, false))
     /// Called on librdkafka's polling thread as each record's report arrives (for spans that end
     /// on delivery). Must be quick and must not block.
     private let onEach: (@Sendable (Int, Outcome) -> Void)?
@@ -26,17 +27,27 @@ final class DeliveryBatch: Sendable {
     init(topics: [String], onEach: (@Sendable (Int, Outcome) -> Void)?) {
         self.topics = topics
         self.onEach = onEach
-        self.slots = .allocate(capacity: max(topics.count, 1))
-        self.state = Locked(State(outcomes: Array(repeating: nil, count: topics.count), remaining: topics.count))
-        let selfAddress = Unmanaged.passUnretained(self).toOpaque()
-        slots.initialize(repeating: selfAddress, count: max(topics.count, 1))
+        count = topics.count
+        let capacity = max(count, 1)
+        slots = .allocate(capacity: capacity)
+        partitions = .allocate(capacity: capacity)
+        offsets = .allocate(capacity: capacity)
+        codes = .allocate(capacity: capacity)
+        remaining = Atomic(count)
+        slots.initialize(repeating: Unmanaged.passUnretained(self).toOpaque(), count: capacity)
+        partitions.initialize(repeating: -1, count: capacity)
+        offsets.initialize(repeating: -1, count: capacity)
+        codes.initialize(repeating: 0, count: capacity)
     }
 
     deinit {
         slots.deallocate()
+        partitions.deallocate()
+        offsets.deallocate()
+        codes.deallocate()
     }
 
-    /// Keeps the batch alive until its last report; balanced in `record`.
+    /// Keeps the batch alive until its last report; balanced when the last one arrives.
     func retainUntilComplete() {
         _ = Unmanaged.passRetained(self)
     }
@@ -50,45 +61,59 @@ final class DeliveryBatch: Sendable {
         let batchAddress = slot.load(as: UnsafeMutableRawPointer.self)
         let batch = Unmanaged<DeliveryBatch>.fromOpaque(batchAddress).takeUnretainedValue()
         let index = (slot - UnsafeMutableRawPointer(batch.slots)) / MemoryLayout<UnsafeMutableRawPointer>.stride
-        let outcome: Outcome
-        if error == 0 {
-            outcome = .success(KafkaDeliveryReport(topic: batch.topics[index], partition: partition, offset: offset))
-        } else {
-            outcome = .failure(
-                KafkaError(
-                    code: .delivery,
-                    message: "delivery to \(batch.topics[index]) failed: \(RDKafkaClient.errorDescription(error))",
-                    brokerCode: error, isRetriable: RDKafkaClient.isRetriable(error), isFatal: error == RDKafkaClient.fatalCode))
-        }
-        batch.record(index, outcome)
+        batch.codes[index] = error
+        batch.partitions[index] = partition
+        batch.offsets[index] = offset ?? -1
+        if let onEach = batch.onEach { onEach(index, batch.outcome(index)) }
+        batch.countDown()
     }
 
-    /// Records an outcome: from a delivery report, or at once for a record that never got queued.
-    func record(_ index: Int, _ outcome: Outcome) {
-        onEach?(index, outcome)
-        let (isLast, resume): (Bool, CheckedContinuation<[Outcome], Never>?) = state.withLock { state in
-            state.outcomes[index] = outcome
-            state.remaining -= 1
-            guard state.remaining == 0 else { return (false, nil) }
-            let all = state.outcomes.map { $0! }
-            state.finished = all
+    /// Records a record that never got queued.
+    func fail(_ index: Int, _ error: KafkaError) {
+        earlyErrors.withLock { $0[index] = error }
+        codes[index] = error.brokerCode ?? -1
+        onEach?(index, .failure(error))
+        countDown()
+    }
+
+    private func countDown() {
+        guard remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+        let continuation = waiter.withLock { state in
+            state.isComplete = true
             defer { state.continuation = nil }
-            return (true, state.continuation)
+            return state.continuation
         }
-        guard isLast else { return }
-        resume?.resume(returning: state.withLock { $0.finished! })
+        continuation?.resume(returning: allOutcomes())
         Unmanaged.passUnretained(self).release()
+    }
+
+    private func outcome(_ index: Int) -> Outcome {
+        let code = codes[index]
+        if code == 0 {
+            return .success(KafkaDeliveryReport(topic: topics[index], partition: partitions[index], offset: offsets[index] >= 0 ? offsets[index] : nil))
+        }
+        if let early = earlyErrors.withLock({ $0[index] }) { return .failure(early) }
+        return .failure(
+            KafkaError(
+                code: .delivery, message: "delivery to \(topics[index]) failed: \(RDKafkaClient.errorDescription(code))",
+                brokerCode: code, isRetriable: RDKafkaClient.isRetriable(code), isFatal: code == RDKafkaClient.fatalCode))
+    }
+
+    private func allOutcomes() -> [Outcome] {
+        (0..<count).map(outcome)
     }
 
     /// Waits for every record's outcome, in the order the records were given.
     func outcomes() async -> [Outcome] {
         await withCheckedContinuation { continuation in
-            let ready: [Outcome]? = state.withLock { state in
-                if let finished = state.finished { return finished }
-                state.continuation = continuation
-                return nil
+            let isComplete = waiter.withLock { state in
+                if !state.isComplete { state.continuation = continuation }
+                return state.isComplete
             }
-            if let ready { continuation.resume(returning: ready) }
+            if isComplete {
+                _ = remaining.load(ordering: .acquiring)
+                continuation.resume(returning: allOutcomes())
+            }
         }
     }
 }

@@ -155,6 +155,11 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     public var heartbeatInterval: Duration = .seconds(1)
     /// `max.poll.interval.ms`.
     public var maxPollInterval: Duration = .seconds(300)
+    /// `fetch.wait.max.ms`: how long the broker may hold a fetch when it has too little data.
+    /// Short by default: the embedded broker holds a fetch this long even when other partitions of
+    /// the request have data, which stalled reading for up to a second with librdkafka's 500 ms.
+    /// A real broker answers as soon as data arrives, so a short wait costs only idle requests.
+    public var fetchMaxWait: Duration = .milliseconds(50)
     /// How long one blocking poll waits when nothing arrives (it returns at once when a message does).
     public var pollTimeout: Duration = .milliseconds(100)
 
@@ -180,6 +185,13 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
             "heartbeat.interval.ms": String(heartbeatInterval.milliseconds),
             "max.poll.interval.ms": String(maxPollInterval.milliseconds),
             "enable.partition.eof": "false",
+            "fetch.wait.max.ms": String(fetchMaxWait.milliseconds),
+            // librdkafka 2.0 stops fetching once its prefetch queue holds queued.min.messages
+            // (default 100,000) and looks again only at its broker thread's next wake-up, up to
+            // 1 s later: a full stop whenever the polling thread drains slower than the broker
+            // sends. Our own buffer bounds memory (fetching pauses when it fills), so let the
+            // prefetch queue be bounded by size (queued.max.messages.kbytes, 64 MB) instead.
+            "queued.min.messages": "10000000",
         ]
         properties.merge(kafka.properties) { $1 }
         return properties

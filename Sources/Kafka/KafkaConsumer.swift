@@ -100,6 +100,7 @@ public final class KafkaConsumer: Service, Sendable {
             if code != 0 { logger.warning("closing the consumer: \(RDKafkaClient.errorDescription(code))") }
             buffer.finish()
         }
+        client.loadMetadata(for: configuration.topics, timeoutMilliseconds: 5_000)
         while !stopRequested.withLock({ $0 }) {
             if buffer.takeResumeRequest() { client.resume(buffer.assignment) }
             client.pollBatch(

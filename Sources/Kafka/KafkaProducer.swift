@@ -71,14 +71,22 @@ public final class KafkaProducer: Service, Sendable {
         if records.isEmpty { return [] }
         let batch = DeliveryBatch(topics: records.map(\.topic), onEach: onDelivery)
         batch.retainUntilComplete()
+        var lastTopic: (name: String, handle: OpaquePointer)?
         for index in records.indices {
             let record = records[index]
             let rkt: OpaquePointer
-            do {
-                rkt = try topic(record.topic)
-            } catch let error as KafkaError {
-                batch.record(index, .failure(error))
-                continue
+            if let lastTopic, lastTopic.name == record.topic {
+                rkt = lastTopic.handle
+            } else {
+                do {
+                    rkt = try topic(record.topic)
+                    lastTopic = (record.topic, rkt)
+                } catch let error as KafkaError {
+                    batch.fail(index, error)
+                    continue
+                } catch {
+                    preconditionFailure("topic(_:) throws KafkaError only")
+                }
             }
             while true {
                 let code = client.produce(record, topic: rkt, slot: batch.slot(index))
@@ -87,12 +95,11 @@ public final class KafkaProducer: Service, Sendable {
                     await waitForSpace()
                     continue
                 }
-                batch.record(
+                batch.fail(
                     index,
-                    .failure(
-                        KafkaError(
-                            code: .delivery, message: "cannot send to \(record.topic): \(RDKafkaClient.errorDescription(code))",
-                            brokerCode: code, isRetriable: RDKafkaClient.isRetriable(code))))
+                    KafkaError(
+                        code: .delivery, message: "cannot send to \(record.topic): \(RDKafkaClient.errorDescription(code))",
+                        brokerCode: code, isRetriable: RDKafkaClient.isRetriable(code)))
                 break
             }
         }

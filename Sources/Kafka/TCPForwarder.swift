@@ -19,7 +19,6 @@ final class TCPForwarder: Sendable {
             ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.autoRead, value: false)
                 .childChannelInitializer { inbound in
                     ClientBootstrap(group: inbound.eventLoop)
                         .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -86,7 +85,6 @@ private final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { context.read() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -32,25 +32,43 @@ struct KafkaBench: AsyncParsableCommand {
     @Option(help: "kcat executable.")
     var kcat = "kcat"
 
+    @Option(help: "Rounds; each runs both clients on fresh topics, and the medians are compared.")
+    var rounds = 3
+
     func run() async throws {
         var logger = Logs.bootstrap()
         logger.logLevel = .warning
+        guard messages > 0, rounds > 0 else { throw ValidationError("--messages and --rounds must be positive") }
         let broker = try await EmbeddedBroker.start(.init(port: nil), logger: logger)
-        defer { Task { await broker.stop() } }
         let data = BenchData(count: messages)
         // About 250 bytes a record on the broker: keep each partition under ~3 MB.
         let partitions = self.partitions ?? max(4, (messages + 11_999) / 12_000)
         let producerSettings = KafkaProducerConfiguration(kafka: KafkaConfiguration(brokers: [broker.bootstrapServers]))
+        let consumerSettings = KafkaConsumerConfiguration(kafka: producerSettings.kafka, groupID: "", topics: [])
 
-        try broker.createTopic("bench-ordertrace", partitions: partitions)
-        try broker.createTopic("bench-kcat", partitions: partitions)
-
-        say("bench-kafka: \(messages) records of \(data.valueSize) bytes, key and traceparent header, \(partitions) partitions, embedded broker")
-        let ours = try await measureOrderTrace(data: data, partitions: partitions, broker: broker, producerSettings: producerSettings, logger: logger)
-        say(String(format: "  ordertrace  produce %9.0f msgs/s  consume %9.0f msgs/s  combined %9.0f msgs/s", ours.produceRate, ours.consumeRate, ours.combinedRate))
-        let theirs = try measureKcat(data: data, broker: broker, producerSettings: producerSettings)
-        say(String(format: "  kcat        produce %9.0f msgs/s  consume %9.0f msgs/s  combined %9.0f msgs/s", theirs.produceRate, theirs.consumeRate, theirs.combinedRate))
-        say(String(format: "bench-kafka: ordertrace=%.0f kcat=%.0f ratio=%.2f", ours.combinedRate, theirs.combinedRate, ours.combinedRate / theirs.combinedRate))
+        say("bench-kafka: \(messages) records of \(data.valueSize) bytes, key and traceparent header, \(partitions) partitions, embedded broker, \(rounds) round(s)")
+        var ours: [Timing] = []
+        var theirs: [Timing] = []
+        for round in 1...rounds {
+            let ourTopic = "bench-ordertrace-\(round)"
+            let kcatTopic = "bench-kcat-\(round)"
+            try broker.createTopic(ourTopic, partitions: partitions)
+            try broker.createTopic(kcatTopic, partitions: partitions)
+            let mine = try await measureOrderTrace(
+                data: data, topic: ourTopic, partitions: partitions, broker: broker, producerSettings: producerSettings,
+                consumerSettings: consumerSettings, logger: logger)
+            say(mine.line("ordertrace", round: round))
+            let other = try measureKcat(
+                data: data, topic: kcatTopic, broker: broker, producerSettings: producerSettings, consumerSettings: consumerSettings)
+            say(other.line("kcat", round: round))
+            ours.append(mine)
+            theirs.append(other)
+        }
+        let ourMedian = Timing.median(ours)
+        let theirMedian = Timing.median(theirs)
+        say(ourMedian.line("ordertrace", round: nil))
+        say(theirMedian.line("kcat", round: nil))
+        say(String(format: "bench-kafka: ordertrace=%.0f kcat=%.0f ratio=%.2f", ourMedian.combinedRate, theirMedian.combinedRate, ourMedian.combinedRate / theirMedian.combinedRate))
         await broker.stop()
     }
 
@@ -58,13 +76,32 @@ struct KafkaBench: AsyncParsableCommand {
         var count: Int
         var produceSeconds: Double
         var consumeSeconds: Double
+        /// The longest wait between two batches while consuming (ours only: kcat's is not visible).
+        var longestConsumeGap: Double?
         var produceRate: Double { Double(count) / produceSeconds }
         var consumeRate: Double { Double(count) / consumeSeconds }
         var combinedRate: Double { Double(count) / (produceSeconds + consumeSeconds) }
+
+        /// The round whose combined rate is the median.
+        static func median(_ timings: [Timing]) -> Timing {
+            timings.sorted { $0.combinedRate < $1.combinedRate }[timings.count / 2]
+        }
+
+        func line(_ name: String, round: Int?) -> String {
+            let label = (round.map { "round \($0)" } ?? "median").padding(toLength: 8, withPad: " ", startingAt: 0)
+            var text = "  \(label) \(name.padding(toLength: 10, withPad: " ", startingAt: 0))"
+            text += String(format: " produce %9.0f msgs/s  consume %9.0f msgs/s  combined %9.0f msgs/s", produceRate, consumeRate, combinedRate)
+            if let longestConsumeGap, longestConsumeGap >= 0.1 {
+                text += String(format: "  (longest wait for a batch %.2f s)", longestConsumeGap)
+            }
+            return text
+        }
     }
 
-    private func measureOrderTrace(data: BenchData, partitions: Int, broker: EmbeddedBroker, producerSettings: KafkaProducerConfiguration, logger: Logger) async throws -> Timing {
-        let topic = "bench-ordertrace"
+    private func measureOrderTrace(
+        data: BenchData, topic: String, partitions: Int, broker: EmbeddedBroker, producerSettings: KafkaProducerConfiguration,
+        consumerSettings: KafkaConsumerConfiguration, logger: Logger
+    ) async throws -> Timing {
         let producer = try KafkaProducer(configuration: producerSettings, logger: logger)
         let records = data.rows.map { row in
             var headers = KafkaHeaders()
@@ -79,15 +116,21 @@ struct KafkaBench: AsyncParsableCommand {
         await producer.close()
         try await checkNothingDeleted(topic: topic, partitions: partitions, broker: broker)
 
-        var consumerSettings = KafkaConsumerConfiguration(kafka: producerSettings.kafka, groupID: "bench-ordertrace-\(UInt32.random(in: 0...UInt32.max))", topics: [topic])
-        consumerSettings.sessionTimeout = .seconds(6)
-        let consumer = try KafkaConsumer(configuration: consumerSettings, logger: logger)
+        var settings = consumerSettings
+        settings.groupID = "bench-ordertrace-\(UInt32.random(in: 0...UInt32.max))"
+        settings.topics = [topic]
+        let consumer = try KafkaConsumer(configuration: settings, logger: logger)
         let polling = Task { try await consumer.run() }
         var received = 0
         var first: ContinuousClock.Instant?
+        var last: ContinuousClock.Instant?
+        var longestGap = Duration.zero
         var checksum = 0
         for await batch in consumer.batches() {
-            if first == nil { first = .now }
+            let now = ContinuousClock.now
+            if first == nil { first = now }
+            if let last { longestGap = max(longestGap, now - last) }
+            last = now
             received += batch.count
             for message in batch { checksum &+= message.value.count }
             if received >= data.count { break }
@@ -98,11 +141,13 @@ struct KafkaBench: AsyncParsableCommand {
         guard received == data.count, checksum == data.count * data.valueSize else {
             throw ValidationError("ordertrace: consumed \(received) of \(data.count) records")
         }
-        return Timing(count: data.count, produceSeconds: produceSeconds, consumeSeconds: consumeSeconds)
+        return Timing(count: data.count, produceSeconds: produceSeconds, consumeSeconds: consumeSeconds, longestConsumeGap: longestGap.seconds)
     }
 
-    private func measureKcat(data: BenchData, broker: EmbeddedBroker, producerSettings: KafkaProducerConfiguration) throws -> Timing {
-        let topic = "bench-kcat"
+    private func measureKcat(
+        data: BenchData, topic: String, broker: EmbeddedBroker, producerSettings: KafkaProducerConfiguration,
+        consumerSettings: KafkaConsumerConfiguration
+    ) throws -> Timing {
         // The same producer settings as ours (idempotence, linger, timeouts).
         let settings = producerSettingsAsKcatFlags(producerSettings)
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("ordertrace-bench-\(UInt32.random(in: 0...UInt32.max)).txt")
@@ -130,6 +175,7 @@ struct KafkaBench: AsyncParsableCommand {
         consume.executableURL = try executable(kcat)
         consume.arguments = [
             "-C", "-b", broker.bootstrapServers, "-G", "bench-kcat-\(UInt32.random(in: 0...UInt32.max))", "-X", "auto.offset.reset=earliest",
+            "-X", "fetch.wait.max.ms=\(Int(consumerSettings.fetchMaxWait.seconds * 1000))",
             "-c", String(data.count), "-q", "-f", "%s\n", topic,
         ]
         let pipe = Pipe()
@@ -167,7 +213,7 @@ struct KafkaBench: AsyncParsableCommand {
     private func producerSettingsAsKcatFlags(_ settings: KafkaProducerConfiguration) -> [String] {
         [
             "-X", "enable.idempotence=\(settings.isIdempotent)",
-            "-X", "linger.ms=\(settings.linger.components.seconds * 1000 + settings.linger.components.attoseconds / 1_000_000_000_000_000)",
+"-X", "linger.ms=\(Int(settings.linger.seconds * 1000))",
             "-X", "queue.buffering.max.messages=\(settings.maxQueuedMessages)",
         ]
     }

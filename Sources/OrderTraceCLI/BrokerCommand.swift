@@ -37,11 +37,11 @@ struct BrokerCommand: AsyncParsableCommand {
         } catch let error as KafkaError {
             throw error.validationError
         }
-        print("embedded broker: \(brokerCount) broker(s), bootstrap \(broker.bootstrapServers)")
+        say("embedded broker: \(brokerCount) broker(s), bootstrap \(broker.bootstrapServers)")
         for definition in definitions {
-            print("  topic \(definition.name): \(definition.partitions) partitions")
+            say("  topic \(definition.name): \(definition.partitions) partitions")
         }
-        print("ready. Try: kcat -b \(broker.bootstrapServers) -L      (Ctrl-C stops)")
+        say("ready. Try: kcat -b \(broker.bootstrapServers) -L      (Ctrl-C stops)")
         let group = ServiceGroup(
             configuration: .init(services: [broker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -45,7 +45,12 @@ enum Logs {
     }
 }
 
+/// An error for the command line: its message alone, without the usage text.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+}
+
 extension KafkaError {
     /// An error a person can act on, for the command line.
-    var validationError: ValidationError { ValidationError(message) }
+    var validationError: CommandError { CommandError(description: message) }
 }

@@ -24,7 +24,7 @@ struct TopicsCommand: AsyncParsableCommand {
                 let admin = try KafkaAdmin(configuration: kafka.configuration())
                 let outcomes = try await admin.apply(definitions)
                 for (name, outcome) in outcomes {
-                    print("\(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(outcome)")
+                    say("\(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(outcome)")
                 }
                 if outcomes.contains(where: { $0.1.isProblem }) { throw ExitCode(1) }
             } catch let error as KafkaError {
@@ -43,7 +43,7 @@ struct TopicsCommand: AsyncParsableCommand {
             do {
                 let admin = try KafkaAdmin(configuration: kafka.configuration())
                 for topic in try await admin.topics() {
-                    print("\(topic.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(topic.partitionCount) partitions")
+                    say("\(topic.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(topic.partitionCount) partitions")
                 }
             } catch let error as KafkaError {
                 throw error.validationError

@@ -4,6 +4,11 @@ import CRdKafka
 public struct KafkaTopicMetadata: Sendable, Hashable {
     public var name: String
     public var partitionCount: Int
+
+    public init(name: String, partitionCount: Int) {
+        self.name = name
+        self.partitionCount = partitionCount
+    }
 }
 
 extension RDKafkaClient {

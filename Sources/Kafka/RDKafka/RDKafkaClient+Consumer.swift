@@ -22,6 +22,21 @@ extension RDKafkaClient {
         }
     }
 
+    /// Asks the cluster for the topics' metadata (partitions and leaders) and waits for it, so that
+    /// the first assignment finds every partition's leader known. Without it librdkafka 2.0 can
+    /// start a partition before its leader is known and then retries the offset query only after
+    /// a 1 s timer. Blocking: call it on the polling thread.
+    func loadMetadata(for topics: [String], timeoutMilliseconds: Int32) {
+        for topic in topics {
+            guard let rkt = rd_kafka_topic_new(handle, topic, nil) else { continue }
+            defer { rd_kafka_topic_destroy(rkt) }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            if rd_kafka_metadata(handle, 0, rkt, &metadata, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata {
+                rd_kafka_metadata_destroy(metadata)
+            }
+        }
+    }
+
     /// Waits up to `timeoutMilliseconds` for the first message or event, then takes whatever else
     /// is already there without waiting, up to `maxMessages`. Serves rebalance callbacks.
     func pollBatch(
@@ -31,18 +46,14 @@ extension RDKafkaClient {
         guard let first = rd_kafka_consumer_poll(handle, timeoutMilliseconds) else { return }
         convert(first, topicNames: &topicNames, messages: &messages, events: &events)
         rd_kafka_message_destroy(first)
-        guard maxMessages > 1, let queue = consumerQueue else { return }
-        let capacity = maxMessages - 1
-        let raw = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
-        defer { raw.deallocate() }
-        let count = rd_kafka_consume_batch_queue(queue, 0, raw, capacity)
-        guard count > 0 else { return }
-        messages.reserveCapacity(messages.count + count)
-        for index in 0..<count {
-            if let message = raw[index] {
-                convert(message, topicNames: &topicNames, messages: &messages, events: &events)
-                rd_kafka_message_destroy(message)
-            }
+        // Then whatever else is ready, without waiting. (One non-blocking poll per record, as
+        // kcat does: rd_kafka_consume_batch_queue stalled fetching for ~0.8 s now and then with
+        // librdkafka 2.0.2.)
+        var taken = 1
+        while taken < maxMessages, let message = rd_kafka_consumer_poll(handle, 0) {
+            convert(message, topicNames: &topicNames, messages: &messages, events: &events)
+            rd_kafka_message_destroy(message)
+            taken += 1
         }
     }
 

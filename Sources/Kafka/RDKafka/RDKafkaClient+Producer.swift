@@ -3,64 +3,79 @@ import CRdKafka
 extension RDKafkaClient {
     /// Enqueues one record; librdkafka copies key, value and headers. `slot` comes back in the
     /// delivery report. Returns librdkafka's error code (0 when enqueued).
+    ///
+    /// Hot path: no heap allocation. The argument list, and the header names (NUL-terminated) and
+    /// values, live in temporary (stack) buffers for the duration of the call.
     func produce(_ record: KafkaProducerRecord, topic rkt: OpaquePointer, slot: UnsafeMutableRawPointer) -> Int32 {
-        let headerCount = record.headers.count
-        // Header names need NUL-terminated storage that outlives the call: lay them out in one
-        // buffer, then point into it.
-        var names: [UInt8] = []
-        if headerCount > 0 {
-            names.reserveCapacity(headerCount * 16)
-            for header in record.headers {
-                names.append(contentsOf: header.key.utf8)
-                names.append(0)
-            }
-        }
-        let valueCount = record.value.count
-        return names.withUnsafeBufferPointer { namesBuffer in
-            record.value.withUnsafeBufferPointer { valueBuffer in
-                withOptionalBytes(record.key) { keyBuffer in
-                    var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 5 + headerCount)
-                    vus[0].vtype = RD_KAFKA_VTYPE_RKT
-                    vus[0].u.rkt = rkt
-                    vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
-                    vus[1].u.i32 = record.partition ?? RD_KAFKA_PARTITION_UA
-                    vus[2].vtype = RD_KAFKA_VTYPE_VALUE
-                    vus[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBuffer.baseAddress)
-                    vus[2].u.mem.size = valueCount
-                    vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    vus[3].u.i = RD_KAFKA_MSG_F_COPY
-                    vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE
-                    vus[4].u.ptr = slot
-                    var used = 5
-                    if let keyBuffer {
-                        vus.append(rd_kafka_vu_t())
-                        vus[used].vtype = RD_KAFKA_VTYPE_KEY
-                        vus[used].u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBuffer.baseAddress)
-                        vus[used].u.mem.size = keyBuffer.count
-                        used += 1
-                    }
-                    if headerCount > 0 {
-                        return withHeaderValues(record.headers) { valuePointers in
-                            var nameOffset = 0
-                            for (index, header) in record.headers.enumerated() {
-                                vus[used].vtype = RD_KAFKA_VTYPE_HEADER
-                                vus[used].u.header.name = UnsafeRawPointer(namesBuffer.baseAddress! + nameOffset)
-                                    .assumingMemoryBound(to: CChar.self)
-                                vus[used].u.header.val = valuePointers[index].0
-                                vus[used].u.header.size = valuePointers[index].1
-                                nameOffset += header.key.utf8.count + 1
-                                used += 1
-                            }
-                            return producevaError(vus, count: used)
+        let headers = record.headers.storage
+        var headerBytes = 0
+        for header in headers { headerBytes += header.key.utf8.count + 1 + (header.value?.count ?? 0) }
+        return withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6 + headers.count) { vus in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(headerBytes, 1)) { scratch in
+                record.value.withUnsafeBytes { value in
+                    withOptionalBytes(record.key) { key in
+                        vus[0] = rd_kafka_vu_t()
+                        vus[0].vtype = RD_KAFKA_VTYPE_RKT
+                        vus[0].u.rkt = rkt
+                        vus[1] = rd_kafka_vu_t()
+                        vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
+                        vus[1].u.i32 = record.partition ?? RD_KAFKA_PARTITION_UA
+                        vus[2] = rd_kafka_vu_t()
+                        vus[2].vtype = RD_KAFKA_VTYPE_VALUE
+                        vus[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                        vus[2].u.mem.size = value.count
+                        vus[3] = rd_kafka_vu_t()
+                        vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                        vus[3].u.i = RD_KAFKA_MSG_F_COPY
+                        vus[4] = rd_kafka_vu_t()
+                        vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE
+                        vus[4].u.ptr = slot
+                        var used = 5
+                        if let key {
+                            vus[used] = rd_kafka_vu_t()
+                            vus[used].vtype = RD_KAFKA_VTYPE_KEY
+                            vus[used].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                            vus[used].u.mem.size = key.count
+                            used += 1
                         }
+                        if headers.isEmpty {
+                            return producevaError(vus.baseAddress!, count: used)
+                        }
+                        var offset = 0
+                        for header in headers {
+                            let name = scratch.baseAddress! + offset
+                            for byte in header.key.utf8 {
+                                scratch[offset] = byte
+                                offset += 1
+                            }
+                            scratch[offset] = 0
+                            offset += 1
+                            vus[used] = rd_kafka_vu_t()
+                            vus[used].vtype = RD_KAFKA_VTYPE_HEADER
+                            vus[used].u.header.name = UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)
+                            if let value = header.value {
+                                // Non-NULL even when empty: NULL would mean "no value".
+                                let start = scratch.baseAddress! + offset
+                                for byte in value {
+                                    scratch[offset] = byte
+                                    offset += 1
+                                }
+                                vus[used].u.header.val = UnsafeRawPointer(start)
+                                vus[used].u.header.size = value.count
+                            } else {
+                                vus[used].u.header.val = nil
+                                vus[used].u.header.size = 0
+                            }
+                            used += 1
+                        }
+                        return producevaError(vus.baseAddress!, count: used)
                     }
-                    return producevaError(vus, count: used)
                 }
             }
         }
     }
 
-    private func producevaError(_ vus: [rd_kafka_vu_t], count: Int) -> Int32 {
+    private func producevaError(_ vus: UnsafePointer<rd_kafka_vu_t>, count: Int) -> Int32 {
         guard let error = rd_kafka_produceva(handle, vus, count) else { return 0 }
         let code = rd_kafka_error_code(error).rawValue
         rd_kafka_error_destroy(error)
@@ -111,29 +126,3 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeBufferPointe
     return bytes.withUnsafeBufferPointer { body($0) }
 }
 
-/// Calls `body` with a (pointer, size) per header value, all valid for the call. A `nil` value
-/// becomes a NULL pointer with size 0 (a header without a value).
-private func withHeaderValues<R>(_ headers: KafkaHeaders, _ body: ([(UnsafeRawPointer?, Int)]) -> R) -> R {
-    // Copy values into one contiguous buffer so a single pointer scope covers them all.
-    var storage: [UInt8] = []
-    var layout: [(offset: Int, size: Int)] = []
-    layout.reserveCapacity(headers.count)
-    for header in headers {
-        if let value = header.value {
-            layout.append((storage.count, value.count))
-            storage.append(contentsOf: value)
-        } else {
-            layout.append((-1, -1))
-        }
-    }
-    storage.append(0)  // never empty, so every empty value has a valid non-NULL pointer
-    return storage.withUnsafeBufferPointer { buffer in
-        let base = UnsafeRawPointer(buffer.baseAddress)
-        let pointers: [(UnsafeRawPointer?, Int)] = layout.map { entry in
-            // NULL means "no value"; an empty value still gets a non-NULL pointer.
-            if entry.size < 0 { return (nil, 0) }
-            return (base! + entry.offset, entry.size)
-        }
-        return body(pointers)
-    }
-}

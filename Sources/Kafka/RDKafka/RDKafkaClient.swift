@@ -194,10 +194,19 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
         // Start partitions the group never committed at the configured initial offset; the others
         // at their committed offset. (With auto.offset.reset=error, librdkafka would otherwise stop
-        // a never-committed partition with an error.)
+        // a never-committed partition with an error.) The start is an absolute offset read from
+        // the watermarks where possible: librdkafka 2.0 may look a logical one (BEGINNING) up
+        // before it knows the partition's leader, and then retries only after a 1 s timer.
         if let partitions, rd_kafka_committed(rk, partitions, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR {
             for index in 0..<Int(partitions.pointee.cnt) where partitions.pointee.elems[index].offset < 0 {
-                partitions.pointee.elems[index].offset = box.initialOffset
+                let element = partitions.pointee.elems[index]
+                var low: Int64 = -1
+                var high: Int64 = -1
+                if rd_kafka_query_watermark_offsets(rk, element.topic, element.partition, &low, &high, 5_000) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    partitions.pointee.elems[index].offset = box.initialOffset == Int64(RD_KAFKA_OFFSET_END) ? high : low
+                } else {
+                    partitions.pointee.elems[index].offset = box.initialOffset
+                }
             }
         }
         if cooperative {
