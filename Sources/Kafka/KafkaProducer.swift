@@ -31,15 +31,21 @@ public final class KafkaProducer: Service, Sendable {
         self.client = client
         let stop = stopPolling
         let state = self.state
+        // Senders that found the queue full wait until it is half empty, so each wake-up lets a
+        // large run of records in (not one wake-up per delivered record).
+        let roomThreshold = Int32(clamping: max(1, configuration.maxQueuedMessages / 2))
         pollThread = BlockingThread(name: "kafka-producer-poll") {
             while !stop.withLock({ $0 }) {
                 client.poll(timeoutMilliseconds: 100)
-                let waiters = state.withLock { state in
+                let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                    guard !state.spaceWaiters.isEmpty, client.outQueueLength < roomThreshold else { return [] }
                     defer { state.spaceWaiters = [] }
                     return state.spaceWaiters
                 }
                 for waiter in waiters { waiter.resume() }
             }
+            // Nobody is left waiting for room once polling stops.
+            for waiter in state.withLock({ state in defer { state.spaceWaiters = [] }; return state.spaceWaiters }) { waiter.resume() }
         }
     }
 

@@ -175,8 +175,12 @@ struct KafkaBench: AsyncParsableCommand {
         consume.executableURL = try executable(kcat)
         consume.arguments = [
             "-C", "-b", broker.bootstrapServers, "-G", "bench-kcat-\(UInt32.random(in: 0...UInt32.max))", "-X", "auto.offset.reset=earliest",
+            // The same consumer settings as ours: the fetch wait, and the prefetch bound (librdkafka
+            // 2.0 stops fetching for up to 1 s when 100,000 records are queued).
+            "-X", "queued.min.messages=10000000",
             "-X", "fetch.wait.max.ms=\(Int(consumerSettings.fetchMaxWait.seconds * 1000))",
-            "-c", String(data.count), "-q", "-f", "%s\n", topic,
+            // Key, headers and value, as our consumer hands each record over.
+            "-c", String(data.count), "-q", "-f", "%k\t%h\t%s\n", topic,
         ]
         let pipe = Pipe()
         consume.standardOutput = pipe
@@ -192,7 +196,8 @@ struct KafkaBench: AsyncParsableCommand {
         }
         consume.waitUntilExit()
         let consumeSeconds = (ContinuousClock.now - (first ?? .now)).seconds
-        guard consume.terminationStatus == 0, bytes == data.count * (data.valueSize + 1) else {
+        let lineSize = data.rows[0].key.utf8.count + 1 + "traceparent=".utf8.count + data.traceparent.count + 1 + data.valueSize + 1
+        guard consume.terminationStatus == 0, bytes == data.count * lineSize else {
             throw ValidationError("kcat -C failed (status \(consume.terminationStatus), \(bytes) bytes read)")
         }
         return Timing(count: data.count, produceSeconds: produceSeconds, consumeSeconds: consumeSeconds)
