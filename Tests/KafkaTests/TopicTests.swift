@@ -94,3 +94,33 @@ struct TopicTests {
         await broker.stop()
     }
 }
+
+@Suite("Embedded broker", .timeLimit(.minutes(2)))
+struct EmbeddedBrokerTests {
+    @Test("a cluster of three brokers spreads partition leaders and serves produce and consume")
+    func threeBrokers() async throws {
+        let topic = uniqueName("three")
+        try await withEmbeddedBroker(brokers: 3, topics: [KafkaTopicDefinition(name: topic, partitions: 6, replicationFactor: 3)]) { broker in
+            #expect(broker.directBootstrapServers.split(separator: ",").count == 3)
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let records = (0..<60).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("v\($0)".utf8)) }
+            let reports = try await producer.send(records).map { try $0.get() }
+            #expect(Set(reports.map(\.partition)).count > 1)
+            await producer.close()
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+            let received = try await withRunningConsumer(consumer) { await collect(consumer, count: 60) }
+            #expect(Set(received.map(\.value)) == Set(records.map(\.value)))
+        }
+    }
+
+    @Test("a taken bootstrap port is a clear error, not a crash")
+    func portTaken() async throws {
+        let first = try await EmbeddedBroker.start(.init(port: 0), logger: testLogger)
+        let port = try #require(Int(first.bootstrapServers.split(separator: ":").last ?? ""))
+        let error = await #expect(throws: KafkaError.self) {
+            _ = try await EmbeddedBroker.start(.init(port: port), logger: testLogger)
+        }
+        #expect(error?.message.contains("\(port)") == true)
+        await first.stop()
+    }
+}
