@@ -30,7 +30,7 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     let handle: OpaquePointer
-    /// The consumer queue (consumers only), for batch reads and wake-ups.
+    /// The consumer queue (consumers only), to wake a waiting poll.
     let consumerQueue: OpaquePointer?
     let kind: Kind
     let callbacks: Callbacks
