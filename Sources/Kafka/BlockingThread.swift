@@ -25,8 +25,6 @@ final class BlockingThread: Sendable {
         thread.start()
     }
 
-    var isFinished: Bool { state.withLock { $0.finished } }
-
     /// Returns once the thread's body has returned.
     func join() async {
         await withCheckedContinuation { continuation in

@@ -87,11 +87,9 @@ public final class KafkaProducer: Service, Sendable {
                 do {
                     rkt = try topic(record.topic)
                     lastTopic = (record.topic, rkt)
-                } catch let error as KafkaError {
+                } catch {
                     batch.fail(index, error)
                     continue
-                } catch {
-                    preconditionFailure("topic(_:) throws KafkaError only")
                 }
             }
             while true {
@@ -112,8 +110,8 @@ public final class KafkaProducer: Service, Sendable {
         return await batch.outcomes()
     }
 
-    private func topic(_ name: String) throws -> OpaquePointer {
-        try state.withLock { state in
+    private func topic(_ name: String) throws(KafkaError) -> OpaquePointer {
+        try state.withLock { state throws(KafkaError) in
             if state.isClosed { throw KafkaError(code: .shutDown, message: "the producer is closed") }
             if let topic = state.topics[name] { return topic }
             guard let topic = client.makeTopic(name) else {

@@ -159,6 +159,26 @@ struct ConsumerGroupTests {
         }
     }
 
+    @Test("a broker error that retrying cannot fix fails that record with the broker's code; the next one goes through")
+    func permanentBrokerErrorFailsTheRecord() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("reject")
+            try broker.createTopic(topic, partitions: 1)
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            _ = try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [0]))  // connected, metadata known
+            broker.failNextProduceRequests(1, brokerErrorCode: 10)  // MESSAGE_TOO_LARGE
+            let error = await #expect(throws: KafkaError.self) {
+                try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [1]))
+            }
+            #expect(error?.code == .delivery)
+            #expect(error?.brokerCode == 10)
+            #expect(error?.isRetriable == false)
+            let report = try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [2]))
+            #expect(report.offset != nil)
+            await producer.close()
+        }
+    }
+
     @Test("records the broker deleted before they were read are reported as lost, and reading goes on")
     func gapIsReportedAsDataLoss() async throws {
         try await withEmbeddedBroker { broker in

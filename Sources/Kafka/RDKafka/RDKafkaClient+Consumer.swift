@@ -201,11 +201,4 @@ extension RDKafkaClient {
     func wakeConsumerQueue() {
         if let consumerQueue { rd_kafka_queue_yield(consumerQueue) }
     }
-
-    /// This member's group id and member id, for logs.
-    var memberID: String {
-        guard let id = rd_kafka_memberid(handle) else { return "" }
-        defer { rd_kafka_mem_free(handle, id) }
-        return String(cString: id)
-    }
 }

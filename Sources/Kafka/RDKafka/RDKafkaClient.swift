@@ -87,16 +87,6 @@ final class RDKafkaClient: @unchecked Sendable {
         }
     }
 
-    /// Checks librdkafka properties without creating a client.
-    /// - Throws: `KafkaError.configuration` naming the first property librdkafka rejects.
-    static func validate(_ properties: [String: String]) throws {
-        let conf = rd_kafka_conf_new()!
-        defer { rd_kafka_conf_destroy(conf) }
-        for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
-            try set(conf, name, value)
-        }
-    }
-
     /// librdkafka's symbolic name for an error code, e.g. `_MSG_TIMED_OUT`.
     static func errorName(_ code: Int32) -> String {
         String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code)))
@@ -106,18 +96,11 @@ final class RDKafkaClient: @unchecked Sendable {
         String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: code)))
     }
 
-    static var libraryVersion: String { String(cString: rd_kafka_version_str()) }
-
     /// Serves queued callbacks (delivery reports, logs, errors) for up to `timeoutMilliseconds`;
     /// returns how many events were served.
     @discardableResult
     func poll(timeoutMilliseconds: Int32) -> Int32 {
         rd_kafka_poll(handle, timeoutMilliseconds)
-    }
-
-    /// The topic name of a topic handle, as librdkafka holds it.
-    static func topicName(_ rkt: OpaquePointer) -> String {
-        String(cString: rd_kafka_topic_name(rkt))
     }
 
     // MARK: Topic partition lists
