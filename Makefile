@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 COMPOSE_FILE := compose/docker-compose.yml
 
-.PHONY: deps build test up up-embedded bench clean
+.PHONY: deps test-deps build test up up-embedded bench clean
 
 # librdkafka (the Kafka client library) and kcat (the Kafka command-line tool), from Debian/Ubuntu.
 deps:
@@ -13,10 +13,15 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/"; exit 1; }
 
+# The OpenTelemetry Python SDK: the interoperability tests check our headers against it.
+test-deps: deps
+	@command -v python3 >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3 python3-pip; }
+	@python3 -c 'import opentelemetry.sdk' 2>/dev/null || python3 -m pip install -q opentelemetry-api opentelemetry-sdk
+
 build: deps
 	$(SWIFT) build
 
-test: deps
+test: test-deps
 	$(SWIFT) test
 
 # The whole system: Docker Compose with Apache Kafka when a Docker engine answers and the stack

@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-service-context.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
@@ -43,6 +46,20 @@ let package = Package(
             name: "Baggage",
             dependencies: [.product(name: "ServiceContextModule", package: "swift-service-context")]
         ),
+        // Tracing over Kafka: W3C trace context and baggage in headers, messaging spans, the
+        // tracing bootstrap (swift-otel, OTLP export).
+        .target(
+            name: "KafkaTracing",
+            dependencies: [
+                "Kafka",
+                "Baggage",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The `ordertrace` executable: parses arguments and wires services together.
         .executableTarget(
             name: "OrderTraceCLI",
@@ -53,9 +70,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "KafkaTestSupport",
+            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/KafkaTestSupport"
+        ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"]
+            dependencies: ["Kafka", "KafkaTestSupport"]
+        ),
+        .testTarget(
+            name: "KafkaTracingTests",
+            dependencies: [
+                "KafkaTracing", "Kafka", "Baggage", "KafkaTestSupport",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Interop"]
         ),
         .testTarget(
             name: "BaggageTests",

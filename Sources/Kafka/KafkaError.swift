@@ -46,6 +46,9 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.isFatal = isFatal
     }
 
+    /// librdkafka's symbolic name of `brokerCode` (e.g. `_MSG_TIMED_OUT`), for `error.type`.
+    public var brokerErrorName: String? { brokerCode.map(RDKafkaClient.errorName) }
+
     public var description: String {
         var text = "KafkaError(\(code)): \(message)"
         if let brokerCode { text += " [\(RDKafkaClient.errorName(brokerCode))]" }

@@ -1,4 +1,5 @@
 import Kafka
+import KafkaTestSupport
 import Testing
 
 @Suite("Producer and consumer against the embedded broker", .timeLimit(.minutes(2)))

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import KafkaTestSupport
 import Testing
 
 /// The repository's `topics/` folder.

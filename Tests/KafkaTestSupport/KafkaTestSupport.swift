@@ -1,20 +1,20 @@
+/// Helpers shared by the test targets: embedded brokers, consumers, waiting.
 import Kafka
 import Logging
-import Testing
 
 /// A name no other test uses, so tests can share nothing and run in parallel.
-func uniqueName(_ prefix: String) -> String {
+public func uniqueName(_ prefix: String) -> String {
     "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
 }
 
-let testLogger: Logger = {
+public let testLogger: Logger = {
     var logger = Logger(label: "test")
     logger.logLevel = .critical
     return logger
 }()
 
 /// Starts an embedded broker for one test (no fixed port, so tests run side by side).
-func withEmbeddedBroker<T>(
+public func withEmbeddedBroker<T>(
     brokers: Int = 1, topics: [KafkaTopicDefinition] = [],
     _ body: (EmbeddedBroker) async throws -> T
 ) async throws -> T {
@@ -29,11 +29,11 @@ func withEmbeddedBroker<T>(
     }
 }
 
-func producerConfiguration(_ broker: EmbeddedBroker) -> KafkaProducerConfiguration {
+public func producerConfiguration(_ broker: EmbeddedBroker) -> KafkaProducerConfiguration {
     KafkaProducerConfiguration(kafka: KafkaConfiguration(brokers: [broker.bootstrapServers]))
 }
 
-func consumerConfiguration(_ broker: EmbeddedBroker, group: String, topics: [String]) -> KafkaConsumerConfiguration {
+public func consumerConfiguration(_ broker: EmbeddedBroker, group: String, topics: [String]) -> KafkaConsumerConfiguration {
     var configuration = KafkaConsumerConfiguration(kafka: KafkaConfiguration(brokers: [broker.bootstrapServers]), groupID: group, topics: topics)
     configuration.sessionTimeout = .seconds(6)
     configuration.heartbeatInterval = .milliseconds(500)
@@ -42,7 +42,7 @@ func consumerConfiguration(_ broker: EmbeddedBroker, group: String, topics: [Str
 }
 
 /// Runs a consumer's poll loop in the background for the duration of `body`.
-func withRunningConsumer<T>(_ consumer: KafkaConsumer, _ body: () async throws -> T) async throws -> T {
+public func withRunningConsumer<T>(_ consumer: KafkaConsumer, _ body: () async throws -> T) async throws -> T {
     let task = Task { try await consumer.run() }
     do {
         let result = try await body()
@@ -57,7 +57,7 @@ func withRunningConsumer<T>(_ consumer: KafkaConsumer, _ body: () async throws -
 }
 
 /// Reads batches until `count` messages arrived or `timeout` passed; returns what arrived.
-func collect(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(20), storeOffsets: Bool = true) async -> [KafkaMessage] {
+public func collect(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(20), storeOffsets: Bool = true) async -> [KafkaMessage] {
     let reader = Task {
         var received: [KafkaMessage] = []
         for await batch in consumer.batches(storeOffsetsAutomatically: storeOffsets) {
@@ -79,7 +79,7 @@ func collect(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
+public func eventually(timeout: Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }

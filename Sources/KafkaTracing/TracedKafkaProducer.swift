@@ -1,0 +1,87 @@
+import Baggage
+import Kafka
+import Tracing
+
+/// A `KafkaProducer` that traces every record: a `send {topic}` PRODUCER span per record, with
+/// the messaging attributes and the business ids from baggage; the span's trace context
+/// (`traceparent`, `tracestate`) and the baggage go into the record's headers (set, never
+/// appended), and the span ends when the record's delivery report arrives, with `error.type`
+/// on failure.
+public struct TracedKafkaProducer: Sendable {
+    public let producer: KafkaProducer
+    /// Baggage keys copied into span attributes.
+    public var allowList: BaggageAllowList
+
+    public init(_ producer: KafkaProducer, allowList: BaggageAllowList = .businessIDs) {
+        self.producer = producer
+        self.allowList = allowList
+    }
+
+    /// Sends one record as a child of `context` and waits for its delivery report.
+    /// - Throws: `KafkaError` when the record was not delivered.
+    @discardableResult
+    public func send(_ record: KafkaProducerRecord, context: ServiceContext = .current ?? .topLevel) async throws -> KafkaDeliveryReport {
+        try await send([(record, context)])[0].get()
+    }
+
+    /// Sends records, all children of `context`.
+    public func send(_ records: [KafkaProducerRecord], context: ServiceContext = .current ?? .topLevel) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
+        try await send(records.map { ($0, context) })
+    }
+
+    /// Sends records, each the child of its own context (an order's, say), and waits for all
+    /// delivery reports, in order.
+    public func send(_ items: [(KafkaProducerRecord, ServiceContext)]) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
+        var records: [KafkaProducerRecord] = []
+        var spans: [any Span] = []
+        records.reserveCapacity(items.count)
+        spans.reserveCapacity(items.count)
+        let instrument = InstrumentationSystem.instrument
+        let clientID = producer.configuration.kafka.clientID
+        var lastBaggage: (Baggage, String)?
+        for (record, context) in items {
+            var record = record
+            let baggage = context.baggage
+            var attributes = SpanAttributes()
+            attributes[MessagingAttribute.system] = "kafka"
+            attributes[MessagingAttribute.operationName] = "send"
+            attributes[MessagingAttribute.operationType] = "send"
+            attributes[MessagingAttribute.destinationName] = record.topic
+            attributes[MessagingAttribute.clientID] = clientID
+            if let key = record.key { attributes[MessagingAttribute.messageKey] = String(decoding: key, as: UTF8.self) }
+            if let partition = record.partition { attributes[MessagingAttribute.partitionID] = String(partition) }
+            attributes.addBusinessIDs(from: baggage, allowList: allowList)
+            let span = startSpan("send \(record.topic)", context: context, ofKind: .producer)
+            span.attributes = attributes
+            instrument.inject(span.context, into: &record.headers, using: KafkaHeadersInjector())
+            if let baggage, !baggage.isEmpty {
+                // Serialize each distinct baggage once per call, not once per record.
+                if let (last, text) = lastBaggage, last == baggage {
+                    record.headers.set(baggageHeader, text)
+                } else {
+                    let text = baggage.headerValue
+                    lastBaggage = (baggage, text)
+                    record.headers.set(baggageHeader, text)
+                }
+            } else {
+                record.headers.remove(baggageHeader)
+            }
+            records.append(record)
+            spans.append(span)
+        }
+        let finishedSpans = spans
+        return try await producer.send(records) { index, outcome in
+            let span = finishedSpans[index]
+            switch outcome {
+            case .success(let report):
+                span.attributes[MessagingAttribute.partitionID] = String(report.partition)
+                if let offset = report.offset { span.attributes[MessagingAttribute.offset] = offset }
+            case .failure(let error):
+                span.attributes[MessagingAttribute.errorType] = error.brokerErrorName ?? "\(error.code)"
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error, message: error.message))
+            }
+            span.end()
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import OTel
+import ServiceLifecycle
+import Tracing
+
+/// Sets up tracing for a process, once, from the standard OpenTelemetry environment.
+///
+/// - `OTEL_SERVICE_NAME` (default: the component's name);
+/// - `OTEL_EXPORTER_OTLP_ENDPOINT` (default `http://127.0.0.1:4318`; spans go to `/v1/traces`);
+/// - `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default), `http/json` or `grpc`;
+/// - `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`;
+/// - `OTEL_SDK_DISABLED=true` turns tracing off.
+///
+/// W3C Trace Context is propagated by swift-otel; W3C Baggage by this project (swift-otel's
+/// baggage propagator is not implemented, so `baggage` is taken out of `OTEL_PROPAGATORS`).
+public enum TracingBootstrap {
+    /// Bootstraps the global tracer. Returns the service that exports spans, to run first in the
+    /// process's `ServiceGroup` (so it stops last and flushes what the others traced), or `nil`
+    /// when tracing is disabled.
+    /// - Throws: swift-otel's configuration error for an invalid setting.
+    public static func bootstrap(serviceName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (any Service)? {
+        let environment = effectiveEnvironment(environment)
+        if environment["OTEL_SDK_DISABLED"]?.lowercased() == "true" { return nil }
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = serviceName
+        configuration.logs.enabled = false
+        configuration.metrics.enabled = false
+        configuration.traces.otlpExporter.protocol = .httpProtobuf
+        configuration.propagators = [.traceContext]
+        return try OTel.bootstrap(configuration: configuration, environment: environment)
+    }
+
+    /// The environment as swift-otel should see it: the project's default endpoint, and no
+    /// `baggage` propagator.
+    static func effectiveEnvironment(_ environment: [String: String]) -> [String: String] {
+        var environment = environment
+        if environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == nil && environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] == nil {
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"
+        }
+        if let propagators = environment["OTEL_PROPAGATORS"] {
+            let kept = propagators.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "baggage" && !$0.isEmpty }
+            environment["OTEL_PROPAGATORS"] = kept.isEmpty ? "tracecontext" : kept.joined(separator: ",")
+        }
+        return environment
+    }
+}

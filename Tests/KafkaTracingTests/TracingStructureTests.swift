@@ -1,0 +1,156 @@
+import Baggage
+import InMemoryTracing
+import Kafka
+import KafkaTestSupport
+@testable import KafkaTracing
+import Testing
+import Tracing
+
+@Suite("Messaging spans, headers and baggage (in-memory tracer)", .timeLimit(.minutes(2)))
+struct TracingStructureTests {
+    /// Sends `record` traced under a parent span and baggage, reads it back, and processes it
+    /// in a traced handler; returns the received message, what the handler saw, and the tracer.
+    private func roundTrip(
+        broker: EmbeddedBroker, topic: String, record: KafkaProducerRecord, baggage: KeyValuePairs<String, String>
+    ) async throws -> (message: KafkaMessage, seen: Baggage, tracer: InMemoryTracer) {
+        let tracer = InMemoryTracer()
+        let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+        _ = try await withTracer(tracer) {
+            try await withBaggage(baggage) {
+                try await withSpan("client_order_received") { _ in
+                    try await TracedKafkaProducer(producer).send(record)
+                }
+            }
+        }
+        await producer.close()
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+        let message = try #require(try await withRunningConsumer(consumer) { await collect(consumer, count: 1) }.first)
+        let seen = await withTracer(tracer) {
+            await KafkaConsumerTracing(consumer).withProcessSpan(message) { _ in Baggage.current }
+        }
+        return (message, seen, tracer)
+    }
+
+    @Test("send and process spans: kinds, parents, the link back, messaging attributes, allow-listed business ids, baggage passed on")
+    func producerToConsumer() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("traced")
+            try broker.createTopic(topic, partitions: 2)
+            var stale = KafkaHeaders()
+            stale.set("baggage", "stale=1")
+            let record = KafkaProducerRecord(topic: topic, key: "AAPL", value: Array("{}".utf8), headers: stale)
+            let (message, seen, tracer) = try await roundTrip(
+                broker: broker, topic: topic, record: record,
+                baggage: ["user.id": "alice", "client.order_id": "c-1", "api.secret": "s3cr3t"])
+
+            let spans = tracer.finishedSpans
+            let root = try #require(spans.first { $0.operationName == "client_order_received" })
+            let send = try #require(spans.first { $0.operationName == "send \(topic)" })
+            let process = try #require(spans.first { $0.operationName == "process \(topic)" })
+            #expect(send.kind == .producer)
+            #expect(send.parentSpanID == root.spanID)
+            #expect(process.kind == .consumer)
+            #expect(process.traceID == send.traceID)
+            #expect(process.parentSpanID == send.spanID)
+            #expect(process.links.count == 1)
+            #expect(process.links.first?.context.inMemorySpanContext?.spanID == send.spanID)
+
+            #expect(send.attributes["messaging.system"]?.toSpanAttribute() == "kafka")
+            #expect(send.attributes["messaging.operation.name"]?.toSpanAttribute() == "send")
+            #expect(send.attributes["messaging.destination.name"]?.toSpanAttribute() == .string(topic))
+            #expect(send.attributes["messaging.kafka.message.key"]?.toSpanAttribute() == "AAPL")
+            #expect(send.attributes["messaging.destination.partition.id"]?.toSpanAttribute() == .string(String(message.partition)))
+            #expect(send.attributes["messaging.kafka.offset"]?.toSpanAttribute() == .int64(message.offset))
+            #expect(process.attributes["messaging.operation.type"]?.toSpanAttribute() == "process")
+            #expect(process.attributes["messaging.consumer.group.name"] != nil)
+            #expect(process.attributes["messaging.kafka.offset"]?.toSpanAttribute() == .int64(message.offset))
+            for span in [send, process] {
+                #expect(span.attributes["user.id"]?.toSpanAttribute() == "alice")
+                #expect(span.attributes["client.order_id"]?.toSpanAttribute() == "c-1")
+                #expect(span.attributes["api.secret"] == nil, "only allow-listed keys become attributes")
+            }
+            #expect(process.attributes["ordertrace.trace_context.problem"] == nil)
+
+            // One baggage header, replacing the stale one, carrying every entry (unknown ones too).
+            #expect(message.headers.filter { $0.key == "baggage" }.count == 1)
+            #expect(seen["user.id"] == "alice")
+            #expect(seen["api.secret"] == "s3cr3t")
+            #expect(seen["stale"] == nil)
+        }
+    }
+
+    @Test("a malformed or missing traceparent starts a new trace, says why, and never fails the record", arguments: [
+        ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "invalid traceparent"),
+        ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "version ff"),
+        ("", "too short"),
+        (nil, "no traceparent header"),
+    ] as [(String?, String)])
+    func badTraceParent(_ traceparent: String?, reason: String) async throws {
+        let tracer = InMemoryTracer()
+        var headers = KafkaHeaders()
+        if let traceparent { headers.set("traceparent", traceparent) }
+        headers.set("baggage", "user.id=bob,bad entry,client.order_id=c-9")
+        let message = KafkaMessage(topic: "client-orders", partition: 1, offset: 42, key: Array("AAPL".utf8), value: [], headers: headers)
+        let tracing = KafkaConsumerTracing(groupID: "g", clientID: "c")
+        let handled = await withTracer(tracer) {
+            await tracing.withProcessSpan(message) { _ in Baggage.current }
+        }
+        let span = try #require(tracer.finishedSpans.first)
+        #expect(span.parentSpanID == nil, "a new root")
+        #expect(span.links.isEmpty)
+        let problem = span.attributes["ordertrace.trace_context.problem"]?.toSpanAttribute()
+        #expect(problem.map { "\($0)".contains(reason) } == true, "\(String(describing: problem))")
+        // The invalid baggage entry is dropped alone.
+        #expect(handled["user.id"] == "bob")
+        #expect(handled["client.order_id"] == "c-9")
+        #expect(span.attributes["user.id"]?.toSpanAttribute() == "bob")
+    }
+
+    @Test("an error thrown by the handler is recorded on the process span and rethrown")
+    func handlerError() async throws {
+        struct Rejected: Error {}
+        let tracer = InMemoryTracer()
+        let message = KafkaMessage(topic: "t", partition: 0, offset: 1, key: nil, value: [])
+        await #expect(throws: Rejected.self) {
+            try await withTracer(tracer) {
+                try await KafkaConsumerTracing(groupID: "g", clientID: "c").withProcessSpan(message) { _ in throw Rejected() }
+            }
+        }
+        let span = try #require(tracer.finishedSpans.first)
+        #expect(span.errors.count == 1)
+        #expect(span.status?.code == .error)
+        #expect(span.attributes["error.type"] != nil)
+    }
+
+    @Test("a batch span links every record with what differs per record; links past the limit are counted")
+    func batchLinks() async throws {
+        let tracer = InMemoryTracer()
+        let producerSpans = withTracer(tracer) { (0..<5).map { startSpan("producer \($0)", context: .topLevel, ofKind: .producer) } }
+        var messages: [KafkaMessage] = []
+        for (index, span) in producerSpans.enumerated() {
+            var headers = KafkaHeaders()
+            withTracer(tracer) { InstrumentationSystem.instrument.inject(span.context, into: &headers, using: KafkaHeadersInjector()) }
+            headers.set("baggage", "client.order_id=c-\(index)")
+            messages.append(KafkaMessage(topic: "client-orders", partition: 0, offset: Int64(index), key: Array("AAPL".utf8), value: [], headers: headers))
+            span.end()
+        }
+        let tracing = KafkaConsumerTracing(groupID: "g", clientID: "c")
+        let batch = withTracer(tracer) { tracing.startBatchProcessSpan(messages) }
+        batch.end()
+        let finished = try #require(tracer.finishedSpans.first { $0.operationName == "process client-orders" })
+        #expect(finished.links.count == 5)
+        #expect(finished.attributes["messaging.batch.message_count"]?.toSpanAttribute() == 5)
+        for (index, link) in finished.links.enumerated() {
+            #expect(link.attributes["messaging.kafka.offset"]?.toSpanAttribute() == .int64(Int64(index)))
+            #expect(link.attributes["client.order_id"]?.toSpanAttribute() == .string("c-\(index)"))
+        }
+
+        let overflow = withTracer(tracer) { startSpan("order_batching", context: .topLevel) }
+        let links = producerSpans.map { SpanLink(context: $0.context, attributes: [:]) }
+        LinkLimit.addLinks(links + links + links, to: overflow, limit: 8)
+        overflow.end()
+        let capped = try #require(tracer.finishedSpans.first { $0.operationName == "order_batching" })
+        #expect(capped.links.count == 8)
+        #expect(capped.attributes["ordertrace.links.dropped_count"]?.toSpanAttribute() == 7)
+    }
+}
