@@ -60,11 +60,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // An OTLP/HTTP endpoint (tests, benchmarks, the trace explorer).
+        .target(
+            name: "OTLPReceiver",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The `ordertrace` executable: parses arguments and wires services together.
         .executableTarget(
             name: "OrderTraceCLI",
             dependencies: [
                 "Kafka",
+                "KafkaTracing",
+                "Baggage",
+                "OTLPReceiver",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -82,13 +97,10 @@ let package = Package(
         .testTarget(
             name: "KafkaTracingTests",
             dependencies: [
-                "KafkaTracing", "Kafka", "Baggage", "KafkaTestSupport",
+                "KafkaTracing", "Kafka", "Baggage", "KafkaTestSupport", "OTLPReceiver",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Interop"]

@@ -13,7 +13,7 @@ import Tracing
 struct OTLPWireTests {
     @Test("producer/consumer parent and link, and a link rebuilt from a stored traceparent, reach the exporter")
     func exportedStructure() async throws {
-        let receiver = try await OTLPReceiver.start()
+        let receiver = try await OTLPCollector.start()
         var configuration = OTel.Configuration.default
         configuration.serviceName = "wire-test"
         configuration.traces.otlpExporter.protocol = .httpJSON

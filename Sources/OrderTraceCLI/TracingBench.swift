@@ -1,0 +1,199 @@
+import ArgumentParser
+import Baggage
+import Foundation
+import Kafka
+import KafkaTracing
+import Logging
+import OTel
+import OTLPReceiver
+import ServiceLifecycle
+import Tracing
+
+/// The cost of tracing on the Kafka hot path, all measured in one run with swift-otel exporting
+/// OTLP/HTTP protobuf to a local receiver:
+/// - propagation: inject (traceparent + baggage into headers) and extract (check, parse, baggage)
+///   per message, in ns;
+/// - a messaging span started with its attributes and ended, in ns;
+/// - produce+consume throughput of the same records untraced and traced (a `send` span per
+///   record, a `process` span per record), in rounds, and the ratio of the medians.
+struct TracingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tracing",
+        abstract: "Measure propagation and span costs, and traced vs untraced Kafka throughput."
+    )
+
+    @Option(help: "Records per throughput run, and iterations of the micro-benchmarks.")
+    var messages = 100_000
+
+    @Option(help: "Throughput rounds (each runs untraced and traced; medians are compared).")
+    var rounds = 3
+
+    func run() async throws {
+        var logger = Logs.bootstrap()
+        logger.logLevel = .warning
+        guard messages > 0, rounds > 0 else { throw ValidationError("--messages and --rounds must be positive") }
+
+        let exported = ExportCounter()
+        let receiver = try await OTLPHTTPReceiver.start { body, _ in exported.add(bytes: body.count) }
+        var otel = OTel.Configuration.default
+        otel.serviceName = "ordertrace-bench"
+        otel.diagnosticLogLevel = .error
+        otel.traces.otlpExporter.protocol = .httpProtobuf
+        otel.traces.otlpExporter.endpoint = receiver.tracesEndpoint
+        let backend = try OTel.makeTracingBackend(configuration: otel)
+        let tracer = backend.factory
+        let exporter = ServiceGroup(services: [backend.service], logger: logger)
+        let exporting = Task { try await exporter.run() }
+
+        say("bench-tracing: swift-otel 1.6, OTLP/HTTP protobuf to a local receiver, \(messages) iterations")
+        let (inject, extract) = withTracer(tracer) { measurePropagation() }
+        say(String(format: "  propagation  inject %6.0f ns  extract %6.0f ns  per message (traceparent + 3 baggage entries)", inject, extract))
+        let span = withTracer(tracer) { measureSpans() }
+        say(String(format: "  span         %6.0f ns  start, 7 attributes, end (export runs in the background)", span))
+
+        let broker = try await EmbeddedBroker.start(.init(port: nil), logger: logger)
+        let partitions = max(4, (messages + 11_999) / 12_000)
+        var untraced: [Double] = []
+        var traced: [Double] = []
+        for round in 1...rounds {
+            let plain = try await measureThroughput(broker: broker, topic: "bench-untraced-\(round)", partitions: partitions, tracer: nil, logger: logger)
+            let withSpans = try await measureThroughput(broker: broker, topic: "bench-traced-\(round)", partitions: partitions, tracer: tracer, logger: logger)
+            say(String(format: "  round %d      untraced %9.0f msgs/s  traced %9.0f msgs/s", round, plain, withSpans))
+            untraced.append(plain)
+            traced.append(withSpans)
+        }
+        await broker.stop()
+        await exporter.triggerGracefulShutdown()
+        try? await exporting.value
+        await receiver.stop()
+        let plain = untraced.sorted()[rounds / 2]
+        let withSpans = traced.sorted()[rounds / 2]
+        say("  exported     \(exported.requests) OTLP requests, \(exported.bytes) bytes")
+        say(String(
+            format: "bench-tracing: inject+extract=%.0fns span=%.0fns traced=%.0f untraced=%.0f ratio=%.2f",
+            inject + extract, span, withSpans, plain, withSpans / plain))
+    }
+
+    /// ns per inject and per extract.
+    private func measurePropagation() -> (Double, Double) {
+        let parent = startSpan("parent", context: .topLevel)
+        defer { parent.end() }
+        var context = parent.context
+        context.baggage = ["user.id": "alice", "client.order_id": "c-1001", "batch.id": "b-AAPL-buy-7"]
+        let baggage = context.baggage!
+        let tracing = KafkaConsumerTracing(groupID: "bench", clientID: "bench")
+        var headers = KafkaHeaders()
+        let instrument = InstrumentationSystem.instrument
+        let injectTime = bestOf(3) {
+            for _ in 0..<messages {
+                headers = KafkaHeaders()
+                instrument.inject(context, into: &headers, using: KafkaHeadersInjector())
+                headers.set("baggage", baggage.headerValue)
+            }
+        }
+        let message = KafkaMessage(topic: "client-orders", partition: 0, offset: 0, key: Array("AAPL".utf8), value: [], headers: headers)
+        var sink = 0
+        let extractTime = bestOf(3) {
+            for _ in 0..<messages {
+                let (extracted, _) = tracing.extractContext(message)
+                sink &+= extracted.baggage?.count ?? 0
+            }
+        }
+        precondition(sink == 3 * messages * 3, "extraction lost baggage entries")
+        return (injectTime / Double(messages), extractTime / Double(messages))
+    }
+
+    /// ns per span (start, attributes, end).
+    private func measureSpans() -> Double {
+        let parent = startSpan("parent", context: .topLevel)
+        defer { parent.end() }
+        let context = parent.context
+        let time = bestOf(1) {
+            for index in 0..<messages {
+                let span = startSpan("send client-orders", context: context, ofKind: .producer)
+                span.updateAttributes { attributes in
+                    attributes["messaging.system"] = "kafka"
+                    attributes["messaging.operation.name"] = "send"
+                    attributes["messaging.operation.type"] = "send"
+                    attributes["messaging.destination.name"] = "client-orders"
+                    attributes["messaging.kafka.message.key"] = "AAPL"
+                    attributes["user.id"] = "alice"
+                    attributes["messaging.kafka.offset"] = Int64(index)
+                }
+                span.end()
+            }
+        }
+        return time / Double(messages)
+    }
+
+    /// msgs/s over produce (all delivered) plus consume (all read, each in a process span when traced).
+    private func measureThroughput(broker: EmbeddedBroker, topic: String, partitions: Int, tracer: (any Tracer)?, logger: Logger) async throws -> Double {
+        try broker.createTopic(topic, partitions: partitions)
+        let kafka = KafkaConfiguration(brokers: [broker.bootstrapServers])
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+        let data = BenchData(count: messages)
+        let records = data.rows.map { KafkaProducerRecord(topic: topic, key: $0.key, value: $0.value) }
+        let start = ContinuousClock.now
+        let outcomes: [Result<KafkaDeliveryReport, KafkaError>]
+        if let tracer {
+            outcomes = try await withTracer(tracer) {
+                try await withBaggage(["user.id": "alice", "client.order_id": "c-1001"]) {
+                    try await TracedKafkaProducer(producer).send(records)
+                }
+            }
+        } else {
+            outcomes = try await producer.send(records)
+        }
+        let produceSeconds = (ContinuousClock.now - start).seconds
+        guard outcomes.allSatisfy({ (try? $0.get()) != nil }) else { throw ValidationError("records were not delivered") }
+        await producer.close()
+
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: "bench-\(topic)-\(UInt32.random(in: 0...UInt32.max))", topics: [topic]),
+            logger: logger)
+        let tracing = KafkaConsumerTracing(consumer)
+        let polling = Task { try await consumer.run() }
+        var received = 0
+        var first: ContinuousClock.Instant?
+        for await batch in consumer.batches() {
+            if first == nil { first = .now }
+            if let tracer {
+                withTracer(tracer) {
+                    for message in batch { tracing.startProcessSpan(message).end() }
+                }
+            }
+            received += batch.count
+            if received >= messages { break }
+        }
+        let consumeSeconds = (ContinuousClock.now - first!).seconds
+        polling.cancel()
+        try await polling.value
+        return Double(messages) / (produceSeconds + consumeSeconds)
+    }
+
+    /// The fastest of `repetitions` runs of `body`, in ns.
+    private func bestOf(_ repetitions: Int, _ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<repetitions {
+            let start = ContinuousClock.now
+            body()
+            best = min(best, (ContinuousClock.now - start).seconds * 1e9)
+        }
+        return best
+    }
+}
+
+/// Counts what the receiver was sent.
+final class ExportCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _requests = 0
+    private var _bytes = 0
+    func add(bytes: Int) {
+        lock.lock()
+        _requests += 1
+        _bytes += bytes
+        lock.unlock()
+    }
+    var requests: Int { lock.lock(); defer { lock.unlock() }; return _requests }
+    var bytes: Int { lock.lock(); defer { lock.unlock() }; return _bytes }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import OTLPReceiver
+
+/// Collects what an `OTLPHTTPReceiver` is sent as OTLP/JSON, decoded with Foundation (not with
+/// our code).
+final class OTLPCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bodies: [Data] = []
+    private var receiver: OTLPHTTPReceiver?
+
+    var endpoint: String { receiver?.tracesEndpoint ?? "" }
+
+    static func start() async throws -> OTLPCollector {
+        let collector = OTLPCollector()
+        collector.receiver = try await OTLPHTTPReceiver.start { body, _ in collector.received(Data(body)) }
+        return collector
+    }
+
+    func stop() async {
+        await receiver?.stop()
+    }
+
+    private func received(_ body: Data) {
+        lock.lock()
+        bodies.append(body)
+        lock.unlock()
+    }
+
+    private var exports: [[String: Any]] {
+        lock.lock()
+        let copy = bodies
+        lock.unlock()
+        return copy.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+    }
+
+    /// Every span received so far, as OTLP/JSON objects.
+    var spans: [[String: Any]] {
+        var result: [[String: Any]] = []
+        for export in exports {
+            for resource in export["resourceSpans"] as? [[String: Any]] ?? [] {
+                for scope in resource["scopeSpans"] as? [[String: Any]] ?? [] {
+                    result += scope["spans"] as? [[String: Any]] ?? []
+                }
+            }
+        }
+        return result
+    }
+
+    /// The resource attributes of the first export.
+    var resourceAttributes: [String: String] {
+        guard let resource = (exports.first?["resourceSpans"] as? [[String: Any]])?.first?["resource"] as? [String: Any] else { return [:] }
+        return OTLPJSON.attributes(resource["attributes"])
+    }
+}
+
+/// Reading OTLP/JSON values.
+enum OTLPJSON {
+    static func attributes(_ value: Any?) -> [String: String] {
+        var result: [String: String] = [:]
+        for attribute in value as? [[String: Any]] ?? [] {
+            guard let key = attribute["key"] as? String, let value = attribute["value"] as? [String: Any], let first = value.first else { continue }
+            result[key] = "\(first.value)"
+        }
+        return result
+    }
+
+    static func kind(_ span: [String: Any]) -> String {
+        switch span["kind"] {
+        case let number as Int: ["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"][number]
+        case let text as String: text.replacingOccurrences(of: "SPAN_KIND_", with: "")
+        default: "?"
+        }
+    }
+}
