@@ -9,8 +9,11 @@ struct OrderTrace: AsyncParsableCommand {
             Kafka connection: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_PROPERTIES
             ("name=value;name=value") and KAFKA_PROPERTIES_FILE pass any librdkafka property
             through (security.protocol, sasl.*, ssl.*), as does -X name=value.
+            Tracing: OTEL_EXPORTER_OTLP_ENDPOINT (default http://127.0.0.1:4318),
+            OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, http/json, grpc), OTEL_SERVICE_NAME,
+            OTEL_TRACES_SAMPLER(_ARG); OTEL_SDK_DISABLED=true turns it off.
             Logging: LOG_LEVEL (trace, debug, info, notice, warning, error, critical).
             """,
-        subcommands: [BrokerCommand.self, TopicsCommand.self, BenchCommand.self]
+        subcommands: [BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, BenchCommand.self]
     )
 }
