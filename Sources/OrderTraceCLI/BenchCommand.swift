@@ -119,28 +119,15 @@ struct KafkaBench: AsyncParsableCommand {
         var settings = consumerSettings
         settings.groupID = "bench-ordertrace-\(UInt32.random(in: 0...UInt32.max))"
         settings.topics = [topic]
-        let consumer = try KafkaConsumer(configuration: settings, logger: logger)
-        let polling = Task { try await consumer.run() }
-        var received = 0
-        var first: ContinuousClock.Instant?
-        var last: ContinuousClock.Instant?
-        var longestGap = Duration.zero
         var checksum = 0
-        for await batch in consumer.batches() {
-            let now = ContinuousClock.now
-            if first == nil { first = now }
-            if let last { longestGap = max(longestGap, now - last) }
-            last = now
-            received += batch.count
+        let consumed = try await consumeTimed(settings, count: data.count, logger: logger) { batch in
             for message in batch { checksum &+= message.value.count }
-            if received >= data.count { break }
         }
-        let consumeSeconds = (ContinuousClock.now - first!).seconds
-        polling.cancel()
-        try await polling.value
-        guard received == data.count, checksum == data.count * data.valueSize else {
-            throw ValidationError("ordertrace: consumed \(received) of \(data.count) records")
+        guard consumed.received == data.count, checksum == data.count * data.valueSize else {
+            throw ValidationError("ordertrace: consumed \(consumed.received) of \(data.count) records")
         }
+        let consumeSeconds = consumed.seconds
+        let longestGap = consumed.longestGap
         return Timing(count: data.count, produceSeconds: produceSeconds, consumeSeconds: consumeSeconds, longestConsumeGap: longestGap.seconds)
     }
 
@@ -271,4 +258,30 @@ extension Duration {
 /// Prints a line at once, even when stdout is a pipe.
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Reads `count` records in a new consumer group and times it from the first record received to
+/// the last (the group join counts for nothing); `onBatch` sees every batch.
+func consumeTimed(
+    _ settings: KafkaConsumerConfiguration, count: Int, logger: Logger, onBatch: ([KafkaMessage]) -> Void
+) async throws -> (received: Int, seconds: Double, longestGap: Duration) {
+    let consumer = try KafkaConsumer(configuration: settings, logger: logger)
+    let polling = Task { try await consumer.run() }
+    var received = 0
+    var first: ContinuousClock.Instant?
+    var last: ContinuousClock.Instant?
+    var longestGap = Duration.zero
+    for await batch in consumer.batches() {
+        let now = ContinuousClock.now
+        if first == nil { first = now }
+        if let last { longestGap = max(longestGap, now - last) }
+        last = now
+        onBatch(batch)
+        received += batch.count
+        if received >= count { break }
+    }
+    let seconds = ((ContinuousClock.now) - (first ?? .now)).seconds
+    polling.cancel()
+    try await polling.value
+    return (received, seconds, longestGap)
 }

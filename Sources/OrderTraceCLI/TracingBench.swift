@@ -148,26 +148,17 @@ struct TracingBench: AsyncParsableCommand {
         guard outcomes.allSatisfy({ (try? $0.get()) != nil }) else { throw ValidationError("records were not delivered") }
         await producer.close()
 
-        let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: "bench-\(topic)-\(UInt32.random(in: 0...UInt32.max))", topics: [topic]),
-            logger: logger)
-        let tracing = KafkaConsumerTracing(consumer)
-        let polling = Task { try await consumer.run() }
-        var received = 0
-        var first: ContinuousClock.Instant?
-        for await batch in consumer.batches() {
-            if first == nil { first = .now }
+        let settings = KafkaConsumerConfiguration(kafka: kafka, groupID: "bench-\(topic)-\(UInt32.random(in: 0...UInt32.max))", topics: [topic])
+        let tracing = KafkaConsumerTracing(groupID: settings.groupID, clientID: kafka.clientID)
+        let consumed = try await consumeTimed(settings, count: messages, logger: logger) { batch in
             if let tracer {
                 withTracer(tracer) {
                     for message in batch { tracing.startProcessSpan(message).end() }
                 }
             }
-            received += batch.count
-            if received >= messages { break }
         }
-        let consumeSeconds = (ContinuousClock.now - first!).seconds
-        polling.cancel()
-        try await polling.value
+        guard consumed.received == messages else { throw ValidationError("consumed \(consumed.received) of \(messages) records") }
+        let consumeSeconds = consumed.seconds
         return Double(messages) / (produceSeconds + consumeSeconds)
     }
 
