@@ -30,10 +30,13 @@ public struct KafkaHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionar
 
     /// The raw value of `key`, or `nil` when absent. Setting `nil` removes the header; use
     /// `set(_:bytes:)` with `nil` to send a header without a value.
+    ///
+    /// Records written by other clients may repeat a key; reading takes the *last* value, as
+    /// Kafka's Java client (`lastHeader`) and the OpenTelemetry instrumentations built on it do.
     @inlinable
     public subscript(key: String) -> [UInt8]? {
         get {
-            for header in storage where header.key == key { return header.value }
+            for header in storage.reversed() where header.key == key { return header.value }
             return nil
         }
         set {

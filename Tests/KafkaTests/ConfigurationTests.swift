@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import KafkaTestSupport
 import Testing
@@ -63,5 +64,28 @@ struct ConfigurationTests {
         #expect(headers.contains("c") && headers["c"] == nil)
         headers["a"] = nil
         #expect(headers.map { $0.key } == ["b", "c"])
+    }
+
+    @Test("a key repeated on the wire reads as its last value")
+    func repeatedReceivedHeader() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("repeated")
+            try broker.createTopic(topic, partitions: 1)
+            // kcat appends every -H it is given, as other clients may.
+            let kcat = Process()
+            kcat.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
+            kcat.arguments = ["-b", broker.bootstrapServers, "-P", "-t", topic, "-H", "traceparent=first", "-H", "traceparent=second"]
+            let input = Pipe()
+            kcat.standardInput = input
+            try kcat.run()
+            input.fileHandleForWriting.write(Data("value\n".utf8))
+            try input.fileHandleForWriting.close()
+            kcat.waitUntilExit()
+            #expect(kcat.terminationStatus == 0)
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+            let message = try #require(try await withRunningConsumer(consumer) { await collect(consumer, count: 1) }.first)
+            #expect(message.headers.filter { $0.key == "traceparent" }.count == 2, "received headers are kept as sent")
+            #expect(message.headers.string("traceparent") == "second")
+        }
     }
 }
