@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
@@ -72,6 +75,18 @@ let package = Package(
         ),
         // The simulated external exchange: order books, seeded liquidity, its JSON protocol.
         .target(name: "ExchangeSimulator"),
+        // `ordertrace exchange-sim`: the simulator behind a WebSocket server.
+        .target(
+            name: "ExchangeSimServer",
+            dependencies: [
+                "ExchangeSimulator",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The `ordertrace` executable: parses arguments and wires services together.
         .executableTarget(
             name: "OrderTraceCLI",
@@ -80,6 +95,7 @@ let package = Package(
                 "KafkaTracing",
                 "Baggage",
                 "OTLPReceiver",
+                "ExchangeSimServer",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -110,6 +126,15 @@ let package = Package(
         .testTarget(
             name: "ExchangeSimulatorTests",
             dependencies: ["ExchangeSimulator"]
+        ),
+        .testTarget(
+            name: "ExchangeSimServerTests",
+            dependencies: [
+                "ExchangeSimServer", "ExchangeSimulator",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "BaggageTests",

@@ -1,0 +1,112 @@
+import AsyncAlgorithms
+import ExchangeSimulator
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The simulated external exchange behind a WebSocket (`ws://127.0.0.1:9100` by default).
+///
+/// Each connection is one `ExchangeSimulator` session with its own books and its own execution
+/// id prefix (so ids never repeat across connections or restarts of one server). Client messages
+/// and clock ticks are handled one at a time in one loop, so every reply goes out in the order
+/// the session made it (an order's ack before its executions). Unreadable input gets an `error`
+/// message back; it never ends the connection or the process. It speaks no trace headers, as
+/// real exchanges don't. The protocol is in `docs/exchange-protocol.md`.
+public struct ExchangeSimServer: Service {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port (see `onListening`).
+        public var port = 9100
+        /// Seed of every session's liquidity: the same seed and the same orders give the same executions.
+        public var seed: UInt64 = 1
+        /// How often simulated time advances (liquidity refreshes, resting orders fill).
+        public var tickInterval: Duration = .milliseconds(20)
+
+        public init(host: String = "127.0.0.1", port: Int = 9100, seed: UInt64 = 1, tickInterval: Duration = .milliseconds(20)) {
+            self.host = host
+            self.port = port
+            self.seed = seed
+            self.tickInterval = tickInterval
+        }
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    private let onListening: @Sendable (Int) async -> Void
+    private let connections = Connections()
+
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public init(configuration: Configuration = .init(), logger: Logger = Logger(label: "ordertrace.exchange-sim"), onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.get("/health") { _, _ in "ok" }
+        let configuration = self.configuration
+        let logger = self.logger
+        let connections = self.connections
+        router.ws("/") { _, _ in
+            .upgrade([:])
+        } onUpgrade: { inbound, outbound, _ in
+            let number = connections.next()
+            var session = try ExchangeSimulator(configuration: Self.sessionConfiguration(configuration, connection: number))
+            logger.info("exchange session \(number) opened")
+            let start = ContinuousClock.now
+            enum Event {
+                case message(WebSocketMessage)
+                case tick
+            }
+            let messages = inbound.messages(maxSize: ExchangeProtocol.maxMessageBytes).map { Event.message($0) }
+            let ticks = AsyncTimerSequence(interval: configuration.tickInterval, clock: ContinuousClock()).map { _ in Event.tick }
+            for try await event in merge(messages, ticks) {
+                let replies: [ExchangeMessage]
+                switch event {
+                case .message(.text(let text)):
+                    replies = session.handle(bytes: Array(text.utf8))
+                case .message(.binary(let buffer)):
+                    replies = session.handle(bytes: buffer.readableBytesView)
+                case .tick:
+                    replies = session.tick(now: ContinuousClock.now - start)
+                }
+                for reply in replies {
+                    try await outbound.write(.text(String(decoding: reply.encoded(), as: UTF8.self)))
+                }
+            }
+            logger.info("exchange session \(number) closed")
+        }
+        let onListening = self.onListening
+        let app = Application(
+            router: Router(),
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ordertrace-exchange-sim"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+        try await app.runService()
+    }
+
+    static func sessionConfiguration(_ configuration: Configuration, connection: Int) -> ExchangeSimulatorConfiguration {
+        var session = ExchangeSimulatorConfiguration(seed: configuration.seed)
+        // Unique per connection and per server start, so a fill id never repeats.
+        session.executionIdPrefix = "E\(startStamp)-\(connection)-"
+        return session
+    }
+
+    private static let startStamp = String(UInt64(ContinuousClock.now.duration(to: .now).components.attoseconds) ^ UInt64.random(in: 0...UInt64.max), radix: 36)
+}
+
+/// Numbers connections.
+private final class Connections: Sendable {
+    private let count = Mutex(0)
+    func next() -> Int {
+        count.withLock { count in
+            count += 1
+            return count
+        }
+    }
+}

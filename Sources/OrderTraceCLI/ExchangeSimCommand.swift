@@ -1,0 +1,29 @@
+import ArgumentParser
+import ExchangeSimServer
+import ServiceLifecycle
+
+struct ExchangeSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exchange-sim",
+        abstract: "Run the simulated exchange: WebSocket at ws://HOST:PORT/ (protocol: docs/exchange-protocol.md).",
+        discussion: "Deterministic under --seed: the same orders give the same executions. It speaks no trace headers, as real exchanges don't."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 9100
+
+    @Option(help: "Seed of the simulated liquidity.")
+    var seed: UInt64 = 1
+
+    func run() async throws {
+        let logger = Logs.bootstrap()
+        let server = ExchangeSimServer(
+            configuration: .init(host: host, port: port, seed: seed), logger: logger,
+            onListening: { port in say("exchange-sim: listening on ws://\(host):\(port)/") })
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

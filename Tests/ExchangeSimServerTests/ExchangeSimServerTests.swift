@@ -1,0 +1,88 @@
+import ExchangeSimServer
+import ExchangeSimulator
+import HummingbirdWSClient
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Starts the server on a free port for the duration of `body`.
+private func withServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+    let port = Mutex<Int?>(nil)
+    let server = ExchangeSimServer(
+        configuration: .init(port: 0, seed: 7, tickInterval: .milliseconds(10)),
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onListening: { bound in port.withLock { $0 = bound } })
+    let group = ServiceGroup(services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    let running = Task { try await group.run() }
+    defer { running.cancel() }
+    var bound: Int?
+    for _ in 0..<500 where bound == nil {
+        bound = port.withLock { $0 }
+        if bound == nil { try await Task.sleep(for: .milliseconds(10)) }
+    }
+    let result = try await body(try #require(bound))
+    await group.triggerGracefulShutdown()
+    return result
+}
+
+/// Sends `lines` over one connection and collects replies until `done` says so (or 10 s pass).
+private func exchange(port: Int, send lines: [String], until done: @escaping @Sendable ([ExchangeMessage]) -> Bool) async throws -> [ExchangeMessage] {
+    let received = Mutex<[ExchangeMessage]>([])
+    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", logger: Logger(label: "client", factory: { _ in SwiftLogNoOpLogHandler() })) { inbound, outbound, _ in
+        for line in lines { try await outbound.write(.text(line)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        for try await message in inbound.messages(maxSize: 1 << 16) {
+            guard case .text(let text) = message else { continue }
+            let decoded = try ExchangeMessage.decode(Array(text.utf8))
+            let all = received.withLock { $0.append(decoded); return $0 }
+            if done(all) || ContinuousClock.now > deadline { break }
+        }
+    }
+    return received.withLock { $0 }
+}
+
+@Suite("The exchange simulator over WebSocket", .timeLimit(.minutes(1)))
+struct ExchangeSimServerTests {
+    @Test("a market order is acknowledged first, then executed until done; execution ids are unique")
+    func orderIsFilled() async throws {
+        let replies = try await withServer { port in
+            try await exchange(
+                port: port,
+                send: [#"{"type":"new_order","orderId":"x-1","symbol":"AAPL","side":"buy","quantity":2500,"orderType":"market"}"#]
+            ) { messages in
+                messages.contains { if case .canceled = $0 { return true }; if case .execution(let e) = $0 { return e.leavesQuantity == 0 }; return false }
+            }
+        }
+        guard case .ack(let ack)? = replies.first else {
+            Issue.record("first reply is not an ack: \(replies)")
+            return
+        }
+        #expect(ack.orderId == "x-1")
+        let executions = replies.compactMap { if case .execution(let e) = $0 { return e } else { return nil } }
+        #expect(!executions.isEmpty)
+        #expect(executions.map(\.quantity).reduce(0, +) == executions.last?.cumulativeQuantity)
+        #expect(Set(executions.map(\.executionId)).count == executions.count)
+    }
+
+    @Test("unreadable input gets an error reply and the connection goes on serving")
+    func malformedInput() async throws {
+        let replies = try await withServer { port in
+            try await exchange(
+                port: port,
+                send: [
+                    "not json",
+                    #"{"type":"new_order","orderId":"x-2","symbol":"AAPL","side":"hold","quantity":1,"orderType":"market"}"#,
+                    #"{"type":"new_order","orderId":"x-3","symbol":"NOPE","side":"buy","quantity":1,"orderType":"market"}"#,
+                ]
+            ) { messages in messages.count >= 3 }
+        }
+        guard replies.count >= 3 else {
+            Issue.record("too few replies: \(replies)")
+            return
+        }
+        if case .error = replies[0] {} else { Issue.record("expected an error for non-JSON, got \(replies[0])") }
+        if case .error(let error) = replies[1] { #expect(error.orderId == "x-2") } else { Issue.record("expected an error for side 'hold', got \(replies[1])") }
+        if case .reject(let reject) = replies[2] { #expect(reject.orderId == "x-3") } else { Issue.record("expected a reject for an unknown symbol, got \(replies[2])") }
+    }
+}
