@@ -46,7 +46,6 @@ public struct ExchangeSimServer: Service {
 
     public func run() async throws {
         let router = Router(context: BasicWebSocketRequestContext.self)
-        router.get("/health") { _, _ in "ok" }
         let configuration = self.configuration
         let logger = self.logger
         let connections = self.connections
@@ -80,8 +79,10 @@ public struct ExchangeSimServer: Service {
             logger.info("exchange session \(number) closed")
         }
         let onListening = self.onListening
+        let http = Router()
+        http.get("/health") { _, _ in "ok" }
         let app = Application(
-            router: Router(),
+            router: http,
             server: .http1WebSocketUpgrade(webSocketRouter: router),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ordertrace-exchange-sim"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
