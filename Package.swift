@@ -74,6 +74,8 @@ let package = Package(
             ]
         ),
         // The simulated external exchange: order books, seeded liquidity, its JSON protocol.
+        // The messages of the pipeline, their JSON coding and validation, allocation, audit.
+        .target(name: "OrderModel"),
         .target(name: "ExchangeSimulator"),
         // `ordertrace exchange-sim`: the simulator behind a WebSocket server.
         .target(
@@ -122,6 +124,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Interop"]
+        ),
+        .testTarget(
+            name: "OrderModelTests",
+            dependencies: ["OrderModel"]
         ),
         .testTarget(
             name: "ExchangeSimulatorTests",
