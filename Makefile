@@ -5,11 +5,12 @@ COMPOSE_FILE := compose/docker-compose.yml
 
 .PHONY: deps test-deps build test up up-embedded bench clean
 
-# librdkafka (the Kafka client library) and kcat (the Kafka command-line tool), from Debian/Ubuntu.
+# librdkafka (the Kafka client library), kcat (the Kafka command-line tool) and SQLite (the
+# allocator's state), from Debian/Ubuntu.
 deps:
-	@if ! pkg-config --exists rdkafka 2>/dev/null || ! command -v kcat >/dev/null 2>&1; then \
-		echo "installing librdkafka-dev and kcat"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq librdkafka-dev kcat pkg-config; \
+	@if ! pkg-config --exists rdkafka sqlite3 2>/dev/null || ! command -v kcat >/dev/null 2>&1; then \
+		echo "installing librdkafka-dev, libsqlite3-dev and kcat"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq librdkafka-dev libsqlite3-dev kcat pkg-config; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/"; exit 1; }
 

@@ -89,6 +89,49 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What the pipeline's components share: topic names, business attribute keys,
+        // dead letters, offset tracking, configuration errors.
+        .target(
+            name: "Pipeline",
+            dependencies: ["Kafka"]
+        ),
+        // SQLite, as Debian's libsqlite3-dev installs it: the allocator's durable state.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // order-manager: validation, dead letters, batching per (symbol, side) (fan-in).
+        .target(
+            name: "OrderManager",
+            dependencies: [
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // algo: works each batch as several exchange orders (fan-out).
+        .target(
+            name: "Algo",
+            dependencies: [
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // allocator: allocates fills to the members of their batch (many-to-many), state in SQLite.
+        .target(
+            name: "Allocator",
+            dependencies: [
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "CSQLite",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The `ordertrace` executable: parses arguments and wires services together.
         .executableTarget(
             name: "OrderTraceCLI",
@@ -98,6 +141,7 @@ let package = Package(
                 "Baggage",
                 "OTLPReceiver",
                 "ExchangeSimServer",
+                "OrderModel", "Pipeline", "OrderManager", "Algo", "Allocator",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -137,6 +181,18 @@ let package = Package(
             name: "ExchangeSimServerTests",
             dependencies: [
                 "ExchangeSimServer", "ExchangeSimulator",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: [
+                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTracing", "KafkaTestSupport",
+                "OTLPReceiver", "ExchangeSimServer",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

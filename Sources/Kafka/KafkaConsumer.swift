@@ -75,6 +75,13 @@ public final class KafkaConsumer: Service, Sendable {
         if !next.isEmpty { client.storeOffsets(next) }
     }
 
+    /// Stores, per partition, the offset after `lastProcessed`: every record up to and including
+    /// that offset is done.
+    public func storeOffsets(lastProcessed: [KafkaTopicPartition: Int64]) {
+        guard !lastProcessed.isEmpty else { return }
+        client.storeOffsets(lastProcessed.mapValues { $0 + 1 })
+    }
+
     /// Polls until graceful shutdown or cancellation, then commits what is stored and leaves the group.
     public func run() async throws {
         let thread = BlockingThread(name: "kafka-consumer-poll") { [self] in pollLoop() }

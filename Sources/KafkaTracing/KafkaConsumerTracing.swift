@@ -50,10 +50,13 @@ public struct KafkaConsumerTracing: Sendable {
         return (context, problem)
     }
 
-    /// Starts the `process {topic}` span of one record; the caller ends it.
-    public func startProcessSpan(_ message: KafkaMessage) -> any Span {
+    /// Starts the `process {topic}` span of one record; the caller ends it. When the record
+    /// carries no usable trace context, the span is the root of a new trace, named
+    /// `rootName` when one is given (a component that starts a flow names it).
+    public func startProcessSpan(_ message: KafkaMessage, rootName: String? = nil) -> any Span {
         let (context, problem) = extractContext(message)
-        let span = startSpan("process \(message.topic)", context: context, ofKind: .consumer)
+        let name = problem != nil ? (rootName ?? "process \(message.topic)") : "process \(message.topic)"
+        let span = startSpan(name, context: context, ofKind: .consumer)
         var attributes = messageAttributes(message)
         attributes.addBusinessIDs(from: context.baggage, allowList: allowList)
         if let problem {

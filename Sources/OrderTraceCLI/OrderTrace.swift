@@ -14,6 +14,9 @@ struct OrderTrace: AsyncParsableCommand {
             OTEL_TRACES_SAMPLER(_ARG); OTEL_SDK_DISABLED=true turns it off.
             Logging: LOG_LEVEL (trace, debug, info, notice, warning, error, critical).
             """,
-        subcommands: [BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, ExchangeSimCommand.self, BenchCommand.self]
+        subcommands: [
+            BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, ExchangeSimCommand.self,
+            OrderManagerCommand.self, AlgoCommand.self, AllocatorCommand.self, AuditCommand.self, BenchCommand.self,
+        ]
     )
 }

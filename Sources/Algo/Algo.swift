@@ -1,0 +1,116 @@
+import Baggage
+import Kafka
+import KafkaTracing
+import Logging
+import OrderModel
+import Pipeline
+import ServiceLifecycle
+import Tracing
+
+/// The algorithm: works each batch as several exchange orders (fan-out) per its
+/// `SlicingPolicy`. Spans per the trace model: `algorithm_processing` under `process batches`,
+/// and per exchange order an `exchange_order_send` whose child is the `send exchange-orders`
+/// span. Malformed batches go to dead-letters.
+public struct Algo: Service {
+    public struct Configuration: Sendable, Hashable {
+        public var topics = PipelineTopics()
+        public var slicing = SlicingPolicy()
+
+        public init() {}
+
+        /// Reads `ALGO_SLICES`, `ALGO_MIN_SLICE_QUANTITY` and `ORDERTRACE_TOPIC_PREFIX`.
+        public static func fromEnvironment(_ environment: [String: String]) throws -> Configuration {
+            var configuration = Configuration()
+            configuration.topics = .fromEnvironment(environment)
+            if let value = try ConfigurationError.positiveInteger("ALGO_SLICES", in: environment) {
+                configuration.slicing.slices = Int(min(value, 1_000))
+            }
+            if let value = try ConfigurationError.positiveInteger("ALGO_MIN_SLICE_QUANTITY", in: environment) {
+                configuration.slicing.minSliceQuantity = value
+            }
+            return configuration
+        }
+    }
+
+    public let configuration: Configuration
+    let consumer: KafkaConsumer
+    let producer: TracedKafkaProducer
+    let tracing: KafkaConsumerTracing
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - consumer: subscribed to batches; this service runs it.
+    ///   - producer: the caller runs it as a service of its own.
+    public init(configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
+        self.configuration = configuration
+        self.consumer = consumer
+        self.producer = TracedKafkaProducer(producer)
+        self.tracing = KafkaConsumerTracing(consumer)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await consumer.run() }
+            for await messages in consumer.batches() {
+                var items: [(KafkaProducerRecord, ServiceContext)] = []
+                for message in messages {
+                    items += work(message)
+                }
+                for case .failure(let error) in try await producer.send(items) {
+                    logger.error("could not deliver: \(error)")
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// The records that working one batch record sends, each with its span context.
+    func work(_ message: KafkaMessage) -> [(KafkaProducerRecord, ServiceContext)] {
+        let processSpan = tracing.startProcessSpan(message)
+        defer { processSpan.end() }
+        let span = startSpan("algorithm_processing", context: processSpan.context, ofKind: .internal)
+        defer { span.end() }
+        let batch: Batch
+        switch Batch.decode(json: message.value) {
+        case .success(let decoded):
+            batch = decoded
+        case .failure(let errors):
+            span.setStatus(SpanStatus(code: .error, message: "malformed batch"))
+            span.attributes[BusinessAttribute.rejectReason] = errors.description
+            logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(errors)")
+            return [(DeadLetter.record(for: message, errorType: "validation", errorMessage: errors.description, topic: configuration.topics.deadLetters), span.context)]
+        }
+        let orders = configuration.slicing.exchangeOrders(for: batch)
+        span.updateAttributes { attributes in
+            attributes[BusinessAttribute.batchID] = batch.batchId
+            attributes[BusinessAttribute.symbol] = batch.symbol
+            attributes[BusinessAttribute.side] = batch.side.rawValue
+            attributes[BusinessAttribute.quantity] = batch.quantity
+            attributes["algo.slices"] = orders.count
+        }
+        var baggage = span.context.baggage ?? Baggage()
+        if baggage[BusinessAttribute.batchID] == nil {
+            baggage.append(.init(key: BusinessAttribute.batchID, value: batch.batchId))
+        }
+        return orders.map { order in
+            var context = span.context
+            var orderBaggage = baggage
+            orderBaggage.removeAll(key: BusinessAttribute.exchangeOrderID)
+            orderBaggage.append(.init(key: BusinessAttribute.exchangeOrderID, value: order.exchangeOrderId))
+            context.baggage = orderBaggage
+            let sendSpan = startSpan("exchange_order_send", context: context, ofKind: .internal)
+            sendSpan.updateAttributes { attributes in
+                attributes[BusinessAttribute.batchID] = batch.batchId
+                attributes[BusinessAttribute.exchangeOrderID] = order.exchangeOrderId
+                attributes[BusinessAttribute.symbol] = order.symbol
+                attributes[BusinessAttribute.side] = order.side.rawValue
+                attributes[BusinessAttribute.quantity] = order.quantity
+                attributes[BusinessAttribute.orderType] = order.orderType.rawValue
+                attributes["algo.slice"] = order.slice
+            }
+            defer { sendSpan.end() }
+            return (KafkaProducerRecord(topic: configuration.topics.exchangeOrders, key: order.symbol, value: order.encodeJSON()), sendSpan.context)
+        }
+    }
+}

@@ -1,0 +1,266 @@
+import Baggage
+import Foundation
+import Kafka
+import KafkaTracing
+import Logging
+import OrderModel
+import Pipeline
+import ServiceLifecycle
+import Tracing
+
+/// The allocator: reads batches and fills, allocates every fill pro-rata to the members of its
+/// batch (`BatchAllocation`: integer units, largest remainder, exact average price), and
+/// publishes each member's new state to order-updates.
+///
+/// - Idempotent per `fillId`; a fill that arrives before its batch waits for it.
+/// - State lives in SQLite (`AllocatorStore`): each step's fills, state changes and outgoing
+///   updates are one transaction, and updates leave an outbox only once Kafka acknowledged
+///   them, so a restart neither loses nor repeats an update (see the README).
+/// - Spans per the trace model: `fill_matching` in the batch trace, linked to the fill and to
+///   every client order it was allocated to; `client_order_update` (and `order_completed` for a
+///   terminal state) in each order's trace, parented on the member's order span from the
+///   batch's `traceparent`, linked to `fill_matching`.
+public struct Allocator: Service {
+    public struct Configuration: Sendable, Hashable {
+        public var topics = PipelineTopics()
+        /// Where the state is kept.
+        public var databasePath = ".ordertrace/allocator.sqlite"
+        /// How long the id of a finished batch is kept to recognize late duplicates.
+        public var doneRetention: Duration = .seconds(7 * 24 * 3_600)
+        /// How long a fill waits for its batch before it goes to dead-letters.
+        public var pendingTimeout: Duration = .seconds(600)
+
+        public init() {}
+
+        /// Reads `ALLOCATOR_DB` (default `$ORDERTRACE_DATA_DIR/allocator.sqlite`, data dir
+        /// default `.ordertrace`) and `ORDERTRACE_TOPIC_PREFIX`.
+        public static func fromEnvironment(_ environment: [String: String]) -> Configuration {
+            var configuration = Configuration()
+            configuration.topics = .fromEnvironment(environment)
+            let directory = environment["ORDERTRACE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? ".ordertrace"
+            configuration.databasePath = environment["ALLOCATOR_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(directory)/allocator.sqlite"
+            return configuration
+        }
+    }
+
+    public let configuration: Configuration
+    let consumer: KafkaConsumer
+    let producer: TracedKafkaProducer
+    let tracing: KafkaConsumerTracing
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - consumer: subscribed to batches and fills; this service runs it.
+    ///   - producer: the caller runs it as a service of its own.
+    public init(configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
+        self.configuration = configuration
+        self.consumer = consumer
+        self.producer = TracedKafkaProducer(producer)
+        self.tracing = KafkaConsumerTracing(consumer)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let directory = (configuration.databasePath as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let store = try AllocatorStore(path: configuration.databasePath)
+        logger.info("allocator state at \(configuration.databasePath): \(store.open.count) open batches")
+        try await sendOutbox(store)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await consumer.run() }
+            var lastHousekeeping = ContinuousClock.now
+            for await messages in consumer.batches() {
+                var step = Step()
+                try store.transaction {
+                    for message in messages {
+                        try handle(message, store: store, step: &step)
+                    }
+                    if ContinuousClock.now - lastHousekeeping > .seconds(10) {
+                        lastHousekeeping = .now
+                        try housekeeping(store, step: &step)
+                    }
+                }
+                try await send(step, store: store)
+            }
+        }
+    }
+
+    /// What one step sends: records with their contexts, and the outbox rows they came from.
+    struct Step {
+        var items: [(KafkaProducerRecord, ServiceContext)] = []
+        var outbox: [Int64?] = []
+
+        mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, outbox sequence: Int64? = nil) {
+            items.append((record, context))
+            outbox.append(sequence)
+        }
+    }
+
+    func send(_ step: Step, store: AllocatorStore) async throws {
+        guard !step.items.isEmpty else { return }
+        let results = try await producer.send(step.items)
+        var delivered: [Int64] = []
+        for (result, sequence) in zip(results, step.outbox) {
+            switch result {
+            case .success:
+                if let sequence { delivered.append(sequence) }
+            case .failure(let error):
+                try store.delivered(delivered)
+                logger.error("could not deliver: \(error)")
+                throw error
+            }
+        }
+        try store.delivered(delivered)
+    }
+
+    /// Sends what a previous run stored and did not get delivered.
+    func sendOutbox(_ store: AllocatorStore) async throws {
+        let rows = try store.outbox()
+        guard !rows.isEmpty else { return }
+        logger.info("sending \(rows.count) order updates left from the previous run")
+        var step = Step()
+        for row in rows {
+            var context = row.traceparent.flatMap { StoredTraceContext.context(traceparent: $0) } ?? .topLevel
+            if let baggage = row.baggage { context.baggage = Baggage(headerValue: baggage) }
+            step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: row.key, value: row.value), context, outbox: row.sequence)
+        }
+        try await send(step, store: store)
+    }
+
+    func handle(_ message: KafkaMessage, store: AllocatorStore, step: inout Step) throws {
+        let processSpan = tracing.startProcessSpan(message)
+        defer { processSpan.end() }
+        if message.topic == configuration.topics.batches {
+            switch Batch.decode(json: message.value) {
+            case .failure(let errors):
+                deadLetter(message, errorType: "validation", reason: errors.description, span: processSpan, step: &step)
+            case .success(let batch):
+                processSpan.attributes[BusinessAttribute.batchID] = batch.batchId
+                guard let waiting = try store.addBatch(batch, now: WallClock.nowMilliseconds()) else {
+                    processSpan.attributes["ordertrace.duplicate"] = true
+                    return
+                }
+                for applied in waiting {
+                    let parent = applied.fillTraceparent.flatMap { StoredTraceContext.context(traceparent: $0) } ?? processSpan.context
+                    try match(applied, parent: parent, fillLink: nil, store: store, step: &step)
+                }
+            }
+        } else {
+            switch Fill.decode(json: message.value) {
+            case .failure(let errors):
+                deadLetter(message, errorType: "validation", reason: errors.description, span: processSpan, step: &step)
+            case .success(let fill):
+                processSpan.updateAttributes { attributes in
+                    attributes[BusinessAttribute.fillID] = fill.fillId
+                    attributes[BusinessAttribute.batchID] = fill.batchId
+                }
+                let traceparent = StoredTraceContext.traceparent(of: processSpan.context)
+                switch try store.apply(fill, fillTraceparent: traceparent, now: WallClock.nowMilliseconds()) {
+                case .applied(let applied):
+                    let producer = tracing.extractContext(message)
+                    try match(applied, parent: processSpan.context, fillLink: producer.problem == nil ? producer.context : nil, store: store, step: &step)
+                case .duplicate:
+                    processSpan.attributes["ordertrace.duplicate"] = true
+                case .pending:
+                    processSpan.attributes["ordertrace.waiting_for_batch"] = true
+                case .rejected(let reason):
+                    deadLetter(message, errorType: "fill_rejected", reason: reason, span: processSpan, step: &step)
+                }
+            }
+        }
+    }
+
+    /// The spans and updates of one applied fill.
+    func match(_ applied: AllocatorStore.AppliedFill, parent: ServiceContext, fillLink: ServiceContext?, store: AllocatorStore, step: inout Step) throws {
+        let fill = applied.fill
+        let span = startSpan("fill_matching", context: parent, ofKind: .internal)
+        defer { span.end() }
+        span.updateAttributes { attributes in
+            attributes[BusinessAttribute.fillID] = fill.fillId
+            attributes[BusinessAttribute.batchID] = fill.batchId
+            attributes[BusinessAttribute.exchangeOrderID] = fill.exchangeOrderId
+            attributes[BusinessAttribute.symbol] = fill.symbol
+            attributes[BusinessAttribute.side] = fill.side.rawValue
+            attributes[BusinessAttribute.quantity] = fill.quantity
+            attributes["fill.status"] = fill.status.rawValue
+            attributes["fill.price"] = fill.price.description
+        }
+        if let fillLink { span.addLink(SpanLink(context: fillLink, attributes: [:])) }
+        var memberContexts: [Int: ServiceContext] = [:]
+        var links: [SpanLink] = []
+        for (index, member) in applied.members.enumerated() where applied.allocation.quantities[index] > 0 {
+            let context = StoredTraceContext.context(traceparent: member.traceparent) ?? .topLevel
+            memberContexts[index] = context
+            var attributes = SpanAttributes()
+            attributes[BusinessAttribute.clientOrderID] = member.clientOrderId
+            attributes[BusinessAttribute.userID] = member.userId
+            attributes[BusinessAttribute.allocatedQuantity] = applied.allocation.quantities[index]
+            links.append(SpanLink(context: context, attributes: attributes))
+        }
+        LinkLimit.addLinks(links, to: span, limit: LinkLimit.maxLinks - 1)
+        let memberIndex = Dictionary(applied.members.enumerated().map { ($1.orderKey, $0) }, uniquingKeysWith: { first, _ in first })
+        for update in applied.allocation.updates {
+            guard let index = memberIndex[update.orderKey] else { continue }
+            var memberContext = memberContexts[index] ?? StoredTraceContext.context(traceparent: applied.members[index].traceparent) ?? .topLevel
+            var baggage = Baggage()
+            baggage.append(.init(key: BusinessAttribute.userID, value: update.userId))
+            baggage.append(.init(key: BusinessAttribute.clientOrderID, value: update.clientOrderId))
+            baggage.append(.init(key: BusinessAttribute.batchID, value: fill.batchId))
+            baggage.append(.init(key: BusinessAttribute.fillID, value: fill.fillId))
+            memberContext.baggage = baggage
+            let updateSpan = startSpan("client_order_update", context: memberContext, ofKind: .internal)
+            updateSpan.addLink(SpanLink(context: span.context, attributes: [:]))
+            updateSpan.updateAttributes { attributes in
+                attributes[BusinessAttribute.userID] = update.userId
+                attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
+                attributes[BusinessAttribute.batchID] = fill.batchId
+                attributes[BusinessAttribute.fillID] = fill.fillId
+                attributes[BusinessAttribute.symbol] = update.symbol
+                attributes[BusinessAttribute.side] = update.side.rawValue
+                attributes[BusinessAttribute.status] = update.status.rawValue
+                attributes["order.last_quantity"] = update.lastQuantity
+                attributes["order.cumulative_quantity"] = update.cumulativeQuantity
+            }
+            let value = update.encodeJSON()
+            let sequence = try store.enqueue(
+                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: updateSpan.context), baggage: baggage.headerValue)
+            step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), updateSpan.context, outbox: sequence)
+            updateSpan.end()
+            if update.status.isTerminal {
+                let completed = startSpan("order_completed", context: memberContext, ofKind: .internal)
+                completed.addLink(SpanLink(context: span.context, attributes: [:]))
+                completed.updateAttributes { attributes in
+                    attributes[BusinessAttribute.userID] = update.userId
+                    attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
+                    attributes[BusinessAttribute.batchID] = fill.batchId
+                    attributes[BusinessAttribute.status] = update.status.rawValue
+                    attributes["order.cumulative_quantity"] = update.cumulativeQuantity
+                    attributes["order.average_price"] = update.averagePrice.description
+                }
+                completed.end()
+            }
+        }
+    }
+
+    func deadLetter(_ message: KafkaMessage, errorType: String, reason: String, span: any Span, step: inout Step) {
+        span.attributes[BusinessAttribute.rejectReason] = reason
+        span.setStatus(SpanStatus(code: .error, message: errorType))
+        logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)")
+        step.add(DeadLetter.record(for: message, errorType: errorType, errorMessage: reason, topic: configuration.topics.deadLetters), span.context)
+    }
+
+    func housekeeping(_ store: AllocatorStore, step: inout Step) throws {
+        let now = WallClock.nowMilliseconds()
+        try store.pruneDone(before: now - Int64(configuration.doneRetention / .milliseconds(1)))
+        for value in try store.takeStalePending(before: now - Int64(configuration.pendingTimeout / .milliseconds(1))) {
+            let fill = try? Fill(json: value)
+            var headers = KafkaHeaders()
+            headers.set(DeadLetter.errorTypeHeader, "batch_missing")
+            headers.set(DeadLetter.errorMessageHeader, "the fill waited \(configuration.pendingTimeout) for batch \(fill?.batchId ?? "?"), which never arrived")
+            headers.set(DeadLetter.sourceTopicHeader, configuration.topics.fills)
+            step.add(KafkaProducerRecord(topic: configuration.topics.deadLetters, key: fill?.symbol, value: value, headers: headers), .topLevel)
+        }
+    }
+}

@@ -1,0 +1,257 @@
+import AsyncAlgorithms
+import Baggage
+import Kafka
+import KafkaTracing
+import Logging
+import OrderModel
+import Pipeline
+import ServiceLifecycle
+import Tracing
+
+/// The order manager: reads client-orders, validates every order again (kcat users bypass the
+/// gateway), and pools accepted orders per (symbol, side) into batches (fan-in).
+///
+/// - A malformed record goes to dead-letters with its original bytes and headers plus error
+///   headers; a readable but unacceptable order gets a `rejected` update; a duplicate
+///   (userId, clientOrderId) is not batched twice.
+/// - Each accepted order gets an `accepted` update; when its batch closes, a `batched` update.
+/// - Spans per the trace model: `order_manager_processing` per order (under `process
+///   client-orders`, or under a new `client_order_received` root when the record carried no
+///   trace context), `order_batching` as the root of each batch trace with a link to every
+///   member, and `client_order_batched` in each member's trace with a link back.
+/// - Offsets are stored only up to the first record whose outcome is not yet delivered, so a
+///   crash re-reads pooled orders instead of losing them.
+public struct OrderManager: Service {
+    public let configuration: OrderManagerConfiguration
+    let consumer: KafkaConsumer
+    let producer: TracedKafkaProducer
+    let tracing: KafkaConsumerTracing
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - consumer: subscribed to the client-orders topic; this service runs it.
+    ///   - producer: the caller runs it as a service of its own, after this one in shutdown order.
+    public init(configuration: OrderManagerConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
+        self.configuration = configuration
+        self.consumer = consumer
+        self.producer = TracedKafkaProducer(producer)
+        self.tracing = KafkaConsumerTracing(consumer)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await consumer.run() }
+            try await process()
+        }
+    }
+
+    enum Event: Sendable {
+        case records([KafkaMessage])
+        case tick
+        case end
+    }
+
+    func process() async throws {
+        var state = State(configuration: configuration)
+        let records = chain(consumer.batches(storeOffsetsAutomatically: false).map { Event.records($0) }, [Event.end].async)
+        let ticks = AsyncTimerSequence(interval: configuration.tick, clock: .continuous).map { _ in Event.tick }
+        for await event in merge(records, ticks) {
+            var outgoing = Outgoing()
+            switch event {
+            case .records(let messages):
+                for message in messages {
+                    handle(message, state: &state, outgoing: &outgoing)
+                }
+                for closed in state.pool.closeExpired(now: .now) {
+                    emit(closed, state: &state, outgoing: &outgoing)
+                }
+            case .tick:
+                guard let deadline = state.pool.nextDeadline, deadline <= .now else { continue }
+                for closed in state.pool.closeExpired(now: .now) {
+                    emit(closed, state: &state, outgoing: &outgoing)
+                }
+            case .end:
+                for closed in state.pool.closeAll() {
+                    emit(closed, state: &state, outgoing: &outgoing)
+                }
+            }
+            try await send(outgoing, state: &state)
+            if case .end = event { break }
+        }
+    }
+
+    /// What one step sends, and the records that are done once it is delivered.
+    struct Outgoing {
+        var items: [(KafkaProducerRecord, ServiceContext)] = []
+        var done: [(KafkaTopicPartition, Int64)] = []
+    }
+
+    /// What the order manager knows between records; owned by its one loop.
+    struct State {
+        var pool: OrderPool<Member>
+        var seen: SeenOrders
+        var offsets = OffsetTracker()
+        var batchCount = 0
+        let batchIDPrefix: String
+
+        init(configuration: OrderManagerConfiguration) {
+            pool = OrderPool(limits: configuration.limits)
+            seen = SeenOrders(capacity: configuration.duplicateMemory)
+            batchIDPrefix = configuration.batchIDPrefix
+        }
+
+        mutating func nextBatchID(symbol: String, side: Side) -> String {
+            batchCount += 1
+            return "\(batchIDPrefix)-\(symbol)-\(side.rawValue)-\(batchCount)"
+        }
+    }
+
+    /// A pooled order's trace context (its `order_manager_processing` span) and its record.
+    struct Member: Sendable {
+        var context: ServiceContext
+        var traceparent: String
+        var source: (KafkaTopicPartition, Int64)
+    }
+
+    func handle(_ message: KafkaMessage, state: inout State, outgoing: inout Outgoing) {
+        state.offsets.add(message)
+        let source = (KafkaTopicPartition(topic: message.topic, partition: message.partition), message.offset)
+        let processSpan = tracing.startProcessSpan(message, rootName: "client_order_received")
+        defer { processSpan.end() }
+        let span = startSpan("order_manager_processing", context: processSpan.context, ofKind: .internal)
+        defer { span.end() }
+        let topics = configuration.topics
+        switch OrderIntake.classify(message.value) {
+        case .malformed(let errorType, let reason):
+            span.attributes[BusinessAttribute.rejectReason] = reason
+            span.setStatus(SpanStatus(code: .error, message: "malformed client order: \(errorType)"))
+            logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)")
+            outgoing.items.append((DeadLetter.record(for: message, errorType: errorType, errorMessage: reason, topic: topics.deadLetters), span.context))
+            outgoing.done.append(source)
+        case .rejected(let update, let reason):
+            var context = span.context
+            context.baggage = Self.orderBaggage(context.baggage, userId: update.userId, clientOrderId: update.clientOrderId)
+            span.updateAttributes { attributes in
+                Self.setOrderAttributes(&attributes, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side)
+                attributes[BusinessAttribute.status] = "rejected"
+                attributes[BusinessAttribute.rejectReason] = reason
+            }
+            outgoing.items.append((Self.record(update, topics: topics), context))
+            outgoing.done.append(source)
+        case .accepted(let order):
+            var context = span.context
+            context.baggage = Self.orderBaggage(context.baggage, userId: order.userId, clientOrderId: order.clientOrderId)
+            span.updateAttributes { attributes in
+                Self.setOrderAttributes(&attributes, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
+                attributes[BusinessAttribute.quantity] = order.quantity
+                attributes[BusinessAttribute.orderType] = order.orderType.rawValue
+            }
+            guard state.seen.insert(OrderKey(userId: order.userId, clientOrderId: order.clientOrderId)) else {
+                span.attributes["ordertrace.duplicate"] = true
+                logger.info("duplicate client order \(order.userId)/\(order.clientOrderId) not batched again")
+                outgoing.done.append(source)
+                return
+            }
+            span.attributes[BusinessAttribute.status] = "accepted"
+            outgoing.items.append((Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), context))
+            let member = Member(context: context, traceparent: StoredTraceContext.traceparent(of: context) ?? "", source: source)
+            for closed in state.pool.add(order, item: member, now: .now) {
+                emit(closed, state: &state, outgoing: &outgoing)
+            }
+        }
+    }
+
+    /// Sends a closed batch: the `order_batching` root with a link to every member, the batch
+    /// record, and per member a `client_order_batched` span and a `batched` update.
+    func emit(_ closed: OrderPool<Member>.ClosedBatch, state: inout State, outgoing: inout Outgoing) {
+        let batchID = state.nextBatchID(symbol: closed.symbol, side: closed.side)
+        let now = WallClock.nowMilliseconds()
+        let openedAt = now - Int64((ContinuousClock.now - closed.openedAt) / .milliseconds(1))
+        let batch = Batch(
+            batchId: batchID, symbol: closed.symbol, side: closed.side,
+            members: closed.entries.map {
+                Batch.Member(
+                    clientOrderId: $0.order.clientOrderId, userId: $0.order.userId, quantity: $0.order.quantity,
+                    limitPrice: $0.order.limitPrice, traceparent: $0.item.traceparent)
+            },
+            closeReason: closed.closeReason,
+            openedAt: WallClock.format(seconds: Int(openedAt / 1_000), milliseconds: Int(openedAt % 1_000)),
+            closedAt: WallClock.format(seconds: Int(now / 1_000), milliseconds: Int(now % 1_000)))
+
+        var batchContext = ServiceContext.topLevel
+        var batchBaggage = Baggage()
+        batchBaggage.append(.init(key: BusinessAttribute.batchID, value: batchID))
+        batchContext.baggage = batchBaggage
+        let batchSpan = startSpan("order_batching", context: batchContext, ofKind: .internal)
+        batchSpan.updateAttributes { attributes in
+            attributes[BusinessAttribute.batchID] = batchID
+            attributes[BusinessAttribute.symbol] = closed.symbol
+            attributes[BusinessAttribute.side] = closed.side.rawValue
+            attributes[BusinessAttribute.quantity] = batch.quantity
+            attributes["batch.member_count"] = closed.entries.count
+            attributes["batch.close_reason"] = closed.closeReason.rawValue
+        }
+        LinkLimit.addLinks(
+            closed.entries.map { entry in
+                var attributes = SpanAttributes()
+                attributes[BusinessAttribute.clientOrderID] = entry.order.clientOrderId
+                attributes[BusinessAttribute.userID] = entry.order.userId
+                attributes[BusinessAttribute.quantity] = entry.order.quantity
+                return SpanLink(context: entry.item.context, attributes: attributes)
+            }, to: batchSpan)
+        outgoing.items.append((KafkaProducerRecord(topic: configuration.topics.batches, key: closed.symbol, value: batch.encodeJSON()), batchSpan.context))
+        for entry in closed.entries {
+            let span = startSpan("client_order_batched", context: entry.item.context, ofKind: .internal)
+            span.addLink(SpanLink(context: batchSpan.context, attributes: [:]))
+            span.updateAttributes { attributes in
+                Self.setOrderAttributes(&attributes, userId: entry.order.userId, clientOrderId: entry.order.clientOrderId, symbol: entry.order.symbol, side: entry.order.side)
+                attributes[BusinessAttribute.batchID] = batchID
+                attributes[BusinessAttribute.status] = "batched"
+            }
+            var context = span.context
+            context.baggage?.removeAll(key: BusinessAttribute.batchID)
+            context.baggage?.append(.init(key: BusinessAttribute.batchID, value: batchID))
+            outgoing.items.append((Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context))
+            outgoing.done.append(entry.item.source)
+            span.end()
+        }
+        batchSpan.end()
+    }
+
+    func send(_ outgoing: Outgoing, state: inout State) async throws {
+        if !outgoing.items.isEmpty {
+            let results = try await producer.send(outgoing.items)
+            for case .failure(let error) in results {
+                // The records stay unstored: after a restart they are read again.
+                logger.error("could not deliver: \(error)")
+                throw error
+            }
+        }
+        consumer.storeOffsets(lastProcessed: state.offsets.finish(outgoing.done))
+    }
+
+    static func record(_ update: OrderUpdate, topics: PipelineTopics) -> KafkaProducerRecord {
+        KafkaProducerRecord(topic: topics.orderUpdates, key: update.userId, value: update.encodeJSON())
+    }
+
+    static func orderBaggage(_ baggage: Baggage?, userId: String, clientOrderId: String) -> Baggage {
+        var baggage = baggage ?? Baggage()
+        if baggage[BusinessAttribute.userID] != userId {
+            baggage.removeAll(key: BusinessAttribute.userID)
+            baggage.append(.init(key: BusinessAttribute.userID, value: userId))
+        }
+        if baggage[BusinessAttribute.clientOrderID] != clientOrderId {
+            baggage.removeAll(key: BusinessAttribute.clientOrderID)
+            baggage.append(.init(key: BusinessAttribute.clientOrderID, value: clientOrderId))
+        }
+        return baggage
+    }
+
+    static func setOrderAttributes(_ attributes: inout SpanAttributes, userId: String, clientOrderId: String, symbol: String, side: Side) {
+        attributes[BusinessAttribute.userID] = userId
+        attributes[BusinessAttribute.clientOrderID] = clientOrderId
+        attributes[BusinessAttribute.symbol] = symbol
+        attributes[BusinessAttribute.side] = side.rawValue
+    }
+}

@@ -1,0 +1,32 @@
+import Pipeline
+
+/// How the order manager pools orders. Every value has a default; `fromEnvironment` reads
+/// `BATCH_MAX_ORDERS`, `BATCH_MAX_QUANTITY`, `BATCH_LINGER_MS` and `ORDERTRACE_TOPIC_PREFIX`.
+public struct OrderManagerConfiguration: Sendable, Hashable {
+    public var topics = PipelineTopics()
+    public var limits = BatchLimits()
+    /// Starts every batch id; unique per process by default, so ids never repeat across restarts.
+    public var batchIDPrefix = "b\(WallClock.nowMilliseconds() % 100_000_000)"
+    /// How many (userId, clientOrderId) keys are remembered to refuse duplicates.
+    public var duplicateMemory = 1_000_000
+    /// How often open batches are checked for a closed window.
+    public var tick: Duration = .milliseconds(5)
+
+    public init() {}
+
+    /// - Throws: `ConfigurationError` naming a value that is not a positive whole number.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> OrderManagerConfiguration {
+        var configuration = OrderManagerConfiguration()
+        configuration.topics = .fromEnvironment(environment)
+        if let value = try ConfigurationError.positiveInteger("BATCH_MAX_ORDERS", in: environment) {
+            configuration.limits.maxOrders = Int(value)
+        }
+        if let value = try ConfigurationError.positiveInteger("BATCH_MAX_QUANTITY", in: environment) {
+            configuration.limits.maxQuantity = value
+        }
+        if let value = try ConfigurationError.positiveInteger("BATCH_LINGER_MS", in: environment) {
+            configuration.limits.linger = .milliseconds(value)
+        }
+        return configuration
+    }
+}

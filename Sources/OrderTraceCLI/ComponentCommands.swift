@@ -1,0 +1,98 @@
+import Algo
+import Allocator
+import ArgumentParser
+import Foundation
+import Kafka
+import KafkaTracing
+import Logging
+import OrderManager
+import Pipeline
+import ServiceLifecycle
+
+/// What every pipeline component command shares: Kafka and tracing options, and how its
+/// services run.
+struct ComponentOptions: ParsableArguments {
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var tracing: TracingOptions
+}
+
+extension ComponentOptions {
+    /// Runs a component: tracing first (so it stops last and flushes), then its producer, then
+    /// the component, which consumes and stops first on SIGTERM/SIGINT.
+    func run(
+        _ name: String,
+        consumerGroup: String? = nil,
+        consumerTopics: (PipelineTopics) -> [String] = { _ in [] },
+        make: (_ environment: [String: String], _ kafka: KafkaConfiguration, _ consumer: KafkaConsumer?, _ producer: KafkaProducer, _ logger: Logger) throws -> any Service
+    ) async throws {
+        let logger = Logs.bootstrap()
+        let environment = ProcessInfo.processInfo.environment
+        let tracingService = try tracing.bootstrap(command: name)
+        var kafkaConfiguration = try kafka.configuration()
+        if environment["KAFKA_CLIENT_ID"] == nil { kafkaConfiguration.clientID = "ordertrace-\(name)" }
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafkaConfiguration), logger: logger)
+        var consumer: KafkaConsumer?
+        if let consumerGroup {
+            let topics = consumerTopics(PipelineTopics.fromEnvironment(environment))
+            consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafkaConfiguration, groupID: consumerGroup, topics: topics), logger: logger)
+        }
+        let component = try make(environment, kafkaConfiguration, consumer, producer, logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let tracingService { services.append(.init(service: tracingService)) }
+        services.append(.init(service: producer))
+        services.append(.init(service: component, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        say("\(name): running (Kafka \(kafkaConfiguration.brokers.joined(separator: ",")))")
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}
+
+struct OrderManagerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "order-manager",
+        abstract: "Validate client orders and pool them per (symbol, side) into batches (fan-in).",
+        discussion: "Environment: BATCH_MAX_ORDERS (100), BATCH_MAX_QUANTITY (1000000), BATCH_LINGER_MS (50). Consumer group: order-manager."
+    )
+
+    @OptionGroup var options: ComponentOptions
+
+    func run() async throws {
+        try await options.run("order-manager", consumerGroup: "order-manager", consumerTopics: { [$0.clientOrders] }) { environment, _, consumer, producer, logger in
+            let configuration = try OrderManagerConfiguration.fromEnvironment(environment)
+            return OrderManager(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
+        }
+    }
+}
+
+struct AlgoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "algo",
+        abstract: "Work each batch as several exchange orders (fan-out).",
+        discussion: "Environment: ALGO_SLICES (3), ALGO_MIN_SLICE_QUANTITY (1). Consumer group: algo."
+    )
+
+    @OptionGroup var options: ComponentOptions
+
+    func run() async throws {
+        try await options.run("algo", consumerGroup: "algo", consumerTopics: { [$0.batches] }) { environment, _, consumer, producer, logger in
+            Algo(configuration: try .fromEnvironment(environment), consumer: consumer!, producer: producer, logger: logger)
+        }
+    }
+}
+
+struct AllocatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allocator",
+        abstract: "Allocate every fill to the client orders of its batch and publish their new states.",
+        discussion: "Environment: ALLOCATOR_DB (default $ORDERTRACE_DATA_DIR/allocator.sqlite; data dir default .ordertrace). Consumer group: allocator."
+    )
+
+    @OptionGroup var options: ComponentOptions
+
+    func run() async throws {
+        try await options.run("allocator", consumerGroup: "allocator", consumerTopics: { [$0.batches, $0.fills] }) { environment, _, consumer, producer, logger in
+            Allocator(configuration: .fromEnvironment(environment), consumer: consumer!, producer: producer, logger: logger)
+        }
+    }
+}

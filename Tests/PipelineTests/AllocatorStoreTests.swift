@@ -1,0 +1,133 @@
+import Foundation
+import OrderModel
+import Testing
+
+@testable import Allocator
+
+@Suite("Allocator state: durable, idempotent, rebuilt exactly after a restart")
+struct AllocatorStoreTests {
+    static let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+    func temporaryPath() -> String {
+        NSTemporaryDirectory() + "allocator-test-\(UInt64.random(in: 0...UInt64.max)).sqlite"
+    }
+
+    func batch(_ id: String, _ quantities: [Int64]) -> Batch {
+        Batch(
+            batchId: id, symbol: "AAPL", side: .buy,
+            members: quantities.enumerated().map { Batch.Member(clientOrderId: "c\($0)", userId: "u\($0 % 2)", quantity: $1, traceparent: Self.traceparent) },
+            closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
+    }
+
+    func fill(_ id: String, batch: String, quantity: Int64, price: Int64 = 1_900_000, status: FillStatus = .partiallyFilled, leaves: Int64 = 0) -> Fill {
+        Fill(
+            fillId: id, exchangeOrderId: "x-\(batch)-0", batchId: batch, symbol: "AAPL", side: .buy, quantity: quantity,
+            price: Price(ticks: status.isExecution ? price : 0), cumulativeQuantity: 0, leavesQuantity: leaves, status: status)
+    }
+
+    func apply(_ store: AllocatorStore, _ fill: Fill) throws -> AllocatorStore.FillResult {
+        try store.transaction { try store.apply(fill, fillTraceparent: nil, now: 1) }
+    }
+
+    @Test func fillsAreAppliedOnceAndSurviveARestart() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var updatesBefore: [OrderUpdate] = []
+        do {
+            let store = try AllocatorStore(path: path)
+            _ = try store.transaction { try store.addBatch(batch("b1", [100, 200, 300]), now: 1) }
+            guard case .applied(let first) = try apply(store, fill("f1", batch: "b1", quantity: 120)) else {
+                Issue.record("f1 not applied")
+                return
+            }
+            #expect(first.allocation.quantities.reduce(0, +) == 120)
+            guard case .duplicate = try apply(store, fill("f1", batch: "b1", quantity: 120)) else {
+                Issue.record("f1 applied twice")
+                return
+            }
+            updatesBefore = store.open["b1"]!.allocation.members.indices.map { store.open["b1"]!.allocation.currentUpdate(ofMemberAt: $0) }
+        }
+        // A new process: the same state, and the fill is still a duplicate.
+        let store = try AllocatorStore(path: path)
+        let rebuilt = store.open["b1"]!.allocation
+        #expect(rebuilt.members.indices.map { rebuilt.currentUpdate(ofMemberAt: $0) } == updatesBefore)
+        guard case .duplicate = try apply(store, fill("f1", batch: "b1", quantity: 120)) else {
+            Issue.record("f1 applied again after the restart")
+            return
+        }
+        guard case .applied(let second) = try apply(store, fill("f2", batch: "b1", quantity: 480)) else {
+            Issue.record("f2 not applied")
+            return
+        }
+        #expect(second.allocation.updates.allSatisfy { $0.status == .filled })
+        // A finished batch leaves only its id: its state is gone, late duplicates are still known.
+        #expect(store.open["b1"] == nil)
+        guard case .duplicate = try apply(store, fill("f2", batch: "b1", quantity: 480)) else {
+            Issue.record("a late duplicate of a finished batch was not recognized")
+            return
+        }
+        #expect(try store.transaction { try store.addBatch(batch("b1", [100, 200, 300]), now: 2) } == nil)
+    }
+
+    @Test func aFillBeforeItsBatchWaitsForIt() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try AllocatorStore(path: path)
+        guard case .pending = try apply(store, fill("f1", batch: "b2", quantity: 30)) else {
+            Issue.record("an early fill was not kept")
+            return
+        }
+        guard case .duplicate = try apply(store, fill("f1", batch: "b2", quantity: 30)) else {
+            Issue.record("an early fill was kept twice")
+            return
+        }
+        #expect(try store.pendingFillCount == 1)
+        let applied = try store.transaction { try store.addBatch(batch("b2", [10, 20]), now: 3) }
+        #expect(applied?.count == 1)
+        #expect(applied?.first?.allocation.quantities == [10, 20])
+        #expect(try store.pendingFillCount == 0)
+    }
+
+    @Test func outboxKeepsUpdatesUntilDelivered() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let store = try AllocatorStore(path: path)
+            try store.transaction {
+                _ = try store.enqueue(key: "alice", value: Array("one".utf8), traceparent: Self.traceparent, baggage: "user.id=alice")
+                _ = try store.enqueue(key: "bob", value: Array("two".utf8), traceparent: nil, baggage: nil)
+            }
+            let rows = try store.outbox()
+            #expect(rows.map(\.key) == ["alice", "bob"])
+            try store.delivered([rows[0].sequence])
+        }
+        let store = try AllocatorStore(path: path)
+        let rows = try store.outbox()
+        #expect(rows.count == 1)
+        #expect(rows.first?.value == Array("two".utf8))
+    }
+
+    @Test func aFailedStepLeavesNothingBehind() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        struct Crash: Error {}
+        do {
+            let store = try AllocatorStore(path: path)
+            _ = try store.transaction { try store.addBatch(batch("b3", [5, 5]), now: 1) }
+            #expect(throws: Crash.self) {
+                try store.transaction {
+                    _ = try store.apply(fill("f1", batch: "b3", quantity: 4), fillTraceparent: nil, now: 1)
+                    _ = try store.enqueue(key: "u0", value: [1], traceparent: nil, baggage: nil)
+                    throw Crash()
+                }
+            }
+        }
+        // The process "crashed" mid-step: neither the fill nor its update was stored.
+        let store = try AllocatorStore(path: path)
+        #expect(try store.outbox().isEmpty)
+        guard case .applied = try apply(store, fill("f1", batch: "b3", quantity: 4)) else {
+            Issue.record("the fill of the failed step counts as applied")
+            return
+        }
+    }
+}
