@@ -101,6 +101,29 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // gateway: WebSocket and HTTP entry for clients; pushes each order's updates to its owner.
+        .target(
+            name: "OrderGateway",
+            dependencies: [
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // exchange-gateway: WebSocket client of the exchange; executions become fills.
+        .target(
+            name: "ExchangeGateway",
+            dependencies: [
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "ExchangeSimulator",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // order-manager: validation, dead letters, batching per (symbol, side) (fan-in).
         .target(
             name: "OrderManager",
@@ -141,7 +164,7 @@ let package = Package(
                 "Baggage",
                 "OTLPReceiver",
                 "ExchangeSimServer",
-                "OrderModel", "Pipeline", "OrderManager", "Algo", "Allocator",
+                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -151,7 +174,7 @@ let package = Package(
         ),
         .target(
             name: "KafkaTestSupport",
-            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kafka", "OTLPReceiver", .product(name: "Logging", package: "swift-log")],
             path: "Tests/KafkaTestSupport"
         ),
         .testTarget(
@@ -187,15 +210,48 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "OrderGatewayTests",
+            dependencies: [
+                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "KafkaTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ExchangeGatewayTests",
+            dependencies: [
+                "ExchangeGateway", "ExchangeSimServer", "ExchangeSimulator", "KafkaTestSupport", "Kafka", "KafkaTracing",
+                "Baggage", "OrderModel", "Pipeline",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
             name: "PipelineTests",
             dependencies: [
                 "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTracing", "KafkaTestSupport",
-                "OTLPReceiver", "ExchangeSimServer",
+                "OTLPReceiver", "OrderGateway", "ExchangeGateway", "ExchangeSimServer",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Runs the built `ordertrace up` and checks the whole system from the outside.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "KafkaTestSupport", "Kafka", "OrderModel",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -59,8 +59,10 @@ public struct ExchangeSimServer: Service {
             enum Event {
                 case message(WebSocketMessage)
                 case tick
+                case closed
             }
-            let messages = inbound.messages(maxSize: ExchangeProtocol.maxMessageBytes).map { Event.message($0) }
+            // The timer never ends: the end of the inbound messages must end the loop.
+            let messages = chain(inbound.messages(maxSize: ExchangeProtocol.maxMessageBytes).map { Event.message($0) }, [Event.closed].async)
             let ticks = AsyncTimerSequence(interval: configuration.tickInterval, clock: ContinuousClock()).map { _ in Event.tick }
             for try await event in merge(messages, ticks) {
                 let replies: [ExchangeMessage]
@@ -71,7 +73,10 @@ public struct ExchangeSimServer: Service {
                     replies = session.handle(bytes: buffer.readableBytesView)
                 case .tick:
                     replies = session.tick(now: ContinuousClock.now - start)
+                case .closed:
+                    replies = []
                 }
+                if case .closed = event { break }
                 for reply in replies {
                     try await outbound.write(.text(String(decoding: reply.encoded(), as: UTF8.self)))
                 }

@@ -137,6 +137,7 @@ public struct OrderManager: Service {
                 attributes[BusinessAttribute.status] = "rejected"
                 attributes[BusinessAttribute.rejectReason] = reason
             }
+            processSpan.updateAttributes { Self.setOrderAttributes(&$0, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side) }
             outgoing.items.append((Self.record(update, topics: topics), context))
             outgoing.done.append(source)
         case .accepted(let order):
@@ -147,6 +148,8 @@ public struct OrderManager: Service {
                 attributes[BusinessAttribute.quantity] = order.quantity
                 attributes[BusinessAttribute.orderType] = order.orderType.rawValue
             }
+            // Orders that came without baggage (kcat) get their ids on the process span here.
+            processSpan.updateAttributes { Self.setOrderAttributes(&$0, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) }
             guard state.seen.insert(OrderKey(userId: order.userId, clientOrderId: order.clientOrderId)) else {
                 span.attributes["ordertrace.duplicate"] = true
                 logger.info("duplicate client order \(order.userId)/\(order.clientOrderId) not batched again")
@@ -155,7 +158,7 @@ public struct OrderManager: Service {
             }
             span.attributes[BusinessAttribute.status] = "accepted"
             outgoing.items.append((Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), context))
-            let member = Member(context: context, traceparent: StoredTraceContext.traceparent(of: context) ?? "", source: source)
+            let member = Member(context: context, traceparent: Self.memberTraceparent(context), source: source)
             for closed in state.pool.add(order, item: member, now: .now) {
                 emit(closed, state: &state, outgoing: &outgoing)
             }
@@ -229,6 +232,18 @@ public struct OrderManager: Service {
             }
         }
         consumer.storeOffsets(lastProcessed: state.offsets.finish(outgoing.done))
+    }
+
+    /// The `traceparent` of the order's span. With tracing off there is none, and the batch
+    /// carries a fresh unsampled one (flags `00`): a valid W3C context that says "not recorded".
+    static func memberTraceparent(_ context: ServiceContext) -> String {
+        if let traceparent = StoredTraceContext.traceparent(of: context) { return traceparent }
+        var generator = SystemRandomNumberGenerator()
+        func hex(_ value: UInt64) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }
+        return "00-\(hex(generator.next() | 1))\(hex(generator.next()))-\(hex(generator.next() | 1))-00"
     }
 
     static func record(_ update: OrderUpdate, topics: PipelineTopics) -> KafkaProducerRecord {

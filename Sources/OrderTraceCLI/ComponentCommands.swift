@@ -1,4 +1,6 @@
 import Algo
+import ExchangeGateway
+import OrderGateway
 import Allocator
 import ArgumentParser
 import Foundation
@@ -93,6 +95,53 @@ struct AllocatorCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run("allocator", consumerGroup: "allocator", consumerTopics: { [$0.batches, $0.fills] }) { environment, _, consumer, producer, logger in
             Allocator(configuration: .fromEnvironment(environment), consumer: consumer!, producer: producer, logger: logger)
+        }
+    }
+}
+
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "The clients' entry: WebSocket and POST at /v1/orders, order updates pushed to their owner.",
+        discussion: """
+            Listens on GATEWAY_HOST:GATEWAY_PORT (default 127.0.0.1:8080). The user is the one the
+            bearer token names (Authorization: Bearer <token>, or ?access_token=<token> on the
+            WebSocket URL). Tokens: ORDERTRACE_TOKENS ("token=user,...") and/or
+            ORDERTRACE_TOKENS_FILE (one "token user" per line); with neither, the demo tokens
+            demo-alice, demo-bob and demo-carol (users alice, bob, carol) are accepted.
+            """
+    )
+
+    @OptionGroup var options: ComponentOptions
+
+    func run() async throws {
+        try await options.run("gateway") { environment, kafka, _, producer, logger in
+            let configuration = try OrderGatewayConfiguration.fromEnvironment(environment, logger: logger)
+            let updates = try KafkaConsumer(
+                configuration: OrderGateway.updatesConsumerConfiguration(kafka: kafka, topics: configuration.topics), logger: logger)
+            return OrderGateway(
+                configuration: configuration, producer: producer, updates: updates, logger: logger,
+                onListening: { port in say("gateway: listening on http://\(configuration.host):\(port)/v1/orders") })
+        }
+    }
+}
+
+struct ExchangeGatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exchange-gateway",
+        abstract: "Send exchange orders to the exchange over WebSocket and publish its executions as fills.",
+        discussion: """
+            Environment: EXCHANGE_URL (ws://127.0.0.1:9100/), EXCHANGE_ORDER_TIMEOUT_MS (10000: an
+            acknowledged order still open after this is canceled), EXCHANGE_MAX_OPEN_ORDERS (10000),
+            EXCHANGE_RECONNECT_BACKOFF_MS, EXCHANGE_RECONNECT_MAX_BACKOFF_MS. Consumer group: exchange-gateway.
+            """
+    )
+
+    @OptionGroup var options: ComponentOptions
+
+    func run() async throws {
+        try await options.run("exchange-gateway", consumerGroup: "exchange-gateway", consumerTopics: { [$0.exchangeOrders] }) { environment, _, consumer, producer, logger in
+            ExchangeGatewayService(configuration: try .fromEnvironment(environment), consumer: consumer!, producer: producer, logger: logger)
         }
     }
 }

@@ -16,7 +16,8 @@ struct OrderTrace: AsyncParsableCommand {
             """,
         subcommands: [
             BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, ExchangeSimCommand.self,
-            OrderManagerCommand.self, AlgoCommand.self, AllocatorCommand.self, AuditCommand.self, BenchCommand.self,
+            GatewayCommand.self, OrderManagerCommand.self, AlgoCommand.self, ExchangeGatewayCommand.self, AllocatorCommand.self,
+            AuditCommand.self, UpCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -3,20 +3,20 @@ import OTLPReceiver
 
 /// Collects what an `OTLPHTTPReceiver` is sent as OTLP/JSON, decoded with Foundation (not with
 /// our code).
-final class OTLPCollector: @unchecked Sendable {
+public final class OTLPCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var bodies: [Data] = []
     private var receiver: OTLPHTTPReceiver?
 
-    var endpoint: String { receiver?.tracesEndpoint ?? "" }
+    public var endpoint: String { receiver?.tracesEndpoint ?? "" }
 
-    static func start() async throws -> OTLPCollector {
+    public static func start() async throws -> OTLPCollector {
         let collector = OTLPCollector()
         collector.receiver = try await OTLPHTTPReceiver.start { body, _ in collector.received(Data(body)) }
         return collector
     }
 
-    func stop() async {
+    public func stop() async {
         await receiver?.stop()
     }
 
@@ -34,7 +34,7 @@ final class OTLPCollector: @unchecked Sendable {
     }
 
     /// Every span received so far, as OTLP/JSON objects.
-    var spans: [[String: Any]] {
+    public var spans: [[String: Any]] {
         var result: [[String: Any]] = []
         for export in exports {
             for resource in export["resourceSpans"] as? [[String: Any]] ?? [] {
@@ -46,16 +46,30 @@ final class OTLPCollector: @unchecked Sendable {
         return result
     }
 
+    /// Every span received so far with the `service.name` of its resource.
+    public var spansWithService: [(service: String, span: [String: Any])] {
+        var result: [(String, [String: Any])] = []
+        for export in exports {
+            for resource in export["resourceSpans"] as? [[String: Any]] ?? [] {
+                let service = OTLPJSON.attributes((resource["resource"] as? [String: Any])?["attributes"])["service.name"] ?? ""
+                for scope in resource["scopeSpans"] as? [[String: Any]] ?? [] {
+                    for span in scope["spans"] as? [[String: Any]] ?? [] { result.append((service, span)) }
+                }
+            }
+        }
+        return result
+    }
+
     /// The resource attributes of the first export.
-    var resourceAttributes: [String: String] {
+    public var resourceAttributes: [String: String] {
         guard let resource = (exports.first?["resourceSpans"] as? [[String: Any]])?.first?["resource"] as? [String: Any] else { return [:] }
         return OTLPJSON.attributes(resource["attributes"])
     }
 }
 
 /// Reading OTLP/JSON values.
-enum OTLPJSON {
-    static func attributes(_ value: Any?) -> [String: String] {
+public enum OTLPJSON {
+    public static func attributes(_ value: Any?) -> [String: String] {
         var result: [String: String] = [:]
         for attribute in value as? [[String: Any]] ?? [] {
             guard let key = attribute["key"] as? String, let value = attribute["value"] as? [String: Any], let first = value.first else { continue }
@@ -64,7 +78,7 @@ enum OTLPJSON {
         return result
     }
 
-    static func kind(_ span: [String: Any]) -> String {
+    public static func kind(_ span: [String: Any]) -> String {
         switch span["kind"] {
         case let number as Int: ["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"][number]
         case let text as String: text.replacingOccurrences(of: "SPAN_KIND_", with: "")

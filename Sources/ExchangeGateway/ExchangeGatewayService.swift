@@ -1,0 +1,343 @@
+import Baggage
+import ExchangeSimulator
+import HummingbirdWSClient
+import Kafka
+import KafkaTracing
+import Logging
+import OrderModel
+import Pipeline
+import ServiceLifecycle
+import Synchronization
+import Tracing
+
+/// The exchange gateway: reads `exchange-orders`, sends each to the exchange over one WebSocket,
+/// and publishes every execution, reject and cancel that comes back as a fill on `fills`
+/// (key: symbol). Malformed records go to `dead-letters` with the reason.
+///
+/// It keeps the connection up (reconnecting with a doubling backoff) and, since a new exchange
+/// session knows nothing of the old one, sends every open order again on reconnect for its
+/// remaining quantity under a new wire id (see ``ExchangeOrderBook``). Orders open longer than
+/// `orderTimeout` are canceled, so every exchange order ends. At most `maxOpenOrders` are open:
+/// past that it stops reading Kafka until some finish (the consumer's buffer fills and fetching
+/// pauses). A record's offset is stored only when it is done: its order ended and the final
+/// fill was delivered, or it was dead-lettered or recognised as a duplicate.
+///
+/// Tracing (see `trace-model.md`): per record `process exchange-orders` → `external_exchange_ws_send`
+/// (CLIENT; baggage `exchange.order_id` added). The context of that span is kept with the open
+/// order; each reply gets `external_exchange_ws_recv` (CONSUMER) parented on it →
+/// `exchange_fill_received` → `send fills` (baggage `fill.id` added). A send on a later session
+/// (a resend after a reconnect, or a first send of an order that waited for the connection) and
+/// a timeout `cancel` are child `external_exchange_ws_send` spans of the original one, with
+/// `exchange.attempt` and `exchange.wire_order_id`; the original stays the parent of replies.
+///
+/// `run()` runs the consumer, the Kafka loop, the connection and the fill publisher until
+/// graceful shutdown. The caller runs the producer (a `Service` too) and should shut it down
+/// after this service, so the last fills are flushed.
+public final class ExchangeGatewayService: Service, Sendable {
+    /// The settings it runs with.
+    public let configuration: ExchangeGatewayConfiguration
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let tracedProducer: TracedKafkaProducer
+    private let tracing: KafkaConsumerTracing
+    private let logger: Logger
+    private let state: GatewayState
+    private let fills: BoundedQueue<PendingFill>
+    private let sessionCount = Mutex(0)
+
+    /// A fill on its way from the receive loop to the producer, with the context to send it in.
+    struct PendingFill: Sendable {
+        var fill: Fill
+        var context: ServiceContext
+        var endsOrder: Bool
+    }
+
+    /// - Parameters:
+    ///   - configuration: the gateway's settings.
+    ///   - consumer: a consumer subscribed to `configuration.topics.exchangeOrders`; `run()` runs it.
+    ///   - producer: the producer of fills and dead letters; the caller runs it.
+    ///   - logger: where the gateway logs.
+    public init(
+        configuration: ExchangeGatewayConfiguration, consumer: KafkaConsumer, producer: KafkaProducer,
+        logger: Logger = Logger(label: "ordertrace.exchange-gateway")
+    ) {
+        self.configuration = configuration
+        self.consumer = consumer
+        self.producer = producer
+        self.tracedProducer = TracedKafkaProducer(producer)
+        self.tracing = KafkaConsumerTracing(consumer)
+        self.logger = logger
+        self.state = GatewayState(
+            book: ExchangeOrderBook(
+                maxOpenOrders: configuration.maxOpenOrders, orderTimeout: configuration.orderTimeout,
+                doneOrderMemory: configuration.doneOrderMemory))
+        self.fills = BoundedQueue(capacity: configuration.fillBufferCapacity)
+    }
+
+    /// How many exchange orders are open now.
+    public var openOrderCount: Int { state.book.openCount }
+
+    /// How many exchange sessions (WebSocket connections) were opened so far.
+    public var sessionsOpened: Int { sessionCount.withLock { $0 } }
+
+    /// Runs until graceful shutdown (or cancellation): the consumer, reading exchange orders,
+    /// the exchange connection and publishing fills.
+    /// - Throws: what the consumer's `run()` throws.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.consumer.run() }
+            group.addTask { await cancelWhenGracefulShutdown { await self.consumeExchangeOrders() } }
+            group.addTask {
+                await cancelWhenGracefulShutdown { await self.maintainConnection() }
+                // No more replies: let the publisher drain what came and end.
+                self.fills.finish()
+            }
+            group.addTask { await self.publishFills() }
+            try await group.waitForAll()
+        }
+    }
+
+    // MARK: Kafka → exchange
+
+    private func consumeExchangeOrders() async {
+        for await batch in consumer.batches(storeOffsetsAutomatically: false) {
+            state.track(batch)
+            for message in batch {
+                if Task.isCancelled { return }
+                await tracing.withProcessSpan(message) { span in
+                    switch ExchangeOrder.decode(json: message.value) {
+                    case .failure(let errors):
+                        await deadLetter(message, errors: errors, span: span)
+                    case .success(let order):
+                        await place(order, message: message, span: span)
+                    }
+                }
+            }
+        }
+    }
+
+    private func place(_ order: ExchangeOrder, message: KafkaMessage, span: any Span) async {
+        let id = order.exchangeOrderId
+        if state.isKnown(id) {
+            logger.info("exchange order already open or done: not sent again", metadata: [LogKey.exchangeOrderID: "\(id)"])
+            span.attributes[ExchangeAttribute.note] = "duplicate: exchange order \(id) is open or done"
+            storeOffsets(state.finish([(KafkaTopicPartition(topic: message.topic, partition: message.partition), message.offset)]))
+            return
+        }
+        if !state.hasRoom {
+            span.addEvent(SpanEvent(name: "waiting: \(configuration.maxOpenOrders) exchange orders are open"))
+            logger.debug("\(configuration.maxOpenOrders) exchange orders open: waiting for one to finish")
+            while !state.hasRoom {
+                if Task.isCancelled { return }
+                await state.waitForRoom()
+            }
+        }
+        let context = GatewaySpans.withExchangeOrderID(id, ServiceContext.current ?? .topLevel)
+        let sendSpan = GatewaySpans.startSend(
+            order, wireOrderId: id, messageType: "new_order", quantity: order.quantity, attempt: nil, context: context)
+        defer { sendSpan.end() }
+        let (decision, writer) = state.open(order, context: sendSpan.context, from: message, now: .now)
+        switch decision {
+        case .send(let newOrder):
+            sendSpan.attributes[ExchangeAttribute.attempt] = 1
+            do {
+                try await writer?.write(.text(Self.text(.newOrder(newOrder))))
+            } catch {
+                sendSpan.addEvent(SpanEvent(name: "the connection failed; the order is sent again when it is back"))
+                logger.info("sending a new order failed: \(error); it is sent again on reconnect", metadata: [LogKey.exchangeOrderID: "\(id)"])
+            }
+        case .queued:
+            sendSpan.addEvent(SpanEvent(name: "queued: the exchange is not connected; sent when it is"))
+        case .duplicate, .full:
+            // Checked above, and only this task opens orders.
+            sendSpan.attributes[ExchangeAttribute.note] = "not taken: \(decision)"
+        }
+    }
+
+    private func deadLetter(_ message: KafkaMessage, errors: ValidationErrors, span: any Span) async {
+        let notJSON = errors.errors.contains { $0.code == .notJSON || $0.code == .notAnObject }
+        let errorType = notJSON ? "invalid_json" : "validation"
+        let reason = errors.description
+        span.attributes[MessagingAttribute.errorType] = errorType
+        span.attributes[BusinessAttribute.rejectReason] = BoundedText.prefix(reason, maxBytes: 1_024)
+        span.setStatus(SpanStatus(code: .error, message: "dead-lettered: \(errorType)"))
+        logger.warning(
+            "exchange order at \(message.topic)[\(message.partition)]@\(message.offset) is unusable (\(errorType)): \(reason); sent to \(configuration.topics.deadLetters)")
+        let record = DeadLetter.record(for: message, errorType: errorType, errorMessage: reason, topic: configuration.topics.deadLetters)
+        var backoff = configuration.reconnectInitialBackoff
+        while true {
+            do {
+                // Untraced on purpose: the dead letter keeps the record's original headers.
+                try await producer.send(record)
+                break
+            } catch {
+                logger.error("cannot dead-letter \(message.topic)[\(message.partition)]@\(message.offset): \(error); retrying in \(backoff)")
+                if Task.isCancelled { return }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, configuration.reconnectMaxBackoff)
+            }
+        }
+        storeOffsets(state.finish([(KafkaTopicPartition(topic: message.topic, partition: message.partition), message.offset)]))
+    }
+
+    // MARK: The exchange session
+
+    private func maintainConnection() async {
+        var backoff = configuration.reconnectInitialBackoff
+        let wsLogger = logger
+        while !Task.isCancelled {
+            let sessionsBefore = sessionsOpened
+            do {
+                try await WebSocketClient.connect(
+                    url: configuration.exchangeURL,
+                    configuration: .init(maxFrameSize: ExchangeProtocol.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(15))),
+                    logger: wsLogger
+                ) { inbound, outbound, _ in
+                    try await self.serve(inbound: inbound, outbound: outbound)
+                }
+                if !Task.isCancelled { logger.warning("the exchange closed the connection") }
+            } catch {
+                if !Task.isCancelled { logger.warning("exchange connection to \(configuration.exchangeURL) failed: \(error)") }
+            }
+            state.disconnected()
+            if Task.isCancelled { break }
+            if sessionsOpened > sessionsBefore { backoff = configuration.reconnectInitialBackoff }
+            logger.info("reconnecting to the exchange in \(backoff); \(state.book.openCount) orders open")
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, configuration.reconnectMaxBackoff)
+        }
+        state.disconnected()
+    }
+
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let session = sessionCount.withLock { count in
+            count += 1
+            return count
+        }
+        let resends = state.connected(outbound)
+        logger.info("exchange session \(session) open; sending \(resends.count) open orders")
+        for resend in resends {
+            let span = GatewaySpans.startSend(
+                resend.order, wireOrderId: resend.newOrder.orderId, messageType: "new_order", quantity: resend.newOrder.quantity,
+                attempt: resend.attempt, context: resend.context)
+            defer { span.end() }
+            do {
+                try await outbound.write(.text(Self.text(.newOrder(resend.newOrder))))
+            } catch {
+                span.recordError(error)
+                throw error
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.cancelExpiredOrders(outbound) }
+            for try await message in inbound.messages(maxSize: ExchangeProtocol.maxMessageBytes) {
+                switch message {
+                case .text(let text): await handleReply(Array(text.utf8))
+                case .binary(let buffer): await handleReply(Array(buffer.readableBytesView))
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func cancelExpiredOrders(_ outbound: WebSocketOutboundWriter) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.timeoutSweepInterval)
+            if Task.isCancelled { return }
+            for cancel in state.expire(now: .now) {
+                logger.info("exchange order open longer than \(configuration.orderTimeout): canceling", metadata: [LogKey.exchangeOrderID: "\(cancel.exchangeOrderId)"])
+                let span = GatewaySpans.startSend(
+                    cancel.order, wireOrderId: cancel.wireOrderId, messageType: "cancel", quantity: nil, attempt: nil, context: cancel.context)
+                defer { span.end() }
+                do {
+                    try await outbound.write(.text(Self.text(.cancel(orderId: cancel.wireOrderId))))
+                } catch {
+                    span.recordError(error)
+                    return
+                }
+            }
+        }
+    }
+
+    private func handleReply(_ bytes: [UInt8]) async {
+        let reply: ExchangeMessage
+        do {
+            reply = try ExchangeMessage.decode(bytes)
+        } catch {
+            logger.warning("unreadable message from the exchange: \(error)")
+            return
+        }
+        guard let receipt = state.receive(reply) else {
+            if case .error(let error) = reply {
+                logger.warning("the exchange could not read a message: \(error)")
+            } else {
+                logger.debug("\(reply.typeName) about \(reply.orderId ?? "-"), which is not open: ignored")
+            }
+            return
+        }
+        let receiveSpan = GatewaySpans.startReceive(receipt)
+        defer { receiveSpan.end() }
+        if let note = receipt.note {
+            logger.warning("\(note)", metadata: [LogKey.exchangeOrderID: "\(receipt.exchangeOrderId)", LogKey.wireOrderID: "\(receipt.wireOrderId)"])
+        }
+        guard let fill = receipt.fill else { return }
+        let (fillSpan, context) = GatewaySpans.startFill(fill, order: receipt.order, context: receiveSpan.context)
+        defer { fillSpan.end() }
+        if !(await fills.send(PendingFill(fill: fill, context: context, endsOrder: receipt.isDone))) {
+            fillSpan.attributes[ExchangeAttribute.note] = "not published: shutting down; the exchange order is read again after a restart"
+            logger.warning("fill not published: shutting down", metadata: [LogKey.fillID: "\(fill.fillId)"])
+        }
+    }
+
+    // MARK: Fills → Kafka
+
+    private func publishFills() async {
+        while let batch = await fills.next(max: configuration.maxFillBatch) {
+            var pending = batch
+            var backoff = configuration.reconnectInitialBackoff
+            while !pending.isEmpty {
+                let items = pending.map { item in
+                    (KafkaProducerRecord(topic: configuration.topics.fills, key: item.fill.symbol, value: item.fill.encodeJSON()), item.context)
+                }
+                let results: [Result<KafkaDeliveryReport, KafkaError>]
+                do {
+                    results = try await tracedProducer.send(items)
+                } catch {
+                    logger.error("the producer is closed: \(pending.count) fills not published; their exchange orders are read again after a restart")
+                    return
+                }
+                var failed: [PendingFill] = []
+                var ended: [String] = []
+                for (item, result) in zip(pending, results) {
+                    switch result {
+                    case .success:
+                        if item.endsOrder { ended.append(item.fill.exchangeOrderId) }
+                    case .failure(let error):
+                        logger.error("fill not delivered: \(error); retrying", metadata: [LogKey.fillID: "\(item.fill.fillId)"])
+                        failed.append(item)
+                    }
+                }
+                storeOffsets(state.finishOrders(ended))
+                pending = failed
+                if !pending.isEmpty {
+                    if Task.isCancelled { return }
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, configuration.reconnectMaxBackoff)
+                }
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Stores, per partition, the offset after the last record that is done with all before it.
+    private func storeOffsets(_ lastDone: [KafkaTopicPartition: Int64]) {
+        guard !lastDone.isEmpty else { return }
+        consumer.storeOffsets(
+            lastDone.map { KafkaMessage(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value, key: nil, value: []) })
+    }
+
+    private static func text(_ message: ExchangeClientMessage) -> String {
+        String(decoding: message.encoded(), as: UTF8.self)
+    }
+}

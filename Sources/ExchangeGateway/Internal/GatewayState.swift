@@ -1,0 +1,140 @@
+import ExchangeSimulator
+import HummingbirdWSClient
+import Kafka
+import OrderModel
+import Pipeline
+import ServiceContextModule
+import Synchronization
+
+/// The state the gateway's tasks share: the order book, the current exchange session's writer,
+/// which consumed records are done, and the Kafka loop waiting for room. One lock; every method
+/// returns what to do, and the caller does the I/O after the lock is released.
+final class GatewayState: Sendable {
+    private struct State: ~Copyable {
+        var book: ExchangeOrderBook
+        var writer: WebSocketOutboundWriter?
+        var offsets = OffsetTracker()
+        /// Where each open exchange order was read, so its record is done when the order is.
+        var sources: [String: KafkaTopicPartition] = [:]
+        var sourceOffsets: [String: Int64] = [:]
+        var roomWaiter: CheckedContinuation<Void, Never>?
+        var roomWaitCanceled = false
+    }
+
+    private let state: Mutex<State>
+
+    init(book: ExchangeOrderBook) {
+        state = Mutex(State(book: book))
+    }
+
+    /// The book as it is now (for tests and metrics).
+    var book: ExchangeOrderBook { state.withLock { $0.book } }
+
+    // MARK: Kafka records
+
+    /// Starts tracking consumed records: their offsets are stored only once they are done.
+    func track(_ messages: [KafkaMessage]) {
+        state.withLock { state in
+            for message in messages { state.offsets.add(message) }
+        }
+    }
+
+    /// Marks records done; returns what to store per partition (the last record done with
+    /// everything before it).
+    func finish(_ records: [(KafkaTopicPartition, Int64)]) -> [KafkaTopicPartition: Int64] {
+        guard !records.isEmpty else { return [:] }
+        return state.withLock { $0.offsets.finish(records) }
+    }
+
+    /// Marks the records of done exchange orders as done.
+    func finishOrders(_ exchangeOrderIds: [String]) -> [KafkaTopicPartition: Int64] {
+        state.withLock { state in
+            var records: [(KafkaTopicPartition, Int64)] = []
+            for id in exchangeOrderIds {
+                if let partition = state.sources.removeValue(forKey: id), let offset = state.sourceOffsets.removeValue(forKey: id) {
+                    records.append((partition, offset))
+                }
+            }
+            return records.isEmpty ? [:] : state.offsets.finish(records)
+        }
+    }
+
+    // MARK: Orders
+
+    func isKnown(_ exchangeOrderId: String) -> Bool {
+        state.withLock { $0.book.isKnown(exchangeOrderId) }
+    }
+
+    var hasRoom: Bool { state.withLock { $0.book.hasRoom } }
+
+    /// Opens `order` in the book; with `.send`, the writer of the session to send it on.
+    func open(
+        _ order: ExchangeOrder, context: ServiceContext, from message: KafkaMessage, now: ContinuousClock.Instant
+    ) -> (ExchangeOrderBook.OpenDecision, WebSocketOutboundWriter?) {
+        state.withLock { state in
+            let decision = state.book.open(order, context: context, now: now)
+            switch decision {
+            case .send, .queued:
+                state.sources[order.exchangeOrderId] = KafkaTopicPartition(topic: message.topic, partition: message.partition)
+                state.sourceOffsets[order.exchangeOrderId] = message.offset
+            case .duplicate, .full:
+                break
+            }
+            if case .send = decision { return (decision, state.writer) }
+            return (decision, nil)
+        }
+    }
+
+    /// A session is up: it becomes the one new orders go to; returns what to send again on it.
+    func connected(_ writer: WebSocketOutboundWriter) -> [ExchangeOrderBook.Resend] {
+        state.withLock { state in
+            state.writer = writer
+            return state.book.connected()
+        }
+    }
+
+    /// The session ended.
+    func disconnected() {
+        state.withLock { state in
+            state.writer = nil
+            state.book.disconnected()
+        }
+    }
+
+    /// Reads a reply; when it ends an order, the Kafka loop may take another.
+    func receive(_ message: ExchangeMessage) -> ExchangeOrderBook.Receipt? {
+        let (receipt, waiter) = state.withLock { state -> (ExchangeOrderBook.Receipt?, CheckedContinuation<Void, Never>?) in
+            let receipt = state.book.receive(message)
+            guard receipt?.isDone == true, state.book.hasRoom else { return (receipt, nil) }
+            defer { state.roomWaiter = nil }
+            return (receipt, state.roomWaiter)
+        }
+        waiter?.resume()
+        return receipt
+    }
+
+    func expire(now: ContinuousClock.Instant) -> [ExchangeOrderBook.CancelRequest] {
+        state.withLock { $0.book.expire(now: now) }
+    }
+
+    /// Waits until the book has room for another order, or the task is canceled.
+    func waitForRoom() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let goOn = state.withLock { state in
+                    if state.book.hasRoom || state.roomWaitCanceled { return true }
+                    state.roomWaiter = continuation
+                    return false
+                }
+                if goOn { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                state.roomWaitCanceled = true
+                defer { state.roomWaiter = nil }
+                return state.roomWaiter
+            }
+            waiter?.resume()
+        }
+    }
+}

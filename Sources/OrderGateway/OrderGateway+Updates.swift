@@ -1,0 +1,55 @@
+import Kafka
+import KafkaTracing
+import Logging
+import OrderModel
+import Pipeline
+import Tracing
+
+extension OrderGateway {
+    /// Pushes every record of `order-updates` to the open sockets of its user, until the consumer stops.
+    func deliverUpdates() async {
+        let tracing = KafkaConsumerTracing(updates)
+        for await batch in updates.batches() {
+            for message in batch {
+                await deliverUpdate(message, tracing: tracing)
+            }
+        }
+    }
+
+    /// One update: a `process order-updates` span, and inside it `client_order_update_delivered`
+    /// with the business ids and `ordertrace.sockets` (how many sockets got it). A record that is
+    /// not an order update is logged and skipped.
+    func deliverUpdate(_ message: KafkaMessage, tracing: KafkaConsumerTracing) async {
+        await tracing.withProcessSpan(message) { processSpan in
+            let update: OrderUpdate
+            switch OrderUpdate.decode(json: message.value) {
+            case .success(let decoded):
+                update = decoded
+            case .failure(let errors):
+                processSpan.attributes[BusinessAttribute.rejectReason] = "not an order update: \(errors.description)"
+                logger.warning(
+                    "skipping a record that is not an order update",
+                    metadata: [
+                        GatewayLogKey.topicPartition: "\(message.topic)[\(message.partition)]", GatewayLogKey.offset: "\(message.offset)",
+                        GatewayLogKey.error: "\(errors.description)",
+                    ])
+                return
+            }
+            withSpan("client_order_update_delivered", ofKind: .internal) { span in
+                let sockets = connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
+                span.updateAttributes { attributes in
+                    attributes[BusinessAttribute.userID] = update.userId
+                    attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
+                    attributes[BusinessAttribute.symbol] = update.symbol
+                    attributes[BusinessAttribute.status] = update.status.rawValue
+                    if let batchId = update.batchId { attributes[BusinessAttribute.batchID] = batchId }
+                    if let fillId = update.fillId { attributes[BusinessAttribute.fillID] = fillId }
+                    attributes[OrderGateway.socketsAttribute] = Int64(sockets)
+                }
+            }
+        }
+    }
+
+    /// On `client_order_update_delivered`: how many sockets the update was queued on.
+    public static let socketsAttribute = "ordertrace.sockets"
+}

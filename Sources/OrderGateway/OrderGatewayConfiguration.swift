@@ -1,0 +1,201 @@
+import Foundation
+import Kafka
+import Logging
+import Pipeline
+
+/// Settings of the gateway: where it listens, who may use it, and its limits.
+///
+/// Users are named by bearer tokens (`tokens`: token → user id), never by the payload. The local
+/// stack ships demo tokens (``demoTokens``); a real deployment passes its own through
+/// ``fromEnvironment(_:logger:)``.
+public struct OrderGatewayConfiguration: Sendable {
+    /// The address to listen on.
+    public var host = "127.0.0.1"
+    /// The port to listen on; 0 picks a free port (see `OrderGateway`'s `onListening`).
+    public var port = 8080
+    /// Bearer token → user id. A request whose token is not here gets HTTP 401.
+    public var tokens: [String: String] = [:]
+    /// The topics the gateway writes orders to and reads updates from.
+    public var topics = PipelineTopics()
+    /// The largest order message (a WebSocket message or a POST body), in bytes. A larger one is
+    /// answered with a rejection (WebSocket) or HTTP 413 (POST).
+    public var maxMessageBytes = 64 * 1024
+    /// The largest single WebSocket frame, in bytes. A frame above ``maxMessageBytes`` but below
+    /// this gets a rejection reply; a frame above this breaks the WebSocket protocol's limit and
+    /// the connection is closed with code 1009 (message too big).
+    public var maxFrameBytes = 1024 * 1024
+    /// Messages (updates and replies) waiting to be written to one socket. A socket that falls
+    /// this far behind is closed with code 1008 and a reason saying so; it never holds up the
+    /// delivery to other sockets.
+    public var maxOutboundMessagesPerSocket = 1_024
+    /// Valid orders of one WebSocket connection waiting to be sent to Kafka. When it is full, the
+    /// gateway stops reading that connection until there is room (backpressure to the client).
+    public var maxPendingOrdersPerSocket = 256
+
+    /// The tokens of the local stack: `demo-alice`, `demo-bob` and `demo-carol` for the users
+    /// `alice`, `bob` and `carol`. Never use them outside a local machine.
+    public static let demoTokens = ["demo-alice": "alice", "demo-bob": "bob", "demo-carol": "carol"]
+
+    /// Creates a configuration; every setting has a default (no tokens: nobody gets in).
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, tokens: [String: String] = [:], topics: PipelineTopics = PipelineTopics()
+    ) {
+        self.host = host
+        self.port = port
+        self.tokens = tokens
+        self.topics = topics
+    }
+
+    /// Reads the environment:
+    /// - `GATEWAY_HOST` (default `127.0.0.1`), `GATEWAY_PORT` (default 8080; 0 picks a free port);
+    /// - `ORDERTRACE_TOKENS`: `token=user` pairs separated by `,`;
+    /// - `ORDERTRACE_TOKENS_FILE`: a file with one `token user` or `token=user` per line; blank
+    ///   lines and lines starting with `#` are skipped;
+    /// - `ORDERTRACE_TOPIC_PREFIX` (see `PipelineTopics`).
+    ///
+    /// Both token sources may be given; their tokens are merged. With neither, the
+    /// ``demoTokens`` are used and a warning is logged.
+    ///
+    /// - Throws: ``OrderGatewayConfigurationError`` naming the variable and what is wrong with it
+    ///   (a port that is not a number in 0...65535, an empty host, a token entry that is not
+    ///   `token=user`, an empty or ill-formed token or user, a token given for two users, a file
+    ///   that cannot be read, token sources that name no token at all).
+    public static func fromEnvironment(
+        _ environment: [String: String], logger: Logger = Logger(label: "ordertrace.gateway")
+    ) throws -> OrderGatewayConfiguration {
+        var configuration = OrderGatewayConfiguration()
+        configuration.topics = PipelineTopics.fromEnvironment(environment)
+        if let host = environment["GATEWAY_HOST"] {
+            let host = host.trimmingCharacters(in: .whitespaces)
+            guard !host.isEmpty else { throw OrderGatewayConfigurationError(.invalidAddress, "GATEWAY_HOST is empty") }
+            configuration.host = host
+        }
+        if let text = environment["GATEWAY_PORT"] {
+            guard let port = Int(text.trimmingCharacters(in: .whitespaces)), (0...65_535).contains(port) else {
+                throw OrderGatewayConfigurationError(.invalidAddress, "GATEWAY_PORT '\(text)' is not a port number (0...65535)")
+            }
+            configuration.port = port
+        }
+        let inline = environment["ORDERTRACE_TOKENS"].flatMap { $0.isEmpty ? nil : $0 }
+        let path = environment["ORDERTRACE_TOKENS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        guard inline != nil || path != nil else {
+            logger.warning(
+                "neither ORDERTRACE_TOKENS nor ORDERTRACE_TOKENS_FILE is set: using the demo tokens demo-alice, demo-bob, demo-carol; never do this outside a local machine")
+            configuration.tokens = demoTokens
+            return configuration
+        }
+        var tokens: [String: String] = [:]
+        if let path {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw OrderGatewayConfigurationError(.tokens, "ORDERTRACE_TOKENS_FILE: cannot read '\(path)' as UTF-8 text")
+            }
+            try merge(parseTokensFile(text, source: "ORDERTRACE_TOKENS_FILE '\(path)'"), into: &tokens, source: "ORDERTRACE_TOKENS_FILE")
+        }
+        if let inline {
+            try merge(parseTokens(inline, source: "ORDERTRACE_TOKENS"), into: &tokens, source: "ORDERTRACE_TOKENS")
+        }
+        guard !tokens.isEmpty else {
+            throw OrderGatewayConfigurationError(.tokens, "ORDERTRACE_TOKENS / ORDERTRACE_TOKENS_FILE name no token: nobody could use the gateway")
+        }
+        configuration.tokens = tokens
+        return configuration
+    }
+
+    /// Parses `token=user` pairs separated by `,` (surrounding spaces are ignored, empty entries
+    /// skipped).
+    /// - Throws: ``OrderGatewayConfigurationError`` for an entry that is not `token=user`, an
+    ///   ill-formed token or user, or a token given twice for different users.
+    public static func parseTokens(_ text: String, source: String = "ORDERTRACE_TOKENS") throws -> [String: String] {
+        var tokens: [String: String] = [:]
+        for (index, rawEntry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            let entry = rawEntry.trimmingCharacters(in: .whitespaces)
+            if entry.isEmpty { continue }
+            guard let equals = entry.firstIndex(of: "=") else {
+                throw OrderGatewayConfigurationError(.tokens, "\(source): entry \(index + 1) is not of the form token=user")
+            }
+            let token = entry[..<equals].trimmingCharacters(in: .whitespaces)
+            let user = entry[entry.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            try add(token: token, user: user, to: &tokens, place: "\(source): entry \(index + 1)")
+        }
+        return tokens
+    }
+
+    /// Parses a tokens file: one `token user` or `token=user` per line; blank lines and lines
+    /// starting with `#` are skipped.
+    /// - Throws: ``OrderGatewayConfigurationError`` naming the line that is wrong.
+    public static func parseTokensFile(_ text: String, source: String = "ORDERTRACE_TOKENS_FILE") throws -> [String: String] {
+        var tokens: [String: String] = [:]
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let place = "\(source): line \(index + 1)"
+            let parts: [Substring]
+            if line.contains("=") {
+                parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            } else {
+                parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            }
+            guard parts.count == 2 else {
+                throw OrderGatewayConfigurationError(.tokens, "\(place) is not of the form 'token user' or 'token=user'")
+            }
+            try add(
+                token: parts[0].trimmingCharacters(in: .whitespaces), user: parts[1].trimmingCharacters(in: .whitespaces),
+                to: &tokens, place: place)
+        }
+        return tokens
+    }
+
+    private static func add(token: String, user: String, to tokens: inout [String: String], place: String) throws {
+        guard !token.isEmpty else { throw OrderGatewayConfigurationError(.tokens, "\(place): the token is empty") }
+        guard token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+            throw OrderGatewayConfigurationError(.tokens, "\(place): a token may hold printable ASCII without spaces only")
+        }
+        guard !user.isEmpty else { throw OrderGatewayConfigurationError(.tokens, "\(place): the user is empty") }
+        guard user.utf8.count <= 128, user.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "\"" && $0 != "\\" }) else {
+            throw OrderGatewayConfigurationError(
+                .tokens, "\(place): user '\(user)' is not a valid user id (at most 128 bytes, no spaces, quotes or control characters)")
+        }
+        if let existing = tokens[token], existing != user {
+            throw OrderGatewayConfigurationError(.tokens, "\(place): a token is given for two users ('\(existing)' and '\(user)')")
+        }
+        tokens[token] = user
+    }
+
+    private static func merge(_ new: [String: String], into tokens: inout [String: String], source: String) throws {
+        for (token, user) in new {
+            if let existing = tokens[token], existing != user {
+                throw OrderGatewayConfigurationError(.tokens, "\(source): a token is given for two users ('\(existing)' and '\(user)')")
+            }
+            tokens[token] = user
+        }
+    }
+}
+
+/// A gateway setting that is wrong: which one, and what to do about it.
+public struct OrderGatewayConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// An opaque category. Compare with the static members.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        /// The category's name.
+        public var description: String { name }
+        /// `GATEWAY_HOST` or `GATEWAY_PORT` is wrong.
+        public static let invalidAddress = Code("invalid address")
+        /// The tokens (`ORDERTRACE_TOKENS`, `ORDERTRACE_TOKENS_FILE`) are wrong or unreadable.
+        public static let tokens = Code("tokens")
+    }
+
+    /// The category.
+    public var code: Code
+    /// What is wrong, naming the variable (and line or entry).
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { message }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// A child process of `ordertrace up`: its output relayed line by line with its name in front,
+/// SIGTERM to stop it, and its exit awaited without blocking a thread.
+final class ChildProcess: Sendable {
+    let name: String
+    private let process: Process
+    private let exit = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
+
+    init(name: String, executable: String, arguments: [String], environment: [String: String]) {
+        self.name = name
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+    }
+
+    func start() throws {
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let prefix = "[\(name)] "
+        let pending = Mutex<[UInt8]>([])
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            let lines: [String] = pending.withLock { buffer in
+                buffer += data
+                var lines: [String] = []
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                    buffer.removeSubrange(...newline)
+                }
+                return lines
+            }
+            for line in lines { say(prefix + line) }
+        }
+        process.terminationHandler = { [self] process in
+            let waiters = exit.withLock { state in
+                state.status = process.terminationStatus
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume(returning: process.terminationStatus) }
+        }
+        try process.run()
+    }
+
+    var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Asks the process to stop (SIGTERM); it flushes and exits.
+    func terminate() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGTERM) }
+    }
+
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Waits for the process to exit; returns its status.
+    func waitForExit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let status = exit.withLock { state -> Int32? in
+                if let status = state.status { return status }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let status { continuation.resume(returning: status) }
+        }
+    }
+
+    /// The status, once it exited.
+    var exitStatus: Int32? { exit.withLock { $0.status } }
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run the whole pipeline on this machine: broker, exchange, and every component.",
+        discussion: """
+            Starts the embedded broker (unless --external-kafka) with the topics of the topics
+            folder, then the simulated exchange and the components (order-manager, algo,
+            exchange-gateway, allocator, gateway), each as its own process with its own
+            service name, so traces show each hop. Their output is shown with their name in
+            front. Ctrl-C (or SIGTERM) stops them in reverse order; each flushes its spans.
+            Tracing goes to OTEL_EXPORTER_OTLP_ENDPOINT (default http://127.0.0.1:4318); when
+            nothing listens there and the variable is not set, tracing is off and `up` says so.
+            """
+    )
+
+    @Option(help: "Port of the embedded broker.")
+    var kafkaPort = 9092
+
+    @Flag(help: "Use the Kafka cluster of KAFKA_BROKERS (or -b) instead of the embedded broker.")
+    var externalKafka = false
+
+    @OptionGroup var kafka: KafkaOptions
+
+    @Option(help: "Port of the gateway (WebSocket and HTTP).")
+    var gatewayPort = 8080
+
+    @Option(help: "Port of the simulated exchange.")
+    var exchangePort = 9100
+
+    @Option(help: "Seed of the simulated exchange's liquidity.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Folder for the allocator's state (default: $ORDERTRACE_DATA_DIR or .ordertrace).")
+    var dataDir: String?
+
+    @OptionGroup var topics: TopicsDirectoryOption
+
+    func run() async throws {
+        let logger = Logs.bootstrap()
+        var environment = ProcessInfo.processInfo.environment
+        var services: [any Service] = []
+        if externalKafka {
+            environment["KAFKA_BROKERS"] = try kafka.configuration().brokers.joined(separator: ",")
+        } else {
+            let definitions = try KafkaTopicDefinition.load(directory: topics.path)
+            let broker = try await EmbeddedBroker.start(.init(port: kafkaPort, topics: definitions), logger: logger)
+            say("up: embedded broker at \(broker.bootstrapServers) with \(definitions.count) topics")
+            environment["KAFKA_BROKERS"] = broker.bootstrapServers
+            services.append(broker)
+        }
+        environment["GATEWAY_PORT"] = String(gatewayPort)
+        environment["EXCHANGE_URL"] = "ws://127.0.0.1:\(exchangePort)/"
+        environment["ORDERTRACE_DATA_DIR"] = dataDir ?? environment["ORDERTRACE_DATA_DIR"] ?? ".ordertrace"
+        if environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == nil && environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] == nil
+            && environment["OTEL_SDK_DISABLED"] == nil
+        {
+            if await Self.answers(host: "127.0.0.1", port: 4318) {
+                say("up: sending traces to http://127.0.0.1:4318")
+            } else {
+                say("up: nothing listens at http://127.0.0.1:4318, so tracing is off. Start an OTLP/HTTP receiver there (Jaeger: docker run -p 16686:16686 -p 4318:4318 jaegertracing/all-in-one), or set OTEL_EXPORTER_OTLP_ENDPOINT.")
+                environment["OTEL_SDK_DISABLED"] = "true"
+            }
+        }
+        let supervisor = Supervisor(
+            executable: Self.executablePath(),
+            children: [
+                ("exchange-sim", ["exchange-sim", "--port", String(exchangePort), "--seed", String(seed)]),
+                ("order-manager", ["order-manager"]),
+                ("algo", ["algo"]),
+                ("exchange-gateway", ["exchange-gateway"]),
+                ("allocator", ["allocator"]),
+                ("gateway", ["gateway"]),
+            ],
+            environment: environment, logger: logger, gatewayPort: gatewayPort)
+        services.append(supervisor)
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        try await ServiceGroup(configuration: configuration).run()
+    }
+
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Whether something accepts TCP connections at host:port.
+    static func answers(host: String, port: Int) async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.milliseconds(300))
+                .connect(host: host, port: port).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+/// Starts the children in order, stops them in reverse order on graceful shutdown, and ends
+/// (shutting the group down) when one of them dies.
+struct Supervisor: Service {
+    let executable: String
+    let children: [(name: String, arguments: [String])]
+    let environment: [String: String]
+    let logger: Logger
+    let gatewayPort: Int
+
+    func run() async throws {
+        var started: [ChildProcess] = []
+        var failure: String?
+        await withTaskGroup(of: (String, Int32)?.self) { group in
+            group.addTask {
+                // Ends when graceful shutdown starts (or this task is cancelled).
+                try? await gracefulShutdown()
+                return nil
+            }
+            for child in children {
+                var environment = self.environment
+                environment["OTEL_SERVICE_NAME"] = "ordertrace-" + child.name
+                let process = ChildProcess(name: child.name, executable: executable, arguments: child.arguments, environment: environment)
+                do {
+                    try process.start()
+                } catch {
+                    failure = "cannot start \(child.name): \(error)"
+                    break
+                }
+                started.append(process)
+                group.addTask { (process.name, await process.waitForExit()) }
+            }
+            if failure == nil {
+                say("up: all components started. Gateway: ws://127.0.0.1:\(gatewayPort)/v1/orders and http://127.0.0.1:\(gatewayPort)/v1/orders (tokens demo-alice, demo-bob, demo-carol). Ctrl-C stops.")
+                if case .some(.some(let (name, status))) = await group.next() {
+                    failure = "\(name) exited with status \(status)"
+                }
+            }
+            say("up: stopping")
+            // Stop the rest, last started first: each flushes its spans and leaves its group.
+            for process in started.reversed() where process.exitStatus == nil {
+                process.terminate()
+                var stopped = false
+                for _ in 0..<150 where !stopped {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    stopped = process.exitStatus != nil
+                }
+                if stopped {
+                    logger.debug("\(process.name) stopped with status \(process.exitStatus ?? -1)")
+                } else {
+                    logger.warning("\(process.name) did not stop within 15 s; killing it")
+                    process.kill()
+                }
+            }
+            group.cancelAll()
+        }
+        if let failure, !Task.isShuttingDownGracefully {
+            throw CommandError(description: "up: \(failure)")
+        }
+    }
+}

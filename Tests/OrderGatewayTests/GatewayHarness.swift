@@ -1,0 +1,140 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HummingbirdWSClient
+import Kafka
+import KafkaTestSupport
+import Logging
+import OrderGateway
+import Pipeline
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A gateway on a free port, on its own embedded broker, with the demo tokens.
+struct GatewayHarness: Sendable {
+    let port: Int
+    let topics: PipelineTopics
+    let broker: EmbeddedBroker
+    let gateway: OrderGateway
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var socketURL: String { "ws://127.0.0.1:\(port)/v1/orders" }
+
+    /// Starts the broker (topics made), the producer and the gateway; stops them after `body`.
+    /// Runs in the caller's tracer scope.
+    static func run<T: Sendable>(
+        configure: (inout OrderGatewayConfiguration) -> Void = { _ in },
+        _ body: @Sendable (GatewayHarness) async throws -> T
+    ) async throws -> T {
+        let topics = PipelineTopics()
+        let definitions = [
+            KafkaTopicDefinition(name: topics.clientOrders, partitions: 2),
+            KafkaTopicDefinition(name: topics.orderUpdates, partitions: 2),
+        ]
+        return try await withEmbeddedBroker(topics: definitions) { broker in
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            var updatesConfiguration = OrderGateway.updatesConsumerConfiguration(
+                kafka: KafkaConfiguration(brokers: [broker.bootstrapServers]), topics: topics)
+            updatesConfiguration.sessionTimeout = .seconds(6)
+            updatesConfiguration.heartbeatInterval = .milliseconds(500)
+            let updates = try KafkaConsumer(configuration: updatesConfiguration, logger: testLogger)
+            var configuration = OrderGatewayConfiguration(port: 0, tokens: OrderGatewayConfiguration.demoTokens, topics: topics)
+            configuration.maxMessageBytes = 4_096
+            configure(&configuration)
+            let port = Mutex<Int?>(nil)
+            let gateway = OrderGateway(
+                configuration: configuration, producer: producer, updates: updates, logger: quietLogger,
+                onListening: { bound in port.withLock { $0 = bound } })
+            let group = ServiceGroup(services: [producer, gateway], logger: quietLogger)
+            let running = Task { try await group.run() }
+            do {
+                let ready = await eventually(timeout: .seconds(30)) { gateway.isReady }
+                try #require(ready, "the gateway did not become ready")
+                let harness = GatewayHarness(port: try #require(port.withLock { $0 }), topics: topics, broker: broker, gateway: gateway)
+                let result = try await body(harness)
+                await group.triggerGracefulShutdown()
+                try await running.value
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await running.value
+                throw error
+            }
+        }
+    }
+
+    /// One HTTP request; returns the status and the body.
+    func request(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body { request.httpBody = Data(body.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Every record of `topic` from the beginning, until `count` arrived.
+    func read(_ topic: String, count: Int) async throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(broker, group: uniqueName("reader"), topics: [topic]), logger: testLogger)
+        return try await withRunningConsumer(consumer) { await collect(consumer, count: count) }
+    }
+}
+
+/// A WebSocket client that sends what it is given and keeps every text message it receives.
+final class TestSocket: Sendable {
+    let received = Mutex<[String]>([])
+    enum Outgoing: Sendable {
+        case text(String)
+        case binary([UInt8])
+    }
+    private let outgoing: AsyncStream<Outgoing>
+    private let continuation: AsyncStream<Outgoing>.Continuation
+    private let task: Mutex<Task<WebSocketCloseFrame?, any Error>?> = Mutex(nil)
+
+    init(url: String, token: String?) {
+        (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self)
+        let outgoing = self.outgoing
+        let task = Task {
+            try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: token.map { [.authorization: "Bearer \($0)"] } ?? [:]), logger: quietLogger) { inbound, outbound, _ in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await item in outgoing {
+                            switch item {
+                            case .text(let text): try await outbound.write(.text(text))
+                            case .binary(let bytes): try await outbound.write(.binary(.init(bytes: bytes)))
+                            }
+                        }
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { self.received.withLock { $0.append(text) } }
+                    }
+                    group.cancelAll()
+                }
+            }
+        }
+        self.task.withLock { $0 = task }
+    }
+
+    func send(_ text: String) { continuation.yield(.text(text)) }
+    func send(binary bytes: [UInt8]) { continuation.yield(.binary(bytes)) }
+
+    /// Waits until a received message satisfies `match` (or `timeout` passes); returns it.
+    func waitFor(timeout: Duration = .seconds(20), _ match: @escaping @Sendable (String) -> Bool) async -> String? {
+        _ = await eventually(timeout: timeout) { self.received.withLock { $0.contains(where: match) } }
+        return received.withLock { $0.first(where: match) }
+    }
+
+    /// Closes the socket and returns how it ended.
+    @discardableResult
+    func close() async -> Result<WebSocketCloseFrame?, any Error> {
+        continuation.finish()
+        guard let task = task.withLock({ $0 }) else { return .success(nil) }
+        return await task.result
+    }
+}

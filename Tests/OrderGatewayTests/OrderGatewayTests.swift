@@ -1,0 +1,188 @@
+import Baggage
+import HummingbirdWSClient
+import InMemoryTracing
+import Kafka
+import KafkaTestSupport
+import Logging
+import OrderGateway
+import OrderModel
+import OTel
+import ServiceLifecycle
+import Testing
+import Tracing
+
+private let aliceOrder = #"{"clientOrderId":"c-1001","symbol":"AAPL","side":"buy","quantity":300,"orderType":"limit","limitPrice":189.25}"#
+
+@Suite("The gateway over WebSocket and HTTP, with an embedded broker", .timeLimit(.minutes(2)))
+struct OrderGatewayTests {
+    @Test("WebSocket: invalid and foreign-user orders are rejected at once; a valid one reaches client-orders with the token's user, traceparent and baggage; updates reach their owner only")
+    func webSocket() async throws {
+        // A W3C-propagating tracer (swift-otel, exporting nowhere), so traceparent headers are written.
+        var otel = OTel.Configuration.default
+        otel.serviceName = "gateway-test"
+        otel.traces.exporter = .none
+        otel.logs.enabled = false
+        otel.metrics.enabled = false
+        let backend = try OTel.makeTracingBackend(configuration: otel)
+        let tracing = ServiceGroup(services: [backend.service], logger: quietLogger)
+        let exporting = Task { try await tracing.run() }
+        defer { exporting.cancel() }
+
+        try await withTracer(backend.factory) {
+            try await GatewayHarness.run { gateway in
+                let alice = TestSocket(url: gateway.socketURL, token: "demo-alice")
+                let bob = TestSocket(url: gateway.socketURL + "?access_token=demo-bob", token: nil)
+
+                // Invalid: the reply names the field.
+                alice.send(#"{"clientOrderId":"c-bad","symbol":"AAPL","side":"hold","quantity":1,"orderType":"market"}"#)
+                let rejected = await alice.waitFor { $0.contains("c-bad") }
+                #expect(rejected?.contains(#""status":"rejected""#) == true)
+                #expect(rejected?.contains("side: ") == true, "\(rejected ?? "no reply")")
+
+                // Another user's id in the payload.
+                alice.send(#"{"clientOrderId":"c-bob","userId":"bob","symbol":"AAPL","side":"buy","quantity":1,"orderType":"market"}"#)
+                let foreign = await alice.waitFor { $0.contains("c-bob") }
+                #expect(foreign?.contains("userId comes from the token") == true, "\(foreign ?? "no reply")")
+
+                // Not JSON, binary-free garbage: a reply, and the socket goes on.
+                alice.send("not json")
+                #expect(await alice.waitFor { $0.contains("not JSON") || $0.contains("JSON") } != nil)
+
+                // Valid: on client-orders, keyed by symbol, with alice as the user.
+                alice.send(aliceOrder)
+                let records = try await gateway.read(gateway.topics.clientOrders, count: 1)
+                let record = try #require(records.first)
+                #expect(record.keyString == "AAPL")
+                let order = try ClientOrder(json: record.value)
+                #expect(order.userId == "alice")
+                #expect(order.clientOrderId == "c-1001")
+                #expect(record.headers.string("traceparent") != nil)
+                let baggage = Baggage(headerValues: [try #require(record.headers.string("baggage"))])
+                #expect(baggage["user.id"] == "alice")
+                #expect(baggage["client.order_id"] == "c-1001")
+                #expect(records.count == 1, "the rejected orders never reach Kafka")
+
+                // Bob's socket is open too (query token); an update for alice goes to alice only.
+                bob.send("{}")
+                #expect(await bob.waitFor { $0.contains(#""userId":"bob""#) } != nil)
+                let update = OrderUpdate(
+                    clientOrderId: "c-1001", userId: "alice", symbol: "AAPL", side: .buy, status: .accepted,
+                    cumulativeQuantity: 0, leavesQuantity: 300)
+                let producer = try KafkaProducer(configuration: producerConfiguration(gateway.broker), logger: testLogger)
+                // The gateway's group starts at the end of the topic: send until it sees one.
+                var delivered: String?
+                for _ in 0..<20 where delivered == nil {
+                    try await producer.send(
+                        KafkaProducerRecord(topic: gateway.topics.orderUpdates, key: "alice", value: update.encodeJSON()))
+                    delivered = await alice.waitFor(timeout: .seconds(1)) { $0.contains(#""status":"accepted""#) }
+                }
+                await producer.close()
+                let pushed = try #require(delivered, "alice got no update")
+                #expect(try OrderUpdate(json: pushed) == update)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(bob.received.withLock { $0.allSatisfy { !$0.contains("c-1001") } }, "bob got alice's update")
+
+                // POST answers with the id of the order's trace.
+                let posted = try await gateway.request(
+                    "POST", "/v1/orders", headers: ["Authorization": "Bearer demo-alice"],
+                    body: #"{"clientOrderId":"c-post","symbol":"MSFT","side":"sell","quantity":5,"orderType":"market"}"#)
+                #expect(posted.status == 202)
+                let all = try await gateway.read(gateway.topics.clientOrders, count: 2)
+                let postedRecord = try #require(all.first { $0.keyString == "MSFT" })
+                let traceparent = try #require(postedRecord.headers.string("traceparent"))
+                #expect(posted.body.contains(#""traceId":"\#(traceparent.dropFirst(3).prefix(32))""#), "\(posted.body) vs \(traceparent)")
+
+                await alice.close()
+                await bob.close()
+            }
+        }
+        await tracing.triggerGracefulShutdown()
+    }
+
+    @Test("HTTP: POST 202 with the trace id, 400 with the problems, 401, 413; WebSocket without a token 401; /health 200")
+    func http() async throws {
+        try await GatewayHarness.run { gateway in
+            let health = try await gateway.request("GET", "/health")
+            #expect(health.status == 200)
+            #expect(health.body == #"{"status":"ok"}"#)
+
+            let accepted = try await gateway.request(
+                "POST", "/v1/orders", headers: ["Authorization": "Bearer demo-carol", "baggage": "session.id=s-9"], body: aliceOrder)
+            #expect(accepted.status == 202, "\(accepted.body)")
+            #expect(accepted.body.contains(#""clientOrderId":"c-1001""#))
+            #expect(accepted.body.contains(#""status":"received""#))
+            let record = try #require(try await gateway.read(gateway.topics.clientOrders, count: 1).first)
+            #expect(try ClientOrder(json: record.value).userId == "carol")
+            let baggage = Baggage(headerValues: [try #require(record.headers.string("baggage"))])
+            #expect(baggage["session.id"] == "s-9", "incoming baggage is passed on")
+            #expect(baggage["user.id"] == "carol")
+
+            let invalid = try await gateway.request(
+                "POST", "/v1/orders", headers: ["Authorization": "Bearer demo-carol"],
+                body: #"{"clientOrderId":"c-2","symbol":"AAPL","side":"buy","quantity":0,"orderType":"market"}"#)
+            #expect(invalid.status == 400)
+            #expect(invalid.body.contains(#""errors":[{"field":"quantity""#), "\(invalid.body)")
+            #expect(invalid.body.contains(#""status":"rejected""#))
+
+            let noToken = try await gateway.request("POST", "/v1/orders", body: aliceOrder)
+            #expect(noToken.status == 401)
+            let wrongToken = try await gateway.request("POST", "/v1/orders", headers: ["Authorization": "Bearer nope"], body: aliceOrder)
+            #expect(wrongToken.status == 401)
+
+            let large = try await gateway.request(
+                "POST", "/v1/orders", headers: ["Authorization": "Bearer demo-carol"], body: String(repeating: " ", count: 5_000) + aliceOrder)
+            #expect(large.status == 413)
+
+            await #expect(throws: (any Error).self) {
+                try await WebSocketClient.connect(url: gateway.socketURL, logger: quietLogger) { _, _, _ in }
+            }
+            await #expect(throws: (any Error).self) {
+                try await WebSocketClient.connect(url: gateway.socketURL + "?access_token=nope", logger: quietLogger) { _, _, _ in }
+            }
+        }
+    }
+
+    @Test("a WebSocket message over the limit, or a binary one, gets a rejection and the socket goes on")
+    func limits() async throws {
+        try await GatewayHarness.run { gateway in
+            let socket = TestSocket(url: gateway.socketURL, token: "demo-bob")
+            socket.send(String(repeating: "x", count: 5_000))
+            #expect(await socket.waitFor { $0.contains("larger than 4096 bytes") } != nil)
+            socket.send(binary: Array(aliceOrder.utf8))
+            #expect(await socket.waitFor { $0.contains("binary messages are not read") } != nil)
+            socket.send(#"{"clientOrderId":"c-ok","symbol":"MSFT","side":"sell","quantity":5,"orderType":"market"}"#)
+            let record = try #require(try await gateway.read(gateway.topics.clientOrders, count: 1).first)
+            #expect(try ClientOrder(json: record.value).clientOrderId == "c-ok")
+            await socket.close()
+        }
+    }
+
+    @Test("client_order_received is a root SERVER span whatever the current context; send client-orders is its child")
+    func spans() async throws {
+        let tracer = InMemoryTracer()
+        try await withTracer(tracer) {
+            // A current span that the gateway must not adopt as the order's parent.
+            try await withSpan("unrelated") { _ in
+                try await GatewayHarness.run { gateway in
+                    let response = try await gateway.request("POST", "/v1/orders", headers: ["Authorization": "Bearer demo-alice"], body: aliceOrder)
+                    #expect(response.status == 202)
+                }
+            }
+        }
+        let spans = tracer.finishedSpans
+        let received = try #require(spans.first { $0.operationName == "client_order_received" })
+        let send = try #require(spans.first { $0.operationName == "send client-orders" })
+        #expect(received.kind == .server)
+        #expect(received.parentSpanID == nil)
+        #expect(received.attributes["user.id"]?.toSpanAttribute() == "alice")
+        #expect(received.attributes["client.order_id"]?.toSpanAttribute() == "c-1001")
+        #expect(received.attributes["order.symbol"]?.toSpanAttribute() == "AAPL")
+        #expect(received.attributes["order.side"]?.toSpanAttribute() == "buy")
+        #expect(received.attributes["order.quantity"]?.toSpanAttribute() == .int64(300))
+        #expect(received.attributes["order.type"]?.toSpanAttribute() == "limit")
+        #expect(send.kind == .producer)
+        #expect(send.traceID == received.traceID)
+        #expect(send.parentSpanID == received.spanID)
+        #expect(send.attributes["user.id"]?.toSpanAttribute() == "alice", "baggage business ids reach the send span")
+    }
+}
