@@ -236,11 +236,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTracing", "KafkaTestSupport",
-                "OTLPReceiver", "OrderGateway", "ExchangeGateway", "ExchangeSimServer",
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
