@@ -36,7 +36,7 @@ up: deps
 
 up-embedded: deps
 	$(SWIFT) build --product ordertrace
-	$$($(SWIFT) build --show-bin-path)/ordertrace broker
+	$$($(SWIFT) build --show-bin-path)/ordertrace up
 
 bench: deps
 	$(SWIFT) build -c release --product ordertrace
