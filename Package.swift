@@ -56,10 +56,45 @@ let package = Package(
             dependencies: [
                 "Kafka",
                 "Baggage",
+                "LeanTracing",
+                "OTLPWire",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // OTLP's trace data as plain values, and its protobuf and JSON encodings.
+        .target(name: "OTLPWire"),
+        // The lean tracer: spans behind the swift-distributed-tracing API, sharded bounded
+        // buffers, W3C propagation, export over OTLP/HTTP.
+        // zlib, as Debian's zlib1g-dev installs it: gzip for OTLP export.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // An OTLP/HTTP client: one keep-alive connection, retries with backoff, gzip.
+        .target(
+            name: "OTLPExporter",
+            dependencies: [
+                "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "LeanTracing",
+            dependencies: [
+                "OTLPWire", "OTLPExporter", "Baggage",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -248,6 +283,15 @@ let package = Package(
                 "KafkaTestSupport", "Kafka", "OrderModel",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "LeanTracingTests",
+            dependencies: [
+                "LeanTracing", "OTLPWire", "Baggage",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -1,5 +1,7 @@
 import Baggage
 import Kafka
+import LeanTracing
+import OTLPWire
 import Tracing
 
 /// Traces the processing of consumed records: a `process {topic}` CONSUMER span per record whose
@@ -60,11 +62,11 @@ public struct KafkaConsumerTracing: Sendable {
         var attributes = messageAttributes(message)
         attributes.addBusinessIDs(from: context.baggage, allowList: allowList)
         if let problem {
-            attributes[MessagingAttribute.traceContextProblem] = problem
+            attributes.append(Attribute(MessagingAttribute.traceContextProblem, .string(problem)))
         } else {
             span.addLink(SpanLink(context: context, attributes: [:]))
         }
-        span.attributes = attributes
+        span.setAttributes(fast: attributes)
         return span
     }
 
@@ -126,17 +128,18 @@ public struct KafkaConsumerTracing: Sendable {
         return span
     }
 
-    private func messageAttributes(_ message: KafkaMessage) -> SpanAttributes {
-        var attributes = SpanAttributes()
-        attributes[MessagingAttribute.system] = "kafka"
-        attributes[MessagingAttribute.operationName] = "process"
-        attributes[MessagingAttribute.operationType] = "process"
-        attributes[MessagingAttribute.destinationName] = message.topic
-        attributes[MessagingAttribute.partitionID] = String(message.partition)
-        attributes[MessagingAttribute.offset] = message.offset
-        if let key = message.keyString { attributes[MessagingAttribute.messageKey] = key }
-        attributes[MessagingAttribute.consumerGroup] = groupID
-        attributes[MessagingAttribute.clientID] = clientID
+    private func messageAttributes(_ message: KafkaMessage) -> [Attribute] {
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(12)
+        attributes.append(Attribute(MessagingAttribute.system, .string("kafka")))
+        attributes.append(Attribute(MessagingAttribute.operationName, .string("process")))
+        attributes.append(Attribute(MessagingAttribute.operationType, .string("process")))
+        attributes.append(Attribute(MessagingAttribute.destinationName, .string(message.topic)))
+        attributes.append(Attribute(MessagingAttribute.partitionID, .string(String(message.partition))))
+        attributes.append(Attribute(MessagingAttribute.offset, .int(message.offset)))
+        if let key = message.keyString { attributes.append(Attribute(MessagingAttribute.messageKey, .string(key))) }
+        attributes.append(Attribute(MessagingAttribute.consumerGroup, .string(groupID)))
+        attributes.append(Attribute(MessagingAttribute.clientID, .string(clientID)))
         return attributes
     }
 }

@@ -1,5 +1,6 @@
 import Baggage
 import Kafka
+import OTLPWire
 import Tracing
 
 /// Attribute names of the OpenTelemetry messaging conventions for Kafka, and the project's own.
@@ -34,4 +35,13 @@ extension SpanAttributes {
 }
 
 /// The header that carries W3C Baggage.
+extension [Attribute] {
+    mutating func addBusinessIDs(from baggage: Baggage?, allowList: BaggageAllowList) {
+        guard let baggage, !baggage.isEmpty else { return }
+        for (key, value) in allowList.allowedEntries(baggage) {
+            append(Attribute(key, .string(value)))
+        }
+    }
+}
+
 let baggageHeader = "baggage"

@@ -1,5 +1,7 @@
 import Baggage
 import Kafka
+import LeanTracing
+import OTLPWire
 import Tracing
 
 /// A `KafkaProducer` that traces every record: a `send {topic}` PRODUCER span per record, with
@@ -42,17 +44,18 @@ public struct TracedKafkaProducer: Sendable {
         for (record, context) in items {
             var record = record
             let baggage = context.baggage
-            var attributes = SpanAttributes()
-            attributes[MessagingAttribute.system] = "kafka"
-            attributes[MessagingAttribute.operationName] = "send"
-            attributes[MessagingAttribute.operationType] = "send"
-            attributes[MessagingAttribute.destinationName] = record.topic
-            attributes[MessagingAttribute.clientID] = clientID
-            if let key = record.key { attributes[MessagingAttribute.messageKey] = String(decoding: key, as: UTF8.self) }
-            if let partition = record.partition { attributes[MessagingAttribute.partitionID] = String(partition) }
+            var attributes: [Attribute] = []
+            attributes.reserveCapacity(10)
+            attributes.append(Attribute(MessagingAttribute.system, .string("kafka")))
+            attributes.append(Attribute(MessagingAttribute.operationName, .string("send")))
+            attributes.append(Attribute(MessagingAttribute.operationType, .string("send")))
+            attributes.append(Attribute(MessagingAttribute.destinationName, .string(record.topic)))
+            attributes.append(Attribute(MessagingAttribute.clientID, .string(clientID)))
+            if let key = record.key { attributes.append(Attribute(MessagingAttribute.messageKey, .string(String(decoding: key, as: UTF8.self)))) }
+            if let partition = record.partition { attributes.append(Attribute(MessagingAttribute.partitionID, .string(String(partition)))) }
             attributes.addBusinessIDs(from: baggage, allowList: allowList)
             let span = startSpan("send \(record.topic)", context: context, ofKind: .producer)
-            span.attributes = attributes
+            span.setAttributes(fast: attributes)
             instrument.inject(span.context, into: &record.headers, using: KafkaHeadersInjector())
             if let baggage, !baggage.isEmpty {
                 // Serialize each distinct baggage once per call, not once per record.
@@ -74,10 +77,11 @@ public struct TracedKafkaProducer: Sendable {
             let span = finishedSpans[index]
             switch outcome {
             case .success(let report):
-                span.attributes[MessagingAttribute.partitionID] = String(report.partition)
-                if let offset = report.offset { span.attributes[MessagingAttribute.offset] = offset }
+                var attributes = [Attribute(MessagingAttribute.partitionID, .string(String(report.partition)))]
+                if let offset = report.offset { attributes.append(Attribute(MessagingAttribute.offset, .int(offset))) }
+                span.setAttributes(fast: attributes)
             case .failure(let error):
-                span.attributes[MessagingAttribute.errorType] = error.brokerErrorName ?? "\(error.code)"
+                span.setAttributes(fast: [Attribute(MessagingAttribute.errorType, .string(error.brokerErrorName ?? "\(error.code)"))])
                 span.recordError(error)
                 span.setStatus(SpanStatus(code: .error, message: error.message))
             }

@@ -1,4 +1,5 @@
 import Foundation
+import LeanTracing
 import Logging
 import OTel
 import ServiceLifecycle
@@ -10,10 +11,16 @@ import Tracing
 /// - `OTEL_EXPORTER_OTLP_ENDPOINT` (default `http://127.0.0.1:4318`; spans go to `/v1/traces`);
 /// - `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default), `http/json` or `grpc`;
 /// - `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`;
-/// - `OTEL_SDK_DISABLED=true` turns tracing off.
+/// - `OTEL_SDK_DISABLED=true` turns tracing off;
+/// - `ORDERTRACE_TRACER`: `lean` (default: `LeanTracer`, OTLP over HTTP only) or `otel` (swift-otel).
 ///
-/// W3C Trace Context is propagated by swift-otel; W3C Baggage by this project (swift-otel's
-/// baggage propagator is not implemented, so `baggage` is taken out of `OTEL_PROPAGATORS`).
+/// With swift-otel, W3C Trace Context is propagated by swift-otel and W3C Baggage by this
+/// project (swift-otel's baggage propagator is not implemented, so `baggage` is taken out of
+/// `OTEL_PROPAGATORS`). The lean tracer propagates both.
+public struct TracingConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
 public enum TracingBootstrap {
     /// Bootstraps the global tracer. Returns the service that exports spans, to run first in the
     /// process's `ServiceGroup` (so it stops last and flushes what the others traced), or `nil`
@@ -22,6 +29,14 @@ public enum TracingBootstrap {
     public static func bootstrap(serviceName: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (any Service)? {
         let environment = effectiveEnvironment(environment)
         if environment["OTEL_SDK_DISABLED"]?.lowercased() == "true" { return nil }
+        switch try Backend(environment: environment) {
+        case .lean:
+            let (tracer, service) = try LeanTracingBackend.make(serviceName: serviceName, environment: environment, logger: Logger(label: "ordertrace.tracing"))
+            InstrumentationSystem.bootstrap(tracer)
+            return service
+        case .otel:
+            break
+        }
         var configuration = OTel.Configuration.default
         configuration.serviceName = serviceName
         configuration.logs.enabled = false
@@ -29,6 +44,21 @@ public enum TracingBootstrap {
         configuration.traces.otlpExporter.protocol = .httpProtobuf
         configuration.propagators = [.traceContext]
         return try OTel.bootstrap(configuration: configuration, environment: environment)
+    }
+
+    /// Which tracer runs: `ORDERTRACE_TRACER=lean` (the default: this project's tracer) or
+    /// `otel` (swift-otel).
+    public enum Backend: String, Sendable {
+        case lean
+        case otel
+
+        public init(environment: [String: String]) throws {
+            let name = environment["ORDERTRACE_TRACER"].flatMap { $0.isEmpty ? nil : $0.lowercased() } ?? "lean"
+            guard let backend = Backend(rawValue: name) else {
+                throw TracingConfigurationError(description: "ORDERTRACE_TRACER must be lean or otel, got \"\(name)\"")
+            }
+            self = backend
+        }
     }
 
     /// The environment as swift-otel should see it: the project's default endpoint, and no

@@ -1,0 +1,192 @@
+import OTLPWire
+import Synchronization
+import Tracing
+
+/// A span of the lean tracer. What changes while it runs sits behind one lock; when it ends it
+/// becomes a `FinishedSpan` in the tracer's buffer (no thread is woken). A span that the sampler
+/// did not record still carries its context (flags `00`) for propagation and does nothing else.
+public final class LeanSpan: Span {
+    struct State {
+        var name: String
+        var attributes = SpanAttributes()
+        var events: [SpanEvent] = []
+        var droppedEvents: UInt32 = 0
+        var links: [(SpanContext, SpanAttributes)] = []
+        var droppedLinks: UInt32 = 0
+        var status: SpanStatus?
+        var ended = false
+        /// Attributes set through the fast path, as OTLP values (no dictionary, no hashing).
+        var fastAttributes: [Attribute] = []
+        var context: ServiceContext?
+    }
+
+    public let spanContext: SpanContext
+    public let parentSpanID: UInt64
+    public let kind: SpanKind
+    public let startNanoseconds: UInt64
+    private let parentContext: ServiceContext
+    public let isSampled: Bool
+    private let state: Mutex<State>
+    private let sink: SpanBuffer?
+    private let limits: SpanLimits
+
+    init(
+        name: String, spanContext: SpanContext, parentSpanID: UInt64, kind: SpanKind, startNanoseconds: UInt64,
+        parentContext: ServiceContext, sink: SpanBuffer?, limits: SpanLimits
+    ) {
+        self.spanContext = spanContext
+        self.parentSpanID = parentSpanID
+        self.kind = kind
+        self.startNanoseconds = startNanoseconds
+        self.parentContext = parentContext
+        self.isSampled = spanContext.isSampled
+        self.state = Mutex(State(name: name))
+        self.sink = spanContext.isSampled ? sink : nil
+        self.limits = limits
+    }
+
+    /// The parent's context with this span's `SpanContext`; made when first asked for (copying
+    /// a context costs about as much as the rest of a span).
+    public var context: ServiceContext {
+        if let cached = state.withLock({ $0.context }) { return cached }
+        var context = parentContext
+        context.spanContext = spanContext
+        state.withLock { $0.context = context }
+        return context
+    }
+
+    /// Sets one attribute without going through `SpanAttributes` (a dictionary of existentials):
+    /// the fast path for code that knows it runs under the lean tracer.
+    public func setAttribute(_ key: String, _ value: AttributeValue) {
+        guard isSampled else { return }
+        state.withLock { $0.fastAttributes.append(Attribute(key, value)) }
+    }
+
+    /// Sets attributes without going through `SpanAttributes`.
+    public func setAttributes(_ attributes: [Attribute]) {
+        guard isSampled else { return }
+        state.withLock { state in
+            if state.fastAttributes.isEmpty { state.fastAttributes = attributes } else { state.fastAttributes += attributes }
+        }
+    }
+
+    public var operationName: String {
+        get { state.withLock { $0.name } }
+        set { state.withLock { $0.name = newValue } }
+    }
+
+    public var attributes: SpanAttributes {
+        get { state.withLock { $0.attributes } }
+        set {
+            guard isSampled else { return }
+            state.withLock { $0.attributes = newValue }
+        }
+    }
+
+    /// Changes the attributes in place.
+    public func updateAttributes(_ update: (inout SpanAttributes) -> Void) {
+        guard isSampled else { return }
+        state.withLock { update(&$0.attributes) }
+    }
+
+    public var isRecording: Bool {
+        isSampled && !state.withLock { $0.ended }
+    }
+
+    public func setStatus(_ status: SpanStatus) {
+        guard isSampled else { return }
+        state.withLock { state in
+            // OK is final; an error does not replace it.
+            if state.status?.code == .ok { return }
+            state.status = status
+        }
+    }
+
+    public func addEvent(_ event: SpanEvent) {
+        guard isSampled else { return }
+        let limit = limits.maxEvents
+        state.withLock { state in
+            if state.events.count < limit { state.events.append(event) } else { state.droppedEvents += 1 }
+        }
+    }
+
+    public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {
+        guard isSampled else { return }
+        var eventAttributes = attributes
+        eventAttributes["exception.type"] = String(describing: type(of: error))
+        eventAttributes["exception.message"] = String(describing: error)
+        addEvent(SpanEvent(name: "exception", at: instant(), attributes: eventAttributes))
+    }
+
+    /// Links to the span in `link.context`. A context without a lean span context (another
+    /// tracer's) cannot be exported and counts as dropped.
+    public func addLink(_ link: SpanLink) {
+        guard isSampled else { return }
+        let limit = limits.maxLinks
+        let linked = link.context.spanContext
+        state.withLock { state in
+            if let linked, state.links.count < limit {
+                state.links.append((linked, link.attributes))
+            } else {
+                state.droppedLinks += 1
+            }
+        }
+    }
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        guard let sink else { return }
+        let end = instant().nanosecondsSinceEpoch
+        let finished: FinishedSpan? = state.withLock { state in
+            guard !state.ended else { return nil }
+            state.ended = true
+            return FinishedSpan(
+                context: spanContext, parentSpanID: parentSpanID, name: state.name, kind: kind,
+                startNanoseconds: startNanoseconds, endNanoseconds: max(end, startNanoseconds),
+                attributes: state.attributes, fastAttributes: state.fastAttributes, events: state.events, droppedEvents: state.droppedEvents,
+                links: state.links, droppedLinks: state.droppedLinks, status: state.status)
+        }
+        if let finished { sink.push(finished) }
+    }
+}
+
+/// A span that ended, as it waits in the buffer for the exporter.
+struct FinishedSpan: Sendable {
+    var context: SpanContext
+    var parentSpanID: UInt64
+    var name: String
+    var kind: SpanKind
+    var startNanoseconds: UInt64
+    var endNanoseconds: UInt64
+    var attributes: SpanAttributes
+    var fastAttributes: [Attribute]
+    var events: [SpanEvent]
+    var droppedEvents: UInt32
+    var links: [(SpanContext, SpanAttributes)]
+    var droppedLinks: UInt32
+    var status: SpanStatus?
+}
+
+/// The OpenTelemetry span limits (defaults 128 each): past them, attributes, events and links
+/// are dropped and counted, and OTLP carries the counts.
+public struct SpanLimits: Sendable, Hashable {
+    public var maxAttributes = 128
+    public var maxEvents = 128
+    public var maxLinks = 128
+    public var maxAttributesPerEvent = 128
+    public var maxAttributesPerLink = 128
+
+    public init() {}
+
+    /// Reads `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`,
+    /// `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`.
+    public static func fromEnvironment(_ environment: [String: String]) -> SpanLimits {
+        var limits = SpanLimits()
+        func read(_ name: String) -> Int? { environment[name].flatMap(Int.init).flatMap { $0 >= 0 ? $0 : nil } }
+        limits.maxAttributes = read("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT") ?? read("OTEL_ATTRIBUTE_COUNT_LIMIT") ?? limits.maxAttributes
+        limits.maxEvents = read("OTEL_SPAN_EVENT_COUNT_LIMIT") ?? limits.maxEvents
+        limits.maxLinks = read("OTEL_SPAN_LINK_COUNT_LIMIT") ?? limits.maxLinks
+        limits.maxAttributesPerEvent = read("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT") ?? limits.maxAttributesPerEvent
+        limits.maxAttributesPerLink = read("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT") ?? limits.maxAttributesPerLink
+        return limits
+    }
+}

@@ -1,0 +1,89 @@
+import Baggage
+import Instrumentation
+import OTLPWire
+import ServiceContextModule
+import Tracing
+
+/// A tracer behind the standard swift-distributed-tracing API, made to trace every order of a
+/// busy pipeline: about a microsecond per span, no thread woken per span, bounded memory.
+///
+/// - Ids come from `IDGenerator` (no system call per id); the `Sampler` decides per trace.
+/// - Ended spans wait in a sharded, bounded `SpanBuffer`; `LeanTracingService` drains it and
+///   exports over OTLP/HTTP. A full buffer drops spans and counts them; it never blocks.
+/// - Propagation is W3C Trace Context (`traceparent`, `tracestate`) and W3C Baggage
+///   (`baggage`, through the project's `Baggage` module), so links and parents built from
+///   extracted or stored contexts are real span contexts and always export.
+public final class LeanTracer: Tracer {
+    public typealias Span = LeanSpan
+
+    public let sampler: Sampler
+    public let limits: SpanLimits
+    /// Whether `inject` writes the context's baggage (and `extract` reads it).
+    public let propagatesBaggage: Bool
+    let buffer: SpanBuffer
+    let ids: IDGenerator
+
+    /// - Parameters:
+    ///   - bufferCapacity: the most ended spans kept for the exporter at once.
+    public init(sampler: Sampler = .parentBased(root: .alwaysOn), limits: SpanLimits = SpanLimits(), bufferCapacity: Int = 65_536, propagatesBaggage: Bool = true) {
+        self.sampler = sampler
+        self.limits = limits
+        self.propagatesBaggage = propagatesBaggage
+        self.buffer = SpanBuffer(capacity: bufferCapacity)
+        self.ids = IDGenerator()
+    }
+
+    public func startSpan<Instant: TracerInstant>(
+        _ operationName: String,
+        context: @autoclosure () -> ServiceContext,
+        ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant,
+        function: String,
+        file fileID: String,
+        line: UInt
+    ) -> LeanSpan {
+        let parentContext = context()
+        let parent = parentContext.spanContext
+        let traceID = parent?.traceID ?? ids.traceID()
+        let sampled = sampler.shouldSample(traceID: traceID, parent: parent)
+        let spanContext = SpanContext(
+            traceID: traceID, spanID: ids.spanID(), traceFlags: sampled ? 1 : 0, traceState: parent?.traceState ?? "")
+        return LeanSpan(
+            name: operationName, spanContext: spanContext, parentSpanID: parent?.spanID ?? 0, kind: kind,
+            startNanoseconds: instant().nanosecondsSinceEpoch, parentContext: parentContext, sink: buffer, limits: limits)
+    }
+
+    public func forceFlush() {}
+
+    public func inject<Carrier, Inject>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
+    where Inject: Injector, Carrier == Inject.Carrier {
+        if let spanContext = context.spanContext {
+            injector.inject(spanContext.traceparent, forKey: "traceparent", into: &carrier)
+            if !spanContext.traceState.isEmpty {
+                injector.inject(spanContext.traceState, forKey: "tracestate", into: &carrier)
+            }
+        }
+        if propagatesBaggage, let baggage = context.baggage, !baggage.isEmpty {
+            injector.inject(baggage.headerValue, forKey: "baggage", into: &carrier)
+        }
+    }
+
+    public func extract<Carrier, Extract>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
+    where Extract: Extractor, Carrier == Extract.Carrier {
+        if let traceparent = extractor.extract(key: "traceparent", from: carrier),
+            let spanContext = SpanContext(traceparent: traceparent, traceState: extractor.extract(key: "tracestate", from: carrier) ?? "")
+        {
+            context.spanContext = spanContext
+        }
+        if propagatesBaggage, let header = extractor.extract(key: "baggage", from: carrier) {
+            let baggage = Baggage(headerValue: header)
+            if !baggage.isEmpty { context.baggage = baggage }
+        }
+    }
+
+    /// Spans dropped because the exporter could not keep up (the buffer was full).
+    public var droppedSpanCount: Int { buffer.dropped }
+
+    /// Spans that ended and were kept for the exporter.
+    public var recordedSpanCount: Int { buffer.pushed }
+}

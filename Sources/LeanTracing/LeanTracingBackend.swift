@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import OTLPExporter
+import OTLPWire
+import ServiceLifecycle
+
+/// The lean tracer with its OTLP/HTTP export, set up from the OpenTelemetry environment:
+/// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`,
+/// `_PROTOCOL` (`http/protobuf`, `http/json`), `_HEADERS`, `_COMPRESSION` (`gzip`), `_TIMEOUT`,
+/// `OTEL_TRACES_SAMPLER(_ARG)`, the span limits, and `OTEL_BSP_SCHEDULE_DELAY`,
+/// `OTEL_BSP_MAX_QUEUE_SIZE` (default 65,536), `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+public enum LeanTracingBackend {
+    public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// The tracer (bootstrap it, or use it with `withTracer`) and the service that exports its
+    /// spans (run it first in the process's ServiceGroup).
+    public static func make(serviceName: String, environment: [String: String], logger: Logger) throws -> (tracer: LeanTracer, service: any Service) {
+        let protocolName = (environment["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? environment["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "http/protobuf").lowercased()
+        guard protocolName == "http/protobuf" || protocolName == "http/json" else {
+            throw ConfigurationError(description: "the lean tracer exports OTLP over HTTP only (http/protobuf or http/json), not \(protocolName); use ORDERTRACE_TRACER=otel for gRPC")
+        }
+        let sampler: Sampler
+        do {
+            sampler = try Sampler.fromEnvironment(environment)
+        } catch {
+            throw ConfigurationError(description: error.description)
+        }
+        var capacity = 65_536
+        if let text = environment["OTEL_BSP_MAX_QUEUE_SIZE"] {
+            guard let value = Int(text), value > 0 else { throw ConfigurationError(description: "OTEL_BSP_MAX_QUEUE_SIZE must be a positive whole number, got \"\(text)\"") }
+            capacity = value
+        }
+        let tracer = LeanTracer(sampler: sampler, limits: .fromEnvironment(environment), bufferCapacity: capacity)
+        let exporterConfiguration = OTLPHTTPExporterConfiguration(environment: environment)
+        let exporter = OTLPHTTPExporter(configuration: exporterConfiguration, logger: logger)
+        let origin = ExportOrigin(resourceAttributes: resourceAttributes(serviceName: serviceName, environment: environment), scopeName: "ordertrace", scopeVersion: "1")
+        let json = exporterConfiguration.contentType == OTLPHTTPExporterConfiguration.jsonContentType
+        let service = LeanTracingService(tracer: tracer, configuration: .fromEnvironment(environment), logger: logger) { spans in
+            let body = json ? OTLPTraceEncoder.json(spans, origin: origin) : OTLPTraceEncoder.protobuf(spans, origin: origin)
+            switch await exporter.export(body: body) {
+            case .success: return true
+            case .failure(let reason, _):
+                logger.warning("OTLP export of \(spans.count) spans failed: \(reason)")
+                return false
+            }
+        }
+        return (tracer, ExporterLifetime(service: service, exporter: exporter))
+    }
+
+    /// `service.name`, `service.instance.id` (random per process), `host.name`, the SDK's
+    /// name, then `OTEL_RESOURCE_ATTRIBUTES` (`key=value,...`, percent-encoded values).
+    static func resourceAttributes(serviceName: String, environment: [String: String]) -> [Attribute] {
+        var attributes: [Attribute] = [
+            Attribute("service.name", .string(serviceName)),
+            Attribute("service.instance.id", .string(Hex.string(UInt64.random(in: 1...UInt64.max)) + Hex.string(UInt64.random(in: 1...UInt64.max)))),
+            Attribute("host.name", .string(hostName())),
+            Attribute("telemetry.sdk.name", .string("ordertrace-lean")),
+            Attribute("telemetry.sdk.language", .string("swift")),
+        ]
+        for pair in (environment["OTEL_RESOURCE_ATTRIBUTES"] ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            let value = (parts[1].trimmingCharacters(in: .whitespaces).removingPercentEncoding) ?? String(parts[1])
+            guard !key.isEmpty, key != "service.name" else { continue }
+            attributes.removeAll { $0.key == key }
+            attributes.append(Attribute(key, .string(value)))
+        }
+        return attributes
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Runs the export service, then closes the exporter's connection.
+struct ExporterLifetime: Service {
+    let service: LeanTracingService
+    let exporter: OTLPHTTPExporter
+
+    func run() async throws {
+        try await service.run()
+        await exporter.shutdown()
+    }
+}

@@ -1,0 +1,86 @@
+import Logging
+import Metrics
+import OTLPWire
+import ServiceLifecycle
+
+/// Drains the lean tracer's buffer every `scheduleDelay` and hands the spans, in batches of at
+/// most `maxExportBatchSize`, to `export` (OTLP/HTTP in production). Runs as a Service, first
+/// in the process's group so that it stops last: on graceful shutdown it exports what is left
+/// and returns.
+///
+/// When the backend is slow or down, spans wait in the bounded buffer; past its capacity they
+/// are dropped and counted (`ordertrace_tracer_spans_dropped_total`, and a warning at most every
+/// 10 s). The pipeline is never blocked.
+public struct LeanTracingService: Service {
+    public struct Configuration: Sendable, Hashable {
+        public var scheduleDelay: Duration = .milliseconds(100)
+        public var maxExportBatchSize = 8_192
+
+        public init() {}
+
+        /// Reads `OTEL_BSP_SCHEDULE_DELAY` (ms) and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+        public static func fromEnvironment(_ environment: [String: String]) -> Configuration {
+            var configuration = Configuration()
+            if let value = environment["OTEL_BSP_SCHEDULE_DELAY"].flatMap(Int64.init), value >= 0 {
+                configuration.scheduleDelay = .milliseconds(value)
+            }
+            if let value = environment["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"].flatMap(Int.init), value > 0 {
+                configuration.maxExportBatchSize = value
+            }
+            return configuration
+        }
+    }
+
+    public typealias Export = @Sendable (_ spans: [SpanData]) async -> Bool
+
+    let tracer: LeanTracer
+    let configuration: Configuration
+    let export: Export
+    let logger: Logger
+
+    public init(tracer: LeanTracer, configuration: Configuration = Configuration(), logger: Logger, export: @escaping Export) {
+        self.tracer = tracer
+        self.configuration = configuration
+        self.export = export
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let exported = Counter(label: "ordertrace_tracer_spans_exported_total")
+        let failed = Counter(label: "ordertrace_tracer_spans_failed_total")
+        let dropped = Counter(label: "ordertrace_tracer_spans_dropped_total")
+        var reportedDrops = 0
+        var lastWarning = ContinuousClock.now - .seconds(60)
+        func exportBuffered() async {
+            let spans = tracer.buffer.drain()
+            var start = 0
+            while start < spans.count {
+                let end = min(start + configuration.maxExportBatchSize, spans.count)
+                let batch = spans[start..<end].map { $0.spanData(limits: tracer.limits) }
+                if await export(batch) {
+                    exported.increment(by: batch.count)
+                } else {
+                    failed.increment(by: batch.count)
+                    logger.warning("could not export \(batch.count) spans; they are lost")
+                }
+                start = end
+            }
+            let drops = tracer.buffer.dropped
+            if drops > reportedDrops {
+                dropped.increment(by: drops - reportedDrops)
+                if ContinuousClock.now - lastWarning >= .seconds(10) {
+                    logger.warning("\(drops - reportedDrops) spans dropped: the tracing buffer (\(tracer.buffer.capacity) spans) was full; \(drops) since the start")
+                    lastWarning = .now
+                }
+                reportedDrops = drops
+            }
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let delay = configuration.scheduleDelay
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+            await exportBuffered()
+        }
+        // Shutting down: what is left goes out (each export attempt has its own timeout).
+        await exportBuffered()
+    }
+}

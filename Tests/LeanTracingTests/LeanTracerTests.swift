@@ -1,0 +1,221 @@
+import Baggage
+import Logging
+import OTLPWire
+import ServiceLifecycle
+import Synchronization
+import Testing
+import Tracing
+
+@testable import LeanTracing
+
+/// Collects what the tracing service exports.
+final class Exported: Sendable {
+    private let spans = Mutex<[SpanData]>([])
+    var all: [SpanData] { spans.withLock { $0 } }
+    func export(_ batch: [SpanData]) -> Bool {
+        spans.withLock { $0 += batch }
+        return true
+    }
+    func named(_ name: String) -> SpanData? { all.first { $0.name == name } }
+}
+
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Runs `body` with a lean tracer, then shuts its service down (which exports the rest).
+func withLeanTracer(sampler: Sampler = .parentBased(root: .alwaysOn), capacity: Int = 10_000, _ body: (LeanTracer) async throws -> Void) async throws -> [SpanData] {
+    let tracer = LeanTracer(sampler: sampler, bufferCapacity: capacity)
+    let exported = Exported()
+    var configuration = LeanTracingService.Configuration()
+    configuration.scheduleDelay = .seconds(60)  // only the flush at shutdown exports
+    let service = LeanTracingService(tracer: tracer, configuration: configuration, logger: quietLogger) { exported.export($0) }
+    let group = ServiceGroup(services: [service], logger: quietLogger)
+    try await withThrowingTaskGroup { tasks in
+        tasks.addTask { try await group.run() }
+        try await body(tracer)
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+    return exported.all
+}
+
+@Suite("The lean tracer: span structure, limits, sampling, propagation, bounded buffer, flush at shutdown")
+struct LeanTracerTests {
+    @Test func parentsKindsAttributesEventsStatusAndLinks() async throws {
+        let spans = try await withLeanTracer { tracer in
+            let root = tracer.startSpan("root", context: .topLevel, ofKind: .server)
+            root.attributes["user.id"] = "alice"
+            root.updateAttributes { $0["order.quantity"] = 300; $0["flag"] = true; $0["ratio"] = 0.5; $0["list"] = ["a", "b"] }
+            let child = tracer.startSpan("child", context: root.context, ofKind: .producer)
+            child.addEvent(SpanEvent(name: "sent", attributes: ["bytes": 42]))
+            child.setStatus(SpanStatus(code: .error, message: "broker down"))
+            let other = tracer.startSpan("other", context: .topLevel, ofKind: .internal)
+            child.addLink(SpanLink(context: other.context, attributes: ["client.order_id": "c-1"]))
+            child.end()
+            other.end()
+            root.end()
+        }
+        let root = try #require(spans.first { $0.name == "root" })
+        let child = try #require(spans.first { $0.name == "child" })
+        let other = try #require(spans.first { $0.name == "other" })
+        #expect(root.kind == .server && child.kind == .producer && other.kind == .internal)
+        #expect(root.parentSpanID == 0)
+        #expect(child.parentSpanID == root.spanID)
+        #expect(child.traceID == root.traceID)
+        #expect(other.traceID != root.traceID)
+        #expect(root.attributes.contains(Attribute("user.id", .string("alice"))))
+        #expect(root.attributes.contains(Attribute("order.quantity", .int(300))))
+        #expect(root.attributes.contains(Attribute("flag", .bool(true))))
+        #expect(root.attributes.contains(Attribute("ratio", .double(0.5))))
+        #expect(root.attributes.contains(Attribute("list", .stringArray(["a", "b"]))))
+        #expect(child.events.map(\.name) == ["sent"])
+        #expect(child.events.first?.attributes == [Attribute("bytes", .int(42))])
+        #expect(child.statusCode == .error && child.statusMessage == "broker down")
+        #expect(child.links.count == 1)
+        #expect(child.links.first?.spanID == other.spanID && child.links.first?.traceID == other.traceID)
+        #expect(child.links.first?.attributes == [Attribute("client.order_id", .string("c-1"))])
+        #expect(root.endTimeUnixNano >= root.startTimeUnixNano && root.startTimeUnixNano > 1_700_000_000_000_000_000)
+        #expect(child.traceFlags == 1)
+    }
+
+    @Test func limitsDropAndCount() async throws {
+        let spans = try await withLeanTracer { tracer in
+            let span = tracer.startSpan("busy", context: .topLevel, ofKind: .internal)
+            for index in 0..<130 { span.addEvent(SpanEvent(name: "e\(index)")) }
+            for index in 0..<131 {
+                let other = tracer.startSpan("o", context: .topLevel, ofKind: .internal)
+                span.addLink(SpanLink(context: other.context, attributes: ["i": .int64(Int64(index))]))
+            }
+            // A context without a lean span context cannot be linked: dropped and counted.
+            span.addLink(SpanLink(context: .topLevel, attributes: [:]))
+            span.updateAttributes { attributes in
+                for index in 0..<140 { attributes["a\(index)"] = index }
+            }
+            span.end()
+            span.end()  // a second end changes nothing
+        }
+        let busy = spans.filter { $0.name == "busy" }
+        #expect(busy.count == 1)
+        guard let span = busy.first else { return }
+        #expect(span.events.count == 128 && span.droppedEventsCount == 2)
+        #expect(span.links.count == 128 && span.droppedLinksCount == 4)
+        #expect(span.attributes.count == 128 && span.droppedAttributesCount == 12)
+    }
+
+    @Test func unsampledSpansPropagateButAreNotExported() async throws {
+        let spans = try await withLeanTracer(sampler: .parentBased(root: .alwaysOff)) { tracer in
+            let root = tracer.startSpan("dropped-root", context: .topLevel, ofKind: .server)
+            #expect(!root.isRecording)
+            #expect(root.context.spanContext?.traceFlags == 0)
+            let child = tracer.startSpan("dropped-child", context: root.context, ofKind: .internal)
+            #expect(child.context.spanContext?.traceID == root.context.spanContext?.traceID)
+            child.end()
+            root.end()
+            // A sampled remote parent is followed even when new traces are not sampled.
+            let remote = try #require(SpanContext(traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+            var context = ServiceContext.topLevel
+            context.spanContext = remote
+            let kept = tracer.startSpan("kept", context: context, ofKind: .consumer)
+            kept.end()
+        }
+        #expect(spans.map(\.name) == ["kept"])
+        #expect(spans.first?.parentSpanID == 0xb7ad_6b71_6920_3331)
+        #expect(spans.first?.traceID == TraceID(high: 0x0af7_6519_16cd_43dd, low: 0x8448_eb21_1c80_319c))
+    }
+
+    @Test func theBufferIsBoundedAndCountsDrops() {
+        let tracer = LeanTracer(bufferCapacity: 80)
+        for _ in 0..<1_000 {
+            tracer.startSpan("s", context: .topLevel, ofKind: .internal).end()
+        }
+        #expect(tracer.buffer.count == tracer.buffer.capacity)
+        #expect(tracer.buffer.capacity == 80)
+        #expect(tracer.droppedSpanCount == 1_000 - 80)
+        #expect(tracer.recordedSpanCount == 80)
+        #expect(tracer.buffer.drain().count == 80)
+        #expect(tracer.buffer.count == 0)
+    }
+
+    @Test func injectAndExtractTraceContextAndBaggage() {
+        let tracer = LeanTracer()
+        var context = ServiceContext.topLevel
+        context.baggage = Baggage(headerValue: "user.id=alice,vendor=x%20y;p=1")
+        let span = tracer.startSpan("s", context: context, ofKind: .producer)
+        var carrier: [String: String] = [:]
+        tracer.inject(span.context, into: &carrier, using: DictionaryInjector())
+        #expect(carrier["traceparent"] == span.spanContext.traceparent)
+        #expect(carrier["traceparent"]?.hasSuffix("-01") == true)
+        #expect(carrier["baggage"]?.contains("user.id=alice") == true)
+        var extracted = ServiceContext.topLevel
+        tracer.extract(carrier, into: &extracted, using: DictionaryExtractor())
+        #expect(extracted.spanContext?.traceID == span.spanContext.traceID)
+        #expect(extracted.spanContext?.spanID == span.spanContext.spanID)
+        #expect(extracted.spanContext?.isRemote == true)
+        #expect(extracted.baggage?["user.id"] == "alice")
+        #expect(extracted.baggage?["vendor"] == "x y")
+        // A bad traceparent is ignored, never half read.
+        var bad = ServiceContext.topLevel
+        tracer.extract(["traceparent": "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"], into: &bad, using: DictionaryExtractor())
+        #expect(bad.spanContext == nil)
+    }
+
+    @Test(arguments: [
+        ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", true),
+        ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", true),
+        ("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what-the-future-holds", true),
+        ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra", false),
+        ("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", false),
+        ("00-00000000000000000000000000000000-b7ad6b7169203331-01", false),
+        ("00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", false),
+        ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", false),
+        ("00_0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", false),
+        ("00-0af7651916cd43dd8448eb211c80319g-b7ad6b7169203331-01", false),
+        ("", false),
+    ])
+    func traceparentVectors(text: String, valid: Bool) {
+        let parsed = SpanContext(traceparent: text)
+        #expect((parsed != nil) == valid, "\(text)")
+        if let parsed, text.hasPrefix("00-") {
+            #expect(parsed.traceparent == text)
+        }
+    }
+
+    @Test func samplerDecisions() throws {
+        let trace = TraceID(high: 1, low: 2)
+        #expect(Sampler.alwaysOn.shouldSample(traceID: trace, parent: nil))
+        #expect(!Sampler.alwaysOff.shouldSample(traceID: trace, parent: nil))
+        let sampledParent = SpanContext(traceID: trace, spanID: 1, traceFlags: 1)
+        let unsampledParent = SpanContext(traceID: trace, spanID: 1, traceFlags: 0)
+        #expect(Sampler.parentBased(root: .alwaysOff).shouldSample(traceID: trace, parent: sampledParent))
+        #expect(!Sampler.parentBased(root: .alwaysOn).shouldSample(traceID: trace, parent: unsampledParent))
+        // The ratio sampler keeps about its share, and always decides the same for one trace.
+        let generator = IDGenerator(seed: 42)
+        let traces = (0..<20_000).map { _ in generator.traceID() }
+        let kept = traces.filter { Sampler.traceIDRatio(0.25).shouldSample(traceID: $0, parent: nil) }.count
+        #expect((4_400...5_600).contains(kept))
+        #expect(traces.allSatisfy { Sampler.traceIDRatio(0.25).shouldSample(traceID: $0, parent: nil) == Sampler.traceIDRatio(0.25).shouldSample(traceID: $0, parent: nil) })
+        #expect(traces.allSatisfy { !Sampler.traceIDRatio(0).shouldSample(traceID: $0, parent: nil) })
+        #expect(try Sampler.fromEnvironment([:]) == .parentBased(root: .alwaysOn))
+        #expect(try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"]) == .parentBased(root: .traceIDRatio(0.1)))
+        #expect(throws: SamplerError.self) { try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "sometimes"]) }
+        #expect(throws: SamplerError.self) { try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"]) }
+    }
+
+    @Test func idsAreUniqueAndNonZero() {
+        let generator = IDGenerator()
+        var seen = Set<UInt64>()
+        for _ in 0..<100_000 {
+            let id = generator.spanID()
+            #expect(id != 0)
+            seen.insert(id)
+        }
+        #expect(seen.count == 100_000)
+    }
+}
+
+struct DictionaryInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
+}
+
+struct DictionaryExtractor: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
+}
