@@ -14,10 +14,12 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/"; exit 1; }
 
-# The OpenTelemetry Python SDK: the interoperability tests check our headers against it.
+# The OpenTelemetry Python SDK and its protobuf definitions: the interoperability tests check our
+# headers against it, and the wire tests decode our OTLP with it.
 test-deps: deps
 	@command -v python3 >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3 python3-pip; }
 	@python3 -c 'import opentelemetry.sdk' 2>/dev/null || python3 -m pip install -q opentelemetry-api opentelemetry-sdk
+	@python3 -c 'import opentelemetry.proto' 2>/dev/null || python3 -m pip install -q opentelemetry-proto==1.27.0
 
 build: deps
 	$(SWIFT) build

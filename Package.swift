@@ -285,10 +285,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire"], exclude: ["Decode"]),
+        .testTarget(
+            name: "OTLPExporterTests",
+            dependencies: [
+                "OTLPExporter", "OTLPReceiver", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "LeanTracingTests",
             dependencies: [
-                "LeanTracing", "OTLPWire", "Baggage",
+                "LeanTracing", "OTLPWire", "Baggage", "OTLPReceiver",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -17,6 +17,8 @@ public final class LeanSpan: Span {
         var ended = false
         /// Attributes set through the fast path, as OTLP values (no dictionary, no hashing).
         var fastAttributes: [Attribute] = []
+        /// Whether a key may have been set twice (more than one call set attributes).
+        var mayRepeatKeys = false
         var context: ServiceContext?
     }
 
@@ -59,14 +61,22 @@ public final class LeanSpan: Span {
     /// the fast path for code that knows it runs under the lean tracer.
     public func setAttribute(_ key: String, _ value: AttributeValue) {
         guard isSampled else { return }
-        state.withLock { $0.fastAttributes.append(Attribute(key, value)) }
+        state.withLock { state in
+            state.mayRepeatKeys = state.mayRepeatKeys || !state.fastAttributes.isEmpty
+            state.fastAttributes.append(Attribute(key, value))
+        }
     }
 
     /// Sets attributes without going through `SpanAttributes`.
     public func setAttributes(_ attributes: [Attribute]) {
         guard isSampled else { return }
         state.withLock { state in
-            if state.fastAttributes.isEmpty { state.fastAttributes = attributes } else { state.fastAttributes += attributes }
+            if state.fastAttributes.isEmpty {
+                state.fastAttributes = attributes
+            } else {
+                state.fastAttributes += attributes
+                state.mayRepeatKeys = true
+            }
         }
     }
 
@@ -136,34 +146,33 @@ public final class LeanSpan: Span {
     public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard let sink else { return }
         let end = instant().nanosecondsSinceEpoch
-        let finished: FinishedSpan? = state.withLock { state in
+        let limits = self.limits
+        let finished: SpanData? = state.withLock { state in
             guard !state.ended else { return nil }
             state.ended = true
-            return FinishedSpan(
-                context: spanContext, parentSpanID: parentSpanID, name: state.name, kind: kind,
-                startNanoseconds: startNanoseconds, endNanoseconds: max(end, startNanoseconds),
-                attributes: state.attributes, fastAttributes: state.fastAttributes, events: state.events, droppedEvents: state.droppedEvents,
-                links: state.links, droppedLinks: state.droppedLinks, status: state.status)
+            // Built here, once: with only fast-path attributes this copies no attribute at all.
+            let (attributes, droppedAttributes) =
+                !state.mayRepeatKeys && state.attributes.isEmpty && state.fastAttributes.count <= limits.maxAttributes
+                ? (state.fastAttributes, 0)
+                : SpanConversion.merge(state.attributes, state.fastAttributes, limit: limits.maxAttributes)
+            var status = SpanDataStatusCode.unset
+            var message = ""
+            if let spanStatus = state.status {
+                status = spanStatus.code == .ok ? .ok : .error
+                message = spanStatus.message ?? ""
+            }
+            return SpanData(
+                traceID: spanContext.traceID, spanID: spanContext.spanID, parentSpanID: parentSpanID,
+                traceState: spanContext.traceState, traceFlags: spanContext.traceFlags, name: state.name,
+                kind: SpanConversion.kind(kind), startTimeUnixNano: startNanoseconds, endTimeUnixNano: max(end, startNanoseconds),
+                attributes: attributes, droppedAttributesCount: droppedAttributes,
+                events: state.events.isEmpty ? [] : state.events.map { SpanConversion.event($0, limits: limits) },
+                droppedEventsCount: state.droppedEvents,
+                links: state.links.isEmpty ? [] : state.links.map { SpanConversion.link($0.0, $0.1, limits: limits) },
+                droppedLinksCount: state.droppedLinks, statusCode: status, statusMessage: message)
         }
         if let finished { sink.push(finished) }
     }
-}
-
-/// A span that ended, as it waits in the buffer for the exporter.
-struct FinishedSpan: Sendable {
-    var context: SpanContext
-    var parentSpanID: UInt64
-    var name: String
-    var kind: SpanKind
-    var startNanoseconds: UInt64
-    var endNanoseconds: UInt64
-    var attributes: SpanAttributes
-    var fastAttributes: [Attribute]
-    var events: [SpanEvent]
-    var droppedEvents: UInt32
-    var links: [(SpanContext, SpanAttributes)]
-    var droppedLinks: UInt32
-    var status: SpanStatus?
 }
 
 /// The OpenTelemetry span limits (defaults 128 each): past them, attributes, events and links

@@ -52,19 +52,30 @@ public struct LeanTracingService: Service {
         var reportedDrops = 0
         var lastWarning = ContinuousClock.now - .seconds(60)
         func exportBuffered() async {
-            let spans = tracer.buffer.drain()
-            var start = 0
-            while start < spans.count {
-                let end = min(start + configuration.maxExportBatchSize, spans.count)
-                let batch = spans[start..<end].map { $0.spanData(limits: tracer.limits) }
+            var batch: [SpanData] = []
+            func send() async {
+                guard !batch.isEmpty else { return }
                 if await export(batch) {
                     exported.increment(by: batch.count)
                 } else {
                     failed.increment(by: batch.count)
                     logger.warning("could not export \(batch.count) spans; they are lost")
                 }
-                start = end
+                batch = []
             }
+            for shard in tracer.buffer.drainShards() {
+                if batch.isEmpty && shard.count <= configuration.maxExportBatchSize {
+                    // A shard that fits is sent as it is, without copying its spans.
+                    batch = shard
+                    await send()
+                    continue
+                }
+                for span in shard {
+                    batch.append(span)
+                    if batch.count >= configuration.maxExportBatchSize { await send() }
+                }
+            }
+            await send()
             let drops = tracer.buffer.dropped
             if drops > reportedDrops {
                 dropped.increment(by: drops - reportedDrops)
@@ -75,9 +86,15 @@ public struct LeanTracingService: Service {
                 reportedDrops = drops
             }
         }
+        // A drain every `scheduleDelay`, counted from the start of the previous one, so that a
+        // slow export does not stretch the period (and the buffer fills no further than that).
+        var next = ContinuousClock.now + configuration.scheduleDelay
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let delay = configuration.scheduleDelay
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+            let deadline = next
+            if deadline > .now {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(until: deadline) }
+            }
+            next = max(next + configuration.scheduleDelay, .now)
             await exportBuffered()
         }
         // Shutting down: what is left goes out (each export attempt has its own timeout).

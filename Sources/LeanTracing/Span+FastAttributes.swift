@@ -6,8 +6,9 @@ extension Span {
     /// dictionary of existentials), and through `SpanAttributes` otherwise, so code that sets
     /// many attributes on hot paths works with any tracer.
     public func setAttributes(fast attributes: [Attribute]) {
-        if let lean = self as? LeanSpan {
-            lean.setAttributes(attributes)
+        // Self is the span's dynamic type here: comparing metadata is cheaper than a cast.
+        if Self.self == LeanSpan.self {
+            unsafeBitCast(self, to: Optional<LeanSpan>.self)?.setAttributes(attributes)
             return
         }
         updateAttributes { existing in

@@ -1,3 +1,4 @@
+import OTLPWire
 import Synchronization
 
 /// Where finished spans wait for the exporter: a few shards, each a bounded array behind its own
@@ -6,7 +7,7 @@ import Synchronization
 /// shard's array for an empty one, so draining holds a lock only for an instant.
 final class SpanBuffer: Sendable {
     final class Shard: Sendable {
-        let spans = Mutex<[FinishedSpan]>([])
+        let spans = Mutex<[SpanData]>([])
     }
 
     let shards: [Shard]
@@ -24,7 +25,7 @@ final class SpanBuffer: Sendable {
 
     var capacity: Int { capacityPerShard * shards.count }
 
-    func push(_ span: FinishedSpan) {
+    func push(_ span: SpanData) {
         let index = nextShard.wrappingAdd(1, ordering: .relaxed).oldValue % shards.count
         let limit = capacityPerShard
         let accepted = shards[index].spans.withLock { spans in
@@ -39,11 +40,22 @@ final class SpanBuffer: Sendable {
         }
     }
 
-    /// Everything buffered, oldest shard content first.
-    func drain() -> [FinishedSpan] {
-        var all: [FinishedSpan] = []
+    /// Everything buffered, shard by shard (no copying into one array).
+    func drainShards() -> [[SpanData]] {
+        shards.map { shard in
+            shard.spans.withLock { spans -> [SpanData] in
+                let taken = spans
+                spans = []
+                return taken
+            }
+        }
+    }
+
+    /// Everything buffered, in one array.
+    func drain() -> [SpanData] {
+        var all: [SpanData] = []
         for shard in shards {
-            let taken = shard.spans.withLock { spans -> [FinishedSpan] in
+            let taken = shard.spans.withLock { spans -> [SpanData] in
                 let taken = spans
                 spans = []
                 spans.reserveCapacity(min(taken.count, capacityPerShard))

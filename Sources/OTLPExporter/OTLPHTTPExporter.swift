@@ -5,7 +5,7 @@ import NIOPosix
 import Synchronization
 
 /// How one export ended.
-public enum ExportResult: Sendable {
+public enum ExportResult: Sendable, Equatable {
     /// The endpoint answered 2xx.
     case success
     /// The export did not succeed. `retriable` tells whether sending the same data again later
@@ -58,27 +58,43 @@ public final class OTLPHTTPExporter: Sendable {
     public let configuration: OTLPHTTPExporterConfiguration
     private let endpoint: Result<Endpoint, Endpoint.Invalid>
     private let group: any EventLoopGroup
+    /// The configured extra headers that can be sent (see ``init(configuration:eventLoopGroup:logger:)``).
+    private let extraHeaders: [(String, String)]
     private let logger: Logger
     private let state = Mutex(State())
 
     /// An exporter for `configuration`; it connects on the first export.
     ///
     /// An unusable endpoint (not `http://`, malformed) is not an error here: every export then
-    /// fails permanently, saying why. `eventLoopGroup` must be a NIOPosix group (the default
-    /// is); it is not shut down by ``shutdown()``.
+    /// fails permanently, saying why; so does an `eventLoopGroup` that is not a NIOPosix one (the
+    /// default is). The group is not shut down by ``shutdown()``.
+    ///
+    /// Extra headers that HTTP/1.1 cannot carry (a name that is not a token, a value with CR,
+    /// LF or NUL) are dropped, with a warning.
     public init(
         configuration: OTLPHTTPExporterConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
         self.configuration = configuration
-        self.endpoint = Endpoint.parse(configuration.endpoint)
         self.group = eventLoopGroup
         var logger = logger
         logger[metadataKey: "otlp.endpoint"] = "\(configuration.endpoint)"
         self.logger = logger
+        if ClientBootstrap(validatingGroup: eventLoopGroup) == nil {
+            endpoint = .failure(Endpoint.Invalid(description: "the event loop group is not a NIOPosix one"))
+        } else {
+            endpoint = Endpoint.parse(configuration.endpoint)
+        }
         if case .failure(let invalid) = endpoint {
-            logger.error("OTLP exporter endpoint unusable; exports will fail", metadata: ["reason": "\(invalid)"])
+            logger.error("OTLP exporter unusable; exports will fail", metadata: ["reason": "\(invalid)"])
+        }
+        extraHeaders = configuration.headers.filter { name, value in
+            let valid = Self.isValidHeader(name: name, value: value)
+            if !valid {
+                logger.warning("OTLP exporter header dropped: not valid in HTTP/1.1", metadata: ["header": "\(name)"])
+            }
+            return valid
         }
     }
 
@@ -90,8 +106,9 @@ public final class OTLPHTTPExporter: Sendable {
     ///
     /// Retries on connection errors, timeouts and 429, 502, 503, 504 with exponential backoff
     /// plus jitter, honouring `Retry-After` (seconds), up to `maxAttempts`; any other non-2xx
-    /// status is a permanent failure; 2xx is success. Never throws, never blocks a thread;
-    /// cancelling the calling task stops it (with a retriable failure).
+    /// status is a permanent failure; 2xx is success. Never throws, never blocks a thread (only
+    /// gzip compression runs on the caller's); cancelling the calling task stops it (with a
+    /// retriable failure).
     public func export(body: [UInt8]) async -> ExportResult {
         let endpoint: Endpoint
         switch self.endpoint {
@@ -193,9 +210,10 @@ public final class OTLPHTTPExporter: Sendable {
         }
 
         let promise = channel.eventLoop.makePromise(of: ResponseSummary.self)
+        // Failing the promise is enough: the failure path below closes the connection. (The timer
+        // may fire just after a response completed the promise; then it does nothing.)
         let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
             promise.fail(AttemptTimedOut(timeout: timeout))
-            channel.close(promise: nil)
         }
         channel.writeAndFlush(PendingRequest(head: head, body: body, response: promise)).whenFailure { error in
             promise.fail(error)
@@ -227,7 +245,7 @@ public final class OTLPHTTPExporter: Sendable {
             drop(channel)
         }
         guard let bootstrap = ClientBootstrap(validatingGroup: group) else {
-            throw Endpoint.Invalid(description: "the event loop group is not a NIOPosix one")
+            throw Endpoint.Invalid(description: "the event loop group is not a NIOPosix one")  // checked in init
         }
         let connectTimeout = max(deadline - .now(), .milliseconds(1))
         let connecting = bootstrap
@@ -272,14 +290,16 @@ public final class OTLPHTTPExporter: Sendable {
     private func requestHead(endpoint: Endpoint, contentLength: Int) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: endpoint.hostHeader)
-        headers.add(name: "User-Agent", value: "OrderTrace-OTLPExporter/1.0")
+        if !extraHeaders.contains(where: { $0.0.lowercased() == "user-agent" }) {
+            headers.add(name: "User-Agent", value: "OrderTrace-OTLPExporter/1.0")
+        }
         headers.add(name: "Content-Type", value: configuration.contentType)
         headers.add(name: "Content-Length", value: String(contentLength))
         if configuration.compression == .gzip {
             headers.add(name: "Content-Encoding", value: "gzip")
         }
         let reserved: Set<String> = ["host", "content-type", "content-length", "content-encoding", "transfer-encoding", "connection"]
-        for (name, value) in configuration.headers where !reserved.contains(name.lowercased()) {
+        for (name, value) in extraHeaders where !reserved.contains(name.lowercased()) {
             headers.add(name: name, value: value)
         }
         return HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.target, headers: headers)
@@ -397,6 +417,15 @@ public final class OTLPHTTPExporter: Sendable {
             return "connect timed out after \(amount.nanoseconds / 1_000_000) ms"
         }
         return "\(error)"
+    }
+
+    private static func isValidHeader(name: String, value: String) -> Bool {
+        let tokenSymbols = Set("!#$%&'*+-.^_`|~".utf8)
+        let nameIsToken = !name.isEmpty && name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || tokenSymbols.contains(byte)
+        }
+        return nameIsToken && !value.utf8.contains { $0 == 0x0d || $0 == 0x0a || $0 == 0x00 }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -13,10 +13,10 @@
 /// Fields holding their default value are left out, as in the protobuf encoding.
 enum JSONTraceEncoding {
     static func encode(_ spans: [SpanData], origin: ExportOrigin) -> [UInt8] {
-        var writer = JSONWriter(capacity: 256 + spans.count * 768)
+        var writer = JSONWriter(capacity: estimatedSize(spans, origin: origin))
         if spans.isEmpty {
             writer.raw("{\"resourceSpans\":[]}")
-            return writer.bytes
+            return writer.finish()
         }
         writer.raw("{\"resourceSpans\":[{\"resource\":{")
         if !origin.resourceAttributes.isEmpty {
@@ -39,26 +39,119 @@ enum JSONTraceEncoding {
             writer.span(spans[index])
         }
         writer.raw("]}]}]}")
-        return writer.bytes
+        return writer.finish()
     }
 }
 
-/// Appends JSON text to a byte array.
+extension JSONTraceEncoding {
+    /// About the size of the JSON when no string needs escaping (a little more, usually), so
+    /// that the writer rarely has to grow.
+    static func estimatedSize(_ spans: [SpanData], origin: ExportOrigin) -> Int {
+        func attributes(_ attributes: [Attribute]) -> Int {
+            var size = 2
+            for index in attributes.indices {
+                let attribute = attributes[index]
+                size += 40 + attribute.key.utf8.count
+                switch attribute.value {
+                case .string(let string): size += string.utf8.count
+                case .bool, .int, .double: size += 24
+                case .stringArray(let array):
+                    size += 30
+                    for element in array { size += 20 + element.utf8.count }
+                case .boolArray(let array): size += 30 + 20 * array.count
+                case .intArray(let array): size += 30 + 40 * array.count
+                case .doubleArray(let array): size += 30 + 40 * array.count
+                }
+            }
+            return size
+        }
+        var size = 256 + attributes(origin.resourceAttributes) + origin.scopeName.utf8.count + origin.scopeVersion.utf8.count
+        for index in spans.indices {
+            let span = spans[index]
+            size += 400 + span.name.utf8.count + span.traceState.utf8.count + span.statusMessage.utf8.count
+            size += attributes(span.attributes)
+            for event in span.events { size += 120 + event.name.utf8.count + attributes(event.attributes) }
+            for link in span.links { size += 180 + link.traceState.utf8.count + attributes(link.attributes) }
+        }
+        return size
+    }
+}
+
+/// Writes JSON text through a raw pointer into a growable buffer.
+///
+/// Every primitive first makes sure there is room for the most it can write (a string takes
+/// at most 6 bytes per UTF-8 byte plus its quotes), then stores bytes without further checks.
+/// ``finish()`` copies the text into an array and frees the buffer; a writer must not be used
+/// after it, nor copied.
 struct JSONWriter {
-    private(set) var bytes: [UInt8]
+    private var base: UnsafeMutablePointer<UInt8>
+    private var position: UnsafeMutablePointer<UInt8>
+    private var end: UnsafeMutablePointer<UInt8>
 
     init(capacity: Int) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        let capacity = max(capacity, 64)
+        base = .allocate(capacity: capacity)
+        position = base
+        end = base + capacity
+    }
+
+    /// The text written, as an array; frees the buffer.
+    mutating func finish() -> [UInt8] {
+        let count = position - base
+        let text = [UInt8](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            if count > 0 { buffer.baseAddress!.update(from: base, count: count) }
+            initializedCount = count
+        }
+        base.deallocate()
+        position = base
+        end = base
+        return text
+    }
+
+    /// Room for `count` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ count: Int) {
+        if end - position < count { grow(count) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ count: Int) {
+        let used = position - base
+        let capacity = max((end - base) * 2, used + count)
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        bigger.update(from: base, count: used)
+        base.deallocate()
+        base = bigger
+        position = bigger + used
+        end = bigger + capacity
+    }
+
+    /// Stores one byte; room must have been reserved.
+    @inline(__always)
+    private mutating func put(_ value: UInt8) {
+        position.pointee = value
+        position += 1
+    }
+
+    /// Stores bytes; room must have been reserved.
+    @inline(__always)
+    private mutating func put(_ source: UnsafePointer<UInt8>, _ count: Int) {
+        position.update(from: source, count: count)
+        position += count
     }
 
     @inline(__always)
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
+    mutating func byte(_ value: UInt8) {
+        reserve(1)
+        put(value)
+    }
 
     /// ASCII text written as is.
     @inline(__always)
     mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        let count = text.utf8CodeUnitCount
+        reserve(count)
+        put(text.utf8Start, count)
     }
 
     /// The key of an object member (given with its quotes and colon), preceded by a comma
@@ -68,52 +161,58 @@ struct JSONWriter {
         if first {
             first = false
         } else {
-            bytes.append(UInt8(ascii: ","))
+            byte(UInt8(ascii: ","))
         }
         raw(quotedKeyAndColon)
     }
 
     /// An unsigned integer in decimal.
     mutating func decimal(_ value: UInt64) {
+        reserve(20)
         if value < 10 {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
+            put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
             return
         }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var value = value
-            var index = 20
-            while value != 0 {
-                index -= 1
-                let (quotient, remainder) = value.quotientAndRemainder(dividingBy: 10)
-                digits[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remainder)
-                value = quotient
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index...]))
+        var digits = 1
+        var rest = value / 10
+        while rest != 0 {
+            digits += 1
+            rest /= 10
         }
+        var value = value
+        var cursor = position + digits
+        while cursor != position {
+            cursor -= 1
+            let (quotient, remainder) = value.quotientAndRemainder(dividingBy: 10)
+            cursor.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remainder)
+            value = quotient
+        }
+        position += digits
     }
 
     /// A signed integer in decimal.
     @inline(__always)
     mutating func decimal(_ value: Int64) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        if value < 0 { byte(UInt8(ascii: "-")) }
         decimal(value.magnitude)
     }
 
     /// A 64-bit integer as OTLP/JSON wants it: a decimal string.
     @inline(__always)
     mutating func quotedDecimal(_ value: UInt64) {
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
         decimal(value)
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
     }
 
     /// 16 lowercase hex digits, most significant first.
     @inline(__always)
     mutating func hex(_ value: UInt64) {
+        reserve(16)
         var shift = 60
         while shift >= 0 {
             let digit = UInt8(truncatingIfNeeded: (value >> UInt64(shift)) & 0xF)
-            bytes.append(digit < 10 ? 0x30 &+ digit : 0x57 &+ digit)
+            put(digit < 10 ? 0x30 &+ digit : 0x57 &+ digit)
             shift -= 4
         }
     }
@@ -128,43 +227,79 @@ struct JSONWriter {
         } else {
             // The standard library prints the shortest digits that round-trip ("0.1", "1e-07",
             // "1.7976931348623157e+308", "-0.0"), always in JSON's number syntax.
-            bytes.append(contentsOf: value.description.utf8)
+            var text = value.description
+            text.withUTF8 { utf8 in
+                reserve(utf8.count)
+                if let start = utf8.baseAddress { put(start, utf8.count) }
+            }
         }
     }
 
     /// A JSON string: `"` and `\` escaped, control characters (U+0000...U+001F) as `\u00XX`,
     /// everything else as its UTF-8 (Swift strings are always valid UTF-8).
     mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        let done: Void? = value.utf8.withContiguousStorageIfAvailable { escaped($0) }
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { quoted($0) }
         if done == nil {
             var copy = value
             copy.makeContiguousUTF8()
-            copy.withUTF8 { escaped($0) }
+            copy.withUTF8 { quoted($0) }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func escaped(_ source: UnsafeBufferPointer<UInt8>) {
-        var runStart = 0
-        for index in 0..<source.count {
-            let unit = source[index]
-            if unit >= 0x20 && unit != UInt8(ascii: "\"") && unit != UInt8(ascii: "\\") { continue }
-            if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index])) }
-            bytes.append(UInt8(ascii: "\\"))
-            if unit == UInt8(ascii: "\"") || unit == UInt8(ascii: "\\") {
-                bytes.append(unit)
-            } else {
-                bytes.append(UInt8(ascii: "u"))
-                bytes.append(UInt8(ascii: "0"))
-                bytes.append(UInt8(ascii: "0"))
-                bytes.append(unit < 0x10 ? UInt8(ascii: "0") : UInt8(ascii: "1"))
-                let low = unit & 0xF
-                bytes.append(low < 10 ? 0x30 &+ low : 0x57 &+ low)
-            }
-            runStart = index + 1
+    /// Whether any of the 8 bytes of `word` is below 0x20, `"` or `\` (exact, no false
+    /// negatives; bytes of multi-byte UTF-8 sequences, 0x80 and above, never match).
+    @inline(__always)
+    private static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let quoteZero = (quote &- ones) & ~quote & highs
+        let backslashZero = (backslash &- ones) & ~backslash & highs
+        return (control | quoteZero | backslashZero) != 0
+    }
+
+    private mutating func quoted(_ source: UnsafeBufferPointer<UInt8>) {
+        let count = source.count
+        reserve(count &* 6 &+ 2)
+        put(UInt8(ascii: "\""))
+        guard let start = source.baseAddress else {
+            put(UInt8(ascii: "\""))
+            return
         }
-        if runStart < source.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart...])) }
+        var runStart = 0
+        var index = 0
+        while index < count {
+            // Skip 8 bytes at a time while none needs escaping.
+            if index &+ 8 <= count,
+                !Self.needsEscape(UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self))
+            {
+                index &+= 8
+                continue
+            }
+            let unit = start[index]
+            if unit >= 0x20 && unit != UInt8(ascii: "\"") && unit != UInt8(ascii: "\\") {
+                index &+= 1
+                continue
+            }
+            put(start + runStart, index - runStart)
+            put(UInt8(ascii: "\\"))
+            if unit == UInt8(ascii: "\"") || unit == UInt8(ascii: "\\") {
+                put(unit)
+            } else {
+                put(UInt8(ascii: "u"))
+                put(UInt8(ascii: "0"))
+                put(UInt8(ascii: "0"))
+                put(unit < 0x10 ? UInt8(ascii: "0") : UInt8(ascii: "1"))
+                let low = unit & 0xF
+                put(low < 10 ? 0x30 &+ low : 0x57 &+ low)
+            }
+            index &+= 1
+            runStart = index
+        }
+        put(start + runStart, count - runStart)
+        put(UInt8(ascii: "\""))
     }
 
     /// An `AnyValue` object.

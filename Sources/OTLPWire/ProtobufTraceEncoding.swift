@@ -98,6 +98,7 @@ enum ProtoSize {
     static func uint32(_ value: UInt32) -> Int { value == 0 ? 0 : 1 + varint(UInt64(value)) }
 
     /// `AnyValue`'s contents. The oneof member is always written, even when it holds a default.
+    @inline(__always)
     static func anyValue(_ value: AttributeValue) -> Int {
         switch value {
         case .string(let string):
@@ -130,6 +131,7 @@ enum ProtoSize {
     }
 
     /// A repeated `KeyValue` field (one-byte tag), all its occurrences.
+    @inline(__always)
     static func attributes(_ attributes: [Attribute]) -> Int {
         var total = 0
         for index in attributes.indices { total += field(keyValue(attributes[index])) }
@@ -295,6 +297,7 @@ struct ProtoWriter {
     }
 
     /// `AnyValue`'s contents (one oneof member).
+    @inline(__always)
     mutating func anyValue(_ value: AttributeValue) {
         switch value {
         case .string(let string):
@@ -347,6 +350,7 @@ struct ProtoWriter {
     }
 
     /// A repeated `KeyValue` field, all its occurrences.
+    @inline(__always)
     mutating func attributes(_ tag: UInt8, _ attributes: [Attribute]) {
         for index in attributes.indices {
             let attribute = attributes[index]

@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure hot paths; each benchmark prints ratios measured in one run.",
-        subcommands: [KafkaBench.self, TracingBench.self]
+        subcommands: [KafkaBench.self, TracingBench.self, SpanBench.self, SinkCommand.self]
     )
 }
 

@@ -3,14 +3,15 @@ import Baggage
 import Foundation
 import Kafka
 import KafkaTracing
+import LeanTracing
 import Logging
 import OTel
 import OTLPReceiver
 import ServiceLifecycle
 import Tracing
 
-/// The cost of tracing on the Kafka hot path, all measured in one run with swift-otel exporting
-/// OTLP/HTTP protobuf to a local receiver:
+/// The cost of tracing on the Kafka hot path, all measured in one run with the chosen tracer
+/// exporting OTLP/HTTP protobuf to a local receiver:
 /// - propagation: inject (traceparent + baggage into headers) and extract (check, parse, baggage)
 ///   per message, in ns;
 /// - a messaging span started with its attributes and ended, in ns;
@@ -28,6 +29,9 @@ struct TracingBench: AsyncParsableCommand {
     @Option(help: "Throughput rounds (each runs untraced and traced; medians are compared).")
     var rounds = 3
 
+    @Option(help: "The tracer: lean (this project's) or otel (swift-otel).")
+    var tracer: TracerChoice = .lean
+
     func run() async throws {
         var logger = Logs.bootstrap()
         logger.logLevel = .warning
@@ -35,17 +39,11 @@ struct TracingBench: AsyncParsableCommand {
 
         let exported = ExportCounter()
         let receiver = try await OTLPHTTPReceiver.start { body, _ in exported.add(bytes: body.count) }
-        var otel = OTel.Configuration.default
-        otel.serviceName = "ordertrace-bench"
-        otel.diagnosticLogLevel = .error
-        otel.traces.otlpExporter.protocol = .httpProtobuf
-        otel.traces.otlpExporter.endpoint = receiver.tracesEndpoint
-        let backend = try OTel.makeTracingBackend(configuration: otel)
-        let tracer = backend.factory
-        let exporter = ServiceGroup(services: [backend.service], logger: logger)
+        let (tracer, service, label) = try tracer.make(endpoint: receiver.tracesEndpoint, logger: logger)
+        let exporter = ServiceGroup(services: [service], logger: logger)
         let exporting = Task { try await exporter.run() }
 
-        say("bench-tracing: swift-otel 1.6, OTLP/HTTP protobuf to a local receiver, \(messages) iterations")
+        say("bench-tracing: \(label), OTLP/HTTP protobuf to a local receiver, \(messages) iterations")
         let (inject, extract) = withTracer(tracer) { measurePropagation() }
         say(String(format: "  propagation  inject %6.0f ns  extract %6.0f ns  per message (traceparent + 3 baggage entries)", inject, extract))
         let span = withTracer(tracer) { measureSpans() }
@@ -111,15 +109,7 @@ struct TracingBench: AsyncParsableCommand {
         let time = bestOf(1) {
             for index in 0..<messages {
                 let span = startSpan("send client-orders", context: context, ofKind: .producer)
-                span.updateAttributes { attributes in
-                    attributes["messaging.system"] = "kafka"
-                    attributes["messaging.operation.name"] = "send"
-                    attributes["messaging.operation.type"] = "send"
-                    attributes["messaging.destination.name"] = "client-orders"
-                    attributes["messaging.kafka.message.key"] = "AAPL"
-                    attributes["user.id"] = "alice"
-                    attributes["messaging.kafka.offset"] = Int64(index)
-                }
+                span.setAttributes(fast: SpanBench.attributes(index))
                 span.end()
             }
         }
@@ -171,6 +161,30 @@ struct TracingBench: AsyncParsableCommand {
             best = min(best, (ContinuousClock.now - start).seconds * 1e9)
         }
         return best
+    }
+}
+
+/// Which tracer a benchmark runs.
+enum TracerChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case lean
+    case otel
+
+    /// The tracer, its export service (to run) and a label, exporting OTLP/HTTP protobuf to `endpoint`.
+    func make(endpoint: String, logger: Logger) throws -> (any Tracer, any Service, String) {
+        switch self {
+        case .lean:
+            let (tracer, service) = try LeanTracingBackend.make(
+                serviceName: "ordertrace-bench", environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint], logger: logger)
+            return (tracer, service, "lean tracer")
+        case .otel:
+            var otel = OTel.Configuration.default
+            otel.serviceName = "ordertrace-bench"
+            otel.diagnosticLogLevel = .error
+            otel.traces.otlpExporter.protocol = .httpProtobuf
+            otel.traces.otlpExporter.endpoint = endpoint
+            let backend = try OTel.makeTracingBackend(configuration: otel)
+            return (backend.factory, backend.service, "swift-otel 1.6")
+        }
     }
 }
 

@@ -26,8 +26,8 @@ private func run(_ arguments: [String], input: String = "", environment: [String
 
 @Suite("Tracing in the ordertrace commands", .timeLimit(.minutes(2)))
 struct CommandTracingTests {
-    @Test("produce and consume export their spans before they exit: the process span is the child of the send span")
-    func spansAreFlushedOnExit() async throws {
+    @Test("produce and consume export their spans before they exit: the process span is the child of the send span", arguments: ["lean", "otel"])
+    func spansAreFlushedOnExit(tracer: String) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
         let collector = try await OTLPCollector.start()
         try await withEmbeddedBroker { broker in
@@ -38,6 +38,7 @@ struct CommandTracingTests {
                 "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
                 "OTEL_BSP_SCHEDULE_DELAY": "60000",  // nothing is exported on a timer: only the flush at exit
                 "LOG_LEVEL": "error",
+                "ORDERTRACE_TRACER": tracer,
             ]
             let (sent, _) = try run(
                 ["produce", "-b", broker.bootstrapServers, "-t", topic, "-K", ":", "--baggage", "user.id=carol"],
@@ -53,5 +54,46 @@ struct CommandTracingTests {
         let process = try #require(spans.first { ($0["name"] as? String)?.hasPrefix("process cli-") == true }, "process span exported at exit")
         #expect(process["parentSpanId"] as? String == send["spanId"] as? String)
         #expect(OTLPJSON.attributes(process["attributes"])["user.id"] == "carol")
+    }
+
+    @Test("a long-running command flushes its spans when SIGTERM stops it", arguments: ["lean", "otel"])
+    func spansAreFlushedOnSIGTERM(tracer: String) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
+        let collector = try await OTLPCollector.start()
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("term")
+            try broker.createTopic(topic, partitions: 1)
+            let environment = [
+                "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint.replacingOccurrences(of: "/v1/traces", with: ""),
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
+                "OTEL_BSP_SCHEDULE_DELAY": "600000",
+                "LOG_LEVEL": "error",
+                "ORDERTRACE_TRACER": tracer,
+            ]
+            // A consumer that runs until it is stopped.
+            let consumer = Process()
+            consumer.executableURL = ordertrace
+            consumer.arguments = ["consume", "-b", broker.bootstrapServers, topic]
+            consumer.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let output = Pipe()
+            consumer.standardOutput = output
+            try consumer.run()
+            defer { if consumer.isRunning { consumer.terminate() } }
+            let (sent, _) = try run(["produce", "-b", broker.bootstrapServers, "-t", topic, "-K", ":"], input: "MSFT:{\"quantity\":5}\n", environment: environment)
+            #expect(sent == 0)
+            // Wait for the record to be printed, then stop the consumer as a supervisor would.
+            let line = try await Task.detached { () -> String in
+                var bytes: [UInt8] = []
+                while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+                return String(decoding: bytes, as: UTF8.self)
+            }.value
+            #expect(line.contains("MSFT"))
+            kill(consumer.processIdentifier, SIGTERM)
+            consumer.waitUntilExit()
+            #expect(consumer.terminationStatus == 0)
+        }
+        await collector.stop()
+        let process = collector.spans.first { ($0["name"] as? String)?.hasPrefix("process term-") == true }
+        #expect(process != nil, "the process span was not exported when SIGTERM stopped the consumer")
     }
 }

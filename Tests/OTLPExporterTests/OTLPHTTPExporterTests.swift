@@ -68,7 +68,10 @@ struct OTLPHTTPExporterTests {
         let recording = Recording()
         let receiver = try await recording.startReceiver()
         defer { Task { await receiver.stop() } }
-        let headers = [("x-api-key", "secret"), ("X-Tenant", "desk a"), ("Content-Type", "text/plain")]
+        let headers = [
+            ("x-api-key", "secret"), ("X-Tenant", "desk a"), ("Content-Type", "text/plain"),
+            ("Bad Name", "x"), ("x-injected", "a\r\nX-Evil: 1"),
+        ]
 
         let result = await withExporter(testConfiguration(receiver.tracesEndpoint, headers: headers)) {
             await $0.export(body: [1, 2, 3])
@@ -80,6 +83,26 @@ struct OTLPHTTPExporterTests {
         #expect(request.header("x-tenant") == "desk a")
         #expect(request.contentType == "application/x-protobuf")
         #expect(request.headers.filter { $0.name.lowercased() == "content-type" }.count == 1)
+        #expect(request.header("x-injected") == nil)
+        #expect(request.header("x-evil") == nil)
+        #expect(request.header("bad name") == nil)
+    }
+
+    @Test("the receiver's original callback API still answers success")
+    func receiverOriginalAPI() async throws {
+        let received = Mutex<[([UInt8], String)]>([])
+        let receiver = try await OTLPHTTPReceiver.start { body, contentType in
+            received.withLock { $0.append((body, contentType)) }
+        }
+        defer { Task { await receiver.stop() } }
+
+        let result = await withExporter(testConfiguration(receiver.tracesEndpoint, contentType: "application/json")) {
+            await $0.export(body: Array("{}".utf8))
+        }
+
+        #expect(result == .success)
+        #expect(received.withLock { $0.map(\.0) } == [Array("{}".utf8)])
+        #expect(received.withLock { $0.map(\.1) } == ["application/json"])
     }
 
     @Test("503 twice, then 200: success on the third attempt")

@@ -421,6 +421,37 @@ struct ExactOutputTests {
         #expect(json.contains(#""name":"a\"b\\c/d\u000a\u0009\u0000\u001f"# + "\u{7F}é🚀\""))
     }
 
+    /// What the JSON of a string must be, one character at a time.
+    private static func naiveJSONString(_ string: String) -> String {
+        var text: [UInt8] = [UInt8(ascii: "\"")]
+        for unit in string.utf8 {
+            switch unit {
+            case UInt8(ascii: "\""): text += Array(#"\""#.utf8)
+            case UInt8(ascii: "\\"): text += Array(#"\\"#.utf8)
+            case 0..<0x20: text += Array(("\\u00" + (unit < 0x10 ? "0" : "1") + String(unit & 0xF, radix: 16)).utf8)
+            default: text.append(unit)
+            }
+        }
+        text.append(UInt8(ascii: "\""))
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    @Test("JSON escaping of every special byte at every offset (the 8-byte scan), and strings far beyond the size estimate")
+    func escapingEverywhere() {
+        var names: [String] = []
+        let specials = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) } + ["\"", "\\", "é", "🚀", "\u{7F}", "/"]
+        for special in specials {
+            for offset in 0..<17 {
+                names.append(String(repeating: "a", count: offset) + special + String(repeating: "b", count: 17 - offset))
+            }
+        }
+        names.append(String(repeating: "\"\u{1}", count: 100_000))  // 1 MB of JSON from 200 kB of text
+        let spans = names.map { SpanData(traceID: TraceID(high: 0, low: 1), spanID: 1, name: $0, startTimeUnixNano: 0, endTimeUnixNano: 0) }
+        let json = String(decoding: OTLPTraceEncoder.json(spans, origin: Fixture.origin), as: UTF8.self)
+        let expected = names.map { #"{"traceId":"00000000000000000000000000000001","spanId":"0000000000000001","flags":1,"name":"# + Self.naiveJSONString($0) + #","kind":1}"# }
+        #expect(json.hasSuffix(#""spans":["# + expected.joined(separator: ",") + "]}]}]}"))
+    }
+
     @Test("doubles print so that they read back the same", arguments: [
         (0.1, "0.1"), (-0.0, "-0.0"), (1e300, "1e+300"), (Double.leastNonzeroMagnitude, "5e-324"), (1.0 / 3.0, "0.3333333333333333"), (100, "100.0"),
     ])

@@ -1,0 +1,273 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import LeanTracing
+import Logging
+import OTLPReceiver
+import OTLPWire
+import ServiceLifecycle
+import Synchronization
+import Tracing
+
+/// Lean tracer against swift-otel, side by side in one run, each exporting OTLP/HTTP protobuf
+/// to a receiver in another process (`ordertrace bench sink`), which counts the spans it gets:
+///
+/// - burst: `--spans` spans created as fast as one task can (start, 7 attributes, end), then
+///   flushed; CPU per span all-in (this process's user+system time: creation, encoding, sending),
+///   spans/s, spans received and dropped;
+/// - sustained: `--rate` spans/s for `--seconds`, paced every 5 ms; the rate reached, CPU per
+///   span, received and dropped.
+struct SpanBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spans",
+        abstract: "Lean tracer vs swift-otel: CPU per span, sustained spans/s to an OTLP receiver, spans dropped."
+    )
+
+    @Option(help: "Spans of the burst phase.")
+    var spans = 1_000_000
+
+    @Option(help: "Spans per second of the sustained phase.")
+    var rate = 300_000
+
+    @Option(help: "Seconds of the sustained phase (0 skips it).")
+    var seconds = 60
+
+    @Option(parsing: .upToNextOption, help: "Tracers to compare, in order.")
+    var tracers: [TracerChoice] = [.lean, .otel]
+
+    /// `rate` spans per second for `seconds`, paced every 5 ms; returns how many were made.
+    static func sustain(rate: Int, seconds: Int) async throws -> Int {
+        let perTick = max(1, rate / 200)
+        let start = ContinuousClock.now
+        let end = start + .seconds(seconds)
+        var created = 0
+        var tick = 0
+        while ContinuousClock.now < end {
+            for _ in 0..<perTick {
+                let span = startSpan("send client-orders", context: .topLevel, ofKind: .producer)
+                span.setAttributes(fast: attributes(created))
+                span.end()
+                created += 1
+            }
+            tick += 1
+            let next = start + .milliseconds(5 * tick)
+            if next > .now { try await Task.sleep(until: next) }
+        }
+        return created
+    }
+
+    static func attributes(_ index: Int) -> [Attribute] {
+        [
+            Attribute("messaging.system", .string("kafka")), Attribute("messaging.operation.name", .string("send")),
+            Attribute("messaging.operation.type", .string("send")), Attribute("messaging.destination.name", .string("client-orders")),
+            Attribute("messaging.kafka.message.key", .string("AAPL")), Attribute("user.id", .string("alice")),
+            Attribute("messaging.kafka.offset", .int(Int64(index))),
+        ]
+    }
+
+    struct Result {
+        var label: String
+        var created = 0
+        var received = 0
+        var cpuNanoseconds = 0.0
+        var wallSeconds = 0.0
+        var dropped: Int { created - received }
+        var cpuPerSpan: Double { cpuNanoseconds / Double(max(created, 1)) }
+        var perSecond: Double { Double(created) / wallSeconds }
+    }
+
+    func run() async throws {
+        var logger = Logs.bootstrap()
+        logger.logLevel = .error
+        let sink = try Sink.start()
+        defer { sink.stop() }
+        say("bench-spans: OTLP/HTTP protobuf to `ordertrace bench sink` (another process) at \(sink.endpoint)")
+        var bursts: [Result] = []
+        var sustained: [Result] = []
+        for choice in tracers {
+            let count = spans
+            let burst = try await phase(choice, sink: sink, logger: logger, label: "burst") { tracer in
+                withTracer(tracer) {
+                    let parent = startSpan("bench", context: .topLevel, ofKind: .server)
+                    let context = parent.context
+                    for index in 0..<count {
+                        let span = startSpan("send client-orders", context: context, ofKind: .producer)
+                        span.setAttributes(fast: Self.attributes(index))
+                        span.end()
+                    }
+                    parent.end()
+                }
+                return count + 1
+            }
+            say("  " + burst.label.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: "burst      %9d spans  %8.0f spans/s  cpu %6.2f µs/span  received %9d  dropped %9d", burst.created, burst.perSecond, burst.cpuPerSpan / 1_000, burst.received, burst.dropped))
+            bursts.append(burst)
+            guard seconds > 0 else { continue }
+            let (rate, seconds) = (self.rate, self.seconds)
+            let run = try await phase(choice, sink: sink, logger: logger, label: "sustained") { tracer in
+                try await withTracer(tracer) { try await Self.sustain(rate: rate, seconds: seconds) }
+            }
+            say("  " + run.label.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: "sustained  %9d spans  %8.0f spans/s  cpu %6.2f µs/span  received %9d  dropped %9d", run.created, run.perSecond, run.cpuPerSpan / 1_000, run.received, run.dropped))
+            sustained.append(run)
+        }
+        if bursts.count == 2 {
+            let (a, b) = (bursts[0], bursts[1])
+            var line = "bench-spans: \(a.label) " + String(format: "cpu=%.2fµs/span ", a.cpuPerSpan / 1_000) + "\(b.label) " + String(format: "cpu=%.2fµs/span burst-throughput-ratio=%.1f", b.cpuPerSpan / 1_000, a.perSecond / b.perSecond)
+            if sustained.count == 2 {
+                let (c, d) = (sustained[0], sustained[1])
+                line += " sustained \(c.label)=" + String(format: "%.0f/s dropped=%d ", Double(c.received) / c.wallSeconds, c.dropped)
+                line += "\(d.label)=" + String(format: "%.0f/s dropped=%d delivered-ratio=%.1f", Double(d.received) / d.wallSeconds, d.dropped, Double(c.received) / Double(max(d.received, 1)))
+            }
+            say(line)
+        }
+    }
+
+    /// Runs `body` with a fresh tracer of `choice` and its exporter, flushes, and measures.
+    private func phase(_ choice: TracerChoice, sink: Sink, logger: Logger, label: String, _ body: (any Tracer) async throws -> Int) async throws -> Result {
+        let (tracer, service, name) = try choice.make(endpoint: sink.endpoint, logger: logger)
+        let group = ServiceGroup(services: [service], logger: logger)
+        let exporting = Task { try await group.run() }
+        let receivedBefore = try sink.count()
+        let cpuBefore = Self.cpuNanoseconds()
+        let start = ContinuousClock.now
+        let created = try await body(tracer)
+        let wall = (ContinuousClock.now - start).seconds
+        await group.triggerGracefulShutdown()
+        try? await exporting.value
+        let cpu = Self.cpuNanoseconds() - cpuBefore
+        // Let the sink count the last requests.
+        try? await Task.sleep(for: .milliseconds(500))
+        let received = try sink.count() - receivedBefore
+        return Result(label: name, created: created, received: received, cpuNanoseconds: cpu, wallSeconds: wall)
+    }
+
+    static func cpuNanoseconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func ns(_ time: timeval) -> Double { Double(time.tv_sec) * 1e9 + Double(time.tv_usec) * 1e3 }
+        return ns(usage.ru_utime) + ns(usage.ru_stime)
+    }
+}
+
+/// `ordertrace bench sink` as a child process; it reports its span count on request (SIGUSR1).
+final class Sink: @unchecked Sendable {
+    let process: Process
+    let endpoint: String
+    private let output: FileHandle
+
+    private init(process: Process, endpoint: String, output: FileHandle) {
+        self.process = process
+        self.endpoint = endpoint
+        self.output = output
+    }
+
+    static func start() throws -> Sink {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: UpCommand.executablePath())
+        process.arguments = ["bench", "sink"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        guard let line = readLine(pipe.fileHandleForReading), line.hasPrefix("listening ") else {
+            throw CommandError(description: "the OTLP sink did not start")
+        }
+        return Sink(process: process, endpoint: String(line.dropFirst("listening ".count)), output: pipe.fileHandleForReading)
+    }
+
+    /// Spans received so far.
+    func count() throws -> Int {
+        kill(process.processIdentifier, SIGUSR1)
+        guard let line = Self.readLine(output), let count = Int(line) else { throw CommandError(description: "the OTLP sink did not answer") }
+        return count
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    private static func readLine(_ handle: FileHandle) -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let data = handle.readData(ofLength: 1)
+            guard let byte = data.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+    }
+}
+
+/// An OTLP/HTTP receiver that counts the spans of protobuf requests; prints its endpoint, then
+/// its count whenever it gets SIGUSR1.
+struct SinkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sink", abstract: "An OTLP/HTTP receiver that counts spans (for bench spans).", shouldDisplay: false)
+
+    func run() async throws {
+        let count = Atomic<Int>(0)
+        let receiver = try await OTLPHTTPReceiver.start { body, _ in
+            count.wrappingAdd(SpanCount.protobuf(body), ordering: .relaxed)
+        }
+        say("listening \(receiver.tracesEndpoint)")
+        let signals = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        signal(SIGUSR1, SIG_IGN)
+        signals.setEventHandler { say("\(count.load(ordering: .relaxed))") }
+        signals.resume()
+        let stop = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        signal(SIGTERM, SIG_IGN)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            stop.setEventHandler { continuation.resume() }
+            stop.resume()
+        }
+        await receiver.stop()
+    }
+}
+
+/// Counts the spans of an `ExportTraceServiceRequest` without decoding them:
+/// resource_spans (1) → scope_spans (2) → spans (2).
+enum SpanCount {
+    static func protobuf(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            var total = 0
+            forEachField(buffer, 0, buffer.count) { field, start, end in
+                guard field == 1 else { return }
+                forEachField(buffer, start, end) { field, start, end in
+                    guard field == 2 else { return }
+                    forEachField(buffer, start, end) { field, _, _ in
+                        if field == 2 { total += 1 }
+                    }
+                }
+            }
+            return total
+        }
+    }
+
+    /// Calls `body` for each length-delimited field in bytes[start..<end]; skips the others.
+    private static func forEachField(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ body: (Int, Int, Int) -> Void) {
+        var position = start
+        func varint() -> UInt64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while position < end {
+                let byte = bytes[position]
+                position += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+                if shift > 63 { return nil }
+            }
+            return nil
+        }
+        while position < end {
+            guard let key = varint() else { return }
+            switch key & 7 {
+            case 0: guard varint() != nil else { return }
+            case 1: position += 8
+            case 5: position += 4
+            case 2:
+                guard let length = varint(), position + Int(length) <= end else { return }
+                body(Int(key >> 3), position, position + Int(length))
+                position += Int(length)
+            default: return
+            }
+        }
+    }
+}

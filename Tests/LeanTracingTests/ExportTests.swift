@@ -1,0 +1,53 @@
+import Logging
+import OTLPWire
+import ServiceLifecycle
+import Testing
+import Tracing
+
+@testable import LeanTracing
+
+@Suite("The lean tracer's export when the backend is down", .timeLimit(.minutes(1)))
+struct ExportDownTests {
+    @Test("with nothing listening, memory stays bounded: spans past the buffer are dropped and counted, creating spans never waits")
+    func boundedWhenTheReceiverIsDown() async throws {
+        // A port nothing listens on (bound, then closed by the OS when we drop it is racy: use port 9, discard, which is not served here).
+        let environment = [
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:9/v1/traces",
+            "OTEL_BSP_MAX_QUEUE_SIZE": "1000",
+            "OTEL_BSP_SCHEDULE_DELAY": "10",
+            "OTEL_EXPORTER_OTLP_TIMEOUT": "200",
+        ]
+        let (tracer, service) = try LeanTracingBackend.make(serviceName: "down", environment: environment, logger: quietLogger)
+        let group = ServiceGroup(services: [service], logger: quietLogger)
+        try await withThrowingTaskGroup { tasks in
+            tasks.addTask { try await group.run() }
+            for round in 0..<20 {
+                for _ in 0..<1_000 {
+                    tracer.startSpan("s\(round)", context: .topLevel, ofKind: .internal).end()
+                }
+                #expect(tracer.buffer.count <= tracer.buffer.capacity)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(tracer.recordedSpanCount + tracer.droppedSpanCount == 20_000)
+            #expect(tracer.droppedSpanCount > 0, "the exporter cannot send, so the buffer must have overflowed")
+            #expect(tracer.buffer.capacity == 1_000)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test func environmentErrorsAreClear() {
+        #expect(throws: LeanTracingBackend.ConfigurationError.self) {
+            try LeanTracingBackend.make(serviceName: "x", environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"], logger: quietLogger)
+        }
+        #expect(throws: LeanTracingBackend.ConfigurationError.self) {
+            try LeanTracingBackend.make(serviceName: "x", environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "lots"], logger: quietLogger)
+        }
+        let attributes = LeanTracingBackend.resourceAttributes(serviceName: "svc", environment: ["OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test,team=a%20b"])
+        #expect(attributes.contains(Attribute("service.name", .string("svc"))))
+        #expect(attributes.contains(Attribute("deployment.environment", .string("test"))))
+        #expect(attributes.contains(Attribute("team", .string("a b"))))
+        #expect(attributes.contains { $0.key == "service.instance.id" })
+        #expect(attributes.contains { $0.key == "host.name" })
+    }
+}
