@@ -3,9 +3,9 @@ import NIOCore
 /// The bounded hand-over between a consumer's polling thread and the task that handles messages.
 ///
 /// Whole batches cross it (never one task hop per message). When the buffered message count
-/// reaches the high watermark the polling thread pauses its partitions, so backpressure reaches
+/// reaches the high watermark the polling thread stops polling, so backpressure reaches
 /// the broker; once the handler drains it below the low watermark, it asks the polling thread to
-/// resume them. All decisions are made under the lock and acted on after it is released.
+/// poll again. All decisions are made under the lock and acted on after it is released.
 final class ConsumerBuffer: Sendable {
     private struct State {
         var batches = CircularBuffer<[KafkaMessage]>()
@@ -28,7 +28,7 @@ final class ConsumerBuffer: Sendable {
 
     // MARK: Polling thread side
 
-    /// Hands a batch over. Returns `true` when the polling thread should pause fetching.
+    /// Hands a batch over. Returns `true` when the polling thread should stop polling.
     func push(_ batch: [KafkaMessage]) -> Bool {
         let (waiter, shouldPause): (CheckedContinuation<[KafkaMessage]?, Never>?, Bool) = state.withLock { state in
             if let waiter = state.waiter {
@@ -100,7 +100,7 @@ final class ConsumerBuffer: Sendable {
     // MARK: Handler side
 
     /// The next batch, or `nil` once finished (or when the waiting task is cancelled).
-    /// `wake` is called (outside the lock) when the polling thread must resume fetching.
+    /// `wake` is called (outside the lock) when the polling thread may poll again.
     func next(wake: () -> Void) async -> [KafkaMessage]? {
         enum Taken {
             case batch([KafkaMessage], resume: Bool)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -42,7 +45,6 @@ public final class KafkaConsumer: Service, Sendable {
             case .assign(let partitions):
                 logger.debug("assigned \(partitions)")
                 buffer.assigned(partitions)
-                if buffer.isPaused { client.pause(partitions) }
             case .revoke(let partitions):
                 logger.debug("revoked \(partitions)")
                 buffer.revoked(partitions)
@@ -109,7 +111,16 @@ public final class KafkaConsumer: Service, Sendable {
         }
         client.loadMetadata(for: configuration.topics, timeoutMilliseconds: 5_000)
         while !stopRequested.withLock({ $0 }) {
-            if buffer.takeResumeRequest() { client.resume(buffer.assignment) }
+            // A full buffer stops polling until the handler has drained it to its low watermark.
+            // (Pausing the partitions instead makes librdkafka 2.0.2 drop what it prefetched and
+            // stall up to a second after resuming.) librdkafka's own prefetch stays bounded by
+            // `queued.max.messages.kbytes`, and its threads keep the group membership alive.
+            if buffer.isPaused {
+                if !buffer.takeResumeRequest() {
+                    usleep(1_000)
+                    continue
+                }
+            }
             client.pollBatch(
                 maxMessages: configuration.maxBatchSize, timeoutMilliseconds: timeout, topicNames: &topicNames,
                 messages: &messages, events: &events)
@@ -117,8 +128,7 @@ public final class KafkaConsumer: Service, Sendable {
             events.removeAll(keepingCapacity: true)
             if !messages.isEmpty {
                 if buffer.push(messages) {
-                    logger.debug("buffer full: pausing fetch")
-                    client.pause(buffer.assignment)
+                    logger.debug("buffer full: polling waits for the handler")
                 }
                 messages = []
                 messages.reserveCapacity(64)

@@ -31,7 +31,10 @@ public enum TracingBootstrap {
         if environment["OTEL_SDK_DISABLED"]?.lowercased() == "true" { return nil }
         switch try Backend(environment: environment) {
         case .lean:
-            let (tracer, service) = try LeanTracingBackend.make(serviceName: serviceName, environment: environment, logger: Logger(label: "ordertrace.tracing"))
+            // The Kafka layer writes and reads `baggage` itself (for either tracer), so the
+            // tracer's own baggage propagation would only do that work twice.
+            let (tracer, service) = try LeanTracingBackend.make(
+                serviceName: serviceName, environment: environment, logger: Logger(label: "ordertrace.tracing"), propagatesBaggage: false)
             InstrumentationSystem.bootstrap(tracer)
             return service
         case .otel:

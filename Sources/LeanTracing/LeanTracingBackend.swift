@@ -19,7 +19,10 @@ public enum LeanTracingBackend {
 
     /// The tracer (bootstrap it, or use it with `withTracer`) and the service that exports its
     /// spans (run it first in the process's ServiceGroup).
-    public static func make(serviceName: String, environment: [String: String], logger: Logger) throws -> (tracer: LeanTracer, service: any Service) {
+    /// - Parameter propagatesBaggage: whether the tracer's inject and extract also carry the
+    ///   `baggage` header; a caller that writes and reads baggage itself (the Kafka layer does,
+    ///   combining repeated headers) turns it off to do that work once.
+    public static func make(serviceName: String, environment: [String: String], logger: Logger, propagatesBaggage: Bool = true) throws -> (tracer: LeanTracer, service: any Service) {
         let protocolName = (environment["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? environment["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "http/protobuf").lowercased()
         guard protocolName == "http/protobuf" || protocolName == "http/json" else {
             throw ConfigurationError(description: "the lean tracer exports OTLP over HTTP only (http/protobuf or http/json), not \(protocolName); use ORDERTRACE_TRACER=otel for gRPC")
@@ -35,7 +38,7 @@ public enum LeanTracingBackend {
             guard let value = Int(text), value > 0 else { throw ConfigurationError(description: "OTEL_BSP_MAX_QUEUE_SIZE must be a positive whole number, got \"\(text)\"") }
             capacity = value
         }
-        let tracer = LeanTracer(sampler: sampler, limits: .fromEnvironment(environment), bufferCapacity: capacity)
+        let tracer = LeanTracer(sampler: sampler, limits: .fromEnvironment(environment), bufferCapacity: capacity, propagatesBaggage: propagatesBaggage)
         let exporterConfiguration = OTLPHTTPExporterConfiguration(environment: environment)
         let exporter = OTLPHTTPExporter(configuration: exporterConfiguration, logger: logger)
         let origin = ExportOrigin(resourceAttributes: resourceAttributes(serviceName: serviceName, environment: environment), scopeName: "ordertrace", scopeVersion: "1")

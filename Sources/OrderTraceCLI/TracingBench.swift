@@ -149,6 +149,7 @@ struct TracingBench: AsyncParsableCommand {
         }
         guard consumed.received == messages else { throw ValidationError("consumed \(consumed.received) of \(messages) records") }
         let consumeSeconds = consumed.seconds
+        if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil { say("    produce \(produceSeconds) s, consume \(consumeSeconds) s, longest gap \(consumed.longestGap), traced: \(tracer != nil)") }
         return Double(messages) / (produceSeconds + consumeSeconds)
     }
 
@@ -174,7 +175,8 @@ enum TracerChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
         switch self {
         case .lean:
             let (tracer, service) = try LeanTracingBackend.make(
-                serviceName: "ordertrace-bench", environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint], logger: logger)
+                serviceName: "ordertrace-bench", environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint], logger: logger,
+                propagatesBaggage: false)
             return (tracer, service, "lean tracer")
         case .otel:
             var otel = OTel.Configuration.default
