@@ -51,15 +51,24 @@ public struct LeanTracingService: Service {
         let dropped = Counter(label: "ordertrace_tracer_spans_dropped_total")
         var reportedDrops = 0
         var lastWarning = ContinuousClock.now - .seconds(60)
+        var lastLostWarning = ContinuousClock.now - .seconds(60)
+        var lostSinceWarning = 0
         func exportBuffered() async {
             var batch: [SpanData] = []
+            // Once an export failed (after the exporter's own retries), the rest of this drain is
+            // counted as lost rather than retried batch by batch: a backend that is down must not
+            // stretch a drain (or a shutdown) to minutes. The next drain tries again.
+            var backendFailed = false
+            var lost = 0
             func send() async {
                 guard !batch.isEmpty else { return }
-                if await export(batch) {
+                if backendFailed {
+                    lost += batch.count
+                } else if await export(batch) {
                     exported.increment(by: batch.count)
                 } else {
-                    failed.increment(by: batch.count)
-                    logger.warning("could not export \(batch.count) spans; they are lost")
+                    backendFailed = true
+                    lost += batch.count
                 }
                 batch = []
             }
@@ -76,6 +85,15 @@ public struct LeanTracingService: Service {
                 }
             }
             await send()
+            if lost > 0 {
+                failed.increment(by: lost)
+                lostSinceWarning += lost
+                if ContinuousClock.now - lastLostWarning >= .seconds(10) {
+                    logger.warning("could not export \(lostSinceWarning) spans (the OTLP backend failed); they are lost")
+                    lastLostWarning = .now
+                    lostSinceWarning = 0
+                }
+            }
             let drops = tracer.buffer.dropped
             if drops > reportedDrops {
                 dropped.increment(by: drops - reportedDrops)
