@@ -39,6 +39,8 @@ public struct TracedKafkaProducer: Sendable {
         records.reserveCapacity(items.count)
         spans.reserveCapacity(items.count)
         let instrument = InstrumentationSystem.instrument
+        // Looked up once per call, not per record: the lookup casts the instrument each time.
+        let tracer = InstrumentationSystem.tracer
         let clientID = producer.configuration.kafka.clientID
         var lastBaggage: (Baggage, String)?
         for (record, context) in items {
@@ -54,7 +56,7 @@ public struct TracedKafkaProducer: Sendable {
             if let key = record.key { attributes.append(Attribute(MessagingAttribute.messageKey, .string(String(decoding: key, as: UTF8.self)))) }
             if let partition = record.partition { attributes.append(Attribute(MessagingAttribute.partitionID, .string(String(partition)))) }
             attributes.addBusinessIDs(from: baggage, allowList: allowList)
-            let span = startSpan("send \(record.topic)", context: context, ofKind: .producer)
+            let span: any Span = tracer.startSpan("send \(record.topic)", context: context, ofKind: .producer)
             span.setAttributes(fast: attributes)
             instrument.inject(span.context, into: &record.headers, using: KafkaHeadersInjector())
             if let baggage, !baggage.isEmpty {

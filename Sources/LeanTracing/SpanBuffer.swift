@@ -43,10 +43,13 @@ final class SpanBuffer: Sendable {
     /// Everything buffered, shard by shard (no copying into one array).
     func drainShards() -> [[SpanData]] {
         shards.map { shard in
-            shard.spans.withLock { spans -> [SpanData] in
-                let taken = spans
-                spans = []
-                return taken
+            // The next period will likely see as many: room for them now spares the shard the
+            // repeated growth (and copying) of an array that starts empty.
+            var fresh: [SpanData] = []
+            fresh.reserveCapacity(min(shard.spans.withLock { $0.count }, capacityPerShard))
+            return shard.spans.withLock { spans -> [SpanData] in
+                swap(&spans, &fresh)
+                return fresh
             }
         }
     }

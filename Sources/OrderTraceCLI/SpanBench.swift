@@ -12,6 +12,9 @@ import Tracing
 /// Lean tracer against swift-otel, side by side in one run, each exporting OTLP/HTTP protobuf
 /// to a receiver in another process (`ordertrace bench sink`), which counts the spans it gets:
 ///
+/// Spans are started on the tracer itself (as a component holding its tracer does), not through
+/// the global `startSpan`, whose tracer lookup casts the instrument on every call.
+///
 /// - burst: `--spans` spans created as fast as one task can (start, 7 attributes, end), then
 ///   flushed; CPU per span all-in (this process's user+system time: creation, encoding, sending),
 ///   spans/s, spans received and dropped;
@@ -36,7 +39,7 @@ struct SpanBench: AsyncParsableCommand {
     var tracers: [TracerChoice] = [.lean, .otel]
 
     /// `rate` spans per second for `seconds`, paced every 5 ms; returns how many were made.
-    static func sustain(rate: Int, seconds: Int) async throws -> Int {
+    static func sustain(_ tracer: any Tracer, rate: Int, seconds: Int) async throws -> Int {
         let perTick = max(1, rate / 200)
         let start = ContinuousClock.now
         let end = start + .seconds(seconds)
@@ -44,7 +47,7 @@ struct SpanBench: AsyncParsableCommand {
         var tick = 0
         while ContinuousClock.now < end {
             for _ in 0..<perTick {
-                let span = startSpan("send client-orders", context: .topLevel, ofKind: .producer)
+                let span: any Span = tracer.startSpan("send client-orders", context: .topLevel, ofKind: .producer)
                 span.setAttributes(fast: attributes(created))
                 span.end()
                 created += 1
@@ -87,16 +90,14 @@ struct SpanBench: AsyncParsableCommand {
         for choice in tracers {
             let count = spans
             let burst = try await phase(choice, sink: sink, logger: logger, label: "burst") { tracer in
-                withTracer(tracer) {
-                    let parent = startSpan("bench", context: .topLevel, ofKind: .server)
-                    let context = parent.context
-                    for index in 0..<count {
-                        let span = startSpan("send client-orders", context: context, ofKind: .producer)
-                        span.setAttributes(fast: Self.attributes(index))
-                        span.end()
-                    }
-                    parent.end()
+                let parent: any Span = tracer.startSpan("bench", context: .topLevel, ofKind: .server)
+                let context = parent.context
+                for index in 0..<count {
+                    let span: any Span = tracer.startSpan("send client-orders", context: context, ofKind: .producer)
+                    span.setAttributes(fast: Self.attributes(index))
+                    span.end()
                 }
+                parent.end()
                 return count + 1
             }
             say("  " + burst.label.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: "burst      %9d spans  %8.0f spans/s  cpu %6.2f µs/span  received %9d  dropped %9d", burst.created, burst.perSecond, burst.cpuPerSpan / 1_000, burst.received, burst.dropped))
@@ -104,7 +105,7 @@ struct SpanBench: AsyncParsableCommand {
             guard seconds > 0 else { continue }
             let (rate, seconds) = (self.rate, self.seconds)
             let run = try await phase(choice, sink: sink, logger: logger, label: "sustained") { tracer in
-                try await withTracer(tracer) { try await Self.sustain(rate: rate, seconds: seconds) }
+                try await Self.sustain(tracer, rate: rate, seconds: seconds)
             }
             say("  " + run.label.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: "sustained  %9d spans  %8.0f spans/s  cpu %6.2f µs/span  received %9d  dropped %9d", run.created, run.perSecond, run.cpuPerSpan / 1_000, run.received, run.dropped))
             sustained.append(run)
