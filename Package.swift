@@ -128,7 +128,11 @@ let package = Package(
         // dead letters, offset tracking, configuration errors.
         .target(
             name: "Pipeline",
-            dependencies: ["Kafka"]
+            dependencies: [
+                "Kafka", "KafkaTracing",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
         ),
         // SQLite, as Debian's libsqlite3-dev installs it: the allocator's durable state.
         .systemLibrary(

@@ -33,9 +33,7 @@ public struct Algo: Service {
     }
 
     public let configuration: Configuration
-    let consumer: KafkaConsumer
-    let producer: TracedKafkaProducer
-    let tracing: KafkaConsumerTracing
+    let kafka: ComponentKafka
     let logger: Logger
 
     /// - Parameters:
@@ -43,31 +41,21 @@ public struct Algo: Service {
     ///   - producer: the caller runs it as a service of its own.
     public init(configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
         self.configuration = configuration
-        self.consumer = consumer
-        self.producer = TracedKafkaProducer(producer)
-        self.tracing = KafkaConsumerTracing(consumer)
+        self.kafka = ComponentKafka(consumer: consumer, producer: producer)
         self.logger = logger
     }
 
     public func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await consumer.run() }
-            for await messages in consumer.batches() {
-                var items: [(KafkaProducerRecord, ServiceContext)] = []
-                for message in messages {
-                    items += work(message)
-                }
-                for case .failure(let error) in try await producer.send(items) {
-                    logger.error("could not deliver: \(error)")
-                    throw error
-                }
+        try await kafka.run {
+            for await messages in kafka.consumer.batches() {
+                try await kafka.send(messages.flatMap(work), logger: logger)
             }
         }
     }
 
     /// The records that working one batch record sends, each with its span context.
     func work(_ message: KafkaMessage) -> [(KafkaProducerRecord, ServiceContext)] {
-        let processSpan = tracing.startProcessSpan(message)
+        let processSpan = kafka.tracing.startProcessSpan(message)
         defer { processSpan.end() }
         let span = startSpan("algorithm_processing", context: processSpan.context, ofKind: .internal)
         defer { span.end() }

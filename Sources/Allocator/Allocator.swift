@@ -44,9 +44,7 @@ public struct Allocator: Service {
     }
 
     public let configuration: Configuration
-    let consumer: KafkaConsumer
-    let producer: TracedKafkaProducer
-    let tracing: KafkaConsumerTracing
+    let kafka: ComponentKafka
     let logger: Logger
 
     /// - Parameters:
@@ -54,9 +52,7 @@ public struct Allocator: Service {
     ///   - producer: the caller runs it as a service of its own.
     public init(configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
         self.configuration = configuration
-        self.consumer = consumer
-        self.producer = TracedKafkaProducer(producer)
-        self.tracing = KafkaConsumerTracing(consumer)
+        self.kafka = ComponentKafka(consumer: consumer, producer: producer)
         self.logger = logger
     }
 
@@ -68,10 +64,9 @@ public struct Allocator: Service {
         let store = try AllocatorStore(path: configuration.databasePath)
         logger.info("allocator state at \(configuration.databasePath): \(store.open.count) open batches")
         try await sendOutbox(store)
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await consumer.run() }
+        try await kafka.run {
             var lastHousekeeping = ContinuousClock.now
-            for await messages in consumer.batches() {
+            for await messages in kafka.consumer.batches() {
                 var step = Step()
                 try store.transaction {
                     for message in messages {
@@ -100,7 +95,7 @@ public struct Allocator: Service {
 
     func send(_ step: Step, store: AllocatorStore) async throws {
         guard !step.items.isEmpty else { return }
-        let results = try await producer.send(step.items)
+        let results = try await kafka.producer.send(step.items)
         var delivered: [Int64] = []
         for (result, sequence) in zip(results, step.outbox) {
             switch result {
@@ -130,7 +125,7 @@ public struct Allocator: Service {
     }
 
     func handle(_ message: KafkaMessage, store: AllocatorStore, step: inout Step) throws {
-        let processSpan = tracing.startProcessSpan(message)
+        let processSpan = kafka.tracing.startProcessSpan(message)
         defer { processSpan.end() }
         if message.topic == configuration.topics.batches {
             switch Batch.decode(json: message.value) {
@@ -159,7 +154,7 @@ public struct Allocator: Service {
                 let traceparent = StoredTraceContext.traceparent(of: processSpan.context)
                 switch try store.apply(fill, fillTraceparent: traceparent, now: WallClock.nowMilliseconds()) {
                 case .applied(let applied):
-                    let producer = tracing.extractContext(message)
+                    let producer = kafka.tracing.extractContext(message)
                     try match(applied, parent: processSpan.context, fillLink: producer.problem == nil ? producer.context : nil, store: store, step: &step)
                 case .duplicate:
                     processSpan.attributes["ordertrace.duplicate"] = true

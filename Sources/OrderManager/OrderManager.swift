@@ -23,9 +23,7 @@ import Tracing
 ///   crash re-reads pooled orders instead of losing them.
 public struct OrderManager: Service {
     public let configuration: OrderManagerConfiguration
-    let consumer: KafkaConsumer
-    let producer: TracedKafkaProducer
-    let tracing: KafkaConsumerTracing
+    let kafka: ComponentKafka
     let logger: Logger
 
     /// - Parameters:
@@ -33,17 +31,12 @@ public struct OrderManager: Service {
     ///   - producer: the caller runs it as a service of its own, after this one in shutdown order.
     public init(configuration: OrderManagerConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
         self.configuration = configuration
-        self.consumer = consumer
-        self.producer = TracedKafkaProducer(producer)
-        self.tracing = KafkaConsumerTracing(consumer)
+        self.kafka = ComponentKafka(consumer: consumer, producer: producer)
         self.logger = logger
     }
 
     public func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await consumer.run() }
-            try await process()
-        }
+        try await kafka.run { try await process() }
     }
 
     enum Event: Sendable {
@@ -54,7 +47,7 @@ public struct OrderManager: Service {
 
     func process() async throws {
         var state = State(configuration: configuration)
-        let records = chain(consumer.batches(storeOffsetsAutomatically: false).map { Event.records($0) }, [Event.end].async)
+        let records = chain(kafka.consumer.batches(storeOffsetsAutomatically: false).map { Event.records($0) }, [Event.end].async)
         let ticks = AsyncTimerSequence(interval: configuration.tick, clock: .continuous).map { _ in Event.tick }
         for await event in merge(records, ticks) {
             var outgoing = Outgoing()
@@ -117,7 +110,7 @@ public struct OrderManager: Service {
     func handle(_ message: KafkaMessage, state: inout State, outgoing: inout Outgoing) {
         state.offsets.add(message)
         let source = (KafkaTopicPartition(topic: message.topic, partition: message.partition), message.offset)
-        let processSpan = tracing.startProcessSpan(message, rootName: "client_order_received")
+        let processSpan = kafka.tracing.startProcessSpan(message, rootName: "client_order_received")
         defer { processSpan.end() }
         let span = startSpan("order_manager_processing", context: processSpan.context, ofKind: .internal)
         defer { span.end() }
@@ -223,15 +216,8 @@ public struct OrderManager: Service {
     }
 
     func send(_ outgoing: Outgoing, state: inout State) async throws {
-        if !outgoing.items.isEmpty {
-            let results = try await producer.send(outgoing.items)
-            for case .failure(let error) in results {
-                // The records stay unstored: after a restart they are read again.
-                logger.error("could not deliver: \(error)")
-                throw error
-            }
-        }
-        consumer.storeOffsets(lastProcessed: state.offsets.finish(outgoing.done))
+        try await kafka.send(outgoing.items, logger: logger)
+        kafka.consumer.storeOffsets(lastProcessed: state.offsets.finish(outgoing.done))
     }
 
     /// The `traceparent` of the order's span. With tracing off there is none, and the batch
