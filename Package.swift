@@ -223,8 +223,9 @@ let package = Package(
         .testTarget(
             name: "KafkaTracingTests",
             dependencies: [
-                "KafkaTracing", "Kafka", "Baggage", "KafkaTestSupport", "OTLPReceiver",
+                "KafkaTracing", "Kafka", "Baggage", "KafkaTestSupport", "OTLPReceiver", "LeanTracing", "OTLPWire",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

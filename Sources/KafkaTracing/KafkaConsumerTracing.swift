@@ -28,27 +28,22 @@ public struct KafkaConsumerTracing: Sendable {
     /// The producer's trace context and the baggage a record carries, and, when there is no
     /// usable trace context, why.
     public func extractContext(_ message: KafkaMessage) -> (context: ServiceContext, problem: String?) {
+        let instrument = InstrumentationSystem.instrument
+        let carried = CarriedTraceContext(message)
         var context = ServiceContext.topLevel
-        var problem: String?
-        if let traceparent = message.headers.string("traceparent") {
-            if let reason = TraceParentCheck.problem(traceparent) {
-                problem = "invalid traceparent: \(reason)"
+        var problem = carried.problem
+        if let parent = carried.parent {
+            if instrument is LeanTracer {
+                context.spanContext = parent
             } else {
-                InstrumentationSystem.instrument.extract(message.headers, into: &context, using: KafkaHeadersExtractor())
+                instrument.extract(message.headers, into: &context, using: KafkaHeadersExtractor())
             }
-        } else {
+        } else if !carried.hasTraceparent {
             // A tracer that propagates with other headers still gets its chance.
-            InstrumentationSystem.instrument.extract(message.headers, into: &context, using: KafkaHeadersExtractor())
-            if context.isEmpty { problem = "no traceparent header" }
+            instrument.extract(message.headers, into: &context, using: KafkaHeadersExtractor())
+            if !context.isEmpty { problem = nil }
         }
-        var baggageValues: [String] = []
-        for header in message.headers where header.key == baggageHeader {
-            if let value = header.value { baggageValues.append(String(decoding: value, as: UTF8.self)) }
-        }
-        if !baggageValues.isEmpty {
-            let baggage = Baggage(headerValues: baggageValues)
-            if !baggage.isEmpty { context.baggage = baggage }
-        }
+        if let baggage = carried.baggage { context.baggage = baggage }
         return (context, problem)
     }
 
@@ -56,6 +51,9 @@ public struct KafkaConsumerTracing: Sendable {
     /// carries no usable trace context, the span is the root of a new trace, named
     /// `rootName` when one is given (a component that starts a flow names it).
     public func startProcessSpan(_ message: KafkaMessage, rootName: String? = nil) -> any Span {
+        if let lean = InstrumentationSystem.instrument as? LeanTracer {
+            return startProcessSpan(message, rootName: rootName, lean: lean)
+        }
         let (context, problem) = extractContext(message)
         let name = problem != nil ? (rootName ?? "process \(message.topic)") : "process \(message.topic)"
         let span = startSpan(name, context: context, ofKind: .consumer)
@@ -67,6 +65,24 @@ public struct KafkaConsumerTracing: Sendable {
             span.addLink(SpanLink(context: context, attributes: [:]))
         }
         span.setAttributes(fast: attributes)
+        return span
+    }
+
+    /// The lean tracer's path: the parent goes straight from the header bytes to the span, with
+    /// no `ServiceContext` built for it and no tracer lookup by protocol cast.
+    private func startProcessSpan(_ message: KafkaMessage, rootName: String?, lean: LeanTracer) -> LeanSpan {
+        let carried = CarriedTraceContext(message)
+        let name = carried.parent == nil ? (rootName ?? "process \(message.topic)") : "process \(message.topic)"
+        let span = lean.startSpan(name, parent: carried.parent, baggage: carried.baggage, ofKind: .consumer)
+        guard span.isSampled else { return span }
+        var attributes = messageAttributes(message)
+        attributes.addBusinessIDs(from: carried.baggage, allowList: allowList)
+        if let parent = carried.parent {
+            span.addLink(to: parent)
+        } else if let problem = carried.problem {
+            attributes.append(Attribute(MessagingAttribute.traceContextProblem, .string(problem)))
+        }
+        span.setAttributes(attributes)
         return span
     }
 
@@ -141,5 +157,57 @@ public struct KafkaConsumerTracing: Sendable {
         attributes.append(Attribute(MessagingAttribute.consumerGroup, .string(groupID)))
         attributes.append(Attribute(MessagingAttribute.clientID, .string(clientID)))
         return attributes
+    }
+}
+
+/// What a record carries for tracing, read in one pass over its headers: the producer's span
+/// context (`traceparent`, the last one when repeated, and `tracestate`), the baggage of every
+/// `baggage` header combined, and, without a usable `traceparent`, why.
+public struct CarriedTraceContext: Sendable {
+    /// The producer's span context, remote; `nil` without a usable `traceparent`.
+    public var parent: SpanContext?
+    /// The record's baggage, or `nil` when it has none (or only invalid entries).
+    public var baggage: Baggage?
+    /// Why there is no parent: no `traceparent` header, or what is wrong with it.
+    public var problem: String?
+    /// Whether a `traceparent` header was present (valid or not).
+    public var hasTraceparent: Bool
+
+    public init(_ message: KafkaMessage) {
+        var traceparent: [UInt8]?
+        var tracestate: [UInt8]?
+        var hasTraceparent = false
+        var firstBaggage: [UInt8]?
+        var moreBaggage: [[UInt8]] = []
+        for header in message.headers {
+            switch header.key {
+            case "traceparent":
+                hasTraceparent = true
+                traceparent = header.value
+            case "tracestate":
+                tracestate = header.value
+            case baggageHeader:
+                guard let value = header.value else { continue }
+                if firstBaggage == nil { firstBaggage = value } else { moreBaggage.append(value) }
+            default:
+                continue
+            }
+        }
+        self.hasTraceparent = hasTraceparent
+        if !hasTraceparent {
+            problem = "no traceparent header"
+        } else {
+            switch SpanContext.parse(traceparent: traceparent ?? []) {
+            case .valid(var context):
+                if let tracestate, !tracestate.isEmpty { context.traceState = String(decoding: tracestate, as: UTF8.self) }
+                parent = context
+            case .invalid(let reason):
+                problem = "invalid traceparent: \(reason)"
+            }
+        }
+        if let firstBaggage {
+            let parsed = moreBaggage.isEmpty ? Baggage(utf8HeaderValues: CollectionOfOne(firstBaggage)) : Baggage(utf8HeaderValues: [firstBaggage] + moreBaggage)
+            if !parsed.isEmpty { baggage = parsed }
+        }
     }
 }

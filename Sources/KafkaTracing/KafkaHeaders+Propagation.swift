@@ -1,4 +1,5 @@
 import Kafka
+import LeanTracing
 import Tracing
 
 /// Writes trace context into Kafka headers with *set* semantics: a key set again (a retry, a
@@ -25,5 +26,18 @@ struct DictionaryPropagation: Injector, Extractor {
     }
     func extract(key: String, from carrier: [String: String]) -> String? {
         carrier[key]
+    }
+}
+
+extension KafkaHeaders {
+    /// Sets `traceparent` (and `tracestate`, or removes a stale one) from a lean span context,
+    /// written as bytes: no string and no instrument call on the producer's hot path.
+    public mutating func setTraceContext(_ spanContext: SpanContext) {
+        set("traceparent", bytes: spanContext.traceparentBytes)
+        if spanContext.traceState.isEmpty {
+            remove("tracestate")
+        } else {
+            set("tracestate", spanContext.traceState)
+        }
     }
 }

@@ -40,33 +40,49 @@ public struct TracedKafkaProducer: Sendable {
         spans.reserveCapacity(items.count)
         let instrument = InstrumentationSystem.instrument
         // Looked up once per call, not per record: the lookup casts the instrument each time.
-        let tracer = InstrumentationSystem.tracer
+        let lean = instrument as? LeanTracer
+        let tracer: any Tracer = lean ?? InstrumentationSystem.tracer
         let clientID = producer.configuration.kafka.clientID
-        var lastBaggage: (Baggage, String)?
+        var lastBaggage: (Baggage, [UInt8])?
         for (record, context) in items {
             var record = record
             let baggage = context.baggage
-            var attributes: [Attribute] = []
-            attributes.reserveCapacity(10)
-            attributes.append(Attribute(MessagingAttribute.system, .string("kafka")))
-            attributes.append(Attribute(MessagingAttribute.operationName, .string("send")))
-            attributes.append(Attribute(MessagingAttribute.operationType, .string("send")))
-            attributes.append(Attribute(MessagingAttribute.destinationName, .string(record.topic)))
-            attributes.append(Attribute(MessagingAttribute.clientID, .string(clientID)))
-            if let key = record.key { attributes.append(Attribute(MessagingAttribute.messageKey, .string(String(decoding: key, as: UTF8.self)))) }
-            if let partition = record.partition { attributes.append(Attribute(MessagingAttribute.partitionID, .string(String(partition)))) }
-            attributes.addBusinessIDs(from: baggage, allowList: allowList)
-            let span: any Span = tracer.startSpan("send \(record.topic)", context: context, ofKind: .producer)
-            span.setAttributes(fast: attributes)
-            instrument.inject(span.context, into: &record.headers, using: KafkaHeadersInjector())
+            let name = "send \(record.topic)"
+            let span: any Span
+            let recording: Bool
+            if let lean {
+                let leanSpan = lean.startSpan(name, parent: context.spanContext, baseContext: context, ofKind: .producer)
+                // The context goes into the headers as bytes: no string, no instrument call.
+                record.headers.setTraceContext(leanSpan.spanContext)
+                span = leanSpan
+                recording = leanSpan.isSampled
+            } else {
+                span = tracer.startSpan(name, context: context, ofKind: .producer)
+                instrument.inject(span.context, into: &record.headers, using: KafkaHeadersInjector())
+                recording = span.isRecording
+            }
+            if recording {
+                var attributes: [Attribute] = []
+                attributes.reserveCapacity(10)
+                attributes.append(Attribute(MessagingAttribute.system, .string("kafka")))
+                attributes.append(Attribute(MessagingAttribute.operationName, .string("send")))
+                attributes.append(Attribute(MessagingAttribute.operationType, .string("send")))
+                attributes.append(Attribute(MessagingAttribute.destinationName, .string(record.topic)))
+                attributes.append(Attribute(MessagingAttribute.clientID, .string(clientID)))
+                if let key = record.key { attributes.append(Attribute(MessagingAttribute.messageKey, .string(String(decoding: key, as: UTF8.self)))) }
+                if let partition = record.partition { attributes.append(Attribute(MessagingAttribute.partitionID, .string(String(partition)))) }
+                attributes.addBusinessIDs(from: baggage, allowList: allowList)
+                span.setAttributes(fast: attributes)
+            }
             if let baggage, !baggage.isEmpty {
-                // Serialize each distinct baggage once per call, not once per record.
-                if let (last, text) = lastBaggage, last == baggage {
-                    record.headers.set(baggageHeader, text)
+                // Serialize each distinct baggage once per call, not once per record; records
+                // share the bytes.
+                if let (last, bytes) = lastBaggage, last == baggage {
+                    record.headers.set(baggageHeader, bytes: bytes)
                 } else {
-                    let text = baggage.headerValue
-                    lastBaggage = (baggage, text)
-                    record.headers.set(baggageHeader, text)
+                    let bytes = Array(baggage.headerValue.utf8)
+                    lastBaggage = (baggage, bytes)
+                    record.headers.set(baggageHeader, bytes: bytes)
                 }
             } else {
                 record.headers.remove(baggageHeader)

@@ -1,3 +1,4 @@
+import Baggage
 import OTLPWire
 import Synchronization
 import Tracing
@@ -27,6 +28,9 @@ public final class LeanSpan: Span {
     public let kind: SpanKind
     public let startNanoseconds: UInt64
     private let parentContext: ServiceContext
+    /// Baggage to add to `parentContext` when `context` is first asked for (the consumer's
+    /// extracted baggage: most spans never build a context).
+    private let pendingBaggage: Baggage?
     public let isSampled: Bool
     private let state: Mutex<State>
     private let sink: SpanBuffer?
@@ -34,8 +38,9 @@ public final class LeanSpan: Span {
 
     init(
         name: String, spanContext: SpanContext, parentSpanID: UInt64, kind: SpanKind, startNanoseconds: UInt64,
-        parentContext: ServiceContext, sink: SpanBuffer?, limits: SpanLimits
+        parentContext: ServiceContext, pendingBaggage: Baggage? = nil, sink: SpanBuffer?, limits: SpanLimits
     ) {
+        self.pendingBaggage = pendingBaggage
         self.spanContext = spanContext
         self.parentSpanID = parentSpanID
         self.kind = kind
@@ -52,6 +57,7 @@ public final class LeanSpan: Span {
     public var context: ServiceContext {
         if let cached = state.withLock({ $0.context }) { return cached }
         var context = parentContext
+        if let pendingBaggage { context.baggage = pendingBaggage }
         context.spanContext = spanContext
         state.withLock { $0.context = context }
         return context
@@ -140,6 +146,15 @@ public final class LeanSpan: Span {
             } else {
                 state.droppedLinks += 1
             }
+        }
+    }
+
+    /// Links to `linked` (an extracted or stored span context) without a `ServiceContext`.
+    public func addLink(to linked: SpanContext) {
+        guard isSampled else { return }
+        let limit = limits.maxLinks
+        state.withLock { state in
+            if state.links.count < limit { state.links.append((linked, [:])) } else { state.droppedLinks += 1 }
         }
     }
 

@@ -43,14 +43,27 @@ public final class LeanTracer: Tracer {
         line: UInt
     ) -> LeanSpan {
         let parentContext = context()
-        let parent = parentContext.spanContext
+        return startSpan(
+            operationName, parent: parentContext.spanContext, baseContext: parentContext, ofKind: kind,
+            startNanoseconds: instant().nanosecondsSinceEpoch)
+    }
+
+    /// Starts a span whose parent is `parent` (an extracted or stored span context, or `nil` for a
+    /// new trace) without looking it up in a `ServiceContext`: the fast path of the Kafka
+    /// consumer. The span's `context` is `baseContext`, with `baggage` when given, and the span's
+    /// own context; it is built only when asked for.
+    public func startSpan(
+        _ operationName: String, parent: SpanContext?, baseContext: ServiceContext = .topLevel, baggage: Baggage? = nil,
+        ofKind kind: SpanKind,
+        startNanoseconds: UInt64 = DefaultTracerClock.now.nanosecondsSinceEpoch
+    ) -> LeanSpan {
         let traceID = parent?.traceID ?? ids.traceID()
         let sampled = sampler.shouldSample(traceID: traceID, parent: parent)
         let spanContext = SpanContext(
             traceID: traceID, spanID: ids.spanID(), traceFlags: sampled ? 1 : 0, traceState: parent?.traceState ?? "")
         return LeanSpan(
             name: operationName, spanContext: spanContext, parentSpanID: parent?.spanID ?? 0, kind: kind,
-            startNanoseconds: instant().nanosecondsSinceEpoch, parentContext: parentContext, sink: buffer, limits: limits)
+            startNanoseconds: startNanoseconds, parentContext: baseContext, pendingBaggage: baggage, sink: buffer, limits: limits)
     }
 
     public func forceFlush() {}

@@ -23,15 +23,33 @@ public struct SpanContext: Hashable, Sendable {
 
     /// `00-<trace id>-<span id>-<flags>`.
     public var traceparent: String {
-        var bytes = [UInt8](repeating: UInt8(ascii: "-"), count: 55)
+        String(unsafeUninitializedCapacity: 55) { buffer in
+            writeTraceparent(into: buffer)
+            return 55
+        }
+    }
+
+    /// The 55 bytes of `traceparent`, as a header value.
+    public var traceparentBytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 55) { buffer, count in
+            writeTraceparent(into: buffer)
+            count = 55
+        }
+    }
+
+    @inline(__always)
+    private func writeTraceparent(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        let bytes = buffer.baseAddress!
         bytes[0] = UInt8(ascii: "0")
         bytes[1] = UInt8(ascii: "0")
-        Hex.write(traceID.high, into: &bytes, at: 3)
-        Hex.write(traceID.low, into: &bytes, at: 19)
-        Hex.write(spanID, into: &bytes, at: 36)
-        bytes[53] = Hex.digits[Int(traceFlags >> 4)]
-        bytes[54] = Hex.digits[Int(traceFlags & 0xF)]
-        return String(decoding: bytes, as: UTF8.self)
+        bytes[2] = UInt8(ascii: "-")
+        Hex.write(traceID.high, to: bytes + 3)
+        Hex.write(traceID.low, to: bytes + 19)
+        bytes[35] = UInt8(ascii: "-")
+        Hex.write(spanID, to: bytes + 36)
+        bytes[52] = UInt8(ascii: "-")
+        bytes[53] = Hex.digit(traceFlags >> 4)
+        bytes[54] = Hex.digit(traceFlags & 0xF)
     }
 
     /// Parses a `traceparent` by the W3C rules: version `00` is exactly 55 characters; a
@@ -39,20 +57,53 @@ public struct SpanContext: Hashable, Sendable {
     /// are not all zero. Returns nil when it is not valid.
     public init?(traceparent: String, traceState: String = "") {
         var text = traceparent
-        let parsed: SpanContext? = text.withUTF8 { utf8 in
-            guard utf8.count >= 55 else { return nil }
-            guard let version = Hex.byte(utf8, 0), version != 0xFF else { return nil }
-            if version == 0 && utf8.count != 55 { return nil }
-            if utf8.count > 55 && utf8[55] != UInt8(ascii: "-") { return nil }
-            guard utf8[2] == UInt8(ascii: "-"), utf8[35] == UInt8(ascii: "-"), utf8[52] == UInt8(ascii: "-"),
-                let high = Hex.uint64(utf8, 3), let low = Hex.uint64(utf8, 19), let span = Hex.uint64(utf8, 36),
-                let flags = Hex.byte(utf8, 53), high != 0 || low != 0, span != 0
-            else { return nil }
-            return SpanContext(traceID: TraceID(high: high, low: low), spanID: span, traceFlags: flags, isRemote: true)
-        }
-        guard var parsed else { return nil }
+        guard case .valid(var parsed) = text.withUTF8({ Self.parse(traceparent: $0) }) else { return nil }
         parsed.traceState = traceState
         self = parsed
+    }
+
+    /// The outcome of parsing a `traceparent` value: its context, or what is wrong with it.
+    public enum Parsed: Sendable, Hashable {
+        case valid(SpanContext)
+        case invalid(String)
+    }
+
+    /// Parses a `traceparent` header value (surrounding spaces and tabs allowed) and, when it is
+    /// not valid, says why. The context is marked remote.
+    public static func parse(traceparent value: UnsafeBufferPointer<UInt8>) -> Parsed {
+        var lower = 0
+        var upper = value.count
+        while upper > lower, value[upper - 1] == 0x20 || value[upper - 1] == 0x09 { upper -= 1 }
+        while lower < upper, value[lower] == 0x20 || value[lower] == 0x09 { lower += 1 }
+        let count = upper - lower
+        guard count >= 55 else { return .invalid("too short (\(count) characters, 55 expected)") }
+        let utf8 = UnsafeBufferPointer(rebasing: value[lower..<upper])
+        guard utf8[2] == 0x2D, utf8[35] == 0x2D, utf8[52] == 0x2D else {
+            return .invalid("fields are not separated by '-' at 2, 35 and 52")
+        }
+        guard let version = Hex.byte(utf8, 0) else { return .invalid("version is not lower-case hex") }
+        if version == 0xFF { return .invalid("version ff is invalid") }
+        if version == 0 && count != 55 { return .invalid("version 00 must be 55 characters, not \(count)") }
+        if version != 0 && count > 55 && utf8[55] != 0x2D { return .invalid("a later version's extra fields must follow a '-'") }
+        guard let high = Hex.uint64(utf8, 3), let low = Hex.uint64(utf8, 19) else {
+            return .invalid("trace-id is not 32 lower-case hex digits")
+        }
+        guard let span = Hex.uint64(utf8, 36) else { return .invalid("parent-id is not 16 lower-case hex digits") }
+        guard let flags = Hex.byte(utf8, 53) else { return .invalid("trace-flags are not lower-case hex") }
+        if high == 0 && low == 0 { return .invalid("trace-id is all zeros") }
+        if span == 0 { return .invalid("parent-id is all zeros") }
+        return .valid(SpanContext(traceID: TraceID(high: high, low: low), spanID: span, traceFlags: flags, isRemote: true))
+    }
+
+    /// `parse(traceparent:)` over the bytes of a header value.
+    public static func parse(traceparent bytes: [UInt8]) -> Parsed {
+        bytes.withUnsafeBufferPointer { parse(traceparent: $0) }
+    }
+
+    /// `parse(traceparent:)` over a string.
+    public static func parse(traceparent text: String) -> Parsed {
+        var text = text
+        return text.withUTF8 { parse(traceparent: $0) }
     }
 }
 
@@ -71,20 +122,27 @@ extension ServiceContext {
 
 /// Lower-case hex without allocations.
 enum Hex {
-    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble &+ (nibble < 10 ? UInt8(ascii: "0") : UInt8(ascii: "a") &- 10)
+    }
 
-    static func write(_ value: UInt64, into bytes: inout [UInt8], at offset: Int) {
+    @inline(__always)
+    static func write(_ value: UInt64, to bytes: UnsafeMutablePointer<UInt8>) {
         var value = value
-        for index in stride(from: offset + 15, through: offset, by: -1) {
-            bytes[index] = digits[Int(value & 0xF)]
+        var index = 15
+        while index >= 0 {
+            bytes[index] = digit(UInt8(truncatingIfNeeded: value) & 0xF)
             value >>= 4
+            index -= 1
         }
     }
 
     static func string(_ value: UInt64) -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        write(value, into: &bytes, at: 0)
-        return String(decoding: bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            write(value, to: buffer.baseAddress!)
+            return 16
+        }
     }
 
     @inline(__always)
@@ -96,11 +154,13 @@ enum Hex {
         }
     }
 
+    @inline(__always)
     static func byte(_ utf8: UnsafeBufferPointer<UInt8>, _ offset: Int) -> UInt8? {
         guard let high = nibble(utf8[offset]), let low = nibble(utf8[offset + 1]) else { return nil }
         return high << 4 | low
     }
 
+    @inline(__always)
     static func uint64(_ utf8: UnsafeBufferPointer<UInt8>, _ offset: Int) -> UInt64? {
         var value: UInt64 = 0
         for index in offset..<(offset + 16) {

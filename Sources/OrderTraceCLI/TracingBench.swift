@@ -44,20 +44,24 @@ struct TracingBench: AsyncParsableCommand {
         let exporting = Task { try await exporter.run() }
 
         say("bench-tracing: \(label), OTLP/HTTP protobuf to a local receiver, \(messages) iterations")
-        let (inject, extract) = withTracer(tracer) { measurePropagation() }
+        let (inject, extract, extractContext) = withTracer(tracer) { measurePropagation() }
         say(String(format: "  propagation  inject %6.0f ns  extract %6.0f ns  per message (traceparent + 3 baggage entries)", inject, extract))
+        say(String(format: "               extract into a ServiceContext (what a handler's context costs) %6.0f ns", extractContext))
         let span = withTracer(tracer) { measureSpans() }
         say(String(format: "  span         %6.0f ns  start, 7 attributes, end (export runs in the background)", span))
 
         let broker = try await EmbeddedBroker.start(.init(port: nil), logger: logger)
         let partitions = max(4, (messages + 11_999) / 12_000)
         var untraced: [Double] = []
+        var headersOnly: [Double] = []
         var traced: [Double] = []
         for round in 1...rounds {
-            let plain = try await measureThroughput(broker: broker, topic: "bench-untraced-\(round)", partitions: partitions, tracer: nil, logger: logger)
-            let withSpans = try await measureThroughput(broker: broker, topic: "bench-traced-\(round)", partitions: partitions, tracer: tracer, logger: logger)
-            say(String(format: "  round %d      untraced %9.0f msgs/s  traced %9.0f msgs/s", round, plain, withSpans))
+            let plain = try await measureThroughput(broker: broker, topic: "bench-untraced-\(round)", partitions: partitions, mode: .untraced, logger: logger)
+            let headers = try await measureThroughput(broker: broker, topic: "bench-headers-\(round)", partitions: partitions, mode: .headersOnly, logger: logger)
+            let withSpans = try await measureThroughput(broker: broker, topic: "bench-traced-\(round)", partitions: partitions, mode: .traced(tracer), logger: logger)
+            say(String(format: "  round %d      untraced %9.0f msgs/s  same headers, no tracing %9.0f msgs/s  traced %9.0f msgs/s", round, plain, headers, withSpans))
             untraced.append(plain)
+            headersOnly.append(headers)
             traced.append(withSpans)
         }
         await broker.stop()
@@ -66,14 +70,16 @@ struct TracingBench: AsyncParsableCommand {
         await receiver.stop()
         let plain = untraced.sorted()[rounds / 2]
         let withSpans = traced.sorted()[rounds / 2]
+        let headers = headersOnly.sorted()[rounds / 2]
         say("  exported     \(exported.requests) OTLP requests, \(exported.bytes) bytes")
+        say(String(format: "  the two headers alone (constant values, no tracing code): %.2f of untraced", headers / plain))
         say(String(
             format: "bench-tracing: inject+extract=%.0fns span=%.0fns traced=%.0f untraced=%.0f ratio=%.2f",
             inject + extract, span, withSpans, plain, withSpans / plain))
     }
 
     /// ns per inject and per extract.
-    private func measurePropagation() -> (Double, Double) {
+    private func measurePropagation() -> (Double, Double, Double) {
         let parent = startSpan("parent", context: .topLevel)
         defer { parent.end() }
         var context = parent.context
@@ -82,23 +88,46 @@ struct TracingBench: AsyncParsableCommand {
         let tracing = KafkaConsumerTracing(groupID: "bench", clientID: "bench")
         var headers = KafkaHeaders()
         let instrument = InstrumentationSystem.instrument
+        let spanContext = (parent as? LeanSpan)?.spanContext
+        // What the traced producer does per record: the span's context (bytes, for the lean
+        // tracer) and the baggage serialized (each time: records of different orders differ).
         let injectTime = bestOf(3) {
             for _ in 0..<messages {
                 headers = KafkaHeaders()
-                instrument.inject(context, into: &headers, using: KafkaHeadersInjector())
-                headers.set("baggage", baggage.headerValue)
+                if let spanContext {
+                    headers.setTraceContext(spanContext)
+                } else {
+                    instrument.inject(context, into: &headers, using: KafkaHeadersInjector())
+                }
+                headers.set("baggage", bytes: Array(baggage.headerValue.utf8))
             }
         }
         let message = KafkaMessage(topic: "client-orders", partition: 0, offset: 0, key: Array("AAPL".utf8), value: [], headers: headers)
         var sink = 0
+        // What the consumer does per record: the producer's span context and the baggage out
+        // of the headers (for the lean tracer, straight into the span; for others, into a
+        // `ServiceContext` through the instrument).
         let extractTime = bestOf(3) {
+            for _ in 0..<messages {
+                if spanContext != nil {
+                    let carried = CarriedTraceContext(message)
+                    sink &+= (carried.baggage?.count ?? 0) + (carried.parent == nil ? 1_000 : 0)
+                } else {
+                    let (extracted, _) = tracing.extractContext(message)
+                    sink &+= extracted.baggage?.count ?? 0
+                }
+            }
+        }
+        precondition(sink == 3 * messages * 3, "extraction lost the parent or baggage entries")
+        // What a handler's context costs on top, when it asks for one: a `ServiceContext` with
+        // the span context and the baggage (two generic insertions).
+        let contextTime = bestOf(3) {
             for _ in 0..<messages {
                 let (extracted, _) = tracing.extractContext(message)
                 sink &+= extracted.baggage?.count ?? 0
             }
         }
-        precondition(sink == 3 * messages * 3, "extraction lost baggage entries")
-        return (injectTime / Double(messages), extractTime / Double(messages))
+        return (injectTime / Double(messages), extractTime / Double(messages), contextTime / Double(messages))
     }
 
     /// ns per span (start, attributes, end).
@@ -116,14 +145,35 @@ struct TracingBench: AsyncParsableCommand {
         return time / Double(messages)
     }
 
+    /// What a throughput run does per record.
+    enum Mode {
+        /// No headers, no tracing.
+        case untraced
+        /// The headers a traced record carries (a constant `traceparent` and `baggage`), and no
+        /// tracing code: what Kafka itself charges for carrying them.
+        case headersOnly
+        /// A `send` span per record (context and baggage injected) and a `process` span per record.
+        case traced(any Tracer)
+    }
+
     /// msgs/s over produce (all delivered) plus consume (all read, each in a process span when traced).
-    private func measureThroughput(broker: EmbeddedBroker, topic: String, partitions: Int, tracer: (any Tracer)?, logger: Logger) async throws -> Double {
+    private func measureThroughput(broker: EmbeddedBroker, topic: String, partitions: Int, mode: Mode, logger: Logger) async throws -> Double {
+        var tracer: (any Tracer)?
+        var constantHeaders = KafkaHeaders()
+        switch mode {
+        case .untraced: break
+        case .headersOnly:
+            constantHeaders.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            constantHeaders.set("baggage", "user.id=alice,client.order_id=c-1001")
+        case .traced(let chosen): tracer = chosen
+        }
         try broker.createTopic(topic, partitions: partitions)
         let kafka = KafkaConfiguration(brokers: [broker.bootstrapServers])
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let data = BenchData(count: messages)
-        let records = data.rows.map { KafkaProducerRecord(topic: topic, key: $0.key, value: $0.value) }
+        let records = data.rows.map { KafkaProducerRecord(topic: topic, key: $0.key, value: $0.value, headers: constantHeaders) }
         let start = ContinuousClock.now
+        let cpu0 = SpanBench.cpuNanoseconds()
         let outcomes: [Result<KafkaDeliveryReport, KafkaError>]
         if let tracer {
             outcomes = try await withTracer(tracer) {
@@ -135,11 +185,13 @@ struct TracingBench: AsyncParsableCommand {
             outcomes = try await producer.send(records)
         }
         let produceSeconds = (ContinuousClock.now - start).seconds
+        let produceCPU = (SpanBench.cpuNanoseconds() - cpu0) / 1e9
         guard outcomes.allSatisfy({ (try? $0.get()) != nil }) else { throw ValidationError("records were not delivered") }
         await producer.close()
 
         let settings = KafkaConsumerConfiguration(kafka: kafka, groupID: "bench-\(topic)-\(UInt32.random(in: 0...UInt32.max))", topics: [topic])
         let tracing = KafkaConsumerTracing(groupID: settings.groupID, clientID: kafka.clientID)
+        let cpu1 = SpanBench.cpuNanoseconds()
         let consumed = try await consumeTimed(settings, count: messages, logger: logger) { batch in
             if let tracer {
                 withTracer(tracer) {
@@ -149,7 +201,7 @@ struct TracingBench: AsyncParsableCommand {
         }
         guard consumed.received == messages else { throw ValidationError("consumed \(consumed.received) of \(messages) records") }
         let consumeSeconds = consumed.seconds
-        if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil { say("    produce \(produceSeconds) s, consume \(consumeSeconds) s, longest gap \(consumed.longestGap), traced: \(tracer != nil)") }
+        if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil { say("    cpu produce \(produceCPU) consume+join \((SpanBench.cpuNanoseconds() - cpu1) / 1e9)"); say("    produce \(produceSeconds) s, consume \(consumeSeconds) s, longest gap \(consumed.longestGap), mode: \(mode)") }
         return Double(messages) / (produceSeconds + consumeSeconds)
     }
 
@@ -174,8 +226,12 @@ enum TracerChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
     func make(endpoint: String, logger: Logger) throws -> (any Tracer, any Service, String) {
         switch self {
         case .lean:
+            // The sampler and buffer settings (`OTEL_TRACES_SAMPLER`, `OTEL_BSP_*`) come from the
+            // environment, as in any process; the endpoint is the bench's receiver.
+            var environment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("OTEL_") && !$0.key.contains("ENDPOINT") }
+            environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = endpoint
             let (tracer, service) = try LeanTracingBackend.make(
-                serviceName: "ordertrace-bench", environment: ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint], logger: logger,
+                serviceName: "ordertrace-bench", environment: environment, logger: logger,
                 propagatesBaggage: false)
             return (tracer, service, "lean tracer")
         case .otel:
