@@ -2,6 +2,7 @@ import Baggage
 import Kafka
 import LeanTracing
 import OTLPWire
+import Synchronization
 import Tracing
 
 /// Traces the processing of consumed records: a `process {topic}` CONSUMER span per record whose
@@ -14,6 +15,9 @@ public struct KafkaConsumerTracing: Sendable {
     public var clientID: String
     /// Baggage keys copied into span attributes.
     public var allowList: BaggageAllowList
+    /// `process {topic}` of the last topic seen, shared by its records' spans (a name past 15
+    /// bytes is allocated).
+    private let processName = LastSpanName()
 
     public init(groupID: String, clientID: String, allowList: BaggageAllowList = .businessIDs) {
         self.groupID = groupID
@@ -72,7 +76,7 @@ public struct KafkaConsumerTracing: Sendable {
     /// no `ServiceContext` built for it and no tracer lookup by protocol cast.
     private func startProcessSpan(_ message: KafkaMessage, rootName: String?, lean: LeanTracer) -> LeanSpan {
         let carried = CarriedTraceContext(message)
-        let name = carried.parent == nil ? (rootName ?? "process \(message.topic)") : "process \(message.topic)"
+        let name = carried.parent == nil ? (rootName ?? processSpanName(message.topic)) : processSpanName(message.topic)
         let span = lean.startSpan(name, parent: carried.parent, baggage: carried.baggage, ofKind: .consumer)
         guard span.isSampled else { return span }
         var attributes = messageAttributes(message)
@@ -144,6 +148,15 @@ public struct KafkaConsumerTracing: Sendable {
         return span
     }
 
+    private func processSpanName(_ topic: String) -> String {
+        processName.last.withLock { last in
+            if let last, last.topic == topic { return last.name }
+            let name = "process \(topic)"
+            last = (topic, name)
+            return name
+        }
+    }
+
     private func messageAttributes(_ message: KafkaMessage) -> [Attribute] {
         var attributes: [Attribute] = []
         attributes.reserveCapacity(12)
@@ -210,4 +223,9 @@ public struct CarriedTraceContext: Sendable {
             if !parsed.isEmpty { baggage = parsed }
         }
     }
+}
+
+/// The span name made for the last topic, so that records of one topic share it.
+private final class LastSpanName: Sendable {
+    let last = Mutex<(topic: String, name: String)?>(nil)
 }

@@ -38,9 +38,7 @@ extension SpanAttributes {
 extension [Attribute] {
     mutating func addBusinessIDs(from baggage: Baggage?, allowList: BaggageAllowList) {
         guard let baggage, !baggage.isEmpty else { return }
-        for (key, value) in allowList.allowedEntries(baggage) {
-            append(Attribute(key, .string(value)))
-        }
+        allowList.forEachAllowedEntry(baggage) { key, value in append(Attribute(key, .string(value))) }
     }
 }
 

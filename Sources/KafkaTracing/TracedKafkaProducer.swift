@@ -32,22 +32,46 @@ public struct TracedKafkaProducer: Sendable {
     }
 
     /// Sends records, each the child of its own context (an order's, say), and waits for all
-    /// delivery reports, in order.
+    /// delivery reports, in order. Each record's span and headers are made just before it is
+    /// queued, so that work overlaps with librdkafka sending the records before it.
     public func send(_ items: [(KafkaProducerRecord, ServiceContext)]) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
-        var records: [KafkaProducerRecord] = []
-        var spans: [any Span] = []
-        records.reserveCapacity(items.count)
-        spans.reserveCapacity(items.count)
+        let spans = SpanSlots(count: items.count)
         let instrument = InstrumentationSystem.instrument
         // Looked up once per call, not per record: the lookup casts the instrument each time.
         let lean = instrument as? LeanTracer
         let tracer: any Tracer = lean ?? InstrumentationSystem.tracer
         let clientID = producer.configuration.kafka.clientID
         var lastBaggage: (Baggage, [UInt8])?
-        for (record, context) in items {
-            var record = record
+        var lastName: (topic: String, name: String)?
+        return try await producer.send(topics: items.map(\.0.topic), onDelivery: { index, outcome in
+            let span = spans.take(index)
+            switch outcome {
+            case .success(let report) where span is LeanSpan:
+                // Appended in place: no array made for two attributes.
+                let lean = unsafeDowncast(span as AnyObject, to: LeanSpan.self)
+                lean.setAttribute(MessagingAttribute.partitionID, .string(String(report.partition)))
+                if let offset = report.offset { lean.setAttribute(MessagingAttribute.offset, .int(offset)) }
+            case .success(let report):
+                var attributes = [Attribute(MessagingAttribute.partitionID, .string(String(report.partition)))]
+                if let offset = report.offset { attributes.append(Attribute(MessagingAttribute.offset, .int(offset))) }
+                span.setAttributes(fast: attributes)
+            case .failure(let error):
+                span.setAttributes(fast: [Attribute(MessagingAttribute.errorType, .string(error.brokerErrorName ?? "\(error.code)"))])
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error, message: error.message))
+            }
+            span.end()
+        }) { index in
+            var (record, context) = items[index]
             let baggage = context.baggage
-            let name = "send \(record.topic)"
+            // One name per topic, shared by its records' spans (a name past 15 bytes is allocated).
+            let name: String
+            if let lastName, lastName.topic == record.topic {
+                name = lastName.name
+            } else {
+                name = "send \(record.topic)"
+                lastName = (record.topic, name)
+            }
             let span: any Span
             let recording: Bool
             if let lean {
@@ -63,7 +87,8 @@ public struct TracedKafkaProducer: Sendable {
             }
             if recording {
                 var attributes: [Attribute] = []
-                attributes.reserveCapacity(10)
+                // Room for the business ids and the partition and offset added on delivery.
+                attributes.reserveCapacity(14)
                 attributes.append(Attribute(MessagingAttribute.system, .string("kafka")))
                 attributes.append(Attribute(MessagingAttribute.operationName, .string("send")))
                 attributes.append(Attribute(MessagingAttribute.operationType, .string("send")))
@@ -87,23 +112,38 @@ public struct TracedKafkaProducer: Sendable {
             } else {
                 record.headers.remove(baggageHeader)
             }
-            records.append(record)
-            spans.append(span)
+            // Stored before the record is queued, so before its delivery report can arrive.
+            spans.put(span, at: index)
+            return record
         }
-        let finishedSpans = spans
-        return try await producer.send(records) { index, outcome in
-            let span = finishedSpans[index]
-            switch outcome {
-            case .success(let report):
-                var attributes = [Attribute(MessagingAttribute.partitionID, .string(String(report.partition)))]
-                if let offset = report.offset { attributes.append(Attribute(MessagingAttribute.offset, .int(offset))) }
-                span.setAttributes(fast: attributes)
-            case .failure(let error):
-                span.setAttributes(fast: [Attribute(MessagingAttribute.errorType, .string(error.brokerErrorName ?? "\(error.code)"))])
-                span.recordError(error)
-                span.setStatus(SpanStatus(code: .error, message: error.message))
-            }
-            span.end()
-        }
+    }
+}
+
+/// The spans of records in flight, one slot per record: written by the sender just before the
+/// record is queued, taken by the delivery thread when its report arrives. Slots never move, so
+/// neither side waits for the other (librdkafka's queue orders the write before the read).
+private final class SpanSlots: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<(any Span)?>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: max(count, 1))
+        slots.initialize(repeating: nil, count: max(count, 1))
+    }
+
+    deinit {
+        slots.deinitialize(count: max(count, 1))
+        slots.deallocate()
+    }
+
+    func put(_ span: any Span, at index: Int) {
+        slots[index] = span
+    }
+
+    func take(_ index: Int) -> any Span {
+        guard let span = slots[index] else { preconditionFailure("no span for record \(index)") }
+        slots[index] = nil
+        return span
     }
 }

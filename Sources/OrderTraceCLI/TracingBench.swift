@@ -32,6 +32,9 @@ struct TracingBench: AsyncParsableCommand {
     @Option(help: "The tracer: lean (this project's) or otel (swift-otel).")
     var tracer: TracerChoice = .lean
 
+    @Option(help: .hidden)  // Only this throughput run (untraced, headers or traced): for a profiler.
+    var only: String?
+
     func run() async throws {
         var logger = Logs.bootstrap()
         logger.logLevel = .warning
@@ -44,6 +47,16 @@ struct TracingBench: AsyncParsableCommand {
         let exporting = Task { try await exporter.run() }
 
         say("bench-tracing: \(label), OTLP/HTTP protobuf to a local receiver, \(messages) iterations")
+        if let only {
+            let broker = try await EmbeddedBroker.start(.init(port: nil), logger: logger)
+            let mode: Mode = only == "untraced" ? .untraced : only == "headers" ? .headersOnly : .traced(tracer)
+            for round in 1...rounds {
+                let rate = try await measureThroughput(broker: broker, topic: "bench-\(only)-\(round)", partitions: 9, mode: mode, logger: logger)
+                say("  round \(round)      \(only) \(Int(rate)) msgs/s")
+            }
+            await broker.stop()
+            return
+        }
         let (inject, extract, extractContext) = withTracer(tracer) { measurePropagation() }
         say(String(format: "  propagation  inject %6.0f ns  extract %6.0f ns  per message (traceparent + 3 baggage entries)", inject, extract))
         say(String(format: "               extract into a ServiceContext (what a handler's context costs) %6.0f ns", extractContext))
