@@ -30,13 +30,19 @@
 enum ProtobufTraceEncoding {
     static func encode(_ spans: [SpanData], origin: ExportOrigin) -> [UInt8] {
         if spans.isEmpty { return [] }
+        // Spans are read in place through pointers, never copied: a copy retains every string
+        // and array of a span, and releases them again.
+        return spans.withUnsafeBufferPointer { encode($0, origin: origin) }
+    }
+
+    private static func encode(_ spans: UnsafeBufferPointer<SpanData>, origin: ExportOrigin) -> [UInt8] {
 
         // Pass 1: sizes.
         var spanSizes = [Int]()
         spanSizes.reserveCapacity(spans.count)
         var spansTotal = 0
         for index in spans.indices {
-            let size = ProtoSize.span(spans[index])
+            let size = ProtoSize.span(spans.baseAddress! + index)
             spanSizes.append(size)
             spansTotal += ProtoSize.field(size)
         }
@@ -59,7 +65,7 @@ enum ProtobufTraceEncoding {
             writer.string(0x12, origin.scopeVersion)
             for index in spans.indices {
                 writer.lengthPrefix(0x12, spanSizes[index])  // ScopeSpans.spans
-                writer.span(spans[index])
+                writer.span(spans.baseAddress! + index)
             }
             // A mismatch would be a bug in this file; never hand out a corrupt message.
             precondition(writer.position - start == total, "OTLP protobuf size mismatch")
@@ -153,31 +159,31 @@ enum ProtoSize {
     }
 
     @inline(__always)
-    static func hasStatus(_ span: SpanData) -> Bool {
-        span.statusCode != .unset || !span.statusMessage.isEmpty
+    static func hasStatus(_ span: UnsafePointer<SpanData>) -> Bool {
+        span.pointee.statusCode != .unset || !span.pointee.statusMessage.isEmpty
     }
 
     @inline(__always)
-    static func status(_ span: SpanData) -> Int {
-        string(span.statusMessage) + (span.statusCode == .unset ? 0 : 2)
+    static func status(_ span: UnsafePointer<SpanData>) -> Int {
+        string(span.pointee.statusMessage) + (span.pointee.statusCode == .unset ? 0 : 2)
     }
 
-    static func span(_ span: SpanData) -> Int {
+    static func span(_ span: UnsafePointer<SpanData>) -> Int {
         var size = 18 + 10  // trace_id, span_id
-        size += string(span.traceState)
-        if span.parentSpanID != 0 { size += 10 }
-        size += string(span.name)
-        if span.kind != .unspecified { size += 2 }
-        if span.startTimeUnixNano != 0 { size += 9 }
-        if span.endTimeUnixNano != 0 { size += 9 }
-        size += attributes(span.attributes)
-        size += uint32(span.droppedAttributesCount)
-        for index in span.events.indices { size += field(event(span.events[index])) }
-        size += uint32(span.droppedEventsCount)
-        for index in span.links.indices { size += field(link(span.links[index])) }
-        size += uint32(span.droppedLinksCount)
+        size += string(span.pointee.traceState)
+        if span.pointee.parentSpanID != 0 { size += 10 }
+        size += string(span.pointee.name)
+        if span.pointee.kind != .unspecified { size += 2 }
+        if span.pointee.startTimeUnixNano != 0 { size += 9 }
+        if span.pointee.endTimeUnixNano != 0 { size += 9 }
+        size += attributes(span.pointee.attributes)
+        size += uint32(span.pointee.droppedAttributesCount)
+        for index in span.pointee.events.indices { size += field(event(span.pointee.events[index])) }
+        size += uint32(span.pointee.droppedEventsCount)
+        for index in span.pointee.links.indices { size += field(link(span.pointee.links[index])) }
+        size += uint32(span.pointee.droppedLinksCount)
         if hasStatus(span) { size += field(status(span)) }
-        if span.traceFlags != 0 { size += 6 }  // two-byte tag + fixed32
+        if span.pointee.traceFlags != 0 { size += 6 }  // two-byte tag + fixed32
         return size
     }
 }
@@ -352,14 +358,20 @@ struct ProtoWriter {
     /// A repeated `KeyValue` field, all its occurrences.
     @inline(__always)
     mutating func attributes(_ tag: UInt8, _ attributes: [Attribute]) {
-        for index in attributes.indices {
-            let attribute = attributes[index]
-            let valueSize = ProtoSize.anyValue(attribute.value)
-            lengthPrefix(tag, ProtoSize.string(attribute.key) + ProtoSize.field(valueSize))
-            string(0x0A, attribute.key)  // KeyValue.key
-            lengthPrefix(0x12, valueSize)  // KeyValue.value
-            anyValue(attribute.value)
+        attributes.withUnsafeBufferPointer { attributes in
+            for index in attributes.indices {
+                keyValue(tag, attributes[index])
+            }
         }
+    }
+
+    @inline(__always)
+    private mutating func keyValue(_ tag: UInt8, _ attribute: borrowing Attribute) {
+        let valueSize = ProtoSize.anyValue(attribute.value)
+        lengthPrefix(tag, ProtoSize.string(attribute.key) + ProtoSize.field(valueSize))
+        string(0x0A, attribute.key)  // KeyValue.key
+        lengthPrefix(0x12, valueSize)  // KeyValue.value
+        anyValue(attribute.value)
     }
 
     /// `Span.Event`'s contents.
@@ -384,44 +396,44 @@ struct ProtoWriter {
     }
 
     /// `Span`'s contents.
-    mutating func span(_ span: SpanData) {
-        traceID(0x0A, span.traceID)
-        id64(0x12, span.spanID)
-        string(0x1A, span.traceState)
-        if span.parentSpanID != 0 { id64(0x22, span.parentSpanID) }
-        string(0x2A, span.name)
-        if span.kind != .unspecified {
+    mutating func span(_ span: UnsafePointer<SpanData>) {
+        traceID(0x0A, span.pointee.traceID)
+        id64(0x12, span.pointee.spanID)
+        string(0x1A, span.pointee.traceState)
+        if span.pointee.parentSpanID != 0 { id64(0x22, span.pointee.parentSpanID) }
+        string(0x2A, span.pointee.name)
+        if span.pointee.kind != .unspecified {
             byte(0x30)
-            byte(UInt8(truncatingIfNeeded: span.kind.rawValue))
+            byte(UInt8(truncatingIfNeeded: span.pointee.kind.rawValue))
         }
-        fixed64(0x39, span.startTimeUnixNano)
-        fixed64(0x41, span.endTimeUnixNano)
-        attributes(0x4A, span.attributes)
-        uint32(0x50, span.droppedAttributesCount)
-        for index in span.events.indices {
-            let event = span.events[index]
+        fixed64(0x39, span.pointee.startTimeUnixNano)
+        fixed64(0x41, span.pointee.endTimeUnixNano)
+        attributes(0x4A, span.pointee.attributes)
+        uint32(0x50, span.pointee.droppedAttributesCount)
+        for index in span.pointee.events.indices {
+            let event = span.pointee.events[index]
             lengthPrefix(0x5A, ProtoSize.event(event))
             self.event(event)
         }
-        uint32(0x60, span.droppedEventsCount)
-        for index in span.links.indices {
-            let link = span.links[index]
+        uint32(0x60, span.pointee.droppedEventsCount)
+        for index in span.pointee.links.indices {
+            let link = span.pointee.links[index]
             lengthPrefix(0x6A, ProtoSize.link(link))
             self.link(link)
         }
-        uint32(0x70, span.droppedLinksCount)
+        uint32(0x70, span.pointee.droppedLinksCount)
         if ProtoSize.hasStatus(span) {
             lengthPrefix(0x7A, ProtoSize.status(span))
-            string(0x12, span.statusMessage)
-            if span.statusCode != .unset {
+            string(0x12, span.pointee.statusMessage)
+            if span.pointee.statusCode != .unset {
                 byte(0x18)
-                byte(UInt8(truncatingIfNeeded: span.statusCode.rawValue))
+                byte(UInt8(truncatingIfNeeded: span.pointee.statusCode.rawValue))
             }
         }
-        if span.traceFlags != 0 {
+        if span.pointee.traceFlags != 0 {
             byte(0x85)  // flags: field 16, fixed32 (two-byte tag)
             byte(0x01)
-            fixed32(UInt32(span.traceFlags))
+            fixed32(UInt32(span.pointee.traceFlags))
         }
     }
 }
