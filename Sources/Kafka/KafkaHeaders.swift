@@ -80,6 +80,12 @@ public struct KafkaHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionar
     public var isEmpty: Bool { storage.isEmpty }
     public func makeIterator() -> IndexingIterator<[Header]> { storage.makeIterator() }
 
+    /// Makes room for `count` headers in one allocation (received records know their count; a
+    /// traced producer adds its few).
+    public mutating func reserveCapacity(_ count: Int) {
+        storage.reserveCapacity(count)
+    }
+
     /// Appends without checking for an existing key. Only for headers read off the wire,
     /// where librdkafka already hands them over one by one.
     mutating func appendReceived(_ header: Header) {

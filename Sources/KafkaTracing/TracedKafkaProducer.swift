@@ -64,6 +64,8 @@ public struct TracedKafkaProducer: Sendable {
         }) { index in
             var (record, context) = items[index]
             let baggage = context.baggage
+            // traceparent, baggage and perhaps tracestate, in one allocation.
+            record.headers.reserveCapacity(record.headers.count + 3)
             // One name per topic, shared by its records' spans (a name past 15 bytes is allocated).
             let name: String
             if let lastName, lastName.topic == record.topic {

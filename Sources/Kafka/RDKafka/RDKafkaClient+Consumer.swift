@@ -88,6 +88,7 @@ extension RDKafkaClient {
         var headers = KafkaHeaders()
         var rawHeaders: OpaquePointer?
         if rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rawHeaders {
+            headers.reserveCapacity(rd_kafka_header_cnt(rawHeaders))
             var index = 0
             var name: UnsafePointer<CChar>?
             var valuePointer: UnsafeRawPointer?
