@@ -74,29 +74,12 @@ public final class KafkaProducer: Service, Sendable {
         _ records: [KafkaProducerRecord],
         onDelivery: (@Sendable (Int, Result<KafkaDeliveryReport, KafkaError>) -> Void)? = nil
     ) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
-        try await send(topics: records.map(\.topic), onDelivery: onDelivery) { records[$0] }
-    }
-
-    /// Sends one record per entry of `topics`, each made by `make(index)` just before it is
-    /// queued, and waits for all their delivery reports, in order. Making a record (its span,
-    /// its headers) then overlaps with librdkafka sending the records before it, instead of
-    /// all records being made before the first is sent.
-    ///
-    /// - Parameters:
-    ///   - topics: each record's topic; `make(index)` must return a record for `topics[index]`.
-    ///   - onDelivery: as for `send(_:onDelivery:)`.
-    public func send(
-        topics: [String],
-        onDelivery: (@Sendable (Int, Result<KafkaDeliveryReport, KafkaError>) -> Void)? = nil,
-        make: (Int) -> KafkaProducerRecord
-    ) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
-        if topics.isEmpty { return [] }
-        let batch = DeliveryBatch(topics: topics, onEach: onDelivery)
+        if records.isEmpty { return [] }
+        let batch = DeliveryBatch(topics: records.map(\.topic), onEach: onDelivery)
         batch.retainUntilComplete()
         var lastTopic: (name: String, handle: OpaquePointer)?
-        for index in topics.indices {
-            let record = make(index)
-            precondition(record.topic == topics[index], "make(\(index)) returned a record for another topic")
+        for index in records.indices {
+            let record = records[index]
             let rkt: OpaquePointer
             if let lastTopic, lastTopic.name == record.topic {
                 rkt = lastTopic.handle

@@ -32,10 +32,16 @@ public struct TracedKafkaProducer: Sendable {
     }
 
     /// Sends records, each the child of its own context (an order's, say), and waits for all
-    /// delivery reports, in order. Each record's span and headers are made just before it is
-    /// queued, so that work overlaps with librdkafka sending the records before it.
+    /// delivery reports, in order.
+    ///
+    /// Every record's span and headers are made before the first record is queued: making each
+    /// just before it was queued measured the same in `bench tracing` and made the pipeline
+    /// 10-20% slower (records reached librdkafka one by one instead of together).
     public func send(_ items: [(KafkaProducerRecord, ServiceContext)]) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
-        let spans = SpanSlots(count: items.count)
+        var records: [KafkaProducerRecord] = []
+        var spans: [any Span] = []
+        records.reserveCapacity(items.count)
+        spans.reserveCapacity(items.count)
         let instrument = InstrumentationSystem.instrument
         // Looked up once per call, not per record: the lookup casts the instrument each time.
         let lean = instrument as? LeanTracer
@@ -43,26 +49,8 @@ public struct TracedKafkaProducer: Sendable {
         let clientID = producer.configuration.kafka.clientID
         var lastBaggage: (Baggage, [UInt8])?
         var lastName: (topic: String, name: String)?
-        return try await producer.send(topics: items.map(\.0.topic), onDelivery: { index, outcome in
-            let span = spans.take(index)
-            switch outcome {
-            case .success(let report) where span is LeanSpan:
-                // Appended in place: no array made for two attributes.
-                let lean = unsafeDowncast(span as AnyObject, to: LeanSpan.self)
-                lean.setAttribute(MessagingAttribute.partitionID, .string(String(report.partition)))
-                if let offset = report.offset { lean.setAttribute(MessagingAttribute.offset, .int(offset)) }
-            case .success(let report):
-                var attributes = [Attribute(MessagingAttribute.partitionID, .string(String(report.partition)))]
-                if let offset = report.offset { attributes.append(Attribute(MessagingAttribute.offset, .int(offset))) }
-                span.setAttributes(fast: attributes)
-            case .failure(let error):
-                span.setAttributes(fast: [Attribute(MessagingAttribute.errorType, .string(error.brokerErrorName ?? "\(error.code)"))])
-                span.recordError(error)
-                span.setStatus(SpanStatus(code: .error, message: error.message))
-            }
-            span.end()
-        }) { index in
-            var (record, context) = items[index]
+        for (record, context) in items {
+            var record = record
             let baggage = context.baggage
             // traceparent, baggage and perhaps tracestate, in one allocation.
             record.headers.reserveCapacity(record.headers.count + 3)
@@ -114,38 +102,29 @@ public struct TracedKafkaProducer: Sendable {
             } else {
                 record.headers.remove(baggageHeader)
             }
-            // Stored before the record is queued, so before its delivery report can arrive.
-            spans.put(span, at: index)
-            return record
+            records.append(record)
+            spans.append(span)
         }
-    }
-}
-
-/// The spans of records in flight, one slot per record: written by the sender just before the
-/// record is queued, taken by the delivery thread when its report arrives. Slots never move, so
-/// neither side waits for the other (librdkafka's queue orders the write before the read).
-private final class SpanSlots: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<(any Span)?>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: max(count, 1))
-        slots.initialize(repeating: nil, count: max(count, 1))
-    }
-
-    deinit {
-        slots.deinitialize(count: max(count, 1))
-        slots.deallocate()
-    }
-
-    func put(_ span: any Span, at index: Int) {
-        slots[index] = span
-    }
-
-    func take(_ index: Int) -> any Span {
-        guard let span = slots[index] else { preconditionFailure("no span for record \(index)") }
-        slots[index] = nil
-        return span
+        let finishedSpans = spans
+        return try await producer.send(records) { index, outcome in
+            let span = finishedSpans[index]
+            switch outcome {
+            case .success(let report):
+                if let lean = span as? LeanSpan {
+                    // Appended in place: no array made for two attributes.
+                    lean.setAttribute(MessagingAttribute.partitionID, .string(String(report.partition)))
+                    if let offset = report.offset { lean.setAttribute(MessagingAttribute.offset, .int(offset)) }
+                } else {
+                    var attributes = [Attribute(MessagingAttribute.partitionID, .string(String(report.partition)))]
+                    if let offset = report.offset { attributes.append(Attribute(MessagingAttribute.offset, .int(offset))) }
+                    span.setAttributes(fast: attributes)
+                }
+            case .failure(let error):
+                span.setAttributes(fast: [Attribute(MessagingAttribute.errorType, .string(error.brokerErrorName ?? "\(error.code)"))])
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error, message: error.message))
+            }
+            span.end()
+        }
     }
 }

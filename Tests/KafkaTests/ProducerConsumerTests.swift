@@ -1,11 +1,6 @@
 import Kafka
 import KafkaTestSupport
-import Synchronization
 import Testing
-
-private final class DeliveredTopics: Sendable {
-    let topics = Mutex<[Int: String]>([:])
-}
 
 @Suite("Producer and consumer against the embedded broker", .timeLimit(.minutes(2)))
 struct ProducerConsumerTests {
@@ -46,40 +41,6 @@ struct ProducerConsumerTests {
             #expect(unkeyed.value.isEmpty)
             #expect(unkeyed.headers.isEmpty)
             #expect(received.contains { $0.keyString == "MSFT" && $0.value == [0, 1, 2, 255] })
-        }
-    }
-
-    @Test("records made one at a time as they are queued: made in order, each report is its own record's, over several topics")
-    func recordsMadeAsQueued() async throws {
-        try await withEmbeddedBroker { broker in
-            let topics = [uniqueName("made-a"), uniqueName("made-b")]
-            for topic in topics { try broker.createTopic(topic, partitions: 1) }
-            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
-            let recordTopics = (0..<40).map { topics[$0 % 3 == 0 ? 1 : 0] }
-            var made: [Int] = []
-            let delivered = DeliveredTopics()
-            let outcomes = try await producer.send(topics: recordTopics, onDelivery: { index, outcome in
-                if case .success(let report) = outcome { delivered.topics.withLock { $0[index] = report.topic } }
-            }) { index in
-                made.append(index)
-                return KafkaProducerRecord(topic: recordTopics[index], key: "k\(index)", value: Array("\(index)".utf8))
-            }
-            await producer.close()
-            checkMade(made: made, outcomes: outcomes, delivered: delivered.topics.withLock { $0 }, recordTopics: recordTopics)
-        }
-    }
-
-    private func checkMade(made: [Int], outcomes: [Result<KafkaDeliveryReport, KafkaError>], delivered: [Int: String], recordTopics: [String]) {
-        #expect(made == Array(0..<40))
-        #expect(outcomes.count == 40)
-        for (index, outcome) in outcomes.enumerated() {
-            #expect((try? outcome.get())?.topic == recordTopics[index])
-            #expect(delivered[index] == recordTopics[index])
-        }
-        // One partition per topic: offsets follow the order the records were made in.
-        for topic in Set(recordTopics) {
-            let offsets = outcomes.indices.filter { recordTopics[$0] == topic }.compactMap { try? outcomes[$0].get().offset }
-            #expect(offsets == offsets.sorted() && Set(offsets).count == offsets.count)
         }
     }
 }
