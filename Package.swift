@@ -213,7 +213,11 @@ let package = Package(
         ),
         .target(
             name: "KafkaTestSupport",
-            dependencies: ["Kafka", "OTLPReceiver", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Kafka", "OTLPReceiver", "LeanTracing", "OTLPWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/KafkaTestSupport"
         ),
         .testTarget(
@@ -303,7 +307,7 @@ let package = Package(
         .testTarget(
             name: "LeanTracingTests",
             dependencies: [
-                "LeanTracing", "OTLPWire", "Baggage", "OTLPReceiver",
+                "LeanTracing", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

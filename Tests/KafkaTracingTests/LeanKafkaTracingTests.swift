@@ -3,9 +3,7 @@ import Kafka
 import KafkaTestSupport
 @testable import KafkaTracing
 import LeanTracing
-import Logging
 import OTLPWire
-import ServiceLifecycle
 import Synchronization
 import Testing
 import Tracing
@@ -20,7 +18,7 @@ struct LeanKafkaTracingTests {
         var received: KafkaMessage?
         var handlerBaggage = Baggage()
         var handlerSpanContext: SpanContext?
-        let spans = try await withCollectingLeanTracer { tracer in
+        let spans = try await withLeanTracer(propagatesBaggage: false) { tracer in
             try await withEmbeddedBroker { broker in
                 let topic = uniqueName("lean")
                 try broker.createTopic(topic, partitions: 2)
@@ -94,7 +92,7 @@ struct LeanKafkaTracingTests {
         headers.set("baggage", "user.id=bob,bad entry,client.order_id=c-9")
         let message = KafkaMessage(topic: "client-orders", partition: 1, offset: 42, key: Array("AAPL".utf8), value: [], headers: headers)
         let seen = Mutex(Baggage())
-        let spans = try await withCollectingLeanTracer { tracer in
+        let spans = try await withLeanTracer(propagatesBaggage: false) { tracer in
             await withTracer(tracer) {
                 await KafkaConsumerTracing(groupID: "g", clientID: "c").withProcessSpan(message) { _ in
                     seen.withLock { $0 = Baggage.current }
@@ -129,7 +127,7 @@ struct LeanKafkaTracingTests {
         let sampled = KafkaMessage(topic: "fills", partition: 0, offset: 1, key: nil, value: [], headers: headers)
         let unsampled = KafkaMessage(topic: "fills", partition: 0, offset: 2, key: nil, value: [], headers: unsampledHeaders)
         let passedOn = Mutex<[KafkaHeaders]>([])
-        let spans = try await withCollectingLeanTracer { tracer in
+        let spans = try await withLeanTracer(propagatesBaggage: false) { tracer in
             withTracer(tracer) {
                 let tracing = KafkaConsumerTracing(groupID: "g", clientID: "c")
                 for message in [sampled, unsampled] {
@@ -158,25 +156,4 @@ struct LeanKafkaTracingTests {
         #expect(passedOn[1].string("traceparent")?.hasPrefix("00-4bf92f3577b34da6a3ce929d0e0e4736-") == true)
         #expect(passedOn[1].string("traceparent")?.hasSuffix("-00") == true, "unsampled stays unsampled")
     }
-}
-
-/// Runs `body` with a lean tracer and returns every span it ended (exported at shutdown).
-private func withCollectingLeanTracer(_ body: (LeanTracer) async throws -> Void) async throws -> [SpanData] {
-    let tracer = LeanTracer(propagatesBaggage: false)
-    let exported = Mutex<[SpanData]>([])
-    var configuration = LeanTracingService.Configuration()
-    configuration.scheduleDelay = .seconds(60)
-    let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-    let service = LeanTracingService(tracer: tracer, configuration: configuration, logger: quiet) { batch in
-        exported.withLock { $0 += batch }
-        return true
-    }
-    let group = ServiceGroup(services: [service], logger: quiet)
-    try await withThrowingTaskGroup { tasks in
-        tasks.addTask { try await group.run() }
-        try await body(tracer)
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-    }
-    return exported.withLock { $0 }
 }

@@ -1,4 +1,5 @@
 import Baggage
+import KafkaTestSupport
 import Logging
 import OTLPWire
 import ServiceLifecycle
@@ -8,35 +9,7 @@ import Tracing
 
 @testable import LeanTracing
 
-/// Collects what the tracing service exports.
-final class Exported: Sendable {
-    private let spans = Mutex<[SpanData]>([])
-    var all: [SpanData] { spans.withLock { $0 } }
-    func export(_ batch: [SpanData]) -> Bool {
-        spans.withLock { $0 += batch }
-        return true
-    }
-    func named(_ name: String) -> SpanData? { all.first { $0.name == name } }
-}
-
 let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-/// Runs `body` with a lean tracer, then shuts its service down (which exports the rest).
-func withLeanTracer(sampler: Sampler = .parentBased(root: .alwaysOn), capacity: Int = 10_000, _ body: (LeanTracer) async throws -> Void) async throws -> [SpanData] {
-    let tracer = LeanTracer(sampler: sampler, bufferCapacity: capacity)
-    let exported = Exported()
-    var configuration = LeanTracingService.Configuration()
-    configuration.scheduleDelay = .seconds(60)  // only the flush at shutdown exports
-    let service = LeanTracingService(tracer: tracer, configuration: configuration, logger: quietLogger) { exported.export($0) }
-    let group = ServiceGroup(services: [service], logger: quietLogger)
-    try await withThrowingTaskGroup { tasks in
-        tasks.addTask { try await group.run() }
-        try await body(tracer)
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-    }
-    return exported.all
-}
 
 @Suite("The lean tracer: span structure, limits, sampling, propagation, bounded buffer, flush at shutdown")
 struct LeanTracerTests {

@@ -1,0 +1,30 @@
+import LeanTracing
+import Logging
+import OTLPWire
+import ServiceLifecycle
+import Synchronization
+
+/// Runs `body` with a lean tracer whose service exports only when it shuts down (after `body`),
+/// and returns every span it exported.
+public func withLeanTracer(
+    sampler: Sampler = .parentBased(root: .alwaysOn), capacity: Int = 10_000, propagatesBaggage: Bool = true,
+    _ body: (LeanTracer) async throws -> Void
+) async throws -> [SpanData] {
+    let tracer = LeanTracer(sampler: sampler, bufferCapacity: capacity, propagatesBaggage: propagatesBaggage)
+    let exported = Mutex<[SpanData]>([])
+    var configuration = LeanTracingService.Configuration()
+    configuration.scheduleDelay = .seconds(60)  // only the flush at shutdown exports
+    let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    let service = LeanTracingService(tracer: tracer, configuration: configuration, logger: quiet) { batch in
+        exported.withLock { $0 += batch }
+        return true
+    }
+    let group = ServiceGroup(services: [service], logger: quiet)
+    try await withThrowingTaskGroup { tasks in
+        tasks.addTask { try await group.run() }
+        try await body(tracer)
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+    return exported.withLock { $0 }
+}
