@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import KafkaTracing
+import LeanTracing
 import OTel
 import Testing
 import Tracing
@@ -28,6 +29,15 @@ private func pythonPeer(_ mode: String, input: [String: String]? = nil) throws -
     return object
 }
 
+/// The tracer a test runs with, by name: this project's lean tracer or swift-otel, neither
+/// exporting.
+private func tracer(_ name: String) throws -> any Tracer {
+    if name == "lean" { return LeanTracer(propagatesBaggage: false) }
+    var configuration = OTel.Configuration.default
+    configuration.traces.exporter = .none
+    return try OTel.makeTracingBackend(configuration: configuration).factory
+}
+
 private struct PeerError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
@@ -35,17 +45,15 @@ private struct PeerError: Error, CustomStringConvertible {
 
 @Suite("Interoperability with another OpenTelemetry SDK (Python)", .timeLimit(.minutes(2)))
 struct InteropTests {
-    @Test("context and baggage injected by the Python SDK come out of a traced hop in the same trace with the same baggage, as Python reads them")
-    func pythonToUsToPython() async throws {
+    @Test("context and baggage injected by the Python SDK come out of a traced hop in the same trace with the same baggage, as Python reads them", arguments: ["lean", "otel"])
+    func pythonToUsToPython(tracerName: String) async throws {
         let peer = try pythonPeer("inject")
         let headers = try #require(peer["headers"] as? [String: String])
         let traceID = try #require(peer["traceId"] as? String)
         let pythonSpanID = try #require(peer["spanId"] as? String)
         let baggage = try #require(peer["baggage"] as? [String: String])
 
-        var configuration = OTel.Configuration.default
-        configuration.traces.exporter = .none
-        let tracer = try OTel.makeTracingBackend(configuration: configuration).factory
+        let tracer = try tracer(tracerName)
 
         try await withEmbeddedBroker { broker in
             let inbound = uniqueName("interop-in")
@@ -84,11 +92,9 @@ struct InteropTests {
         }
     }
 
-    @Test("what we inject parses in the Python SDK: trace and span ids, sampling, percent-encoded UTF-8 baggage")
-    func oursParseInPython() async throws {
-        var configuration = OTel.Configuration.default
-        configuration.traces.exporter = .none
-        let tracer = try OTel.makeTracingBackend(configuration: configuration).factory
+    @Test("what we inject parses in the Python SDK: trace and span ids, sampling, percent-encoded UTF-8 baggage", arguments: ["lean", "otel"])
+    func oursParseInPython(tracerName: String) async throws {
+        let tracer = try tracer(tracerName)
         let (headers, traceparent) = withTracer(tracer) {
             withBaggage(["user.id": "zoë", "client.order_id": "c 1,2;3=4%"]) {
                 withSpan("ours") { span -> (KafkaHeaders, String?) in
