@@ -219,6 +219,7 @@ public struct CarriedTraceContext: Sendable {
             }
         }
         if let firstBaggage {
+            // A second array only for the rare record with several baggage headers.
             let parsed = moreBaggage.isEmpty ? Baggage(utf8HeaderValues: CollectionOfOne(firstBaggage)) : Baggage(utf8HeaderValues: [firstBaggage] + moreBaggage)
             if !parsed.isEmpty { baggage = parsed }
         }

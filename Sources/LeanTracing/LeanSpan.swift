@@ -137,24 +137,24 @@ public final class LeanSpan: Span {
     /// Links to the span in `link.context`. A context without a lean span context (another
     /// tracer's) cannot be exported and counts as dropped.
     public func addLink(_ link: SpanLink) {
-        guard isSampled else { return }
-        let limit = limits.maxLinks
-        let linked = link.context.spanContext
-        state.withLock { state in
-            if let linked, state.links.count < limit {
-                state.links.append((linked, link.attributes))
-            } else {
-                state.droppedLinks += 1
-            }
-        }
+        addLink(link.context.spanContext, link.attributes)
     }
 
     /// Links to `linked` (an extracted or stored span context) without a `ServiceContext`.
     public func addLink(to linked: SpanContext) {
+        addLink(linked, [:])
+    }
+
+    /// Keeps the link while under the limit; counts it as dropped past it, or without a context.
+    private func addLink(_ linked: SpanContext?, _ attributes: SpanAttributes) {
         guard isSampled else { return }
         let limit = limits.maxLinks
         state.withLock { state in
-            if state.links.count < limit { state.links.append((linked, [:])) } else { state.droppedLinks += 1 }
+            if let linked, state.links.count < limit {
+                state.links.append((linked, attributes))
+            } else {
+                state.droppedLinks += 1
+            }
         }
     }
 

@@ -56,8 +56,7 @@ public struct SpanContext: Hashable, Sendable {
     /// higher version may be longer if a `-` follows; `ff` is invalid; hex is lower case; ids
     /// are not all zero. Returns nil when it is not valid.
     public init?(traceparent: String, traceState: String = "") {
-        var text = traceparent
-        guard case .valid(var parsed) = text.withUTF8({ Self.parse(traceparent: $0) }) else { return nil }
+        guard case .valid(var parsed) = Self.parse(traceparent: traceparent) else { return nil }
         parsed.traceState = traceState
         self = parsed
     }

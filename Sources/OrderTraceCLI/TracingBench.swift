@@ -38,7 +38,7 @@ struct TracingBench: AsyncParsableCommand {
     var tracer: TracerChoice = .lean
 
     @Option(help: .hidden)  // Only this throughput run (untraced, headers or traced): for a profiler.
-    var only: String?
+    var only: ThroughputRun?
 
     func run() async throws {
         var logger = Logs.bootstrap()
@@ -54,10 +54,14 @@ struct TracingBench: AsyncParsableCommand {
         say("bench-tracing: \(label), OTLP/HTTP protobuf to a local receiver, \(messages) iterations")
         if let only {
             let broker = try await EmbeddedBroker.start(.init(port: nil), logger: logger)
-            let mode: Mode = only == "untraced" ? .untraced : only == "headers" ? .headersOnly : .traced(tracer)
+            let mode: Mode = switch only {
+            case .untraced: .untraced
+            case .headers: .headersOnly
+            case .traced: .traced(tracer)
+            }
             for round in 1...rounds {
-                let rate = try await measureThroughput(broker: broker, topic: "bench-\(only)-\(round)", partitions: 9, mode: mode, logger: logger)
-                say("  round \(round)      \(only) \(Int(rate)) msgs/s")
+                let rate = try await measureThroughput(broker: broker, topic: "bench-\(only.rawValue)-\(round)", partitions: 9, mode: mode, logger: logger)
+                say("  round \(round)      \(only.rawValue) \(Int(rate)) msgs/s")
             }
             await broker.stop()
             return
@@ -235,6 +239,13 @@ struct TracingBench: AsyncParsableCommand {
         }
         return best
     }
+}
+
+/// One of the throughput runs of `bench tracing`.
+enum ThroughputRun: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case untraced
+    case headers
+    case traced
 }
 
 /// Which tracer a benchmark runs.
