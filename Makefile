@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 COMPOSE_FILE := compose/docker-compose.yml
 
-.PHONY: deps test-deps build test up up-embedded bench clean
+.PHONY: deps test-deps build test test-otel up up-embedded bench clean
 
 # librdkafka (the Kafka client library), kcat (the Kafka command-line tool) and SQLite (the
 # allocator's state), from Debian/Ubuntu.
@@ -26,6 +26,12 @@ build: deps
 
 test: test-deps
 	$(SWIFT) test
+
+# The same suite with swift-otel built in (the OTel package trait): ORDERTRACE_TRACER=otel and the
+# tests that compare both tracers. It shares .build with `make test`, which it rebuilds our
+# modules in (the trait changes their compile conditions), not the dependencies.
+test-otel: test-deps
+	$(SWIFT) test --traits OTel
 
 # The whole system: Docker Compose with Apache Kafka when a Docker engine answers and the stack
 # is defined, otherwise everything on one machine around the embedded broker.

@@ -9,6 +9,13 @@ let package = Package(
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Baggage", targets: ["Baggage"]),
     ],
+    traits: [
+        // swift-otel as a second tracer (`ORDERTRACE_TRACER=otel`) and its tests. Off by default: the
+        // lean tracer is the default, and swift-otel's dependency tree (gRPC, swift-protobuf,
+        // AsyncHTTPClient, BoringSSL) is most of a cold build. `swift build --traits OTel`, or
+        // `make test-otel`.
+        .trait(name: "OTel", description: "swift-otel as a second tracer (ORDERTRACE_TRACER=otel)"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -17,7 +24,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-service-context.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
-        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.0.0"),
@@ -49,20 +55,37 @@ let package = Package(
             name: "Baggage",
             dependencies: [.product(name: "ServiceContextModule", package: "swift-service-context")]
         ),
-        // Tracing over Kafka: W3C trace context and baggage in headers, messaging spans, the
-        // tracing bootstrap (swift-otel, OTLP export).
+        // W3C Trace Context: span contexts and `traceparent` as bytes, contexts stored as text
+        // (a batch member's), the link limit, and the seam through which the messaging layer
+        // starts spans with any tracer (`MessagingTracer`).
+        .target(
+            name: "TraceContext",
+            dependencies: [
+                "OTLPWire", "Baggage",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+            ]
+        ),
+        // Tracing over Kafka: trace context and baggage in headers, `send` and `process` spans.
+        // Knows no tracer: spans go through `MessagingTracer`.
         .target(
             name: "KafkaTracing",
             dependencies: [
-                "Kafka",
-                "Baggage",
-                "LeanTracing",
-                "OTLPWire",
+                "Kafka", "Baggage", "TraceContext", "OTLPWire",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel"),
-                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+            ]
+        ),
+        // A process's tracer: the choice (lean or swift-otel), the OTLP exporter, the resource, the
+        // sampler and the flush at exit, from the OpenTelemetry environment.
+        .target(
+            name: "TracingSetup",
+            dependencies: [
+                "LeanTracing", "OTLPExporter", "OTLPWire", "TraceContext",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTel"])),
             ]
         ),
         // OTLP's trace data as plain values, and its protobuf and JSON encodings.
@@ -89,7 +112,7 @@ let package = Package(
         .target(
             name: "LeanTracing",
             dependencies: [
-                "OTLPWire", "OTLPExporter", "Baggage",
+                "OTLPWire", "Baggage", "TraceContext",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
@@ -129,7 +152,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Kafka", "KafkaTracing",
+                "Kafka", "KafkaTracing", "TraceContext",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -144,7 +167,7 @@ let package = Package(
         .target(
             name: "OrderGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -156,7 +179,7 @@ let package = Package(
         .target(
             name: "ExchangeGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "ExchangeSimulator",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "ExchangeSimulator",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,7 +190,7 @@ let package = Package(
         .target(
             name: "OrderManager",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -178,7 +201,7 @@ let package = Package(
         .target(
             name: "Algo",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -188,7 +211,7 @@ let package = Package(
         .target(
             name: "Allocator",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "CSQLite",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "CSQLite",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -200,12 +223,13 @@ let package = Package(
             dependencies: [
                 "Kafka",
                 "KafkaTracing",
+                "TracingSetup",
                 "Baggage",
                 "OTLPReceiver",
                 "ExchangeSimServer",
                 "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTel"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -214,7 +238,7 @@ let package = Package(
         .target(
             name: "KafkaTestSupport",
             dependencies: [
-                "Kafka", "OTLPReceiver", "LeanTracing", "OTLPWire",
+                "Kafka", "OTLPReceiver", "LeanTracing", "TraceContext", "OTLPWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -227,14 +251,13 @@ let package = Package(
         .testTarget(
             name: "KafkaTracingTests",
             dependencies: [
-                "KafkaTracing", "Kafka", "Baggage", "KafkaTestSupport", "OTLPReceiver", "LeanTracing", "OTLPWire",
+                "KafkaTracing", "TraceContext", "TracingSetup", "Kafka", "Baggage", "KafkaTestSupport", "OTLPReceiver", "LeanTracing", "OTLPWire",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTel"])),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            exclude: ["Interop"]
+            ]
         ),
         .testTarget(
             name: "OrderModelTests",
@@ -261,7 +284,7 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel"),
+                "LeanTracing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -281,6 +304,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport",
+                "LeanTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -307,12 +331,14 @@ let package = Package(
         .testTarget(
             name: "LeanTracingTests",
             dependencies: [
-                "LeanTracing", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport",
+                "LeanTracing", "TracingSetup", "TraceContext", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "TraceContextTests", dependencies: ["TraceContext"]),
+        .testTarget(name: "TracingSetupTests", dependencies: ["TracingSetup"]),
         .testTarget(
             name: "BaggageTests",
             dependencies: ["Baggage", .product(name: "ServiceContextModule", package: "swift-service-context")]

@@ -57,7 +57,7 @@ public struct Algo: Service {
     func work(_ message: KafkaMessage) -> [(KafkaProducerRecord, ServiceContext)] {
         let processSpan = kafka.tracing.startProcessSpan(message)
         defer { processSpan.end() }
-        let span = startSpan("algorithm_processing", context: processSpan.context, ofKind: .internal)
+        let span = AlgoSpans.startProcessing(context: processSpan.context)
         defer { span.end() }
         let batch: Batch
         switch Batch.decode(json: message.value) {
@@ -70,33 +70,9 @@ public struct Algo: Service {
             return [(DeadLetter.record(for: message, errorType: "validation", errorMessage: errors.description, topic: configuration.topics.deadLetters), span.context)]
         }
         let orders = configuration.slicing.exchangeOrders(for: batch)
-        span.updateAttributes { attributes in
-            attributes[BusinessAttribute.batchID] = batch.batchId
-            attributes[BusinessAttribute.symbol] = batch.symbol
-            attributes[BusinessAttribute.side] = batch.side.rawValue
-            attributes[BusinessAttribute.quantity] = batch.quantity
-            attributes["algo.slices"] = orders.count
-        }
-        var baggage = span.context.baggage ?? Baggage()
-        if baggage[BusinessAttribute.batchID] == nil {
-            baggage.append(.init(key: BusinessAttribute.batchID, value: batch.batchId))
-        }
+        AlgoSpans.setBatchAttributes(span, batch: batch, slices: orders.count)
         return orders.map { order in
-            var context = span.context
-            var orderBaggage = baggage
-            orderBaggage.removeAll(key: BusinessAttribute.exchangeOrderID)
-            orderBaggage.append(.init(key: BusinessAttribute.exchangeOrderID, value: order.exchangeOrderId))
-            context.baggage = orderBaggage
-            let sendSpan = startSpan("exchange_order_send", context: context, ofKind: .internal)
-            sendSpan.updateAttributes { attributes in
-                attributes[BusinessAttribute.batchID] = batch.batchId
-                attributes[BusinessAttribute.exchangeOrderID] = order.exchangeOrderId
-                attributes[BusinessAttribute.symbol] = order.symbol
-                attributes[BusinessAttribute.side] = order.side.rawValue
-                attributes[BusinessAttribute.quantity] = order.quantity
-                attributes[BusinessAttribute.orderType] = order.orderType.rawValue
-                attributes["algo.slice"] = order.slice
-            }
+            let sendSpan = AlgoSpans.startSend(order, context: span.context)
             defer { sendSpan.end() }
             return (KafkaProducerRecord(topic: configuration.topics.exchangeOrders, key: order.symbol, value: order.encodeJSON()), sendSpan.context)
         }

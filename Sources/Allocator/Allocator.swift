@@ -6,6 +6,7 @@ import Logging
 import OrderModel
 import Pipeline
 import ServiceLifecycle
+import TraceContext
 import Tracing
 
 /// The allocator: reads batches and fills, allocates every fill pro-rata to the members of its
@@ -134,7 +135,7 @@ public struct Allocator: Service {
             case .success(let batch):
                 processSpan.attributes[BusinessAttribute.batchID] = batch.batchId
                 guard let waiting = try store.addBatch(batch, now: WallClock.nowMilliseconds()) else {
-                    processSpan.attributes["ordertrace.duplicate"] = true
+                    processSpan.attributes[BusinessAttribute.duplicate] = true
                     return
                 }
                 for applied in waiting {
@@ -157,9 +158,9 @@ public struct Allocator: Service {
                     let producer = kafka.tracing.extractContext(message)
                     try match(applied, parent: processSpan.context, fillLink: producer.problem == nil ? producer.context : nil, store: store, step: &step)
                 case .duplicate:
-                    processSpan.attributes["ordertrace.duplicate"] = true
+                    processSpan.attributes[BusinessAttribute.duplicate] = true
                 case .pending:
-                    processSpan.attributes["ordertrace.waiting_for_batch"] = true
+                    processSpan.attributes[AllocatorSpans.Key.waitingForBatch] = true
                 case .rejected(let reason):
                     deadLetter(message, errorType: "fill_rejected", reason: reason, span: processSpan, step: &step)
                 }
@@ -170,73 +171,42 @@ public struct Allocator: Service {
     /// The spans and updates of one applied fill.
     func match(_ applied: AllocatorStore.AppliedFill, parent: ServiceContext, fillLink: ServiceContext?, store: AllocatorStore, step: inout Step) throws {
         let fill = applied.fill
-        let span = startSpan("fill_matching", context: parent, ofKind: .internal)
-        defer { span.end() }
-        span.updateAttributes { attributes in
-            attributes[BusinessAttribute.fillID] = fill.fillId
-            attributes[BusinessAttribute.batchID] = fill.batchId
-            attributes[BusinessAttribute.exchangeOrderID] = fill.exchangeOrderId
-            attributes[BusinessAttribute.symbol] = fill.symbol
-            attributes[BusinessAttribute.side] = fill.side.rawValue
-            attributes[BusinessAttribute.quantity] = fill.quantity
-            attributes["fill.status"] = fill.status.rawValue
-            attributes["fill.price"] = fill.price.description
-        }
-        if let fillLink { span.addLink(SpanLink(context: fillLink, attributes: [:])) }
         var memberContexts: [Int: ServiceContext] = [:]
-        var links: [SpanLink] = []
+        var allocated: [(Batch.Member, context: ServiceContext, quantity: Int64)] = []
         for (index, member) in applied.members.enumerated() where applied.allocation.quantities[index] > 0 {
-            let context = StoredTraceContext.context(traceparent: member.traceparent) ?? .topLevel
+            let context = Self.orderContext(member)
             memberContexts[index] = context
-            var attributes = SpanAttributes()
-            attributes[BusinessAttribute.clientOrderID] = member.clientOrderId
-            attributes[BusinessAttribute.userID] = member.userId
-            attributes[BusinessAttribute.allocatedQuantity] = applied.allocation.quantities[index]
-            links.append(SpanLink(context: context, attributes: attributes))
+            allocated.append((member, context, applied.allocation.quantities[index]))
         }
-        LinkLimit.addLinks(links, to: span, limit: LinkLimit.maxLinks - 1)
+        let span = AllocatorSpans.startMatching(fill, parent: parent, fillLink: fillLink, members: allocated)
+        defer { span.end() }
         let memberIndex = Dictionary(applied.members.enumerated().map { ($1.orderKey, $0) }, uniquingKeysWith: { first, _ in first })
         for update in applied.allocation.updates {
             guard let index = memberIndex[update.orderKey] else { continue }
-            var memberContext = memberContexts[index] ?? StoredTraceContext.context(traceparent: applied.members[index].traceparent) ?? .topLevel
-            var baggage = Baggage()
-            baggage.append(.init(key: BusinessAttribute.userID, value: update.userId))
-            baggage.append(.init(key: BusinessAttribute.clientOrderID, value: update.clientOrderId))
-            baggage.append(.init(key: BusinessAttribute.batchID, value: fill.batchId))
-            baggage.append(.init(key: BusinessAttribute.fillID, value: fill.fillId))
+            var memberContext = memberContexts[index] ?? Self.orderContext(applied.members[index])
+            // The order's own baggage (entries the pipeline does not know included), with this
+            // update's ids set on it.
+            var baggage = memberContext.baggage ?? Baggage()
+            baggage[BusinessAttribute.userID] = update.userId
+            baggage[BusinessAttribute.clientOrderID] = update.clientOrderId
+            baggage[BusinessAttribute.batchID] = fill.batchId
+            baggage[BusinessAttribute.fillID] = fill.fillId
             memberContext.baggage = baggage
-            let updateSpan = startSpan("client_order_update", context: memberContext, ofKind: .internal)
-            updateSpan.addLink(SpanLink(context: span.context, attributes: [:]))
-            updateSpan.updateAttributes { attributes in
-                attributes[BusinessAttribute.userID] = update.userId
-                attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
-                attributes[BusinessAttribute.batchID] = fill.batchId
-                attributes[BusinessAttribute.fillID] = fill.fillId
-                attributes[BusinessAttribute.symbol] = update.symbol
-                attributes[BusinessAttribute.side] = update.side.rawValue
-                attributes[BusinessAttribute.status] = update.status.rawValue
-                attributes["order.last_quantity"] = update.lastQuantity
-                attributes["order.cumulative_quantity"] = update.cumulativeQuantity
-            }
+            let updateSpan = AllocatorSpans.startUpdate(update, fill: fill, context: memberContext, matching: span)
             let value = update.encodeJSON()
             let sequence = try store.enqueue(
                 key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: updateSpan.context), baggage: baggage.headerValue)
             step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), updateSpan.context, outbox: sequence)
             updateSpan.end()
             if update.status.isTerminal {
-                let completed = startSpan("order_completed", context: memberContext, ofKind: .internal)
-                completed.addLink(SpanLink(context: span.context, attributes: [:]))
-                completed.updateAttributes { attributes in
-                    attributes[BusinessAttribute.userID] = update.userId
-                    attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
-                    attributes[BusinessAttribute.batchID] = fill.batchId
-                    attributes[BusinessAttribute.status] = update.status.rawValue
-                    attributes["order.cumulative_quantity"] = update.cumulativeQuantity
-                    attributes["order.average_price"] = update.averagePrice.description
-                }
-                completed.end()
+                AllocatorSpans.recordCompleted(update, batchID: fill.batchId, context: memberContext, matching: span)
             }
         }
+    }
+
+    /// The whole context of a batch member's order: its span, `tracestate` and baggage.
+    static func orderContext(_ member: Batch.Member) -> ServiceContext {
+        StoredContext(traceparent: member.traceparent, tracestate: member.tracestate, baggage: member.baggage).context ?? .topLevel
     }
 
     func deadLetter(_ message: KafkaMessage, errorType: String, reason: String, span: any Span, step: inout Step) {

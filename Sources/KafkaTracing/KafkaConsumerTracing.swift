@@ -1,8 +1,8 @@
 import Baggage
 import Kafka
-import LeanTracing
 import OTLPWire
 import Synchronization
+import TraceContext
 import Tracing
 
 /// Traces the processing of consumed records: a `process {topic}` CONSUMER span per record whose
@@ -29,62 +29,36 @@ public struct KafkaConsumerTracing: Sendable {
         self.init(groupID: consumer.configuration.groupID, clientID: consumer.configuration.kafka.clientID, allowList: allowList)
     }
 
-    /// The producer's trace context and the baggage a record carries, and, when there is no
-    /// usable trace context, why.
+    /// The producer's trace context and the baggage a record carries, as a context for a
+    /// parent or a link, and, when there is no usable trace context, why.
     public func extractContext(_ message: KafkaMessage) -> (context: ServiceContext, problem: String?) {
-        let instrument = InstrumentationSystem.instrument
         let carried = CarriedTraceContext(message)
         var context = ServiceContext.topLevel
-        var problem = carried.problem
-        if let parent = carried.parent {
-            if instrument is LeanTracer {
-                context.spanContext = parent
-            } else {
-                instrument.extract(message.headers, into: &context, using: KafkaHeadersExtractor())
-            }
-        } else if !carried.hasTraceparent {
-            // A tracer that propagates with other headers still gets its chance.
-            instrument.extract(message.headers, into: &context, using: KafkaHeadersExtractor())
-            if !context.isEmpty { problem = nil }
-        }
+        InstrumentationSystem.instrument.extract(message.headers, into: &context, using: KafkaHeadersExtractor())
+        let problem = context.isEmpty ? (carried.problem ?? "no trace context") : nil
         if let baggage = carried.baggage { context.baggage = baggage }
         return (context, problem)
     }
 
     /// Starts the `process {topic}` span of one record; the caller ends it. When the record
     /// carries no usable trace context, the span is the root of a new trace, named
-    /// `rootName` when one is given (a component that starts a flow names it).
-    public func startProcessSpan(_ message: KafkaMessage, rootName: String? = nil) -> any Span {
-        if let lean = InstrumentationSystem.instrument as? LeanTracer {
-            return startProcessSpan(message, rootName: rootName, lean: lean)
-        }
-        let (context, problem) = extractContext(message)
-        let name = problem != nil ? (rootName ?? "process \(message.topic)") : "process \(message.topic)"
-        let span = startSpan(name, context: context, ofKind: .consumer)
-        var attributes = messageAttributes(message)
-        attributes.addBusinessIDs(from: context.baggage, allowList: allowList)
-        if let problem {
-            attributes.append(Attribute(MessagingAttribute.traceContextProblem, .string(problem)))
-        } else {
-            span.addLink(SpanLink(context: context, attributes: [:]))
-        }
-        span.setAttributes(fast: attributes)
-        return span
+    /// `rootName` when one is given (a component that starts a flow names it), and says why in
+    /// `ordertrace.trace_context.problem`.
+    public func startProcessSpan(_ message: KafkaMessage, rootName: String? = nil) -> any MessagingSpan {
+        startProcessSpan(message, rootName: rootName, tracer: MessagingTracing.current)
     }
 
-    /// The lean tracer's path: the parent goes straight from the header bytes to the span, with
-    /// no `ServiceContext` built for it and no tracer lookup by protocol cast.
-    private func startProcessSpan(_ message: KafkaMessage, rootName: String?, lean: LeanTracer) -> LeanSpan {
+    /// `startProcessSpan(_:rootName:)` with the messaging tracer looked up once for many records.
+    public func startProcessSpan(_ message: KafkaMessage, rootName: String? = nil, tracer: any MessagingTracer) -> any MessagingSpan {
         let carried = CarriedTraceContext(message)
-        let name = carried.parent == nil ? (rootName ?? processSpanName(message.topic)) : processSpanName(message.topic)
-        let span = lean.startSpan(name, parent: carried.parent, baggage: carried.baggage, ofKind: .consumer)
-        guard span.isSampled else { return span }
+        let name = processSpanName(message.topic)
+        let (span, continued) = tracer.startConsumerSpan(
+            name, rootName: rootName ?? name, remoteParent: carried.parent, baggage: carried.baggage, headers: message.headers)
+        guard span.isRecording else { return span }
         var attributes = messageAttributes(message)
         attributes.addBusinessIDs(from: carried.baggage, allowList: allowList)
-        if let parent = carried.parent {
-            span.addLink(to: parent)
-        } else if let problem = carried.problem {
-            attributes.append(Attribute(MessagingAttribute.traceContextProblem, .string(problem)))
+        if !continued {
+            attributes.append(Attribute(MessagingAttribute.traceContextProblem, .string(carried.problem ?? "no trace context")))
         }
         span.setAttributes(attributes)
         return span
@@ -96,7 +70,7 @@ public struct KafkaConsumerTracing: Sendable {
     public func withProcessSpan<T>(
         _ message: KafkaMessage,
         isolation: isolated (any Actor)? = #isolation,
-        _ body: (any Span) async throws -> T
+        _ body: (any MessagingSpan) async throws -> T
     ) async rethrows -> T {
         let span = startProcessSpan(message)
         defer { span.end() }

@@ -18,10 +18,6 @@ public enum MessagingAttribute {
     public static let errorType = "error.type"
     /// Why the message's trace context was not used (missing, or what is wrong with it).
     public static let traceContextProblem = "ordertrace.trace_context.problem"
-    /// Links that did not fit under the span's link limit.
-    public static let droppedLinkCount = "ordertrace.links.dropped_count"
-    /// The trace ids of those links, as many as fit in `LinkLimit.maxDroppedIDBytes`.
-    public static let droppedLinkTraceIDs = "ordertrace.links.dropped_trace_ids"
 }
 
 extension SpanAttributes {

@@ -1,7 +1,7 @@
 import Baggage
 import Kafka
-import LeanTracing
 import OTLPWire
+import TraceContext
 import Tracing
 
 /// A `KafkaProducer` that traces every record: a `send {topic}` PRODUCER span per record, with
@@ -39,13 +39,10 @@ public struct TracedKafkaProducer: Sendable {
     /// 10-20% slower (records reached librdkafka one by one instead of together).
     public func send(_ items: [(KafkaProducerRecord, ServiceContext)]) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
         var records: [KafkaProducerRecord] = []
-        var spans: [any Span] = []
+        var spans: [any MessagingSpan] = []
         records.reserveCapacity(items.count)
         spans.reserveCapacity(items.count)
-        let instrument = InstrumentationSystem.instrument
-        // Looked up once per call, not per record: the lookup casts the instrument each time.
-        let lean = instrument as? LeanTracer
-        let tracer: any Tracer = lean ?? InstrumentationSystem.tracer
+        let tracer = MessagingTracing.current
         let clientID = producer.configuration.kafka.clientID
         var lastBaggage: (Baggage, [UInt8])?
         var lastName: (topic: String, name: String)?
@@ -62,20 +59,9 @@ public struct TracedKafkaProducer: Sendable {
                 name = "send \(record.topic)"
                 lastName = (record.topic, name)
             }
-            let span: any Span
-            let recording: Bool
-            if let lean {
-                let leanSpan = lean.startSpan(name, parent: context.spanContext, baseContext: context, ofKind: .producer)
-                // The context goes into the headers as bytes: no string, no instrument call.
-                record.headers.setTraceContext(leanSpan.spanContext)
-                span = leanSpan
-                recording = leanSpan.isSampled
-            } else {
-                span = tracer.startSpan(name, context: context, ofKind: .producer)
-                instrument.inject(span.context, into: &record.headers, using: KafkaHeadersInjector())
-                recording = span.isRecording
-            }
-            if recording {
+            let span = tracer.startMessagingSpan(name, context: context, ofKind: .producer)
+            span.writeContext(into: &record.headers)
+            if span.isRecording {
                 var attributes: [Attribute] = []
                 // Room for the business ids and the partition and offset added on delivery.
                 attributes.reserveCapacity(14)
@@ -87,7 +73,7 @@ public struct TracedKafkaProducer: Sendable {
                 if let key = record.key { attributes.append(Attribute(MessagingAttribute.messageKey, .string(String(decoding: key, as: UTF8.self)))) }
                 if let partition = record.partition { attributes.append(Attribute(MessagingAttribute.partitionID, .string(String(partition)))) }
                 attributes.addBusinessIDs(from: baggage, allowList: allowList)
-                span.setAttributes(fast: attributes)
+                span.setAttributes(attributes)
             }
             if let baggage, !baggage.isEmpty {
                 // Serialize each distinct baggage once per call, not once per record; records
@@ -110,17 +96,11 @@ public struct TracedKafkaProducer: Sendable {
             let span = finishedSpans[index]
             switch outcome {
             case .success(let report):
-                if let lean = span as? LeanSpan {
-                    // Appended in place: no array made for two attributes.
-                    lean.setAttribute(MessagingAttribute.partitionID, .string(String(report.partition)))
-                    if let offset = report.offset { lean.setAttribute(MessagingAttribute.offset, .int(offset)) }
-                } else {
-                    var attributes = [Attribute(MessagingAttribute.partitionID, .string(String(report.partition)))]
-                    if let offset = report.offset { attributes.append(Attribute(MessagingAttribute.offset, .int(offset))) }
-                    span.setAttributes(fast: attributes)
-                }
+                // Appended in place: no array made for two attributes.
+                span.setAttribute(MessagingAttribute.partitionID, .string(String(report.partition)))
+                if let offset = report.offset { span.setAttribute(MessagingAttribute.offset, .int(offset)) }
             case .failure(let error):
-                span.setAttributes(fast: [Attribute(MessagingAttribute.errorType, .string(error.brokerErrorName ?? "\(error.code)"))])
+                span.setAttribute(MessagingAttribute.errorType, .string(error.brokerErrorName ?? "\(error.code)"))
                 span.recordError(error)
                 span.setStatus(SpanStatus(code: .error, message: error.message))
             }

@@ -1,6 +1,7 @@
 import Baggage
 import OTLPWire
 import Synchronization
+import TraceContext
 import Tracing
 
 /// A span of the lean tracer. What changes while it runs sits behind one lock; when it ends it
@@ -212,5 +213,17 @@ public struct SpanLimits: Sendable, Hashable {
         limits.maxAttributesPerEvent = read("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT") ?? limits.maxAttributesPerEvent
         limits.maxAttributesPerLink = read("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT") ?? limits.maxAttributesPerLink
         return limits
+    }
+}
+
+extension LeanSpan: MessagingSpan {
+    /// Writes `traceparent` as bytes (no string is made) and `tracestate`, or removes a stale one.
+    public func writeContext<Headers: TraceHeaders>(into headers: inout Headers) {
+        headers.set("traceparent", bytes: spanContext.traceparentBytes)
+        if spanContext.traceState.isEmpty {
+            headers.remove("tracestate")
+        } else {
+            headers.set("tracestate", spanContext.traceState)
+        }
     }
 }

@@ -2,6 +2,7 @@ import Baggage
 import Instrumentation
 import OTLPWire
 import ServiceContextModule
+import TraceContext
 import Tracing
 
 /// A tracer behind the standard swift-distributed-tracing API, made to trace every order of a
@@ -99,4 +100,20 @@ public final class LeanTracer: Tracer {
 
     /// Spans that ended and were kept for the exporter.
     public var recordedSpanCount: Int { buffer.pushed }
+}
+
+extension LeanTracer: MessagingTracer {
+    /// The lean tracer serves messaging spans itself: no `ServiceContext` is built for a
+    /// consumer's parent, and the context goes to and from the headers as bytes.
+    public func startMessagingSpan(_ name: String, context: ServiceContext, ofKind kind: SpanKind) -> any MessagingSpan {
+        startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
+    }
+
+    public func startConsumerSpan<Headers: TraceHeaders>(
+        _ name: String, rootName: String, remoteParent: SpanContext?, baggage: Baggage?, headers: Headers
+    ) -> (span: any MessagingSpan, continued: Bool) {
+        let span = startSpan(remoteParent == nil ? rootName : name, parent: remoteParent, baggage: baggage, ofKind: .consumer)
+        if let remoteParent { span.addLink(to: remoteParent) }
+        return (span, remoteParent != nil)
+    }
 }

@@ -1,4 +1,5 @@
 import OTLPWire
+import TraceContext
 
 /// Which traces are recorded, as `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` say:
 /// `always_on`, `always_off`, `traceidratio`, and their `parentbased_` forms (the default is

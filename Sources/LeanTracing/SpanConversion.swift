@@ -1,4 +1,5 @@
 import OTLPWire
+import TraceContext
 import Tracing
 
 /// From swift-distributed-tracing's values to OTLP's, with the span limits applied.

@@ -5,6 +5,7 @@ import KafkaTracing
 import Logging
 import OrderModel
 import Pipeline
+import TraceContext
 import Tracing
 
 /// A valid order on its way to Kafka: its record and its `client_order_received` span.
@@ -18,20 +19,7 @@ extension OrderGateway {
     /// Starts the order's trace: a root `client_order_received` SERVER span with the business ids,
     /// whose context carries `baggage` with `user.id` and `client.order_id` set by the gateway.
     func startOrder(_ order: ClientOrder, baggage incoming: Baggage = Baggage()) -> PendingOrder {
-        var baggage = incoming
-        baggage[BusinessAttribute.userID] = order.userId
-        baggage[BusinessAttribute.clientOrderID] = order.clientOrderId
-        var context = ServiceContext.topLevel
-        context.baggage = baggage
-        let span = startSpan("client_order_received", context: context, ofKind: .server)
-        var attributes = SpanAttributes()
-        attributes[BusinessAttribute.userID] = order.userId
-        attributes[BusinessAttribute.clientOrderID] = order.clientOrderId
-        attributes[BusinessAttribute.symbol] = order.symbol
-        attributes[BusinessAttribute.side] = order.side.rawValue
-        attributes[BusinessAttribute.quantity] = order.quantity
-        attributes[BusinessAttribute.orderType] = order.orderType.rawValue
-        span.attributes = attributes
+        let span = OrderGatewaySpans.startReceived(order, baggage: incoming)
         let record = KafkaProducerRecord(topic: configuration.topics.clientOrders, key: order.symbol, value: order.encodeJSON())
         return PendingOrder(order: order, record: record, span: span)
     }

@@ -35,21 +35,9 @@ extension OrderGateway {
                     ])
                 return
             }
-            withSpan("client_order_update_delivered", ofKind: .internal) { span in
-                let sockets = connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
-                span.updateAttributes { attributes in
-                    attributes[BusinessAttribute.userID] = update.userId
-                    attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
-                    attributes[BusinessAttribute.symbol] = update.symbol
-                    attributes[BusinessAttribute.status] = update.status.rawValue
-                    if let batchId = update.batchId { attributes[BusinessAttribute.batchID] = batchId }
-                    if let fillId = update.fillId { attributes[BusinessAttribute.fillID] = fillId }
-                    attributes[OrderGateway.socketsAttribute] = Int64(sockets)
-                }
+            OrderGatewaySpans.withDelivered(update) {
+                connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
             }
         }
     }
-
-    /// On `client_order_update_delivered`: how many sockets the update was queued on.
-    public static let socketsAttribute = "ordertrace.sockets"
 }

@@ -6,6 +6,7 @@ import Logging
 import OrderModel
 import Pipeline
 import ServiceLifecycle
+import TraceContext
 import Tracing
 
 /// The order manager: reads client-orders, validates every order again (kcat users bypass the
@@ -100,19 +101,20 @@ public struct OrderManager: Service {
         }
     }
 
-    /// A pooled order's trace context (its `order_manager_processing` span) and its record.
+    /// A pooled order's trace context (its `order_manager_processing` span and baggage), that
+    /// context as its batch member carries it, and its record.
     struct Member: Sendable {
         var context: ServiceContext
-        var traceparent: String
+        var stored: StoredContext
         var source: (KafkaTopicPartition, Int64)
     }
 
     func handle(_ message: KafkaMessage, state: inout State, outgoing: inout Outgoing) {
         state.offsets.add(message)
         let source = (KafkaTopicPartition(topic: message.topic, partition: message.partition), message.offset)
-        let processSpan = kafka.tracing.startProcessSpan(message, rootName: "client_order_received")
+        let processSpan = kafka.tracing.startProcessSpan(message, rootName: OrderManagerSpans.clientOrderReceived)
         defer { processSpan.end() }
-        let span = startSpan("order_manager_processing", context: processSpan.context, ofKind: .internal)
+        let span = OrderManagerSpans.startProcessing(context: processSpan.context)
         defer { span.end() }
         let topics = configuration.topics
         switch OrderIntake.classify(message.value) {
@@ -126,32 +128,32 @@ public struct OrderManager: Service {
             var context = span.context
             context.baggage = Self.orderBaggage(context.baggage, userId: update.userId, clientOrderId: update.clientOrderId)
             span.updateAttributes { attributes in
-                Self.setOrderAttributes(&attributes, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side)
-                attributes[BusinessAttribute.status] = "rejected"
+                OrderManagerSpans.setOrderAttributes(&attributes, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side)
+                attributes[BusinessAttribute.status] = OrderStatus.rejected.rawValue
                 attributes[BusinessAttribute.rejectReason] = reason
             }
-            processSpan.updateAttributes { Self.setOrderAttributes(&$0, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side) }
+            processSpan.updateAttributes { OrderManagerSpans.setOrderAttributes(&$0, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side) }
             outgoing.items.append((Self.record(update, topics: topics), context))
             outgoing.done.append(source)
         case .accepted(let order):
             var context = span.context
             context.baggage = Self.orderBaggage(context.baggage, userId: order.userId, clientOrderId: order.clientOrderId)
             span.updateAttributes { attributes in
-                Self.setOrderAttributes(&attributes, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
+                OrderManagerSpans.setOrderAttributes(&attributes, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
                 attributes[BusinessAttribute.quantity] = order.quantity
                 attributes[BusinessAttribute.orderType] = order.orderType.rawValue
             }
             // Orders that came without baggage (kcat) get their ids on the process span here.
-            processSpan.updateAttributes { Self.setOrderAttributes(&$0, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) }
+            processSpan.updateAttributes { OrderManagerSpans.setOrderAttributes(&$0, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) }
             guard state.seen.insert(OrderKey(userId: order.userId, clientOrderId: order.clientOrderId)) else {
-                span.attributes["ordertrace.duplicate"] = true
+                OrderManagerSpans.markDuplicate(span)
                 logger.info("duplicate client order \(order.userId)/\(order.clientOrderId) not batched again")
                 outgoing.done.append(source)
                 return
             }
-            span.attributes[BusinessAttribute.status] = "accepted"
+            span.attributes[BusinessAttribute.status] = OrderStatus.accepted.rawValue
             outgoing.items.append((Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), context))
-            let member = Member(context: context, traceparent: Self.memberTraceparent(context), source: source)
+            let member = Member(context: context, stored: StoredContext(of: context), source: source)
             for closed in state.pool.add(order, item: member, now: .now) {
                 emit(closed, state: &state, outgoing: &outgoing)
             }
@@ -169,45 +171,17 @@ public struct OrderManager: Service {
             members: closed.entries.map {
                 Batch.Member(
                     clientOrderId: $0.order.clientOrderId, userId: $0.order.userId, quantity: $0.order.quantity,
-                    limitPrice: $0.order.limitPrice, traceparent: $0.item.traceparent)
+                    limitPrice: $0.order.limitPrice, traceparent: $0.item.stored.traceparent,
+                    tracestate: $0.item.stored.tracestate, baggage: $0.item.stored.baggage)
             },
             closeReason: closed.closeReason,
             openedAt: WallClock.format(seconds: Int(openedAt / 1_000), milliseconds: Int(openedAt % 1_000)),
             closedAt: WallClock.format(seconds: Int(now / 1_000), milliseconds: Int(now % 1_000)))
 
-        var batchContext = ServiceContext.topLevel
-        var batchBaggage = Baggage()
-        batchBaggage.append(.init(key: BusinessAttribute.batchID, value: batchID))
-        batchContext.baggage = batchBaggage
-        let batchSpan = startSpan("order_batching", context: batchContext, ofKind: .internal)
-        batchSpan.updateAttributes { attributes in
-            attributes[BusinessAttribute.batchID] = batchID
-            attributes[BusinessAttribute.symbol] = closed.symbol
-            attributes[BusinessAttribute.side] = closed.side.rawValue
-            attributes[BusinessAttribute.quantity] = batch.quantity
-            attributes["batch.member_count"] = closed.entries.count
-            attributes["batch.close_reason"] = closed.closeReason.rawValue
-        }
-        LinkLimit.addLinks(
-            closed.entries.map { entry in
-                var attributes = SpanAttributes()
-                attributes[BusinessAttribute.clientOrderID] = entry.order.clientOrderId
-                attributes[BusinessAttribute.userID] = entry.order.userId
-                attributes[BusinessAttribute.quantity] = entry.order.quantity
-                return SpanLink(context: entry.item.context, attributes: attributes)
-            }, to: batchSpan)
+        let batchSpan = OrderManagerSpans.startBatching(batch, members: closed.entries.map { ($0.order, $0.item.context) })
         outgoing.items.append((KafkaProducerRecord(topic: configuration.topics.batches, key: closed.symbol, value: batch.encodeJSON()), batchSpan.context))
         for entry in closed.entries {
-            let span = startSpan("client_order_batched", context: entry.item.context, ofKind: .internal)
-            span.addLink(SpanLink(context: batchSpan.context, attributes: [:]))
-            span.updateAttributes { attributes in
-                Self.setOrderAttributes(&attributes, userId: entry.order.userId, clientOrderId: entry.order.clientOrderId, symbol: entry.order.symbol, side: entry.order.side)
-                attributes[BusinessAttribute.batchID] = batchID
-                attributes[BusinessAttribute.status] = "batched"
-            }
-            var context = span.context
-            context.baggage?.removeAll(key: BusinessAttribute.batchID)
-            context.baggage?.append(.init(key: BusinessAttribute.batchID, value: batchID))
+            let (span, context) = OrderManagerSpans.startBatched(entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan)
             outgoing.items.append((Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context))
             outgoing.done.append(entry.item.source)
             span.end()
@@ -218,18 +192,6 @@ public struct OrderManager: Service {
     func send(_ outgoing: Outgoing, state: inout State) async throws {
         try await kafka.send(outgoing.items, logger: logger)
         kafka.consumer.storeOffsets(lastProcessed: state.offsets.finish(outgoing.done))
-    }
-
-    /// The `traceparent` of the order's span. With tracing off there is none, and the batch
-    /// carries a fresh unsampled one (flags `00`): a valid W3C context that says "not recorded".
-    static func memberTraceparent(_ context: ServiceContext) -> String {
-        if let traceparent = StoredTraceContext.traceparent(of: context) { return traceparent }
-        var generator = SystemRandomNumberGenerator()
-        func hex(_ value: UInt64) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
-        }
-        return "00-\(hex(generator.next() | 1))\(hex(generator.next()))-\(hex(generator.next() | 1))-00"
     }
 
     static func record(_ update: OrderUpdate, topics: PipelineTopics) -> KafkaProducerRecord {
@@ -247,12 +209,5 @@ public struct OrderManager: Service {
             baggage.append(.init(key: BusinessAttribute.clientOrderID, value: clientOrderId))
         }
         return baggage
-    }
-
-    static func setOrderAttributes(_ attributes: inout SpanAttributes, userId: String, clientOrderId: String, symbol: String, side: Side) {
-        attributes[BusinessAttribute.userID] = userId
-        attributes[BusinessAttribute.clientOrderID] = clientOrderId
-        attributes[BusinessAttribute.symbol] = symbol
-        attributes[BusinessAttribute.side] = side.rawValue
     }
 }

@@ -13,12 +13,14 @@ extension Batch: JSONMessage {
                 let quantity = member.integer("quantity", in: 1...MessageLimits.maxQuantity)
                 let limitPrice = member.price("limitPrice", required: false)
                 let traceparent = member.string("traceparent", rule: FieldRules.traceparent)
+                let tracestate = member.string("tracestate", required: false, rule: FieldRules.tracestate)
+                let baggage = member.string("baggage", required: false, rule: FieldRules.baggage)
                 guard let clientOrderId = clientOrderId.value, let userId = userId.value, let quantity = quantity.value,
-                    let traceparent = traceparent.value, !limitPrice.isInvalid
+                    let traceparent = traceparent.value, !limitPrice.isInvalid, !tracestate.isInvalid, !baggage.isInvalid
                 else { return nil }
                 return Member(
                     clientOrderId: clientOrderId, userId: userId, quantity: quantity, limitPrice: limitPrice.value,
-                    traceparent: traceparent)
+                    traceparent: traceparent, tracestate: tracestate.value, baggage: baggage.value)
             }
             let closeReason = object.enumeration("closeReason", CloseReason.self)
             let openedAt = object.string("openedAt", rule: FieldRules.timestamp)
@@ -53,6 +55,8 @@ extension Batch: JSONMessage {
                 writer.field("quantity", member.quantity)
                 writer.field("limitPrice", member.limitPrice)
                 writer.field("traceparent", member.traceparent)
+                writer.field("tracestate", member.tracestate)
+                writer.field("baggage", member.baggage)
                 writer.endObject()
             }
             writer.endArray()

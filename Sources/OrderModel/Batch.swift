@@ -16,14 +16,24 @@ public struct Batch: Hashable, Sendable {
         public var limitPrice: Price?
         /// The W3C `traceparent` of the span that represents this client order.
         public var traceparent: String
+        /// The order's W3C `tracestate`, when it has one.
+        public var tracestate: String?
+        /// The order's W3C `baggage` (a header value), when it has one: every update of the
+        /// order goes out with it, so entries the pipeline does not know survive the batch.
+        public var baggage: String?
 
         /// Creates a member.
-        public init(clientOrderId: String, userId: String, quantity: Int64, limitPrice: Price? = nil, traceparent: String) {
+        public init(
+            clientOrderId: String, userId: String, quantity: Int64, limitPrice: Price? = nil, traceparent: String,
+            tracestate: String? = nil, baggage: String? = nil
+        ) {
             self.clientOrderId = clientOrderId
             self.userId = userId
             self.quantity = quantity
             self.limitPrice = limitPrice
             self.traceparent = traceparent
+            self.tracestate = tracestate
+            self.baggage = baggage
         }
 
         /// The member's client order key: (`userId`, `clientOrderId`).
@@ -83,6 +93,8 @@ public struct Batch: Hashable, Sendable {
             add(FieldRules.identifier(member.userId), "userId")
             add(FieldRules.quantity(member.quantity), "quantity")
             add(FieldRules.traceparent(member.traceparent), "traceparent")
+            if let tracestate = member.tracestate { add(FieldRules.tracestate(tracestate), "tracestate") }
+            if let baggage = member.baggage { add(FieldRules.baggage(baggage), "baggage") }
         }
         problems += BatchRules.members(members, quantity: quantity)
         return problems

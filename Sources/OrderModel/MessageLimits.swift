@@ -11,6 +11,10 @@ public enum MessageLimits {
     public static let maxBatchMembers = 10_000
     /// The longest `traceparent` of a batch member, in UTF-8 bytes.
     public static let maxTraceparentLength = 512
+    /// The longest `tracestate` a batch member carries (W3C Trace Context: 32 entries, 512 characters propagate).
+    public static let maxTracestateLength = 512
+    /// The longest `baggage` a batch member carries (W3C Baggage: at least 8,192 bytes propagate).
+    public static let maxBaggageLength = 8_192
     /// The longest `reason`, in UTF-8 bytes.
     public static let maxReasonLength = 1024
 }

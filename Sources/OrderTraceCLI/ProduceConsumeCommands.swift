@@ -7,6 +7,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Tracing
+import TracingSetup
 
 /// Options for tracing a command: the OTEL_* environment, and a service name.
 struct TracingOptions: ParsableArguments {

@@ -7,7 +7,9 @@ import OTLPReceiver
 import OTLPWire
 import ServiceLifecycle
 import Synchronization
+import TraceContext
 import Tracing
+import TracingSetup
 
 /// Lean tracer against swift-otel, side by side in one run, each exporting OTLP/HTTP protobuf
 /// to a receiver in another process (`ordertrace bench sink`), which counts the spans it gets:
@@ -36,7 +38,7 @@ struct SpanBench: AsyncParsableCommand {
     var seconds = 60
 
     @Option(parsing: .upToNextOption, help: "Tracers to compare, in order.")
-    var tracers: [TracerChoice] = [.lean, .otel]
+    var tracers: [TracerChoice] = TracingBootstrap.hasSwiftOTel ? [.lean, .otel] : [.lean]
 
     /// `rate` spans per second for `seconds`, paced every 5 ms; returns how many were made.
     static func sustain(_ tracer: any Tracer, rate: Int, seconds: Int) async throws -> Int {
@@ -45,10 +47,11 @@ struct SpanBench: AsyncParsableCommand {
         let end = start + .seconds(seconds)
         var created = 0
         var tick = 0
+        let tracer = MessagingTracing.tracer(for: tracer)
         while ContinuousClock.now < end {
             for _ in 0..<perTick {
-                let span: any Span = tracer.startSpan("send client-orders", context: .topLevel, ofKind: .producer)
-                span.setAttributes(fast: attributes(created))
+                let span = tracer.startMessagingSpan("send client-orders", context: .topLevel, ofKind: .producer)
+                span.setAttributes(attributes(created))
                 span.end()
                 created += 1
             }
@@ -90,11 +93,12 @@ struct SpanBench: AsyncParsableCommand {
         for choice in tracers {
             let count = spans
             let burst = try await phase(choice, sink: sink, logger: logger, label: "burst") { tracer in
-                let parent: any Span = tracer.startSpan("bench", context: .topLevel, ofKind: .server)
+                let tracer = MessagingTracing.tracer(for: tracer)
+                let parent = tracer.startMessagingSpan("bench", context: .topLevel, ofKind: .server)
                 let context = parent.context
                 for index in 0..<count {
-                    let span: any Span = tracer.startSpan("send client-orders", context: context, ofKind: .producer)
-                    span.setAttributes(fast: Self.attributes(index))
+                    let span = tracer.startMessagingSpan("send client-orders", context: context, ofKind: .producer)
+                    span.setAttributes(Self.attributes(index))
                     span.end()
                 }
                 parent.end()

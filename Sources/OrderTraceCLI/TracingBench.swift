@@ -5,10 +5,14 @@ import Kafka
 import KafkaTracing
 import LeanTracing
 import Logging
+#if OTel
 import OTel
+#endif
 import OTLPReceiver
 import ServiceLifecycle
+import TraceContext
 import Tracing
+import TracingSetup
 
 /// The cost of tracing on the Kafka hot path, all measured in one run with the chosen tracer
 /// exporting OTLP/HTTP protobuf to a local receiver:
@@ -66,7 +70,7 @@ struct TracingBench: AsyncParsableCommand {
             await broker.stop()
             return
         }
-        let (inject, extract, extractContext) = withTracer(tracer) { measurePropagation() }
+        let (inject, extract, extractContext) = withTracer(tracer) { measurePropagation(readsW3CItself: self.tracer == .lean) }
         say(String(format: "  propagation  inject %6.0f ns  extract %6.0f ns  per message (traceparent + 3 baggage entries)", inject, extract))
         say(String(format: "               extract into a ServiceContext (what a handler's context costs) %6.0f ns", extractContext))
         let span = withTracer(tracer) { measureSpans() }
@@ -100,26 +104,23 @@ struct TracingBench: AsyncParsableCommand {
     }
 
     /// ns per inject and per extract.
-    private func measurePropagation() -> (Double, Double, Double) {
-        let parent = startSpan("parent", context: .topLevel)
+    ///
+    /// - Parameter readsW3CItself: whether the tracer continues a record's trace from the
+    ///   parsed `traceparent` (the lean tracer), rather than through its own extract.
+    private func measurePropagation(readsW3CItself: Bool) -> (Double, Double, Double) {
+        let parent = MessagingTracing.current.startMessagingSpan("parent", context: .topLevel, ofKind: .internal)
         defer { parent.end() }
         var context = parent.context
         context.baggage = ["user.id": "alice", "client.order_id": "c-1001", "batch.id": "b-AAPL-buy-7"]
         let baggage = context.baggage!
         let tracing = KafkaConsumerTracing(groupID: "bench", clientID: "bench")
         var headers = KafkaHeaders()
-        let instrument = InstrumentationSystem.instrument
-        let spanContext = (parent as? LeanSpan)?.spanContext
         // What the traced producer does per record: the span's context (bytes, for the lean
         // tracer) and the baggage serialized (each time: records of different orders differ).
         let injectTime = bestOf(3) {
             for _ in 0..<messages {
                 headers = KafkaHeaders()
-                if let spanContext {
-                    headers.setTraceContext(spanContext)
-                } else {
-                    instrument.inject(context, into: &headers, using: KafkaHeadersInjector())
-                }
+                parent.writeContext(into: &headers)
                 headers.set("baggage", bytes: Array(baggage.headerValue.utf8))
             }
         }
@@ -130,7 +131,7 @@ struct TracingBench: AsyncParsableCommand {
         // `ServiceContext` through the instrument).
         let extractTime = bestOf(3) {
             for _ in 0..<messages {
-                if spanContext != nil {
+                if readsW3CItself {
                     let carried = CarriedTraceContext(message)
                     sink &+= (carried.baggage?.count ?? 0) + (carried.parent == nil ? 1_000 : 0)
                 } else {
@@ -153,13 +154,14 @@ struct TracingBench: AsyncParsableCommand {
 
     /// ns per span (start, attributes, end).
     private func measureSpans() -> Double {
-        let parent = startSpan("parent", context: .topLevel)
+        let tracer = MessagingTracing.current
+        let parent = tracer.startMessagingSpan("parent", context: .topLevel, ofKind: .internal)
         defer { parent.end() }
         let context = parent.context
         let time = bestOf(1) {
             for index in 0..<messages {
-                let span = startSpan("send client-orders", context: context, ofKind: .producer)
-                span.setAttributes(fast: SpanBench.attributes(index))
+                let span = tracer.startMessagingSpan("send client-orders", context: context, ofKind: .producer)
+                span.setAttributes(SpanBench.attributes(index))
                 span.end()
             }
         }
@@ -266,6 +268,7 @@ enum TracerChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
                 propagatesBaggage: false)
             return (tracer, service, "lean tracer")
         case .otel:
+            #if OTel
             var otel = OTel.Configuration.default
             otel.serviceName = "ordertrace-bench"
             otel.diagnosticLogLevel = .error
@@ -273,6 +276,9 @@ enum TracerChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
             otel.traces.otlpExporter.endpoint = endpoint
             let backend = try OTel.makeTracingBackend(configuration: otel)
             return (backend.factory, backend.service, "swift-otel 1.6")
+            #else
+            throw ValidationError("--tracer otel needs a build with swift-otel: swift build -c release --traits OTel")
+            #endif
         }
     }
 }

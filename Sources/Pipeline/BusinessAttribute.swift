@@ -13,6 +13,8 @@ public enum BusinessAttribute {
     public static let orderType = "order.type"
     /// On a `fill_matching` link: the units of the fill given to the linked client order.
     public static let allocatedQuantity = "allocated.quantity"
+    /// On a span about a record seen before, which is not acted on again.
+    public static let duplicate = "ordertrace.duplicate"
     /// Why a message was refused (a validation reason, a rejection).
     public static let rejectReason = "ordertrace.reject_reason"
 }

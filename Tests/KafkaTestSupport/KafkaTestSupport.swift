@@ -79,7 +79,7 @@ public func collect(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-public func eventually(timeout: Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
+public func eventually(timeout: Duration = .seconds(60), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }

@@ -26,7 +26,7 @@ private func run(_ arguments: [String], input: String = "", environment: [String
 
 @Suite("Tracing in the ordertrace commands", .timeLimit(.minutes(2)))
 struct CommandTracingTests {
-    @Test("produce and consume export their spans before they exit: the process span is the child of the send span", arguments: ["lean", "otel"])
+    @Test("produce and consume export their spans before they exit: the process span is the child of the send span", arguments: testedTracers)
     func spansAreFlushedOnExit(tracer: String) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
         let collector = try await OTLPCollector.start()
@@ -56,7 +56,7 @@ struct CommandTracingTests {
         #expect(OTLPJSON.attributes(process["attributes"])["user.id"] == "carol")
     }
 
-    @Test("a long-running command flushes its spans when SIGTERM stops it", arguments: ["lean", "otel"])
+    @Test("a long-running command flushes its spans when SIGTERM stops it", arguments: testedTracers)
     func spansAreFlushedOnSIGTERM(tracer: String) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
         let collector = try await OTLPCollector.start()

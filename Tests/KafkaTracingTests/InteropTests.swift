@@ -4,48 +4,34 @@ import Kafka
 import KafkaTestSupport
 import KafkaTracing
 import LeanTracing
-import OTel
 import Testing
+import TraceContext
 import Tracing
+import TracingSetup
 
-/// Runs the OpenTelemetry Python SDK peer (`Interop/otel_peer.py`).
-private func pythonPeer(_ mode: String, input: [String: String]? = nil) throws -> [String: Any] {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Interop/otel_peer.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path, mode]
-    let output = Pipe()
-    let stdin = Pipe()
-    process.standardOutput = output
-    process.standardInput = stdin
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: input)) }
-    try stdin.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-        throw PeerError(message: "otel_peer.py \(mode) failed (status \(process.terminationStatus)): is the Python OpenTelemetry SDK installed? (make test installs it)")
-    }
-    return object
-}
+#if OTel
+import OTel
+#endif
 
 /// The tracer a test runs with, by name: this project's lean tracer or swift-otel, neither
 /// exporting.
 private func tracer(_ name: String) throws -> any Tracer {
     if name == "lean" { return LeanTracer(propagatesBaggage: false) }
+    #if OTel
     var configuration = OTel.Configuration.default
     configuration.traces.exporter = .none
     return try OTel.makeTracingBackend(configuration: configuration).factory
+    #else
+    fatalError("swift-otel is built only with the OTel trait")
+    #endif
 }
 
-private struct PeerError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
+/// The tracers this build can run: the lean tracer, and swift-otel with the `OTel` trait.
+let testedTracers = TracingBootstrap.hasSwiftOTel ? ["lean", "otel"] : ["lean"]
 
 @Suite("Interoperability with another OpenTelemetry SDK (Python)", .timeLimit(.minutes(2)))
 struct InteropTests {
-    @Test("context and baggage injected by the Python SDK come out of a traced hop in the same trace with the same baggage, as Python reads them", arguments: ["lean", "otel"])
+    @Test("context and baggage injected by the Python SDK come out of a traced hop in the same trace with the same baggage, as Python reads them", arguments: testedTracers)
     func pythonToUsToPython(tracerName: String) async throws {
         let peer = try pythonPeer("inject")
         let headers = try #require(peer["headers"] as? [String: String])
@@ -92,7 +78,7 @@ struct InteropTests {
         }
     }
 
-    @Test("what we inject parses in the Python SDK: trace and span ids, sampling, percent-encoded UTF-8 baggage", arguments: ["lean", "otel"])
+    @Test("what we inject parses in the Python SDK: trace and span ids, sampling, percent-encoded UTF-8 baggage", arguments: testedTracers)
     func oursParseInPython(tracerName: String) async throws {
         let tracer = try tracer(tracerName)
         let (headers, traceparent) = withTracer(tracer) {

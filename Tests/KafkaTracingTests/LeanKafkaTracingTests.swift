@@ -6,6 +6,7 @@ import LeanTracing
 import OTLPWire
 import Synchronization
 import Testing
+import TraceContext
 import Tracing
 
 /// The Kafka layer's own paths for the lean tracer: the producer writes the span context into

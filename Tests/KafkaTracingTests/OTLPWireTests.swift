@@ -1,3 +1,4 @@
+#if OTel
 import Baggage
 import Foundation
 import Kafka
@@ -90,3 +91,4 @@ struct OTLPWireTests {
         #expect(receiver.resourceAttributes["service.name"] == "wire-test")
     }
 }
+#endif

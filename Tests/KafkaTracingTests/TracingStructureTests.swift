@@ -4,6 +4,7 @@ import Kafka
 import KafkaTestSupport
 @testable import KafkaTracing
 import Testing
+import TraceContext
 import Tracing
 
 @Suite("Messaging spans, headers and baggage (in-memory tracer)", .timeLimit(.minutes(2)))

@@ -5,6 +5,7 @@ import Testing
 import Tracing
 
 @testable import LeanTracing
+@testable import TracingSetup
 
 @Suite("The lean tracer's export when the backend is down", .timeLimit(.minutes(1)))
 struct ExportDownTests {

@@ -5,6 +5,7 @@ import OTLPWire
 import ServiceLifecycle
 import Synchronization
 import Testing
+import TraceContext
 import Tracing
 
 @testable import LeanTracing

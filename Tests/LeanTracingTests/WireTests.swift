@@ -3,9 +3,11 @@ import OTLPReceiver
 import ServiceLifecycle
 import Synchronization
 import Testing
+import TraceContext
 import Tracing
 
 @testable import LeanTracing
+@testable import TracingSetup
 
 /// The OpenTelemetry protobuf definitions' own Python code decodes what the lean tracer sends.
 let decodeScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -60,7 +62,7 @@ struct LeanWireTests {
             root.attributes["user.id"] = "alice"
             let other = tracer.startSpan("order_batching", context: .topLevel, ofKind: .internal)
             let child = tracer.startSpan("send client-orders", context: root.context, ofKind: .producer)
-            child.setAttributes(fast: [.init("messaging.system", .string("kafka")), .init("messaging.kafka.offset", .int(41))])
+            child.setAttributes([.init("messaging.system", .string("kafka")), .init("messaging.kafka.offset", .int(41))])
             child.addEvent(SpanEvent(name: "retry", attributes: ["attempt": 2]))
             child.addLink(SpanLink(context: other.context, attributes: ["client.order_id": "c-1"]))
             child.setStatus(SpanStatus(code: .error, message: "broker down"))

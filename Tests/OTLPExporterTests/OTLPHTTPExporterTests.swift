@@ -5,7 +5,7 @@ import Testing
 
 @testable import OTLPExporter
 
-@Suite("OTLP/HTTP exporter against a receiver", .timeLimit(.minutes(1)))
+@Suite("OTLP/HTTP exporter against a receiver", .timeLimit(.minutes(5)))
 struct OTLPHTTPExporterTests {
     @Test("a protobuf body arrives intact, with the expected request line and headers")
     func protobufBodyArrives() async throws {

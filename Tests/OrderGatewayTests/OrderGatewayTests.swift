@@ -3,10 +3,10 @@ import HummingbirdWSClient
 import InMemoryTracing
 import Kafka
 import KafkaTestSupport
+import LeanTracing
 import Logging
 import OrderGateway
 import OrderModel
-import OTel
 import ServiceLifecycle
 import Testing
 import Tracing
@@ -17,18 +17,10 @@ private let aliceOrder = #"{"clientOrderId":"c-1001","symbol":"AAPL","side":"buy
 struct OrderGatewayTests {
     @Test("WebSocket: invalid and foreign-user orders are rejected at once; a valid one reaches client-orders with the token's user, traceparent and baggage; updates reach their owner only")
     func webSocket() async throws {
-        // A W3C-propagating tracer (swift-otel, exporting nowhere), so traceparent headers are written.
-        var otel = OTel.Configuration.default
-        otel.serviceName = "gateway-test"
-        otel.traces.exporter = .none
-        otel.logs.enabled = false
-        otel.metrics.enabled = false
-        let backend = try OTel.makeTracingBackend(configuration: otel)
-        let tracing = ServiceGroup(services: [backend.service], logger: quietLogger)
-        let exporting = Task { try await tracing.run() }
-        defer { exporting.cancel() }
+        // A W3C-propagating tracer that exports nowhere, so traceparent headers are written.
+        let tracer = LeanTracer()
 
-        try await withTracer(backend.factory) {
+        try await withTracer(tracer) {
             try await GatewayHarness.run { gateway in
                 let alice = TestSocket(url: gateway.socketURL, token: "demo-alice")
                 let bob = TestSocket(url: gateway.socketURL + "?access_token=demo-bob", token: nil)
@@ -96,7 +88,6 @@ struct OrderGatewayTests {
                 await bob.close()
             }
         }
-        await tracing.triggerGracefulShutdown()
     }
 
     @Test("HTTP: POST 202 with the trace id, 400 with the problems, 401, 413; WebSocket without a token 401; /health 200")

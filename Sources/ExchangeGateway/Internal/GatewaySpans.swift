@@ -25,11 +25,15 @@ enum LogKey {
 
 /// The spans of the trace model that the gateway starts.
 enum GatewaySpans {
+    static let wsSend = "external_exchange_ws_send"
+    static let wsReceive = "external_exchange_ws_recv"
+    static let fillReceived = "exchange_fill_received"
+
     /// `external_exchange_ws_send` (CLIENT) for a message about `order`, child of `context`.
     static func startSend(
         _ order: ExchangeOrder, wireOrderId: String, messageType: String, quantity: Int64?, attempt: Int?, context: ServiceContext
     ) -> any Span {
-        let span = startSpan("external_exchange_ws_send", context: context, ofKind: .client)
+        let span = startSpan(wsSend, context: context, ofKind: .client)
         var attributes = orderAttributes(order)
         attributes[ExchangeAttribute.wireOrderID] = wireOrderId
         attributes[ExchangeAttribute.messageType] = messageType
@@ -41,7 +45,7 @@ enum GatewaySpans {
 
     /// `external_exchange_ws_recv` (CONSUMER) for a reply, child of the order's stored ws_send context.
     static func startReceive(_ receipt: ExchangeOrderBook.Receipt) -> any Span {
-        let span = startSpan("external_exchange_ws_recv", context: receipt.context, ofKind: .consumer)
+        let span = startSpan(wsReceive, context: receipt.context, ofKind: .consumer)
         var attributes = orderAttributes(receipt.order)
         attributes[ExchangeAttribute.wireOrderID] = receipt.wireOrderId
         attributes[ExchangeAttribute.messageType] = receipt.messageType
@@ -53,7 +57,7 @@ enum GatewaySpans {
     /// `exchange_fill_received` (INTERNAL), child of the receive span. Returns the span and the
     /// context to send the fill with: the span's, with `fill.id` added to the baggage.
     static func startFill(_ fill: Fill, order: ExchangeOrder, context: ServiceContext) -> (any Span, ServiceContext) {
-        let span = startSpan("exchange_fill_received", context: context, ofKind: .internal)
+        let span = startSpan(fillReceived, context: context, ofKind: .internal)
         var attributes = orderAttributes(order)
         attributes[BusinessAttribute.fillID] = fill.fillId
         attributes[BusinessAttribute.status] = fill.status.rawValue

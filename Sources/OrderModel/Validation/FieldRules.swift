@@ -49,6 +49,16 @@ enum FieldRules {
         text(value, maxLength: MessageLimits.maxTraceparentLength)
     }
 
+    /// A batch member's `tracestate`: not empty, bounded, no control characters.
+    static func tracestate(_ value: String) -> FieldProblem? {
+        text(value, maxLength: MessageLimits.maxTracestateLength)
+    }
+
+    /// A batch member's `baggage` (a W3C Baggage header value): not empty, bounded, no control characters.
+    static func baggage(_ value: String) -> FieldProblem? {
+        text(value, maxLength: MessageLimits.maxBaggageLength)
+    }
+
     /// A `reason`: at most ``MessageLimits/maxReasonLength`` bytes.
     static func reason(_ value: String) -> FieldProblem? {
         let count = value.utf8.count

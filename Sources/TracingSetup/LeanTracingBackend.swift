@@ -2,10 +2,12 @@
 import Glibc
 #endif
 import Foundation
+import LeanTracing
 import Logging
 import OTLPExporter
 import OTLPWire
 import ServiceLifecycle
+import TraceContext
 
 /// The lean tracer with its OTLP/HTTP export, set up from the OpenTelemetry environment:
 /// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`,

@@ -1,4 +1,4 @@
-import LeanTracing
+import OTLPWire
 
 /// Checks a `traceparent` header value against W3C Trace Context, to say *why* one is rejected.
 ///

@@ -120,14 +120,14 @@ extension ServiceContext {
 }
 
 /// Lower-case hex without allocations.
-enum Hex {
+package enum Hex {
     @inline(__always)
-    static func digit(_ nibble: UInt8) -> UInt8 {
+    package static func digit(_ nibble: UInt8) -> UInt8 {
         nibble &+ (nibble < 10 ? UInt8(ascii: "0") : UInt8(ascii: "a") &- 10)
     }
 
     @inline(__always)
-    static func write(_ value: UInt64, to bytes: UnsafeMutablePointer<UInt8>) {
+    package static func write(_ value: UInt64, to bytes: UnsafeMutablePointer<UInt8>) {
         var value = value
         var index = 15
         while index >= 0 {
@@ -137,7 +137,7 @@ enum Hex {
         }
     }
 
-    static func string(_ value: UInt64) -> String {
+    package static func string(_ value: UInt64) -> String {
         String(unsafeUninitializedCapacity: 16) { buffer in
             write(value, to: buffer.baseAddress!)
             return 16
@@ -145,7 +145,7 @@ enum Hex {
     }
 
     @inline(__always)
-    static func nibble(_ byte: UInt8) -> UInt8? {
+    package static func nibble(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
@@ -154,13 +154,13 @@ enum Hex {
     }
 
     @inline(__always)
-    static func byte(_ utf8: UnsafeBufferPointer<UInt8>, _ offset: Int) -> UInt8? {
+    package static func byte(_ utf8: UnsafeBufferPointer<UInt8>, _ offset: Int) -> UInt8? {
         guard let high = nibble(utf8[offset]), let low = nibble(utf8[offset + 1]) else { return nil }
         return high << 4 | low
     }
 
     @inline(__always)
-    static func uint64(_ utf8: UnsafeBufferPointer<UInt8>, _ offset: Int) -> UInt64? {
+    package static func uint64(_ utf8: UnsafeBufferPointer<UInt8>, _ offset: Int) -> UInt64? {
         var value: UInt64 = 0
         for index in offset..<(offset + 16) {
             guard let digit = nibble(utf8[index]) else { return nil }

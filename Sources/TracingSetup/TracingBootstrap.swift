@@ -1,9 +1,12 @@
 import Foundation
 import LeanTracing
 import Logging
-import OTel
 import ServiceLifecycle
 import Tracing
+
+#if OTel
+import OTel
+#endif
 
 /// Sets up tracing for a process, once, from the standard OpenTelemetry environment.
 ///
@@ -12,7 +15,8 @@ import Tracing
 /// - `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default), `http/json` or `grpc`;
 /// - `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`;
 /// - `OTEL_SDK_DISABLED=true` turns tracing off;
-/// - `ORDERTRACE_TRACER`: `lean` (default: `LeanTracer`, OTLP over HTTP only) or `otel` (swift-otel).
+/// - `ORDERTRACE_TRACER`: `lean` (default: `LeanTracer`, OTLP over HTTP only) or `otel` (swift-otel,
+///   in a build with the `OTel` package trait: `swift build --traits OTel`).
 ///
 /// With swift-otel, W3C Trace Context is propagated by swift-otel and W3C Baggage by this
 /// project (swift-otel's baggage propagator is not implemented, so `baggage` is taken out of
@@ -38,15 +42,28 @@ public enum TracingBootstrap {
             InstrumentationSystem.bootstrap(tracer)
             return service
         case .otel:
-            break
+            #if OTel
+            var configuration = OTel.Configuration.default
+            configuration.serviceName = serviceName
+            configuration.logs.enabled = false
+            configuration.metrics.enabled = false
+            configuration.traces.otlpExporter.protocol = .httpProtobuf
+            configuration.propagators = [.traceContext]
+            return try OTel.bootstrap(configuration: configuration, environment: environment)
+            #else
+            throw TracingConfigurationError(
+                description: "ORDERTRACE_TRACER=otel needs a build with swift-otel: build with the OTel package trait (swift build --traits OTel, or make test-otel)")
+            #endif
         }
-        var configuration = OTel.Configuration.default
-        configuration.serviceName = serviceName
-        configuration.logs.enabled = false
-        configuration.metrics.enabled = false
-        configuration.traces.otlpExporter.protocol = .httpProtobuf
-        configuration.propagators = [.traceContext]
-        return try OTel.bootstrap(configuration: configuration, environment: environment)
+    }
+
+    /// Whether this build includes swift-otel (the `OTel` package trait).
+    public static var hasSwiftOTel: Bool {
+        #if OTel
+        true
+        #else
+        false
+        #endif
     }
 
     /// Which tracer runs: `ORDERTRACE_TRACER=lean` (the default: this project's tracer) or

@@ -2,7 +2,8 @@
 """A peer that speaks W3C Trace Context and Baggage with the OpenTelemetry Python SDK.
 
     otel_peer.py inject   prints {"headers": {...}, "traceId", "spanId", "baggage": {...}}
-                          for a span it started and baggage it set
+                          for a span it started and baggage it set (stdin may give
+                          {"baggage": {...}} to set instead of the default entries)
     otel_peer.py extract  reads {"traceparent": ..., "baggage": ...} on stdin and prints
                           {"traceId", "spanId", "sampled", "baggage": {...}} as the SDK sees them
 """
@@ -23,9 +24,11 @@ BAGGAGE = {
 
 
 def inject():
+    text = sys.stdin.read()
+    entries = json.loads(text)["baggage"] if text.strip() else BAGGAGE
     tracer = TracerProvider().get_tracer("otel-peer")
     ctx = context.get_current()
-    for key, value in BAGGAGE.items():
+    for key, value in entries.items():
         ctx = baggage.set_baggage(key, value, context=ctx)
     context.attach(ctx)
     with tracer.start_as_current_span("python-producer") as span:
@@ -38,7 +41,7 @@ def inject():
             "headers": carrier,
             "traceId": format(span_context.trace_id, "032x"),
             "spanId": format(span_context.span_id, "016x"),
-            "baggage": BAGGAGE,
+            "baggage": entries,
         }))
 
 

@@ -1,4 +1,4 @@
-@testable import KafkaTracing
+import TraceContext
 import Testing
 
 @Suite("W3C traceparent checks")
@@ -32,27 +32,5 @@ struct TraceParentTests {
     func invalid(_ value: String, reason: String) throws {
         let problem = try #require(TraceParentCheck.problem(value))
         #expect(problem.contains(reason), "\(value): \(problem)")
-    }
-}
-
-@Suite("Tracing bootstrap environment")
-struct TracingBootstrapTests {
-    @Test("the default endpoint is 127.0.0.1:4318, and an explicit one is kept")
-    func endpoint() {
-        #expect(TracingBootstrap.effectiveEnvironment([:])["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318")
-        let explicit = TracingBootstrap.effectiveEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"])
-        #expect(explicit["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4318")
-    }
-
-    @Test("baggage is taken out of OTEL_PROPAGATORS (swift-otel would stop the process); others stay")
-    func propagators() {
-        #expect(TracingBootstrap.effectiveEnvironment(["OTEL_PROPAGATORS": "tracecontext, baggage"])["OTEL_PROPAGATORS"] == "tracecontext")
-        #expect(TracingBootstrap.effectiveEnvironment(["OTEL_PROPAGATORS": "baggage"])["OTEL_PROPAGATORS"] == "tracecontext")
-        #expect(TracingBootstrap.effectiveEnvironment(["OTEL_PROPAGATORS": "b3,tracecontext"])["OTEL_PROPAGATORS"] == "b3,tracecontext")
-    }
-
-    @Test("OTEL_SDK_DISABLED=true turns tracing off: no service, nothing bootstrapped")
-    func disabled() throws {
-        #expect(try TracingBootstrap.bootstrap(serviceName: "test", environment: ["OTEL_SDK_DISABLED": "true"]) == nil)
     }
 }

@@ -1,0 +1,86 @@
+import OrderModel
+import Pipeline
+import TraceContext
+import Tracing
+
+/// The spans of the trace model that the allocator starts, and their attributes.
+enum AllocatorSpans {
+    static let fillMatching = "fill_matching"
+    static let clientOrderUpdate = "client_order_update"
+    static let orderCompleted = "order_completed"
+
+    /// Attribute keys of the allocator's own spans, beyond the business ids.
+    enum Key {
+        static let fillStatus = "fill.status"
+        static let fillPrice = "fill.price"
+        static let lastQuantity = "order.last_quantity"
+        static let cumulativeQuantity = "order.cumulative_quantity"
+        static let averagePrice = "order.average_price"
+        /// On a fill's process span: the fill waits for its batch, which has not arrived yet.
+        static let waitingForBatch = "ordertrace.waiting_for_batch"
+    }
+
+    /// `fill_matching` (INTERNAL), child of `parent` (the fill's process span, or the stored
+    /// context of a fill that waited for its batch), linked to the fill's producer span when
+    /// known and to every client order the fill was allocated to (link attributes
+    /// `client.order_id`, `user.id`, `allocated.quantity`; one place is kept for the fill's own
+    /// link under the link limit).
+    static func startMatching(_ fill: Fill, parent: ServiceContext, fillLink: ServiceContext?, members: [(Batch.Member, context: ServiceContext, quantity: Int64)]) -> any Span {
+        let span = startSpan(fillMatching, context: parent, ofKind: .internal)
+        span.updateAttributes { attributes in
+            attributes[BusinessAttribute.fillID] = fill.fillId
+            attributes[BusinessAttribute.batchID] = fill.batchId
+            attributes[BusinessAttribute.exchangeOrderID] = fill.exchangeOrderId
+            attributes[BusinessAttribute.symbol] = fill.symbol
+            attributes[BusinessAttribute.side] = fill.side.rawValue
+            attributes[BusinessAttribute.quantity] = fill.quantity
+            attributes[Key.fillStatus] = fill.status.rawValue
+            attributes[Key.fillPrice] = fill.price.description
+        }
+        if let fillLink { span.addLink(SpanLink(context: fillLink, attributes: [:])) }
+        let links = members.map { member, context, quantity in
+            var attributes = SpanAttributes()
+            attributes[BusinessAttribute.clientOrderID] = member.clientOrderId
+            attributes[BusinessAttribute.userID] = member.userId
+            attributes[BusinessAttribute.allocatedQuantity] = quantity
+            return SpanLink(context: context, attributes: attributes)
+        }
+        LinkLimit.addLinks(links, to: span, limit: LinkLimit.maxLinks - 1)
+        return span
+    }
+
+    /// `client_order_update` (INTERNAL) in the order's trace (`context`: the member's order
+    /// context), linked to the `fill_matching` span.
+    static func startUpdate(_ update: OrderUpdate, fill: Fill, context: ServiceContext, matching: any Span) -> any Span {
+        let span = startSpan(clientOrderUpdate, context: context, ofKind: .internal)
+        span.addLink(SpanLink(context: matching.context, attributes: [:]))
+        span.updateAttributes { attributes in
+            attributes[BusinessAttribute.userID] = update.userId
+            attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
+            attributes[BusinessAttribute.batchID] = fill.batchId
+            attributes[BusinessAttribute.fillID] = fill.fillId
+            attributes[BusinessAttribute.symbol] = update.symbol
+            attributes[BusinessAttribute.side] = update.side.rawValue
+            attributes[BusinessAttribute.status] = update.status.rawValue
+            attributes[Key.lastQuantity] = update.lastQuantity
+            attributes[Key.cumulativeQuantity] = update.cumulativeQuantity
+        }
+        return span
+    }
+
+    /// `order_completed` (INTERNAL) in the order's trace, linked to the last `fill_matching`
+    /// span; ended at once.
+    static func recordCompleted(_ update: OrderUpdate, batchID: String, context: ServiceContext, matching: any Span) {
+        let span = startSpan(orderCompleted, context: context, ofKind: .internal)
+        span.addLink(SpanLink(context: matching.context, attributes: [:]))
+        span.updateAttributes { attributes in
+            attributes[BusinessAttribute.userID] = update.userId
+            attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
+            attributes[BusinessAttribute.batchID] = batchID
+            attributes[BusinessAttribute.status] = update.status.rawValue
+            attributes[Key.cumulativeQuantity] = update.cumulativeQuantity
+            attributes[Key.averagePrice] = update.averagePrice.description
+        }
+        span.end()
+    }
+}

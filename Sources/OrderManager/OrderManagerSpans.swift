@@ -1,0 +1,84 @@
+import Baggage
+import OrderModel
+import Pipeline
+import TraceContext
+import Tracing
+
+/// The spans of the trace model that the order manager starts, and their attributes.
+enum OrderManagerSpans {
+    /// The root of an order's trace when its record carried no trace context (kcat).
+    static let clientOrderReceived = "client_order_received"
+    static let orderManagerProcessing = "order_manager_processing"
+    static let orderBatching = "order_batching"
+    static let clientOrderBatched = "client_order_batched"
+
+    /// Attribute keys of the order manager's own spans, beyond the business ids.
+    enum Key {
+        static let memberCount = "batch.member_count"
+        static let closeReason = "batch.close_reason"
+    }
+
+    /// `order_manager_processing` (INTERNAL), child of the record's process span.
+    static func startProcessing(context: ServiceContext) -> any Span {
+        startSpan(orderManagerProcessing, context: context, ofKind: .internal)
+    }
+
+    /// `order_batching` (INTERNAL), the root of the batch's trace, with `batch.id` in its baggage
+    /// and a link to every member's order span (link attributes `client.order_id`, `user.id`,
+    /// `order.quantity`; past the link limit, see `LinkLimit`).
+    static func startBatching(_ batch: Batch, members: [(order: ClientOrder, context: ServiceContext)]) -> any Span {
+        var context = ServiceContext.topLevel
+        var baggage = Baggage()
+        baggage[BusinessAttribute.batchID] = batch.batchId
+        context.baggage = baggage
+        let span = startSpan(orderBatching, context: context, ofKind: .internal)
+        span.updateAttributes { attributes in
+            attributes[BusinessAttribute.batchID] = batch.batchId
+            attributes[BusinessAttribute.symbol] = batch.symbol
+            attributes[BusinessAttribute.side] = batch.side.rawValue
+            attributes[BusinessAttribute.quantity] = batch.quantity
+            attributes[Key.memberCount] = members.count
+            attributes[Key.closeReason] = batch.closeReason.rawValue
+        }
+        LinkLimit.addLinks(
+            members.map { member in
+                var attributes = SpanAttributes()
+                attributes[BusinessAttribute.clientOrderID] = member.order.clientOrderId
+                attributes[BusinessAttribute.userID] = member.order.userId
+                attributes[BusinessAttribute.quantity] = member.order.quantity
+                return SpanLink(context: member.context, attributes: attributes)
+            }, to: span)
+        return span
+    }
+
+    /// `client_order_batched` (INTERNAL) in the order's trace, linked to the batch's
+    /// `order_batching` span. Returns the span and the context to send the order's `batched`
+    /// update with: the span's, with `batch.id` set in the order's baggage.
+    static func startBatched(_ order: ClientOrder, batchID: String, context: ServiceContext, batchSpan: any Span) -> (any Span, ServiceContext) {
+        let span = startSpan(clientOrderBatched, context: context, ofKind: .internal)
+        span.addLink(SpanLink(context: batchSpan.context, attributes: [:]))
+        span.updateAttributes { attributes in
+            setOrderAttributes(&attributes, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
+            attributes[BusinessAttribute.batchID] = batchID
+            attributes[BusinessAttribute.status] = OrderStatus.batched.rawValue
+        }
+        var updateContext = span.context
+        var baggage = updateContext.baggage ?? Baggage()
+        baggage[BusinessAttribute.batchID] = batchID
+        updateContext.baggage = baggage
+        return (span, updateContext)
+    }
+
+    /// The ids of an order on a span: user, client order, symbol and side.
+    static func setOrderAttributes(_ attributes: inout SpanAttributes, userId: String, clientOrderId: String, symbol: String, side: Side) {
+        attributes[BusinessAttribute.userID] = userId
+        attributes[BusinessAttribute.clientOrderID] = clientOrderId
+        attributes[BusinessAttribute.symbol] = symbol
+        attributes[BusinessAttribute.side] = side.rawValue
+    }
+
+    /// Marks a span as about a record seen before (not acted on again).
+    static func markDuplicate(_ span: any Span) {
+        span.attributes[BusinessAttribute.duplicate] = true
+    }
+}

@@ -1,0 +1,172 @@
+import Baggage
+import Instrumentation
+import OTLPWire
+import ServiceContextModule
+import Tracing
+
+/// A message's headers as the messaging layer reads and writes trace context in them. A value
+/// set replaces the key's earlier value: a header is never repeated.
+public protocol TraceHeaders {
+    mutating func set(_ key: String, bytes: [UInt8]?)
+    mutating func set(_ key: String, _ value: String)
+    mutating func remove(_ key: String)
+    /// The key's value as text, or `nil` when the header is absent.
+    func string(_ key: String) -> String?
+}
+
+/// A span of the messaging layer (a Kafka `send` or `process` span): a `Span` that also takes
+/// its attributes as OTLP values in one call and writes its own context into a message's
+/// headers. The lean tracer's spans are messaging spans; any other tracer's span is served
+/// through ``TracerMessaging``.
+public protocol MessagingSpan: Span {
+    /// Adds attributes in one call, without going through `SpanAttributes`.
+    func setAttributes(_ attributes: [Attribute])
+    /// Adds one attribute without going through `SpanAttributes`.
+    func setAttribute(_ key: String, _ value: AttributeValue)
+    /// Writes this span's context into `headers`, replacing what they carried.
+    func writeContext<Headers: TraceHeaders>(into headers: inout Headers)
+}
+
+/// What the messaging layer asks of a tracer: spans that write their context into a message,
+/// and spans that continue the context a message carries. The lean tracer serves it itself
+/// (the context goes to and from the headers as bytes); ``TracerMessaging`` serves it for any
+/// other `Tracer` through that tracer's own inject and extract.
+public protocol MessagingTracer: Sendable {
+    /// A span whose parent is the span of `context` (a new trace when it has none).
+    func startMessagingSpan(_ name: String, context: ServiceContext, ofKind kind: SpanKind) -> any MessagingSpan
+
+    /// A consumer span for a received message, continuing the trace the message carries and
+    /// linked to the span that sent it; named `rootName` and the root of a new trace when the
+    /// message carries no context this tracer can continue.
+    ///
+    /// - Parameters:
+    ///   - remoteParent: the W3C context parsed from the message's `traceparent`, if valid.
+    ///   - baggage: the message's baggage, added to the span's context.
+    ///   - headers: the message's headers, for tracers that propagate with other headers.
+    /// - Returns: the span, and whether it continues the message's trace.
+    func startConsumerSpan<Headers: TraceHeaders>(
+        _ name: String, rootName: String, remoteParent: SpanContext?, baggage: Baggage?, headers: Headers
+    ) -> (span: any MessagingSpan, continued: Bool)
+}
+
+/// The messaging tracer of the tracer in use (the task's, or the process's bootstrapped one).
+public enum MessagingTracing {
+    /// The tracer itself when it serves messaging spans (the lean tracer does), otherwise
+    /// ``TracerMessaging`` over it. Look it up once per batch of records where possible.
+    public static var current: any MessagingTracer {
+        if let tracer = InstrumentationSystem.instrument as? any MessagingTracer { return tracer }
+        return TracerMessaging(InstrumentationSystem.tracer)
+    }
+
+    /// The messaging tracer of `tracer`: itself when it serves messaging spans, otherwise
+    /// ``TracerMessaging`` over it.
+    public static func tracer(for tracer: any Tracer) -> any MessagingTracer {
+        (tracer as? any MessagingTracer) ?? TracerMessaging(tracer)
+    }
+}
+
+/// Messaging spans for any `Tracer`: its spans, attributes set through `SpanAttributes`, and
+/// the context written and read through its own `inject` and `extract`, so it works with
+/// tracers that do not speak W3C Trace Context (the in-memory test tracer, say).
+public struct TracerMessaging: MessagingTracer {
+    public let tracer: any Tracer
+
+    public init(_ tracer: any Tracer) {
+        self.tracer = tracer
+    }
+
+    public func startMessagingSpan(_ name: String, context: ServiceContext, ofKind kind: SpanKind) -> any MessagingSpan {
+        TracerMessagingSpan(span: tracer.startSpan(name, context: context, ofKind: kind), tracer: tracer)
+    }
+
+    public func startConsumerSpan<Headers: TraceHeaders>(
+        _ name: String, rootName: String, remoteParent: SpanContext?, baggage: Baggage?, headers: Headers
+    ) -> (span: any MessagingSpan, continued: Bool) {
+        var context = ServiceContext.topLevel
+        tracer.extract(headers, into: &context, using: TraceHeadersPropagation<Headers>())
+        let continued = !context.isEmpty
+        let link = continued ? SpanLink(context: context, attributes: [:]) : nil
+        if let baggage { context.baggage = baggage }
+        let span = tracer.startSpan(continued ? name : rootName, context: context, ofKind: .consumer)
+        if let link { span.addLink(link) }
+        return (TracerMessagingSpan(span: span, tracer: tracer), continued)
+    }
+}
+
+/// Another tracer's span, served as a messaging span.
+final class TracerMessagingSpan: MessagingSpan {
+    let span: any Span
+    let tracer: any Tracer
+
+    init(span: any Span, tracer: any Tracer) {
+        self.span = span
+        self.tracer = tracer
+    }
+
+    func setAttributes(_ attributes: [Attribute]) {
+        span.updateAttributes { existing in
+            for attribute in attributes { existing[attribute.key] = attribute.value.spanAttribute }
+        }
+    }
+
+    func setAttribute(_ key: String, _ value: AttributeValue) {
+        span.attributes[key] = value.spanAttribute
+    }
+
+    func writeContext<Headers: TraceHeaders>(into headers: inout Headers) {
+        tracer.inject(span.context, into: &headers, using: TraceHeadersPropagation<Headers>())
+    }
+
+    var context: ServiceContext { span.context }
+
+    var operationName: String {
+        get { span.operationName }
+        set { span.operationName = newValue }
+    }
+
+    var attributes: SpanAttributes {
+        get { span.attributes }
+        set { span.attributes = newValue }
+    }
+
+    var isRecording: Bool { span.isRecording }
+
+    func setStatus(_ status: SpanStatus) { span.setStatus(status) }
+
+    func addEvent(_ event: SpanEvent) { span.addEvent(event) }
+
+    func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {
+        span.recordError(error, attributes: attributes, at: instant())
+    }
+
+    func addLink(_ link: SpanLink) { span.addLink(link) }
+
+    func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) { span.end(at: instant()) }
+}
+
+/// Reads and writes a tracer's context in `TraceHeaders` (set, never appended).
+struct TraceHeadersPropagation<Headers: TraceHeaders>: Injector, Extractor {
+    func inject(_ value: String, forKey key: String, into carrier: inout Headers) {
+        carrier.set(key, value)
+    }
+
+    func extract(key: String, from carrier: Headers) -> String? {
+        carrier.string(key)
+    }
+}
+
+extension AttributeValue {
+    /// The value as swift-distributed-tracing's `SpanAttribute`.
+    public var spanAttribute: SpanAttribute {
+        switch self {
+        case .string(let value): .string(value)
+        case .bool(let value): .bool(value)
+        case .int(let value): .int64(value)
+        case .double(let value): .double(value)
+        case .stringArray(let values): .stringArray(values)
+        case .boolArray(let values): .boolArray(values)
+        case .intArray(let values): .int64Array(values)
+        case .doubleArray(let values): .doubleArray(values)
+        }
+    }
+}

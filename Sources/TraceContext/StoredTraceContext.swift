@@ -1,0 +1,87 @@
+import OTLPWire
+import Baggage
+import Tracing
+
+/// Trace contexts kept as W3C text inside messages and stores (a batch member's context, an
+/// outbox row) and turned back into contexts through the tracer's own extract path, so that
+/// parents and links built from them are real span contexts that the exporter keeps.
+public enum StoredTraceContext {
+    /// The `traceparent` of `context`'s span, or `nil` when it holds none.
+    public static func traceparent(of context: ServiceContext) -> String? {
+        injected(context)["traceparent"]
+    }
+
+    /// A context holding the span that `traceparent` names (and `tracestate`), or `nil` when the
+    /// value is not a valid `traceparent`.
+    public static func context(traceparent: String, tracestate: String? = nil, base: ServiceContext = .topLevel) -> ServiceContext? {
+        guard TraceParentCheck.problem(traceparent) == nil else { return nil }
+        var carrier = ["traceparent": traceparent]
+        if let tracestate { carrier["tracestate"] = tracestate }
+        var context = base
+        InstrumentationSystem.instrument.extract(carrier, into: &context, using: DictionaryPropagation())
+        return context
+    }
+
+    private static func injected(_ context: ServiceContext) -> [String: String] {
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryPropagation())
+        return carrier
+    }
+}
+
+/// A context's whole W3C identity as text: `traceparent`, `tracestate` and `baggage`, as a batch
+/// member carries its order's across the fan-in, so that every later update of the order is
+/// sent in the order's own trace with the order's own baggage (entries the pipeline does not
+/// know included, within the W3C limits that `Baggage` applies when it serializes).
+public struct StoredContext: Hashable, Sendable {
+    public var traceparent: String
+    public var tracestate: String?
+    public var baggage: String?
+
+    public init(traceparent: String, tracestate: String? = nil, baggage: String? = nil) {
+        self.traceparent = traceparent
+        self.tracestate = tracestate
+        self.baggage = baggage
+    }
+
+    /// The context of `context`'s span and its baggage. With tracing off there is no span: the
+    /// stored context is then a fresh unsampled one (flags `00`), a valid W3C context that says
+    /// "not recorded".
+    public init(of context: ServiceContext) {
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryPropagation())
+        traceparent = carrier["traceparent"] ?? Self.unsampledTraceparent()
+        tracestate = carrier["tracestate"].flatMap { $0.isEmpty ? nil : $0 }
+        let baggage = context.baggage?.headerValue ?? ""
+        self.baggage = baggage.isEmpty ? nil : baggage
+    }
+
+    /// The stored span as a context with the stored baggage; `nil` when `traceparent` is not
+    /// valid W3C Trace Context.
+    public var context: ServiceContext? {
+        guard var context = StoredTraceContext.context(traceparent: traceparent, tracestate: tracestate) else { return nil }
+        if let baggage {
+            let parsed = Baggage(headerValue: baggage)
+            if !parsed.isEmpty { context.baggage = parsed }
+        }
+        return context
+    }
+
+    /// A random unsampled `traceparent`.
+    static func unsampledTraceparent() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let context = SpanContext(
+            traceID: TraceID(high: generator.next() | 1, low: generator.next()), spanID: generator.next() | 1, traceFlags: 0)
+        return context.traceparent
+    }
+}
+
+/// Reads and writes trace context in a plain dictionary (a stored `traceparent`, for instance).
+struct DictionaryPropagation: Injector, Extractor {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key] = value
+    }
+    func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key]
+    }
+}
