@@ -30,12 +30,6 @@ func runTraced(_ work: some Service, tracing: (any Service)?, logger: Logger) as
     try await ServiceGroup(configuration: configuration).run()
 }
 
-/// A service made of one closure.
-struct ClosureService: Service {
-    let body: @Sendable () async throws -> Void
-    func run() async throws { try await body() }
-}
-
 struct ProduceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "produce",
