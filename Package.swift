@@ -194,10 +194,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What the `ordertrace` executable and its benchmarks share: output, logging setup,
+        // command-line errors.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [
+                "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The `ordertrace` executable: parses arguments and wires services together.
         .executableTarget(
             name: "OrderTraceCLI",
             dependencies: [
+                "CommandLineSupport",
                 "Kafka",
                 "KafkaTracing",
                 "Baggage",

@@ -3,6 +3,7 @@ import ExchangeGateway
 import OrderGateway
 import Allocator
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Kafka
 import KafkaTracing

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baggage
+import CommandLineSupport
 import Foundation
 import Kafka
 import KafkaTracing

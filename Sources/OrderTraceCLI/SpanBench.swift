@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Glibc
 import LeanTracing
@@ -163,7 +164,7 @@ final class Sink: @unchecked Sendable {
 
     static func start() throws -> Sink {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: UpCommand.executablePath())
+        process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
         process.arguments = ["bench", "sink"]
         let pipe = Pipe()
         process.standardOutput = pipe

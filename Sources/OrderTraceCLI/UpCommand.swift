@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Kafka
 import Logging
@@ -70,7 +71,7 @@ struct UpCommand: AsyncParsableCommand {
             }
         }
         let supervisor = Supervisor(
-            executable: Self.executablePath(),
+            executable: CommandLine.executablePath,
             children: [
                 ("exchange-sim", ["exchange-sim", "--port", String(exchangePort), "--seed", String(seed)]),
                 ("order-manager", ["order-manager"]),
@@ -86,10 +87,6 @@ struct UpCommand: AsyncParsableCommand {
             logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
-    }
-
-    static func executablePath() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// Whether something accepts TCP connections at host:port.
