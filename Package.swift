@@ -203,19 +203,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `ordertrace bench`: our Kafka client against kcat, the lean tracer against swift-otel,
+        // the cost of tracing on the Kafka hot path.
+        .target(
+            name: "OrderTraceBenchmarks",
+            dependencies: [
+                "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "Baggage", "OTLPReceiver", "OTLPWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            path: "Benchmarks/OrderTraceBenchmarks"
+        ),
         // The `ordertrace` executable: parses arguments and wires services together.
         .executableTarget(
             name: "OrderTraceCLI",
             dependencies: [
                 "CommandLineSupport",
+                "OrderTraceBenchmarks",
                 "Kafka",
                 "KafkaTracing",
                 "Baggage",
-                "OTLPReceiver",
                 "ExchangeSimServer",
                 "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,14 +4,6 @@ import Foundation
 import Kafka
 import Logging
 
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Measure hot paths; each benchmark prints ratios measured in one run.",
-        subcommands: [KafkaBench.self, TracingBench.self, SpanBench.self, SinkCommand.self]
-    )
-}
-
 /// Our client against kcat, on one embedded broker and the same data.
 ///
 /// Produce: N records (key, ~150-byte value, a traceparent header) sent and all delivery reports
