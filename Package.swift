@@ -27,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.0.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // librdkafka, as Debian's librdkafka-dev installs it (pkg-config `rdkafka`).
@@ -217,19 +217,42 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What the `ordertrace` executable and its benchmarks share: output, logging setup,
+        // command-line errors.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [
+                "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `ordertrace bench`: our Kafka client against kcat, the lean tracer against swift-otel,
+        // the cost of tracing on the Kafka hot path.
+        .target(
+            name: "OrderTraceBenchmarks",
+            dependencies: [
+                "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "TraceContext", "TracingSetup", "Baggage", "OTLPReceiver", "OTLPWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTel"])),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            path: "Benchmarks/OrderTraceBenchmarks"
+        ),
         // The `ordertrace` executable: parses arguments and wires services together.
         .executableTarget(
             name: "OrderTraceCLI",
             dependencies: [
+                "CommandLineSupport",
+                "OrderTraceBenchmarks",
                 "Kafka",
                 "KafkaTracing",
                 "TracingSetup",
                 "Baggage",
-                "OTLPReceiver",
                 "ExchangeSimServer",
                 "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTel"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

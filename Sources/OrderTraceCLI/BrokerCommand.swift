@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Kafka
 import Logging
 import ServiceLifecycle

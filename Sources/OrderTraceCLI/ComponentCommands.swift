@@ -3,6 +3,7 @@ import ExchangeGateway
 import OrderGateway
 import Allocator
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Kafka
 import KafkaTracing
@@ -10,45 +11,6 @@ import Logging
 import OrderManager
 import Pipeline
 import ServiceLifecycle
-
-/// What every pipeline component command shares: Kafka and tracing options, and how its
-/// services run.
-struct ComponentOptions: ParsableArguments {
-    @OptionGroup var kafka: KafkaOptions
-    @OptionGroup var tracing: TracingOptions
-}
-
-extension ComponentOptions {
-    /// Runs a component: tracing first (so it stops last and flushes), then its producer, then
-    /// the component, which consumes and stops first on SIGTERM/SIGINT.
-    func run(
-        _ name: String,
-        consumerGroup: String? = nil,
-        consumerTopics: (PipelineTopics) -> [String] = { _ in [] },
-        make: (_ environment: [String: String], _ kafka: KafkaConfiguration, _ consumer: KafkaConsumer?, _ producer: KafkaProducer, _ logger: Logger) throws -> any Service
-    ) async throws {
-        let logger = Logs.bootstrap()
-        let environment = ProcessInfo.processInfo.environment
-        let tracingService = try tracing.bootstrap(command: name)
-        var kafkaConfiguration = try kafka.configuration()
-        if environment["KAFKA_CLIENT_ID"] == nil { kafkaConfiguration.clientID = "ordertrace-\(name)" }
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafkaConfiguration), logger: logger)
-        var consumer: KafkaConsumer?
-        if let consumerGroup {
-            let topics = consumerTopics(PipelineTopics.fromEnvironment(environment))
-            consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafkaConfiguration, groupID: consumerGroup, topics: topics), logger: logger)
-        }
-        let component = try make(environment, kafkaConfiguration, consumer, producer, logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let tracingService { services.append(.init(service: tracingService)) }
-        services.append(.init(service: producer))
-        services.append(.init(service: component, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
-        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
-        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
-        say("\(name): running (Kafka \(kafkaConfiguration.brokers.joined(separator: ",")))")
-        try await ServiceGroup(configuration: configuration).run()
-    }
-}
 
 struct OrderManagerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Kafka
-import Logging
 
 /// Options every command that talks to Kafka shares.
 struct KafkaOptions: ParsableArguments {
@@ -21,36 +20,4 @@ struct KafkaOptions: ParsableArguments {
         }
         return configuration
     }
-}
-
-struct TopicsDirectoryOption: ParsableArguments {
-    @Option(name: .customLong("topics-dir"), help: "Folder of topic definitions (default: $ORDERTRACE_TOPICS_DIR or ./topics).")
-    var topicsDirectory: String?
-
-    var path: String {
-        topicsDirectory ?? KafkaConfiguration.processEnvironment()["ORDERTRACE_TOPICS_DIR"] ?? "topics"
-    }
-}
-
-enum Logs {
-    /// Sets up logging once per process: to stderr, at $LOG_LEVEL (default info).
-    static func bootstrap() -> Logger {
-        let level = KafkaConfiguration.processEnvironment()["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        return Logger(label: "ordertrace")
-    }
-}
-
-/// An error for the command line: its message alone, without the usage text.
-struct CommandError: Error, CustomStringConvertible {
-    var description: String
-}
-
-extension KafkaError {
-    /// An error a person can act on, for the command line.
-    var validationError: CommandError { CommandError(description: message) }
 }

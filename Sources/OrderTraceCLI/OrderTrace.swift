@@ -1,4 +1,5 @@
 import ArgumentParser
+import OrderTraceBenchmarks
 
 @main
 struct OrderTrace: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Kafka
 
 struct TopicsCommand: AsyncParsableCommand {

@@ -1,15 +1,8 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Kafka
 import Logging
-
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Measure hot paths; each benchmark prints ratios measured in one run.",
-        subcommands: [KafkaBench.self, TracingBench.self, SpanBench.self, SinkCommand.self]
-    )
-}
 
 /// Our client against kcat, on one embedded broker and the same data.
 ///
@@ -218,70 +211,4 @@ struct KafkaBench: AsyncParsableCommand {
         }
         throw ValidationError("\(name) not found on PATH: install it (apt-get install kcat) or pass --kcat")
     }
-}
-
-/// The records both clients send: keys over a few symbols, ~150-byte client-order values.
-struct BenchData {
-    struct Row {
-        var key: String
-        var value: [UInt8]
-    }
-
-    let rows: [Row]
-    let valueSize: Int
-    let traceparent = Array("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".utf8)
-    var count: Int { rows.count }
-
-    init(count: Int) {
-        var rows: [Row] = []
-        rows.reserveCapacity(count)
-        for index in 0..<count {
-            // 1,000 keys of one length, so records spread evenly and are all the same size.
-            let keyNumber = String(index % 1_000)
-            let symbol = "S" + String(repeating: "0", count: 3 - keyNumber.count) + keyNumber
-            let id = String(index)
-            let padded = String(repeating: "0", count: max(0, 10 - id.count)) + id
-            let text = #"{"clientOrderId":"c-\#(padded)","userId":"alice","symbol":"\#(symbol)","side":"buy","quantity":300,"orderType":"limit","limitPrice":189.25,"tif":"day"}"#
-            rows.append(Row(key: symbol, value: Array(text.utf8)))
-        }
-        self.rows = rows
-        self.valueSize = rows.first?.value.count ?? 0
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
-
-/// Prints a line at once, even when stdout is a pipe.
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// Reads `count` records in a new consumer group and times it from the first record received to
-/// the last (the group join counts for nothing); `onBatch` sees every batch.
-func consumeTimed(
-    _ settings: KafkaConsumerConfiguration, count: Int, logger: Logger, onBatch: ([KafkaMessage]) -> Void
-) async throws -> (received: Int, seconds: Double, longestGap: Duration) {
-    let consumer = try KafkaConsumer(configuration: settings, logger: logger)
-    let polling = Task { try await consumer.run() }
-    var received = 0
-    var first: ContinuousClock.Instant?
-    var last: ContinuousClock.Instant?
-    var longestGap = Duration.zero
-    for await batch in consumer.batches() {
-        let now = ContinuousClock.now
-        if first == nil { first = now }
-        if let last { longestGap = max(longestGap, now - last) }
-        last = now
-        onBatch(batch)
-        received += batch.count
-        if received >= count { break }
-    }
-    let seconds = ((ContinuousClock.now) - (first ?? .now)).seconds
-    polling.cancel()
-    try await polling.value
-    return (received, seconds, longestGap)
 }

@@ -1,12 +1,11 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Glibc
 import LeanTracing
 import Logging
-import OTLPReceiver
 import OTLPWire
 import ServiceLifecycle
-import Synchronization
 import TraceContext
 import Tracing
 import TracingSetup
@@ -150,129 +149,5 @@ struct SpanBench: AsyncParsableCommand {
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         func ns(_ time: timeval) -> Double { Double(time.tv_sec) * 1e9 + Double(time.tv_usec) * 1e3 }
         return ns(usage.ru_utime) + ns(usage.ru_stime)
-    }
-}
-
-/// `ordertrace bench sink` as a child process; it reports its span count on request (SIGUSR1).
-final class Sink: @unchecked Sendable {
-    let process: Process
-    let endpoint: String
-    private let output: FileHandle
-
-    private init(process: Process, endpoint: String, output: FileHandle) {
-        self.process = process
-        self.endpoint = endpoint
-        self.output = output
-    }
-
-    static func start() throws -> Sink {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: UpCommand.executablePath())
-        process.arguments = ["bench", "sink"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        guard let line = readLine(pipe.fileHandleForReading), line.hasPrefix("listening ") else {
-            throw CommandError(description: "the OTLP sink did not start")
-        }
-        return Sink(process: process, endpoint: String(line.dropFirst("listening ".count)), output: pipe.fileHandleForReading)
-    }
-
-    /// Spans received so far.
-    func count() throws -> Int {
-        kill(process.processIdentifier, SIGUSR1)
-        guard let line = Self.readLine(output), let count = Int(line) else { throw CommandError(description: "the OTLP sink did not answer") }
-        return count
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    private static func readLine(_ handle: FileHandle) -> String? {
-        var bytes: [UInt8] = []
-        while true {
-            let data = handle.readData(ofLength: 1)
-            guard let byte = data.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
-        }
-    }
-}
-
-/// An OTLP/HTTP receiver that counts the spans of protobuf requests; prints its endpoint, then
-/// its count whenever it gets SIGUSR1.
-struct SinkCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sink", abstract: "An OTLP/HTTP receiver that counts spans (for bench spans).", shouldDisplay: false)
-
-    func run() async throws {
-        let count = Atomic<Int>(0)
-        let receiver = try await OTLPHTTPReceiver.start { body, _ in
-            count.wrappingAdd(SpanCount.protobuf(body), ordering: .relaxed)
-        }
-        say("listening \(receiver.tracesEndpoint)")
-        let signals = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
-        signal(SIGUSR1, SIG_IGN)
-        signals.setEventHandler { say("\(count.load(ordering: .relaxed))") }
-        signals.resume()
-        let stop = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
-        signal(SIGTERM, SIG_IGN)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            stop.setEventHandler { continuation.resume() }
-            stop.resume()
-        }
-        await receiver.stop()
-    }
-}
-
-/// Counts the spans of an `ExportTraceServiceRequest` without decoding them:
-/// resource_spans (1) → scope_spans (2) → spans (2).
-enum SpanCount {
-    static func protobuf(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBufferPointer { buffer in
-            var total = 0
-            forEachField(buffer, 0, buffer.count) { field, start, end in
-                guard field == 1 else { return }
-                forEachField(buffer, start, end) { field, start, end in
-                    guard field == 2 else { return }
-                    forEachField(buffer, start, end) { field, _, _ in
-                        if field == 2 { total += 1 }
-                    }
-                }
-            }
-            return total
-        }
-    }
-
-    /// Calls `body` for each length-delimited field in bytes[start..<end]; skips the others.
-    private static func forEachField(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ body: (Int, Int, Int) -> Void) {
-        var position = start
-        func varint() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while position < end {
-                let byte = bytes[position]
-                position += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
-                if shift > 63 { return nil }
-            }
-            return nil
-        }
-        while position < end {
-            guard let key = varint() else { return }
-            switch key & 7 {
-            case 0: guard varint() != nil else { return }
-            case 1: position += 8
-            case 5: position += 4
-            case 2:
-                guard let length = varint(), position + Int(length) <= end else { return }
-                body(Int(key >> 3), position, position + Int(length))
-                position += Int(length)
-            default: return
-            }
-        }
     }
 }
