@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// A Kafka cluster inside this process: librdkafka's mock cluster, reachable at a fixed address.
 ///
@@ -30,7 +31,7 @@ public final class EmbeddedBroker: Service, Sendable {
     private nonisolated(unsafe) let cluster: OpaquePointer
     private let forwarder: TCPForwarder?
     private let logger: Logger
-    private let stopped = Locked(false)
+    private let stopped = Mutex(false)
     /// The brokers' own addresses (random ports), comma-separated.
     public let directBootstrapServers: String
     /// The address clients should bootstrap from: the fixed forwarder address when there is one.
