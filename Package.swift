@@ -106,10 +106,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // The simulated external exchange: order books, seeded liquidity, its JSON protocol.
+        // Settings every configuration shares: the one configuration error, environment parsing.
+        .target(name: "Settings"),
         // The messages of the pipeline, their JSON coding and validation, allocation, audit.
         .target(name: "OrderModel"),
-        .target(name: "ExchangeSimulator"),
+        // The simulated external exchange: order books, seeded liquidity, its JSON protocol.
+        .target(name: "ExchangeSimulator", dependencies: ["Settings"]),
         // `ordertrace exchange-sim`: the simulator behind a WebSocket server.
         .target(
             name: "ExchangeSimServer",
@@ -123,7 +125,7 @@ let package = Package(
             ]
         ),
         // What the pipeline's components share: topic names, business attribute keys,
-        // dead letters, offset tracking, configuration errors.
+        // dead letters, offset tracking.
         .target(
             name: "Pipeline",
             dependencies: [
@@ -142,7 +144,7 @@ let package = Package(
         .target(
             name: "OrderGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -154,7 +156,7 @@ let package = Package(
         .target(
             name: "ExchangeGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "ExchangeSimulator",
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "ExchangeSimulator",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +167,7 @@ let package = Package(
         .target(
             name: "OrderManager",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,7 +178,7 @@ let package = Package(
         .target(
             name: "Algo",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -186,7 +188,7 @@ let package = Package(
         .target(
             name: "Allocator",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "CSQLite",
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "CSQLite",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -238,9 +240,10 @@ let package = Package(
             name: "OrderModelTests",
             dependencies: ["OrderModel"]
         ),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(
             name: "ExchangeSimulatorTests",
-            dependencies: ["ExchangeSimulator"]
+            dependencies: ["ExchangeSimulator", "Settings"]
         ),
         .testTarget(
             name: "ExchangeSimServerTests",
@@ -254,7 +257,7 @@ let package = Package(
         .testTarget(
             name: "OrderGatewayTests",
             dependencies: [
-                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "KafkaTestSupport",
+                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -268,7 +271,7 @@ let package = Package(
             name: "ExchangeGatewayTests",
             dependencies: [
                 "ExchangeGateway", "ExchangeSimServer", "ExchangeSimulator", "KafkaTestSupport", "Kafka", "KafkaTracing",
-                "Baggage", "OrderModel", "Pipeline",
+                "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),

@@ -33,10 +33,10 @@ struct PipelineFlowTests {
             var managerConfiguration = OrderManagerConfiguration()
             managerConfiguration.topics = topics
             managerConfiguration.limits = BatchLimits(maxOrders: 4, maxQuantity: 1_000_000, linger: .milliseconds(50))
-            var algoConfiguration = Algo.Configuration()
+            var algoConfiguration = AlgoConfiguration()
             algoConfiguration.topics = topics
             algoConfiguration.slicing = SlicingPolicy(slices: 2)
-            var allocatorConfiguration = Allocator.Configuration()
+            var allocatorConfiguration = AllocatorConfiguration()
             allocatorConfiguration.topics = topics
             allocatorConfiguration.databasePath = databasePath
             let services: [any Service] = [
@@ -191,7 +191,7 @@ struct AllocatorRestartTests {
             for topic in topics.all { try broker.createTopic(topic, partitions: 2) }
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             let group = uniqueName("allocator")
-            var configuration = Allocator.Configuration()
+            var configuration = AllocatorConfiguration()
             configuration.topics = topics
             configuration.databasePath = database
             func runAllocator() throws -> Task<Void, Error> {
