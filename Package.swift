@@ -211,6 +211,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Test helpers that need neither Kafka nor a tracer: seeded randomness, temporary files.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .target(
             name: "KafkaTestSupport",
             dependencies: [
@@ -238,7 +244,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderModelTests",
-            dependencies: ["OrderModel"]
+            dependencies: ["OrderModel", "TestSupport"]
         ),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(
@@ -257,7 +263,7 @@ let package = Package(
         .testTarget(
             name: "OrderGatewayTests",
             dependencies: [
-                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport",
+                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -270,7 +276,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeGatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeSimServer", "ExchangeSimulator", "KafkaTestSupport", "Kafka", "KafkaTracing",
+                "ExchangeGateway", "ExchangeSimServer", "ExchangeSimulator", "KafkaTestSupport", "TestSupport", "Kafka", "KafkaTracing",
                 "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
@@ -279,9 +285,25 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "OrderManagerTests",
+            dependencies: ["OrderManager", "OrderModel", "Pipeline", "Settings", "Kafka", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AlgoTests",
+            dependencies: ["Algo", "OrderModel", "Settings", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AllocatorTests",
+            dependencies: [
+                "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The components together: order manager, algorithm and allocator on one embedded broker.
+        .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport",
+                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -299,7 +321,7 @@ let package = Package(
         .testTarget(
             name: "OTLPExporterTests",
             dependencies: [
-                "OTLPExporter", "OTLPReceiver", "CZlib",
+                "OTLPExporter", "OTLPReceiver", "CZlib", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -308,7 +330,7 @@ let package = Package(
         .testTarget(
             name: "LeanTracingTests",
             dependencies: [
-                "LeanTracing", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport",
+                "LeanTracing", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport", "TestSupport",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -316,7 +338,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BaggageTests",
-            dependencies: ["Baggage", .product(name: "ServiceContextModule", package: "swift-service-context")]
+            dependencies: ["Baggage", "TestSupport", .product(name: "ServiceContextModule", package: "swift-service-context")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -7,9 +7,8 @@ import OrderModel
 import Pipeline
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
-
-let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// The simulated exchange, running in the background.
 final class RunningSimServer: Sendable {

@@ -4,12 +4,11 @@ import Logging
 import OTLPWire
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 import Tracing
 
 @testable import LeanTracing
-
-let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 @Suite("The lean tracer: span structure, limits, sampling, propagation, bounded buffer, flush at shutdown")
 struct LeanTracerTests {

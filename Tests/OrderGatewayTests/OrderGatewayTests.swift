@@ -8,6 +8,7 @@ import OrderGateway
 import OrderModel
 import OTel
 import ServiceLifecycle
+import TestSupport
 import Testing
 import Tracing
 
