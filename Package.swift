@@ -44,7 +44,6 @@ let package = Package(
                 "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -128,13 +127,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        // The simulated external exchange: order books, seeded liquidity, its JSON protocol.
+        // Settings every configuration shares: the one configuration error, environment parsing.
+        .target(name: "Settings"),
         // The messages of the pipeline, their JSON coding and validation, allocation, audit.
         .target(name: "OrderModel"),
-        .target(name: "ExchangeSimulator"),
+        // The simulated external exchange: order books, seeded liquidity, its JSON protocol.
+        .target(name: "ExchangeSimulator", dependencies: ["Settings"]),
         // `ordertrace exchange-sim`: the simulator behind a WebSocket server.
         .target(
             name: "ExchangeSimServer",
@@ -148,7 +148,7 @@ let package = Package(
             ]
         ),
         // What the pipeline's components share: topic names, business attribute keys,
-        // dead letters, offset tracking, configuration errors.
+        // dead letters, offset tracking.
         .target(
             name: "Pipeline",
             dependencies: [
@@ -167,7 +167,7 @@ let package = Package(
         .target(
             name: "OrderGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -179,7 +179,7 @@ let package = Package(
         .target(
             name: "ExchangeGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "ExchangeSimulator",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "ExchangeSimulator", "Settings",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -190,7 +190,7 @@ let package = Package(
         .target(
             name: "OrderManager",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,7 +201,7 @@ let package = Package(
         .target(
             name: "Algo",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -211,7 +211,7 @@ let package = Package(
         .target(
             name: "Allocator",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "CSQLite",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "CSQLite", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -258,6 +258,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Test helpers that need neither Kafka nor a tracer: seeded randomness, temporary files.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .target(
             name: "KafkaTestSupport",
             dependencies: [
@@ -284,11 +290,12 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderModelTests",
-            dependencies: ["OrderModel"]
+            dependencies: ["OrderModel", "TestSupport"]
         ),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(
             name: "ExchangeSimulatorTests",
-            dependencies: ["ExchangeSimulator"]
+            dependencies: ["ExchangeSimulator", "Settings"]
         ),
         .testTarget(
             name: "ExchangeSimServerTests",
@@ -302,7 +309,7 @@ let package = Package(
         .testTarget(
             name: "OrderGatewayTests",
             dependencies: [
-                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "KafkaTestSupport",
+                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -315,8 +322,8 @@ let package = Package(
         .testTarget(
             name: "ExchangeGatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeSimServer", "ExchangeSimulator", "KafkaTestSupport", "Kafka", "KafkaTracing",
-                "Baggage", "OrderModel", "Pipeline",
+                "ExchangeGateway", "ExchangeSimServer", "ExchangeSimulator", "KafkaTestSupport", "TestSupport", "Kafka", "KafkaTracing",
+                "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -324,9 +331,25 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "OrderManagerTests",
+            dependencies: ["OrderManager", "OrderModel", "Pipeline", "Settings", "Kafka", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AlgoTests",
+            dependencies: ["Algo", "OrderModel", "Settings", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AllocatorTests",
+            dependencies: [
+                "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The components together: order manager, algorithm and allocator on one embedded broker.
+        .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport",
+                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport", "TestSupport",
                 "LeanTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -345,7 +368,7 @@ let package = Package(
         .testTarget(
             name: "OTLPExporterTests",
             dependencies: [
-                "OTLPExporter", "OTLPReceiver", "CZlib",
+                "OTLPExporter", "OTLPReceiver", "CZlib", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -354,7 +377,7 @@ let package = Package(
         .testTarget(
             name: "LeanTracingTests",
             dependencies: [
-                "LeanTracing", "TracingSetup", "TraceContext", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport",
+                "LeanTracing", "TracingSetup", "TraceContext", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport", "TestSupport",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -364,7 +387,7 @@ let package = Package(
         .testTarget(name: "TracingSetupTests", dependencies: ["TracingSetup"]),
         .testTarget(
             name: "BaggageTests",
-            dependencies: ["Baggage", .product(name: "ServiceContextModule", package: "swift-service-context")]
+            dependencies: ["Baggage", "TestSupport", .product(name: "ServiceContextModule", package: "swift-service-context")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,16 +1,16 @@
-import Foundation
+import Synchronization
 
 /// Counts what the receiver was sent.
-final class ExportCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _requests = 0
-    private var _bytes = 0
+final class ExportCounter: Sendable {
+    private let counts = Mutex((requests: 0, bytes: 0))
+
     func add(bytes: Int) {
-        lock.lock()
-        _requests += 1
-        _bytes += bytes
-        lock.unlock()
+        counts.withLock { counts in
+            counts.requests += 1
+            counts.bytes += bytes
+        }
     }
-    var requests: Int { lock.lock(); defer { lock.unlock() }; return _requests }
-    var bytes: Int { lock.lock(); defer { lock.unlock() }; return _bytes }
+
+    var requests: Int { counts.withLock { $0.requests } }
+    var bytes: Int { counts.withLock { $0.bytes } }
 }

@@ -12,34 +12,14 @@ import Tracing
 /// and per exchange order an `exchange_order_send` whose child is the `send exchange-orders`
 /// span. Malformed batches go to dead-letters.
 public struct Algo: Service {
-    public struct Configuration: Sendable, Hashable {
-        public var topics = PipelineTopics()
-        public var slicing = SlicingPolicy()
-
-        public init() {}
-
-        /// Reads `ALGO_SLICES`, `ALGO_MIN_SLICE_QUANTITY` and `ORDERTRACE_TOPIC_PREFIX`.
-        public static func fromEnvironment(_ environment: [String: String]) throws -> Configuration {
-            var configuration = Configuration()
-            configuration.topics = .fromEnvironment(environment)
-            if let value = try ConfigurationError.positiveInteger("ALGO_SLICES", in: environment) {
-                configuration.slicing.slices = Int(min(value, 1_000))
-            }
-            if let value = try ConfigurationError.positiveInteger("ALGO_MIN_SLICE_QUANTITY", in: environment) {
-                configuration.slicing.minSliceQuantity = value
-            }
-            return configuration
-        }
-    }
-
-    public let configuration: Configuration
+    public let configuration: AlgoConfiguration
     let kafka: ComponentKafka
     let logger: Logger
 
     /// - Parameters:
     ///   - consumer: subscribed to batches; this service runs it.
     ///   - producer: the caller runs it as a service of its own.
-    public init(configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
+    public init(configuration: AlgoConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
         self.configuration = configuration
         self.kafka = ComponentKafka(consumer: consumer, producer: producer)
         self.logger = logger

@@ -22,36 +22,14 @@ import Tracing
 ///   terminal state) in each order's trace, parented on the member's order span from the
 ///   batch's `traceparent`, linked to `fill_matching`.
 public struct Allocator: Service {
-    public struct Configuration: Sendable, Hashable {
-        public var topics = PipelineTopics()
-        /// Where the state is kept.
-        public var databasePath = ".ordertrace/allocator.sqlite"
-        /// How long the id of a finished batch is kept to recognize late duplicates.
-        public var doneRetention: Duration = .seconds(7 * 24 * 3_600)
-        /// How long a fill waits for its batch before it goes to dead-letters.
-        public var pendingTimeout: Duration = .seconds(600)
-
-        public init() {}
-
-        /// Reads `ALLOCATOR_DB` (default `$ORDERTRACE_DATA_DIR/allocator.sqlite`, data dir
-        /// default `.ordertrace`) and `ORDERTRACE_TOPIC_PREFIX`.
-        public static func fromEnvironment(_ environment: [String: String]) -> Configuration {
-            var configuration = Configuration()
-            configuration.topics = .fromEnvironment(environment)
-            let directory = environment["ORDERTRACE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? ".ordertrace"
-            configuration.databasePath = environment["ALLOCATOR_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(directory)/allocator.sqlite"
-            return configuration
-        }
-    }
-
-    public let configuration: Configuration
+    public let configuration: AllocatorConfiguration
     let kafka: ComponentKafka
     let logger: Logger
 
     /// - Parameters:
     ///   - consumer: subscribed to batches and fills; this service runs it.
     ///   - producer: the caller runs it as a service of its own.
-    public init(configuration: Configuration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
+    public init(configuration: AllocatorConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
         self.configuration = configuration
         self.kafka = ComponentKafka(consumer: consumer, producer: producer)
         self.logger = logger

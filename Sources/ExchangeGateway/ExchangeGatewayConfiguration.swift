@@ -1,4 +1,5 @@
 import Pipeline
+import Settings
 
 /// Settings of the exchange gateway. Every field has a working default for a local run.
 public struct ExchangeGatewayConfiguration: Sendable, Hashable {
@@ -39,54 +40,23 @@ public struct ExchangeGatewayConfiguration: Sendable, Hashable {
     ///   `EXCHANGE_RECONNECT_MAX_BACKOFF_MS`: positive integers;
     /// - `ORDERTRACE_TOPIC_PREFIX` (see `PipelineTopics`).
     ///
-    /// - Throws: ``ExchangeGatewayConfigurationError`` naming a variable whose value is not usable.
-    public static func fromEnvironment(_ environment: [String: String]) throws(ExchangeGatewayConfigurationError) -> ExchangeGatewayConfiguration {
+    /// - Throws: `ConfigurationError` naming a variable whose value is not usable.
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> ExchangeGatewayConfiguration {
+        let reader = EnvironmentReader(environment)
         var configuration = ExchangeGatewayConfiguration()
         configuration.topics = PipelineTopics.fromEnvironment(environment)
-        if let url = environment["EXCHANGE_URL"], !url.isEmpty {
+        if let url = reader.string("EXCHANGE_URL") {
             guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else {
-                throw ExchangeGatewayConfigurationError(variable: "EXCHANGE_URL", value: url, expected: "a ws:// or wss:// URL")
+                throw ConfigurationError(
+                    .invalidValue, setting: "EXCHANGE_URL", problem: "\"\(url)\" is not a ws:// or wss:// URL",
+                    remedy: "set it to the exchange's WebSocket address, or unset it to use \(ExchangeGatewayConfiguration().exchangeURL)")
             }
             configuration.exchangeURL = url
         }
-        if let value = try positiveInteger("EXCHANGE_ORDER_TIMEOUT_MS", environment) { configuration.orderTimeout = .milliseconds(value) }
-        if let value = try positiveInteger("EXCHANGE_MAX_OPEN_ORDERS", environment) { configuration.maxOpenOrders = value }
-        if let value = try positiveInteger("EXCHANGE_RECONNECT_BACKOFF_MS", environment) {
-            configuration.reconnectInitialBackoff = .milliseconds(value)
-        }
-        if let value = try positiveInteger("EXCHANGE_RECONNECT_MAX_BACKOFF_MS", environment) {
-            configuration.reconnectMaxBackoff = .milliseconds(value)
-        }
+        if let value = try reader.milliseconds("EXCHANGE_ORDER_TIMEOUT_MS") { configuration.orderTimeout = value }
+        if let value = try reader.positiveInteger("EXCHANGE_MAX_OPEN_ORDERS") { configuration.maxOpenOrders = value }
+        if let value = try reader.milliseconds("EXCHANGE_RECONNECT_BACKOFF_MS") { configuration.reconnectInitialBackoff = value }
+        if let value = try reader.milliseconds("EXCHANGE_RECONNECT_MAX_BACKOFF_MS") { configuration.reconnectMaxBackoff = value }
         return configuration
-    }
-
-    private static func positiveInteger(_ name: String, _ environment: [String: String]) throws(ExchangeGatewayConfigurationError) -> Int? {
-        guard let text = environment[name], !text.isEmpty else { return nil }
-        guard let value = Int(text), value > 0 else {
-            throw ExchangeGatewayConfigurationError(variable: name, value: text, expected: "a positive whole number")
-        }
-        return value
-    }
-}
-
-/// An environment variable of the exchange gateway holds a value it cannot use.
-public struct ExchangeGatewayConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The variable.
-    public var variable: String
-    /// Its value.
-    public var value: String
-    /// What it should be.
-    public var expected: String
-
-    /// Creates the error.
-    public init(variable: String, value: String, expected: String) {
-        self.variable = variable
-        self.value = value
-        self.expected = expected
-    }
-
-    /// `EXCHANGE_MAX_OPEN_ORDERS="abc" is not a positive whole number; set it to one or unset it`.
-    public var description: String {
-        "\(variable)=\"\(value)\" is not \(expected); set it to one or unset it to use the default"
     }
 }

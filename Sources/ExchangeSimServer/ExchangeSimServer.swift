@@ -15,30 +15,13 @@ import Synchronization
 /// message back; it never ends the connection or the process. It speaks no trace headers, as
 /// real exchanges don't. The protocol is in `docs/exchange-protocol.md`.
 public struct ExchangeSimServer: Service {
-    public struct Configuration: Sendable {
-        public var host = "127.0.0.1"
-        /// 0 picks a free port (see `onListening`).
-        public var port = 9100
-        /// Seed of every session's liquidity: the same seed and the same orders give the same executions.
-        public var seed: UInt64 = 1
-        /// How often simulated time advances (liquidity refreshes, resting orders fill).
-        public var tickInterval: Duration = .milliseconds(20)
-
-        public init(host: String = "127.0.0.1", port: Int = 9100, seed: UInt64 = 1, tickInterval: Duration = .milliseconds(20)) {
-            self.host = host
-            self.port = port
-            self.seed = seed
-            self.tickInterval = tickInterval
-        }
-    }
-
-    public let configuration: Configuration
+    public let configuration: ExchangeSimServerConfiguration
     private let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
     private let connections = Connections()
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
-    public init(configuration: Configuration = .init(), logger: Logger = Logger(label: "ordertrace.exchange-sim"), onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+    public init(configuration: ExchangeSimServerConfiguration = .init(), logger: Logger = Logger(label: "ordertrace.exchange-sim"), onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.configuration = configuration
         self.logger = logger
         self.onListening = onListening
@@ -96,7 +79,7 @@ public struct ExchangeSimServer: Service {
         try await app.runService()
     }
 
-    static func sessionConfiguration(_ configuration: Configuration, connection: Int) -> ExchangeSimulatorConfiguration {
+    static func sessionConfiguration(_ configuration: ExchangeSimServerConfiguration, connection: Int) -> ExchangeSimulatorConfiguration {
         var session = ExchangeSimulatorConfiguration(seed: configuration.seed)
         // Unique per connection and per server start, so a fill id never repeats.
         session.executionIdPrefix = "E\(startStamp)-\(connection)-"

@@ -1,3 +1,5 @@
+import Settings
+
 /// One client's session with the simulated exchange: order books per symbol, simulated liquidity, and the
 /// messages the client must see, in order.
 ///
@@ -41,10 +43,10 @@ public struct ExchangeSimulator: Sendable {
 
     /// Creates a session at simulated time zero, with the simulated liquidity already laid.
     ///
-    /// - Throws: ``ExchangeConfigurationError`` when the configuration is invalid (see
+    /// - Throws: `ConfigurationError` when the configuration is invalid (see
     ///   ``ExchangeSimulatorConfiguration/validate()``).
     public init(configuration: ExchangeSimulatorConfiguration = ExchangeSimulatorConfiguration())
-        throws(ExchangeConfigurationError)
+        throws(ConfigurationError)
     {
         try configuration.validate()
         self.configuration = configuration

@@ -1,3 +1,5 @@
+import Settings
+
 /// Everything that shapes a simulated exchange session. The defaults make a lively but orderly market.
 ///
 /// Two sessions with equal configurations that receive the same messages and the same `tick(now:)` times
@@ -102,36 +104,38 @@ public struct ExchangeSimulatorConfiguration: Sendable, Hashable {
 
     /// Checks that the values make sense together.
     ///
-    /// - Throws: ``ExchangeConfigurationError`` naming the first value that does not, and what it must be.
-    public func validate() throws(ExchangeConfigurationError) {
-        func fail(_ message: String) -> ExchangeConfigurationError { ExchangeConfigurationError(message: message) }
-        if instruments.isEmpty { throw fail("instruments: list at least one symbol") }
+    /// - Throws: `ConfigurationError` naming the first value that does not, and what it must be.
+    public func validate() throws(ConfigurationError) {
+        func fail(_ field: String, _ problem: String, _ code: ConfigurationError.Code = .invalidValue) -> ConfigurationError {
+            ConfigurationError(code, setting: field, problem: problem)
+        }
+        if instruments.isEmpty { throw fail("instruments", "list at least one symbol") }
         var seen = Set<String>()
         for instrument in instruments {
-            if instrument.symbol.isEmpty { throw fail("instruments: a symbol is empty") }
+            if instrument.symbol.isEmpty { throw fail("instruments", "a symbol is empty") }
             if !seen.insert(instrument.symbol).inserted {
-                throw fail("instruments: \(instrument.symbol) is listed twice")
+                throw fail("instruments", "\(instrument.symbol) is listed twice", .conflict)
             }
             if instrument.referencePrice.ticks <= 0 {
-                throw fail("instruments: the reference price of \(instrument.symbol) must be positive")
+                throw fail("instruments", "the reference price of \(instrument.symbol) must be positive")
             }
         }
-        if priceBandBasisPoints < 0 { throw fail("priceBandBasisPoints must be 0 or more (1000 = ±10%)") }
-        if walk.interval <= .zero { throw fail("walk.interval must be positive") }
-        if walk.maxStepTicks < 0 { throw fail("walk.maxStepTicks must be 0 or more") }
-        if liquidity.levels < 0 { throw fail("liquidity.levels must be 0 or more") }
-        if liquidity.levels > 1_000 { throw fail("liquidity.levels must be at most 1000") }
-        if liquidity.bestLevelOffsetTicks < 1 { throw fail("liquidity.bestLevelOffsetTicks must be at least 1") }
-        if liquidity.levelSpacingTicks < 1 { throw fail("liquidity.levelSpacingTicks must be at least 1") }
-        if liquidity.quantity.lowerBound < 1 { throw fail("liquidity.quantity must start at 1 or more") }
-        if liquidity.refreshInterval <= .zero { throw fail("liquidity.refreshInterval must be positive") }
+        if priceBandBasisPoints < 0 { throw fail("priceBandBasisPoints", "must be 0 or more (1000 = ±10%)") }
+        if walk.interval <= .zero { throw fail("walk.interval", "must be positive") }
+        if walk.maxStepTicks < 0 { throw fail("walk.maxStepTicks", "must be 0 or more") }
+        if liquidity.levels < 0 { throw fail("liquidity.levels", "must be 0 or more") }
+        if liquidity.levels > 1_000 { throw fail("liquidity.levels", "must be at most 1000") }
+        if liquidity.bestLevelOffsetTicks < 1 { throw fail("liquidity.bestLevelOffsetTicks", "must be at least 1") }
+        if liquidity.levelSpacingTicks < 1 { throw fail("liquidity.levelSpacingTicks", "must be at least 1") }
+        if liquidity.quantity.lowerBound < 1 { throw fail("liquidity.quantity", "must start at 1 or more") }
+        if liquidity.refreshInterval <= .zero { throw fail("liquidity.refreshInterval", "must be positive") }
         if liquidity.quantity.upperBound > 1_000_000_000_000 {
-            throw fail("liquidity.quantity must end at 1,000,000,000,000 or less")
+            throw fail("liquidity.quantity", "must end at 1,000,000,000,000 or less")
         }
         if maxOrderQuantity < 1 || maxOrderQuantity > 1_000_000_000_000 {
-            throw fail("maxOrderQuantity must be between 1 and 1,000,000,000,000")
+            throw fail("maxOrderQuantity", "must be between 1 and 1,000,000,000,000")
         }
-        if maxOpenOrders < 1 || maxOpenOrders > 1_000_000 { throw fail("maxOpenOrders must be between 1 and 1,000,000") }
-        if orderIdMemory < 0 { throw fail("orderIdMemory must be 0 or more") }
+        if maxOpenOrders < 1 || maxOpenOrders > 1_000_000 { throw fail("maxOpenOrders", "must be between 1 and 1,000,000") }
+        if orderIdMemory < 0 { throw fail("orderIdMemory", "must be 0 or more") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A dedicated OS thread for librdkafka's blocking calls (poll with a timeout, flush, commit),
 /// so they never occupy a thread of Swift's cooperative pool. `join()` waits for it without
@@ -9,10 +10,10 @@ final class BlockingThread: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Locked(State())
+    private let state = Mutex(State())
 
     init(name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread { [state] in
+        let thread = Thread { [self] in
             body()
             let waiters = state.withLock { state in
                 state.finished = true

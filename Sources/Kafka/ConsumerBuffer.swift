@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// The bounded hand-over between a consumer's polling thread and the task that handles messages.
 ///
@@ -17,7 +18,7 @@ final class ConsumerBuffer: Sendable {
         var assignment: Set<KafkaTopicPartition> = []
     }
 
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let highWatermark: Int
     private let lowWatermark: Int
 

@@ -15,11 +15,11 @@ final class DeliveryBatch: Sendable {
     private nonisolated(unsafe) let offsets: UnsafeMutablePointer<Int64>
     /// 0 when delivered, else librdkafka's error code; `errors` holds failures found before queueing.
     private nonisolated(unsafe) let codes: UnsafeMutablePointer<Int32>
-    private let earlyErrors = Locked<[Int: KafkaError]>([:])
+    private let earlyErrors = Mutex<[Int: KafkaError]>([:])
     private let count: Int
     private let topics: [String]
     private let remaining: Atomic<Int>
-    private let waiter = Locked<(continuation: CheckedContinuation<[Outcome], Never>?, isComplete: Bool)>((nil, false))
+    private let waiter = Mutex<(continuation: CheckedContinuation<[Outcome], Never>?, isComplete: Bool)>((nil, false))
     /// Called on librdkafka's polling thread as each record's report arrives (for spans that end
     /// on delivery). Must be quick and must not block.
     private let onEach: (@Sendable (Int, Outcome) -> Void)?

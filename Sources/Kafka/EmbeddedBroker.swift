@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// A Kafka cluster inside this process: librdkafka's mock cluster, reachable at a fixed address.
 ///
@@ -9,38 +10,21 @@ import ServiceLifecycle
 /// ListGroups or DescribeGroups), and is gone when the process ends. Topics are created from
 /// their definitions when it starts, since clients cannot create them over the protocol.
 public final class EmbeddedBroker: Service, Sendable {
-    public struct Configuration: Sendable {
-        /// Brokers in the cluster.
-        public var brokerCount = 1
-        /// The fixed bootstrap address clients use; port 0 picks a free port, `nil` skips the
-        /// forwarder (clients then use `directBootstrapServers`).
-        public var host = "127.0.0.1"
-        public var port: Int? = 9092
-        public var topics: [KafkaTopicDefinition] = []
-
-        public init(brokerCount: Int = 1, host: String = "127.0.0.1", port: Int? = 9092, topics: [KafkaTopicDefinition] = []) {
-            self.brokerCount = brokerCount
-            self.host = host
-            self.port = port
-            self.topics = topics
-        }
-    }
-
     private let owner: RDKafkaClient
     private nonisolated(unsafe) let cluster: OpaquePointer
     private let forwarder: TCPForwarder?
     private let logger: Logger
-    private let stopped = Locked(false)
+    private let stopped = Mutex(false)
     /// The brokers' own addresses (random ports), comma-separated.
     public let directBootstrapServers: String
     /// The address clients should bootstrap from: the fixed forwarder address when there is one.
     public let bootstrapServers: String
-    public let configuration: Configuration
+    public let configuration: EmbeddedBrokerConfiguration
 
     /// Starts the cluster, creates the topics and binds the bootstrap address.
     /// - Throws: `KafkaError.broker` when the cluster cannot start, a topic cannot be created, or
     ///   the address is taken.
-    public static func start(_ configuration: Configuration = .init(), logger: Logger = Logger(label: "ordertrace.broker")) async throws -> EmbeddedBroker {
+    public static func start(_ configuration: EmbeddedBrokerConfiguration = .init(), logger: Logger = Logger(label: "ordertrace.broker")) async throws -> EmbeddedBroker {
         guard configuration.brokerCount >= 1 else {
             throw KafkaError(code: .broker, message: "the embedded broker needs at least 1 broker, not \(configuration.brokerCount)")
         }
@@ -70,7 +54,7 @@ public final class EmbeddedBroker: Service, Sendable {
         }
     }
 
-    private init(owner: RDKafkaClient, cluster: OpaquePointer, forwarder: TCPForwarder?, direct: String, configuration: Configuration, logger: Logger) {
+    private init(owner: RDKafkaClient, cluster: OpaquePointer, forwarder: TCPForwarder?, direct: String, configuration: EmbeddedBrokerConfiguration, logger: Logger) {
         self.owner = owner
         self.cluster = cluster
         self.forwarder = forwarder

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Cluster metadata and topic creation. Its blocking librdkafka calls run on their own thread.
 public final class KafkaAdmin: Sendable {
@@ -81,7 +82,7 @@ public final class KafkaAdmin: Sendable {
 
 /// Runs a blocking call on a dedicated thread and waits for it without blocking the pool.
 func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    let result = Locked<Result<T, Error>?>(nil)
+    let result = Mutex<Result<T, Error>?>(nil)
     let thread = BlockingThread(name: "kafka-blocking-call") {
         let outcome = Result { try body() }
         result.withLock { $0 = outcome }

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Reads records of a consumer group, in batches, at least once.
 ///
@@ -22,8 +23,8 @@ public final class KafkaConsumer: Service, Sendable {
     private let client: RDKafkaClient
     private let buffer: ConsumerBuffer
     private let logger: Logger
-    private let stopRequested = Locked(false)
-    private let lostMessages = Locked(0)
+    private let stopRequested = Mutex(false)
+    private let lostMessages = Mutex(0)
 
     /// Creates the consumer and subscribes to `configuration.topics`. Polling starts with `run()`.
     /// - Throws: `KafkaError` for a rejected property or a failed subscription.

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Sends records to Kafka and reports where each one landed.
 ///
@@ -15,10 +16,15 @@ public final class KafkaProducer: Service, Sendable {
         var isClosed = false
     }
 
+    /// What the producer shares with its polling thread, which starts before `self` is complete.
+    private final class Shared: Sendable {
+        let state = Mutex(State())
+        let stopPolling = Mutex(false)
+    }
+
     private let client: RDKafkaClient
     private let logger: Logger
-    private let state = Locked(State())
-    private let stopPolling = Locked(false)
+    private let shared = Shared()
     private let pollThread: BlockingThread
     public let configuration: KafkaProducerConfiguration
 
@@ -29,15 +35,14 @@ public final class KafkaProducer: Service, Sendable {
         self.logger = logger
         let client = try RDKafkaClient(kind: .producer, properties: configuration.librdkafkaProperties, callbacks: .init(logger: logger))
         self.client = client
-        let stop = stopPolling
-        let state = self.state
+        let shared = self.shared
         // Senders that found the queue full wait until it is half empty, so each wake-up lets a
         // large run of records in (not one wake-up per delivered record).
         let roomThreshold = Int32(clamping: max(1, configuration.maxQueuedMessages / 2))
         pollThread = BlockingThread(name: "kafka-producer-poll") {
-            while !stop.withLock({ $0 }) {
+            while !shared.stopPolling.withLock({ $0 }) {
                 client.poll(timeoutMilliseconds: 100)
-                let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                let waiters = shared.state.withLock { state -> [CheckedContinuation<Void, Never>] in
                     guard !state.spaceWaiters.isEmpty, client.outQueueLength < roomThreshold else { return [] }
                     defer { state.spaceWaiters = [] }
                     return state.spaceWaiters
@@ -45,13 +50,13 @@ public final class KafkaProducer: Service, Sendable {
                 for waiter in waiters { waiter.resume() }
             }
             // Nobody is left waiting for room once polling stops.
-            for waiter in state.withLock({ state in defer { state.spaceWaiters = [] }; return state.spaceWaiters }) { waiter.resume() }
+            for waiter in shared.state.withLock({ state in defer { state.spaceWaiters = [] }; return state.spaceWaiters }) { waiter.resume() }
         }
     }
 
     deinit {
-        stopPolling.withLock { $0 = true }
-        state.withLock { state in
+        shared.stopPolling.withLock { $0 = true }
+        shared.state.withLock { state in
             for topic in state.topics.values { client.releaseTopic(topic) }
             state.topics = [:]
         }
@@ -111,7 +116,7 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     private func topic(_ name: String) throws(KafkaError) -> OpaquePointer {
-        try state.withLock { state throws(KafkaError) in
+        try shared.state.withLock { state throws(KafkaError) in
             if state.isClosed { throw KafkaError(code: .shutDown, message: "the producer is closed") }
             if let topic = state.topics[name] { return topic }
             guard let topic = client.makeTopic(name) else {
@@ -124,7 +129,7 @@ public final class KafkaProducer: Service, Sendable {
 
     private func waitForSpace() async {
         await withCheckedContinuation { continuation in
-            state.withLock { $0.spaceWaiters.append(continuation) }
+            shared.state.withLock { $0.spaceWaiters.append(continuation) }
         }
     }
 
@@ -136,7 +141,7 @@ public final class KafkaProducer: Service, Sendable {
     @discardableResult
     public func flush(timeout: Duration = .seconds(10)) async -> Bool {
         let client = self.client
-        let result = Locked<Int32>(0)
+        let result = Mutex<Int32>(0)
         let thread = BlockingThread(name: "kafka-producer-flush") {
             let code = client.flush(timeoutMilliseconds: Int32(clamping: timeout.milliseconds))
             result.withLock { $0 = code }
@@ -147,7 +152,7 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Flushes what was sent (at most `timeout`), then stops. Later sends throw `.shutDown`.
     public func close(timeout: Duration = .seconds(10)) async {
-        let alreadyClosed = state.withLock { state in
+        let alreadyClosed = shared.state.withLock { state in
             defer { state.isClosed = true }
             return state.isClosed
         }
@@ -157,7 +162,7 @@ public final class KafkaProducer: Service, Sendable {
             client.purgeQueued()
             client.poll(timeoutMilliseconds: 0)
         }
-        stopPolling.withLock { $0 = true }
+        shared.stopPolling.withLock { $0 = true }
         await pollThread.join()
         // Serve the last reports on this side so no sender waits forever.
         client.poll(timeoutMilliseconds: 0)

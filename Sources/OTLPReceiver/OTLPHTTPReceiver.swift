@@ -1,7 +1,7 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A small OTLP/HTTP endpoint: accepts `POST` requests (`/v1/traces`), hands each body to a
 /// callback, and answers success (`{}` for JSON, an empty body for protobuf).
@@ -19,13 +19,13 @@ public final class OTLPHTTPReceiver: Sendable {
     public typealias Responder = @Sendable (_ request: ReceivedRequest) -> ReceiverResponse?
 
     private let channel: Channel
-    private let connections: NIOLockedValueBox<Int>
+    private let connections: ConnectionCounter
     /// The port it listens on.
     public let port: Int
     /// The URL to export traces to.
     public var tracesEndpoint: String { "http://127.0.0.1:\(port)/v1/traces" }
     /// How many TCP connections it has accepted so far.
-    public var acceptedConnections: Int { connections.withLockedValue { $0 } }
+    public var acceptedConnections: Int { connections.count }
 
     /// Listens on `host:port` (port 0 picks a free one).
     public static func start(host: String = "127.0.0.1", port: Int = 0, onExport: @escaping Handler) async throws -> OTLPHTTPReceiver {
@@ -38,14 +38,11 @@ public final class OTLPHTTPReceiver: Sendable {
     /// Listens on `host:port` (port 0 picks a free one) and answers each request as `onRequest`
     /// chooses.
     public static func start(host: String = "127.0.0.1", port: Int = 0, onRequest: @escaping Responder) async throws -> OTLPHTTPReceiver {
-        let connections = NIOLockedValueBox(0)
+        let connections = ConnectionCounter()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                let number = connections.withLockedValue { count in
-                    count += 1
-                    return count
-                }
+                let number = connections.next()
                 return channel.pipeline.configureHTTPServerPipeline().flatMap {
                     channel.pipeline.addHandler(RequestHandler(connection: number, respond: onRequest))
                 }
@@ -54,7 +51,7 @@ public final class OTLPHTTPReceiver: Sendable {
         return OTLPHTTPReceiver(channel: channel, port: channel.localAddress?.port ?? port, connections: connections)
     }
 
-    private init(channel: Channel, port: Int, connections: NIOLockedValueBox<Int>) {
+    private init(channel: Channel, port: Int, connections: ConnectionCounter) {
         self.channel = channel
         self.port = port
         self.connections = connections
@@ -62,6 +59,22 @@ public final class OTLPHTTPReceiver: Sendable {
 
     public func stop() async {
         try? await channel.close()
+    }
+}
+
+/// Numbers the accepted connections: shared by the receiver and its channel initializer.
+private final class ConnectionCounter: Sendable {
+    private let accepted = Mutex(0)
+
+    /// How many connections were accepted so far.
+    var count: Int { accepted.withLock { $0 } }
+
+    /// Counts one more connection and returns its number (from 1).
+    func next() -> Int {
+        accepted.withLock { count in
+            count += 1
+            return count
+        }
     }
 }
 

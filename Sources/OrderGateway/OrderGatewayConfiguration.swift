@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import Pipeline
+import Settings
 
 /// Settings of the gateway: where it listens, who may use it, and its limits.
 ///
@@ -56,28 +57,35 @@ public struct OrderGatewayConfiguration: Sendable {
     /// Both token sources may be given; their tokens are merged. With neither, the
     /// ``demoTokens`` are used and a warning is logged.
     ///
-    /// - Throws: ``OrderGatewayConfigurationError`` naming the variable and what is wrong with it
-    ///   (a port that is not a number in 0...65535, an empty host, a token entry that is not
-    ///   `token=user`, an empty or ill-formed token or user, a token given for two users, a file
-    ///   that cannot be read, token sources that name no token at all).
+    /// - Throws: `ConfigurationError` naming the variable and what is wrong with it (a port that
+    ///   is not a number in 0...65535, an empty host, a token entry that is not `token=user`, an
+    ///   empty or ill-formed token or user, a token given for two users, a file that cannot be
+    ///   read, token sources that name no token at all).
     public static func fromEnvironment(
         _ environment: [String: String], logger: Logger = Logger(label: "ordertrace.gateway")
-    ) throws -> OrderGatewayConfiguration {
+    ) throws(ConfigurationError) -> OrderGatewayConfiguration {
+        let reader = EnvironmentReader(environment)
         var configuration = OrderGatewayConfiguration()
         configuration.topics = PipelineTopics.fromEnvironment(environment)
         if let host = environment["GATEWAY_HOST"] {
             let host = host.trimmingCharacters(in: .whitespaces)
-            guard !host.isEmpty else { throw OrderGatewayConfigurationError(.invalidAddress, "GATEWAY_HOST is empty") }
+            guard !host.isEmpty else {
+                throw ConfigurationError(
+                    setting: "GATEWAY_HOST", problem: "the address is empty",
+                    remedy: "set it to the address to listen on, or unset it to use 127.0.0.1")
+            }
             configuration.host = host
         }
         if let text = environment["GATEWAY_PORT"] {
             guard let port = Int(text.trimmingCharacters(in: .whitespaces)), (0...65_535).contains(port) else {
-                throw OrderGatewayConfigurationError(.invalidAddress, "GATEWAY_PORT '\(text)' is not a port number (0...65535)")
+                throw ConfigurationError(
+                    setting: "GATEWAY_PORT", problem: "'\(text)' is not a port number (0...65535)",
+                    remedy: "set it to one (0 picks a free port), or unset it to use 8080")
             }
             configuration.port = port
         }
-        let inline = environment["ORDERTRACE_TOKENS"].flatMap { $0.isEmpty ? nil : $0 }
-        let path = environment["ORDERTRACE_TOKENS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let inline = reader.string("ORDERTRACE_TOKENS")
+        let path = reader.string("ORDERTRACE_TOKENS_FILE")
         guard inline != nil || path != nil else {
             logger.warning(
                 "neither ORDERTRACE_TOKENS nor ORDERTRACE_TOKENS_FILE is set: using the demo tokens demo-alice, demo-bob, demo-carol; never do this outside a local machine")
@@ -87,7 +95,9 @@ public struct OrderGatewayConfiguration: Sendable {
         var tokens: [String: String] = [:]
         if let path {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw OrderGatewayConfigurationError(.tokens, "ORDERTRACE_TOKENS_FILE: cannot read '\(path)' as UTF-8 text")
+                throw ConfigurationError(
+                    .unreadable, setting: "ORDERTRACE_TOKENS_FILE", problem: "cannot read '\(path)' as UTF-8 text",
+                    remedy: "name a readable file with one 'token user' per line")
             }
             try merge(parseTokensFile(text, source: "ORDERTRACE_TOKENS_FILE '\(path)'"), into: &tokens, source: "ORDERTRACE_TOKENS_FILE")
         }
@@ -95,7 +105,9 @@ public struct OrderGatewayConfiguration: Sendable {
             try merge(parseTokens(inline, source: "ORDERTRACE_TOKENS"), into: &tokens, source: "ORDERTRACE_TOKENS")
         }
         guard !tokens.isEmpty else {
-            throw OrderGatewayConfigurationError(.tokens, "ORDERTRACE_TOKENS / ORDERTRACE_TOKENS_FILE name no token: nobody could use the gateway")
+            throw ConfigurationError(
+                .missing, setting: "ORDERTRACE_TOKENS / ORDERTRACE_TOKENS_FILE", problem: "they name no token: nobody could use the gateway",
+                remedy: "give at least one token=user pair")
         }
         configuration.tokens = tokens
         return configuration
@@ -103,32 +115,32 @@ public struct OrderGatewayConfiguration: Sendable {
 
     /// Parses `token=user` pairs separated by `,` (surrounding spaces are ignored, empty entries
     /// skipped).
-    /// - Throws: ``OrderGatewayConfigurationError`` for an entry that is not `token=user`, an
-    ///   ill-formed token or user, or a token given twice for different users.
-    public static func parseTokens(_ text: String, source: String = "ORDERTRACE_TOKENS") throws -> [String: String] {
+    /// - Throws: `ConfigurationError` for an entry that is not `token=user`, an ill-formed token
+    ///   or user, or a token given twice for different users.
+    public static func parseTokens(_ text: String, source: String = "ORDERTRACE_TOKENS") throws(ConfigurationError) -> [String: String] {
         var tokens: [String: String] = [:]
         for (index, rawEntry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             let entry = rawEntry.trimmingCharacters(in: .whitespaces)
             if entry.isEmpty { continue }
             guard let equals = entry.firstIndex(of: "=") else {
-                throw OrderGatewayConfigurationError(.tokens, "\(source): entry \(index + 1) is not of the form token=user")
+                throw ConfigurationError(setting: "\(source) entry \(index + 1)", problem: "not of the form token=user")
             }
             let token = entry[..<equals].trimmingCharacters(in: .whitespaces)
             let user = entry[entry.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            try add(token: token, user: user, to: &tokens, place: "\(source): entry \(index + 1)")
+            try add(token: token, user: user, to: &tokens, place: "\(source) entry \(index + 1)")
         }
         return tokens
     }
 
     /// Parses a tokens file: one `token user` or `token=user` per line; blank lines and lines
     /// starting with `#` are skipped.
-    /// - Throws: ``OrderGatewayConfigurationError`` naming the line that is wrong.
-    public static func parseTokensFile(_ text: String, source: String = "ORDERTRACE_TOKENS_FILE") throws -> [String: String] {
+    /// - Throws: `ConfigurationError` naming the line that is wrong.
+    public static func parseTokensFile(_ text: String, source: String = "ORDERTRACE_TOKENS_FILE") throws(ConfigurationError) -> [String: String] {
         var tokens: [String: String] = [:]
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let place = "\(source): line \(index + 1)"
+            let place = "\(source) line \(index + 1)"
             let parts: [Substring]
             if line.contains("=") {
                 parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -136,7 +148,7 @@ public struct OrderGatewayConfiguration: Sendable {
                 parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             }
             guard parts.count == 2 else {
-                throw OrderGatewayConfigurationError(.tokens, "\(place) is not of the form 'token user' or 'token=user'")
+                throw ConfigurationError(setting: place, problem: "not of the form 'token user' or 'token=user'")
             }
             try add(
                 token: parts[0].trimmingCharacters(in: .whitespaces), user: parts[1].trimmingCharacters(in: .whitespaces),
@@ -145,57 +157,28 @@ public struct OrderGatewayConfiguration: Sendable {
         return tokens
     }
 
-    private static func add(token: String, user: String, to tokens: inout [String: String], place: String) throws {
-        guard !token.isEmpty else { throw OrderGatewayConfigurationError(.tokens, "\(place): the token is empty") }
+    private static func add(token: String, user: String, to tokens: inout [String: String], place: String) throws(ConfigurationError) {
+        guard !token.isEmpty else { throw ConfigurationError(setting: place, problem: "the token is empty") }
         guard token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
-            throw OrderGatewayConfigurationError(.tokens, "\(place): a token may hold printable ASCII without spaces only")
+            throw ConfigurationError(setting: place, problem: "a token may hold printable ASCII without spaces only")
         }
-        guard !user.isEmpty else { throw OrderGatewayConfigurationError(.tokens, "\(place): the user is empty") }
+        guard !user.isEmpty else { throw ConfigurationError(setting: place, problem: "the user is empty") }
         guard user.utf8.count <= 128, user.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "\"" && $0 != "\\" }) else {
-            throw OrderGatewayConfigurationError(
-                .tokens, "\(place): user '\(user)' is not a valid user id (at most 128 bytes, no spaces, quotes or control characters)")
+            throw ConfigurationError(
+                setting: place, problem: "user '\(user)' is not a valid user id (at most 128 bytes, no spaces, quotes or control characters)")
         }
         if let existing = tokens[token], existing != user {
-            throw OrderGatewayConfigurationError(.tokens, "\(place): a token is given for two users ('\(existing)' and '\(user)')")
+            throw ConfigurationError(.conflict, setting: place, problem: "a token is given for two users ('\(existing)' and '\(user)')")
         }
         tokens[token] = user
     }
 
-    private static func merge(_ new: [String: String], into tokens: inout [String: String], source: String) throws {
+    private static func merge(_ new: [String: String], into tokens: inout [String: String], source: String) throws(ConfigurationError) {
         for (token, user) in new {
             if let existing = tokens[token], existing != user {
-                throw OrderGatewayConfigurationError(.tokens, "\(source): a token is given for two users ('\(existing)' and '\(user)')")
+                throw ConfigurationError(.conflict, setting: source, problem: "a token is given for two users ('\(existing)' and '\(user)')")
             }
             tokens[token] = user
         }
     }
-}
-
-/// A gateway setting that is wrong: which one, and what to do about it.
-public struct OrderGatewayConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// An opaque category. Compare with the static members.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        /// The category's name.
-        public var description: String { name }
-        /// `GATEWAY_HOST` or `GATEWAY_PORT` is wrong.
-        public static let invalidAddress = Code("invalid address")
-        /// The tokens (`ORDERTRACE_TOKENS`, `ORDERTRACE_TOKENS_FILE`) are wrong or unreadable.
-        public static let tokens = Code("tokens")
-    }
-
-    /// The category.
-    public var code: Code
-    /// What is wrong, naming the variable (and line or entry).
-    public var message: String
-
-    /// Creates an error.
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    /// The message.
-    public var description: String { message }
 }

@@ -1,4 +1,5 @@
 import Pipeline
+import Settings
 
 /// How the order manager pools orders. Every value has a default; `fromEnvironment` reads
 /// `BATCH_MAX_ORDERS`, `BATCH_MAX_QUANTITY`, `BATCH_LINGER_MS` and `ORDERTRACE_TOPIC_PREFIX`.
@@ -15,18 +16,13 @@ public struct OrderManagerConfiguration: Sendable, Hashable {
     public init() {}
 
     /// - Throws: `ConfigurationError` naming a value that is not a positive whole number.
-    public static func fromEnvironment(_ environment: [String: String]) throws -> OrderManagerConfiguration {
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> OrderManagerConfiguration {
+        let reader = EnvironmentReader(environment)
         var configuration = OrderManagerConfiguration()
         configuration.topics = .fromEnvironment(environment)
-        if let value = try ConfigurationError.positiveInteger("BATCH_MAX_ORDERS", in: environment) {
-            configuration.limits.maxOrders = Int(value)
-        }
-        if let value = try ConfigurationError.positiveInteger("BATCH_MAX_QUANTITY", in: environment) {
-            configuration.limits.maxQuantity = value
-        }
-        if let value = try ConfigurationError.positiveInteger("BATCH_LINGER_MS", in: environment) {
-            configuration.limits.linger = .milliseconds(value)
-        }
+        if let value = try reader.positiveInteger("BATCH_MAX_ORDERS") { configuration.limits.maxOrders = value }
+        if let value = try reader.positiveInteger("BATCH_MAX_QUANTITY", as: Int64.self) { configuration.limits.maxQuantity = value }
+        if let value = try reader.milliseconds("BATCH_LINGER_MS") { configuration.limits.linger = value }
         return configuration
     }
 }

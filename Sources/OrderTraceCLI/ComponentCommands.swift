@@ -40,7 +40,8 @@ struct AlgoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.run("algo", consumerGroup: "algo", consumerTopics: { [$0.batches] }) { environment, _, consumer, producer, logger in
-            Algo(configuration: try .fromEnvironment(environment), consumer: consumer!, producer: producer, logger: logger)
+            let configuration = try AlgoConfiguration.fromEnvironment(environment)
+            return Algo(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
         }
     }
 }
@@ -56,7 +57,8 @@ struct AllocatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.run("allocator", consumerGroup: "allocator", consumerTopics: { [$0.batches, $0.fills] }) { environment, _, consumer, producer, logger in
-            Allocator(configuration: .fromEnvironment(environment), consumer: consumer!, producer: producer, logger: logger)
+            let configuration = AllocatorConfiguration.fromEnvironment(environment)
+            return Allocator(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
         }
     }
 }
@@ -103,7 +105,8 @@ struct ExchangeGatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.run("exchange-gateway", consumerGroup: "exchange-gateway", consumerTopics: { [$0.exchangeOrders] }) { environment, _, consumer, producer, logger in
-            ExchangeGatewayService(configuration: try .fromEnvironment(environment), consumer: consumer!, producer: producer, logger: logger)
+            let configuration = try ExchangeGatewayConfiguration.fromEnvironment(environment)
+            return ExchangeGateway(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Glibc
+import Synchronization
 
 /// The `ordertrace` executable built next to the test bundle.
 let ordertrace = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ordertrace")
@@ -40,10 +41,9 @@ func runOrdertrace(_ arguments: [String], environment: [String: String] = [:]) t
 }
 
 /// `ordertrace up` in the background, its output kept for a failure message.
-final class UpProcess: @unchecked Sendable {
+final class UpProcess: Sendable {
     let process = Process()
-    private let lock = NSLock()
-    private var output = Data()
+    private let output = Mutex(Data())
 
     init(arguments: [String], environment: [String: String]) throws {
         process.executableURL = ordertrace
@@ -55,17 +55,14 @@ final class UpProcess: @unchecked Sendable {
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
             guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.output.append(data)
-            self.lock.unlock()
+            self.output.withLock { $0.append(data) }
         }
         try process.run()
     }
 
     var log: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: output.suffix(6_000), as: UTF8.self)
+        let tail = output.withLock { $0.suffix(6_000) }
+        return String(decoding: tail, as: UTF8.self)
     }
 
     /// SIGTERM, then waits up to `timeout` for the exit; returns the status (nil: killed).

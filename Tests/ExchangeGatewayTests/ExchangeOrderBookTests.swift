@@ -2,6 +2,7 @@ import ExchangeGateway
 import ExchangeSimulator
 import OrderModel
 import ServiceContextModule
+import Settings
 import Testing
 
 private let t0 = ContinuousClock.now
@@ -330,12 +331,15 @@ struct ExchangeGatewayConfigurationTests {
     }
 
     @Test("a bad value names the variable")
-    func badValue() {
-        #expect(throws: ExchangeGatewayConfigurationError.self) {
+    func badValue() throws {
+        let count = try #require(throws: ConfigurationError.self) {
             try ExchangeGatewayConfiguration.fromEnvironment(["EXCHANGE_MAX_OPEN_ORDERS": "lots"])
         }
-        #expect(throws: ExchangeGatewayConfigurationError.self) {
+        #expect(count.setting == "EXCHANGE_MAX_OPEN_ORDERS")
+        #expect(count.code == .invalidValue)
+        let url = try #require(throws: ConfigurationError.self) {
             try ExchangeGatewayConfiguration.fromEnvironment(["EXCHANGE_URL": "http://x"])
         }
+        #expect(url.setting == "EXCHANGE_URL")
     }
 }

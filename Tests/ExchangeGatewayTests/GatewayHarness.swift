@@ -7,9 +7,8 @@ import OrderModel
 import Pipeline
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
-
-let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// The simulated exchange, running in the background.
 final class RunningSimServer: Sendable {
@@ -111,7 +110,7 @@ func decodedFills(_ messages: [KafkaMessage]) throws -> [String: [Fill]] {
 /// of exchange orders and a reader of fills and dead letters.
 func withGateway(
     exchangePort: Int, configure: (inout ExchangeGatewayConfiguration) -> Void = { _ in },
-    _ body: (_ gateway: ExchangeGatewayService, _ topics: PipelineTopics, _ input: KafkaProducer, _ output: TopicReader) async throws -> Void
+    _ body: (_ gateway: ExchangeGateway, _ topics: PipelineTopics, _ input: KafkaProducer, _ output: TopicReader) async throws -> Void
 ) async throws {
     try await withEmbeddedBroker { broker in
         let topics = PipelineTopics(prefix: uniqueName("xg") + ".")
@@ -124,7 +123,7 @@ func withGateway(
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration(broker, group: uniqueName("exchange-gateway"), topics: [topics.exchangeOrders]), logger: testLogger)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
-        let gateway = ExchangeGatewayService(configuration: configuration, consumer: consumer, producer: producer, logger: quietLogger)
+        let gateway = ExchangeGateway(configuration: configuration, consumer: consumer, producer: producer, logger: quietLogger)
         let group = ServiceGroup(services: [producer, gateway], logger: quietLogger)
         let running = Task { try await group.run() }
         let input = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)

@@ -1,3 +1,4 @@
+import Settings
 import Testing
 
 @testable import ExchangeSimulator
@@ -175,7 +176,7 @@ struct LiquidityTests {
     func invalidConfiguration() {
         var configuration = ExchangeSimulatorConfiguration()
         configuration.liquidity.bestLevelOffsetTicks = 0
-        #expect(throws: ExchangeConfigurationError.self) { try ExchangeSimulator(configuration: configuration) }
+        #expect(throws: ConfigurationError.self) { try ExchangeSimulator(configuration: configuration) }
         do {
             _ = try ExchangeSimulator(configuration: configuration)
         } catch {
@@ -183,12 +184,12 @@ struct LiquidityTests {
         }
         configuration = ExchangeSimulatorConfiguration()
         configuration.instruments.append(ExchangeInstrument(symbol: "AAPL", referencePrice: price("1")))
-        #expect(throws: ExchangeConfigurationError(message: "instruments: AAPL is listed twice")) {
+        #expect(throws: ConfigurationError(.conflict, setting: "instruments", problem: "AAPL is listed twice")) {
             try ExchangeSimulator(configuration: configuration)
         }
         configuration = ExchangeSimulatorConfiguration()
         configuration.walk.interval = .zero
-        #expect(throws: ExchangeConfigurationError.self) { try ExchangeSimulator(configuration: configuration) }
+        #expect(throws: ConfigurationError.self) { try ExchangeSimulator(configuration: configuration) }
         #expect(throws: Never.self) { try ExchangeSimulator() }
     }
 }

@@ -1,35 +1,28 @@
 import Foundation
 import OTLPReceiver
+import Synchronization
 
 /// Collects what an `OTLPHTTPReceiver` is sent as OTLP/JSON, decoded with Foundation (not with
 /// our code).
-public final class OTLPCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bodies: [Data] = []
-    private var receiver: OTLPHTTPReceiver?
+public final class OTLPCollector: Sendable {
+    private let bodies = Mutex<[Data]>([])
+    private let receiver = Mutex<OTLPHTTPReceiver?>(nil)
 
-    public var endpoint: String { receiver?.tracesEndpoint ?? "" }
+    public var endpoint: String { receiver.withLock { $0?.tracesEndpoint } ?? "" }
 
     public static func start() async throws -> OTLPCollector {
         let collector = OTLPCollector()
-        collector.receiver = try await OTLPHTTPReceiver.start { body, _ in collector.received(Data(body)) }
+        let receiver = try await OTLPHTTPReceiver.start { body, _ in collector.bodies.withLock { $0.append(Data(body)) } }
+        collector.receiver.withLock { $0 = receiver }
         return collector
     }
 
     public func stop() async {
-        await receiver?.stop()
-    }
-
-    private func received(_ body: Data) {
-        lock.lock()
-        bodies.append(body)
-        lock.unlock()
+        await receiver.withLock { $0 }?.stop()
     }
 
     private var exports: [[String: Any]] {
-        lock.lock()
-        let copy = bodies
-        lock.unlock()
+        let copy = bodies.withLock { $0 }
         return copy.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
     }
 

@@ -1,6 +1,7 @@
 import Logging
 import OTLPWire
 import ServiceLifecycle
+import TestSupport
 import Testing
 import Tracing
 

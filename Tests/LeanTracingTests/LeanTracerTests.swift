@@ -4,13 +4,12 @@ import Logging
 import OTLPWire
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 import TraceContext
 import Tracing
 
 @testable import LeanTracing
-
-let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 @Suite("The lean tracer: span structure, limits, sampling, propagation, bounded buffer, flush at shutdown")
 struct LeanTracerTests {

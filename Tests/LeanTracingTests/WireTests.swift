@@ -2,6 +2,7 @@ import Foundation
 import OTLPReceiver
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 import TraceContext
 import Tracing

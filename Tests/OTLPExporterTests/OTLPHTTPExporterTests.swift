@@ -1,6 +1,7 @@
 import NIOCore
 import OTLPReceiver
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import OTLPExporter

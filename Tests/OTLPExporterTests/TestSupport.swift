@@ -5,9 +5,7 @@ import NIOPosix
 import OTLPExporter
 import OTLPReceiver
 import Synchronization
-
-/// A logger that drops everything (retries log warnings the tests provoke on purpose).
-let quietLogger = Logger(label: "OTLPExporterTests", factory: { _ in SwiftLogNoOpLogHandler() })
+import TestSupport
 
 /// The requests a receiver got, with when each arrived; answers each as `answer` chooses
 /// (given the request and how many came before it).

@@ -10,9 +10,8 @@ import OrderGateway
 import Pipeline
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
-
-let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// A gateway on a free port, on its own embedded broker, with the demo tokens.
 struct GatewayHarness: Sendable {

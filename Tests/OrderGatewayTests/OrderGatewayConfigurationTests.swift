@@ -1,5 +1,6 @@
 import Foundation
 import OrderGateway
+import Settings
 import Testing
 
 @Suite("Gateway configuration: tokens and address", .timeLimit(.minutes(2)))
@@ -31,18 +32,18 @@ struct OrderGatewayConfigurationTests {
     }
 
     @Test("bad settings throw an error that names the variable and the problem", arguments: [
-        (["ORDERTRACE_TOKENS": "t-alice"], "ORDERTRACE_TOKENS: entry 1 is not of the form token=user"),
+        (["ORDERTRACE_TOKENS": "t-alice"], "ORDERTRACE_TOKENS entry 1: not of the form token=user"),
         (["ORDERTRACE_TOKENS": "t-alice=alice,=bob"], "entry 2: the token is empty"),
         (["ORDERTRACE_TOKENS": "t-alice="], "the user is empty"),
         (["ORDERTRACE_TOKENS": "t-x=alice,t-x=bob"], "a token is given for two users"),
         (["ORDERTRACE_TOKENS": ","], "name no token"),
         (["ORDERTRACE_TOKENS_FILE": "/nonexistent/tokens"], "cannot read '/nonexistent/tokens'"),
-        (["GATEWAY_PORT": "http"], "GATEWAY_PORT 'http' is not a port number"),
-        (["GATEWAY_PORT": "70000"], "GATEWAY_PORT '70000'"),
-        (["GATEWAY_HOST": " "], "GATEWAY_HOST is empty"),
+        (["GATEWAY_PORT": "http"], "GATEWAY_PORT: 'http' is not a port number"),
+        (["GATEWAY_PORT": "70000"], "GATEWAY_PORT: '70000'"),
+        (["GATEWAY_HOST": " "], "GATEWAY_HOST: the address is empty"),
     ] as [([String: String], String)])
     func badSettings(_ environment: [String: String], expected: String) throws {
-        let error = try #require(throws: OrderGatewayConfigurationError.self) {
+        let error = try #require(throws: ConfigurationError.self) {
             try OrderGatewayConfiguration.fromEnvironment(environment)
         }
         #expect(error.description.contains(expected), "\(error)")
@@ -50,16 +51,16 @@ struct OrderGatewayConfigurationTests {
 
     @Test("a tokens file line that is neither 'token user' nor 'token=user' is named by number")
     func badFileLine() throws {
-        let error = try #require(throws: OrderGatewayConfigurationError.self) {
+        let error = try #require(throws: ConfigurationError.self) {
             try OrderGatewayConfiguration.parseTokensFile("t-alice alice\nt-bob bob extra\n", source: "tokens.txt")
         }
-        #expect(error.description.contains("tokens.txt: line 2"), "\(error)")
-        #expect(error.code == .tokens)
+        #expect(error.setting == "tokens.txt line 2", "\(error)")
+        #expect(error.code == .invalidValue)
     }
 
     @Test("error messages never print a token")
     func tokensStaySecret() throws {
-        let error = try #require(throws: OrderGatewayConfigurationError.self) {
+        let error = try #require(throws: ConfigurationError.self) {
             try OrderGatewayConfiguration.parseTokens("s3cr3t=alice,s3cr3t=bob")
         }
         #expect(!error.description.contains("s3cr3t"))

@@ -8,6 +8,7 @@ import Logging
 import OrderGateway
 import OrderModel
 import ServiceLifecycle
+import TestSupport
 import Testing
 import Tracing
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import OrderModel
@@ -98,7 +99,7 @@ struct PriceTests {
 
     @Test("Formatting and parsing round-trip for random prices")
     func roundTripsRandom() throws {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<5_000 {
             let magnitude = Int64.random(in: 0...18, using: &generator)
             var bound: Int64 = 1

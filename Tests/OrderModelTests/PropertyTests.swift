@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import OrderModel
@@ -20,7 +21,7 @@ struct PropertyTests {
         quantity == 0 ? 0 : Int64((2 * notional + Int128(quantity)) / (2 * Int128(quantity)))
     }
 
-    static func randomBatch(_ index: Int, using generator: inout SeededGenerator) -> Batch {
+    static func randomBatch(_ index: Int, using generator: inout SplitMix64) -> Batch {
         let count = Int.random(in: 1...25, using: &generator)
         let small = Bool.random(using: &generator)  // small quantities make ties and leftovers common
         let quantities = (0..<count).map { _ in Int64.random(in: 1...(small ? 5 : 10_000), using: &generator) }
@@ -28,7 +29,7 @@ struct PropertyTests {
     }
 
     /// Delivers random fills to a batch, checking invariants 1 to 6 after every delivery.
-    static func run(_ index: Int, using generator: inout SeededGenerator) throws -> Run {
+    static func run(_ index: Int, using generator: inout SplitMix64) throws -> Run {
         let batch = randomBatch(index, using: &generator)
         var state = try BatchAllocation(batch: batch)
         var result = Run(batch: batch, final: state)
@@ -135,7 +136,7 @@ struct PropertyTests {
 
     @Test("Random batches and fills keep invariants 1 to 6", arguments: [1, 2, 3, 4] as [UInt64])
     func invariantsHold(_ seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var applied = 0
         var cancellations = 0
         var duplicates = 0
@@ -158,7 +159,7 @@ struct PropertyTests {
 
     @Test("7: the same inputs give the same allocations", arguments: [11, 12] as [UInt64])
     func deterministic(_ seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for index in 0..<500 {
             let run = try Self.run(index, using: &generator)
             var replay = try BatchAllocation(batch: run.batch)
@@ -167,8 +168,8 @@ struct PropertyTests {
             #expect(replay == run.final)
         }
         // And the same seed gives the same runs.
-        var first = SeededGenerator(seed: seed)
-        var second = SeededGenerator(seed: seed)
+        var first = SplitMix64(seed: seed)
+        var second = SplitMix64(seed: seed)
         for index in 0..<50 {
             let a = try Self.run(index, using: &first)
             let b = try Self.run(index, using: &second)
@@ -178,7 +179,7 @@ struct PropertyTests {
 
     @Test("5: delivering every fill twice, anywhere later, changes nothing", arguments: [21, 22] as [UInt64])
     func duplicatesChangeNothing(_ seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for index in 0..<500 {
             let run = try Self.run(index, using: &generator)
             // Interleave a redelivery of each fill at a random later point.
@@ -204,7 +205,7 @@ struct PropertyTests {
 
     @Test("The audit finds nothing wrong in random runs", arguments: [31, 32] as [UInt64])
     func auditAgrees(_ seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for index in 0..<300 {
             let run = try Self.run(index, using: &generator)
             let orders = run.batch.members.map {

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import OrderModel
@@ -124,7 +125,7 @@ struct RoundTripTests {
 
     @Test("Random messages round-trip", arguments: [1, 2, 3])
     func randomRoundTrips(_ seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let alphabet = Array("abcXYZ019-_ é\"\\/😀")
         let withControls = alphabet + ["\n", "\t", "\u{0}", "\u{1B}"]
         func text(_ range: ClosedRange<Int> = 1...12, from characters: [Character] = alphabet) -> String {

@@ -5,6 +5,7 @@ import LeanTracing
 import OrderModel
 import Pipeline
 import Testing
+import TestSupport
 import Tracing
 
 extension PipelineFlowTests {
@@ -18,7 +19,7 @@ extension PipelineFlowTests {
         let peer = try pythonPeer("inject", input: ["baggage": orderBaggage])
         let headers = try #require(peer["headers"] as? [String: String])
         let traceID = try #require(peer["traceId"] as? String)
-        let database = Self.temporaryDatabase()
+        let database = temporaryFilePath("order-context", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: database) }
 
         var updates: [KafkaMessage] = []

@@ -8,6 +8,7 @@ import OrderManager
 import OrderModel
 import Pipeline
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 /// Order manager, algorithm and allocator together on the embedded broker, with the test
@@ -33,10 +34,10 @@ struct PipelineFlowTests {
             var managerConfiguration = OrderManagerConfiguration()
             managerConfiguration.topics = topics
             managerConfiguration.limits = BatchLimits(maxOrders: 4, maxQuantity: 1_000_000, linger: .milliseconds(50))
-            var algoConfiguration = Algo.Configuration()
+            var algoConfiguration = AlgoConfiguration()
             algoConfiguration.topics = topics
             algoConfiguration.slicing = SlicingPolicy(slices: 2)
-            var allocatorConfiguration = Allocator.Configuration()
+            var allocatorConfiguration = AllocatorConfiguration()
             allocatorConfiguration.topics = topics
             allocatorConfiguration.databasePath = databasePath
             let services: [any Service] = [
@@ -54,13 +55,9 @@ struct PipelineFlowTests {
         }
     }
 
-    static func temporaryDatabase() -> String {
-        NSTemporaryDirectory() + "pipeline-flow-\(UInt64.random(in: 0...UInt64.max)).sqlite"
-    }
-
     @Test("every valid order is accepted, batched and filled exactly; bad input is refused or dead-lettered; the audit passes")
     func ordersFlowThrough() async throws {
-        let database = Self.temporaryDatabase()
+        let database = temporaryFilePath("pipeline-flow", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: database) }
         try await withPipeline(databasePath: database) { pipeline in
             let topics = pipeline.topics
@@ -176,79 +173,6 @@ struct FakeExchange: Service {
                 }
                 _ = try await producer.send(records)
             }
-        }
-    }
-}
-
-@Suite("Allocator across a restart", .timeLimit(.minutes(2)))
-struct AllocatorRestartTests {
-    @Test("a restarted allocator continues from its stored state: no update lost, none repeated, a redelivered fill changes nothing")
-    func restartKeepsEveryUpdateOnce() async throws {
-        let database = PipelineFlowTests.temporaryDatabase()
-        defer { try? FileManager.default.removeItem(atPath: database) }
-        try await withEmbeddedBroker { broker in
-            let topics = PipelineTopics(prefix: uniqueName("r") + "-")
-            for topic in topics.all { try broker.createTopic(topic, partitions: 2) }
-            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
-            let group = uniqueName("allocator")
-            var configuration = Allocator.Configuration()
-            configuration.topics = topics
-            configuration.databasePath = database
-            func runAllocator() throws -> Task<Void, Error> {
-                let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topics.batches, topics.fills]), logger: testLogger)
-                let allocator = Allocator(configuration: configuration, consumer: consumer, producer: producer, logger: testLogger)
-                return Task { try await allocator.run() }
-            }
-            let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-            let batch = Batch(
-                batchId: "b-r1", symbol: "AAPL", side: .buy,
-                members: [
-                    Batch.Member(clientOrderId: "c-1", userId: "alice", quantity: 30, traceparent: traceparent),
-                    Batch.Member(clientOrderId: "c-2", userId: "bob", quantity: 70, traceparent: traceparent),
-                ],
-                closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
-            func fill(_ id: String, _ quantity: Int64, cumulative: Int64) -> KafkaProducerRecord {
-                let fill = Fill(
-                    fillId: id, exchangeOrderId: "x-b-r1-0", batchId: "b-r1", symbol: "AAPL", side: .buy, quantity: quantity,
-                    price: Price(ticks: 1_900_000), cumulativeQuantity: cumulative, leavesQuantity: 100 - cumulative,
-                    status: cumulative == 100 ? .filled : .partiallyFilled)
-                return KafkaProducerRecord(topic: topics.fills, key: "AAPL", value: fill.encodeJSON())
-            }
-            let reader = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("read"), topics: [topics.orderUpdates]), logger: testLogger)
-            try await withRunningConsumer(reader) {
-                // First life: the batch and the first fill.
-                let first = try runAllocator()
-                try await producer.send(KafkaProducerRecord(topic: topics.batches, key: "AAPL", value: batch.encodeJSON()))
-                try await producer.send(fill("f-1", 40, cumulative: 40))
-                let before = await collect(reader, count: 2, timeout: .seconds(30)).map { try! OrderUpdate(json: $0.value) }
-                #expect(before.count == 2)
-                first.cancel()
-                try? await first.value
-
-                // Second life, same state: the first fill again (Kafka delivers at least once), then the last one.
-                try await producer.send(fill("f-1", 40, cumulative: 40))
-                try await producer.send(fill("f-2", 60, cumulative: 100))
-                let second = try runAllocator()
-                let after = await collect(reader, count: 2, timeout: .seconds(30)).map { try! OrderUpdate(json: $0.value) }
-                // Nothing more comes: the repeated fill made no update.
-                let extra = await collect(reader, count: 1, timeout: .seconds(2))
-                second.cancel()
-                try? await second.value
-
-                let updates = before + after
-                #expect(extra.isEmpty, "a repeated fill produced \(extra.count) more updates")
-                #expect(updates.filter { $0.fillId == "f-1" }.count == 2)
-                #expect(updates.filter { $0.fillId == "f-2" }.count == 2)
-                #expect(updates.first { $0.clientOrderId == "c-1" && $0.fillId == "f-2" }?.status == .filled)
-                #expect(updates.first { $0.clientOrderId == "c-1" && $0.fillId == "f-2" }?.cumulativeQuantity == 30)
-                #expect(updates.first { $0.clientOrderId == "c-2" && $0.fillId == "f-2" }?.cumulativeQuantity == 70)
-                let violations = OrderAudit.violations(
-                    clientOrders: [], batches: [batch],
-                    fills: [try Fill(json: fill("f-1", 40, cumulative: 40).value), try Fill(json: fill("f-2", 60, cumulative: 100).value)],
-                    updates: updates, requireTerminal: true)
-                #expect(violations.isEmpty, "\(violations)")
-            }
-            await producer.close()
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OrderModel
+import TestSupport
 import Testing
 
 @testable import Allocator
@@ -7,10 +8,6 @@ import Testing
 @Suite("Allocator state: durable, idempotent, rebuilt exactly after a restart")
 struct AllocatorStoreTests {
     static let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-    func temporaryPath() -> String {
-        NSTemporaryDirectory() + "allocator-test-\(UInt64.random(in: 0...UInt64.max)).sqlite"
-    }
 
     func batch(_ id: String, _ quantities: [Int64]) -> Batch {
         Batch(
@@ -30,7 +27,7 @@ struct AllocatorStoreTests {
     }
 
     @Test func fillsAreAppliedOnceAndSurviveARestart() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
         var updatesBefore: [OrderUpdate] = []
         do {
@@ -70,7 +67,7 @@ struct AllocatorStoreTests {
     }
 
     @Test func aFillBeforeItsBatchWaitsForIt() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try AllocatorStore(path: path)
         guard case .pending = try apply(store, fill("f1", batch: "b2", quantity: 30)) else {
@@ -89,7 +86,7 @@ struct AllocatorStoreTests {
     }
 
     @Test func outboxKeepsUpdatesUntilDelivered() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let store = try AllocatorStore(path: path)
@@ -108,7 +105,7 @@ struct AllocatorStoreTests {
     }
 
     @Test func aFailedStepLeavesNothingBehind() throws {
-        let path = temporaryPath()
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
         struct Crash: Error {}
         do {

@@ -1,5 +1,6 @@
 import Algo
 import OrderModel
+import TestSupport
 import Testing
 
 @Suite("Slicing: exchange orders sum exactly to the batch")
@@ -23,7 +24,7 @@ struct SlicingTests {
     }
 
     @Test func randomBatchesAlwaysSumExactly() {
-        var generator = SplitMix(seed: 11)
+        var generator = SplitMix64(seed: 11)
         for _ in 0..<2_000 {
             let policy = SlicingPolicy(slices: Int(generator.next() % 8) + 1, minSliceQuantity: Int64(generator.next() % 50) + 1)
             let quantities = (0...(generator.next() % 6)).map { _ in Int64(generator.next() % 10_000) + 1 }

@@ -33,7 +33,7 @@ import Tracing
 /// `run()` runs the consumer, the Kafka loop, the connection and the fill publisher until
 /// graceful shutdown. The caller runs the producer (a `Service` too) and should shut it down
 /// after this service, so the last fills are flushed.
-public final class ExchangeGatewayService: Service, Sendable {
+public final class ExchangeGateway: Service, Sendable {
     /// The settings it runs with.
     public let configuration: ExchangeGatewayConfiguration
     private let consumer: KafkaConsumer

@@ -1,5 +1,6 @@
 import OrderManager
 import OrderModel
+import TestSupport
 import Testing
 
 @Suite("Batching: size, quantity and window, per symbol and side")
@@ -71,7 +72,7 @@ struct OrderPoolTests {
     }
 
     @Test func randomOrdersAreEachBatchedExactlyOnce() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         var pool = OrderPool<Int>(limits: BatchLimits(maxOrders: 5, maxQuantity: 700, linger: .milliseconds(20)))
         var batched: [Int] = []
         var now = start
@@ -91,18 +92,5 @@ struct OrderPoolTests {
         }
         batched += pool.closeAll().flatMap { $0.entries.map(\.item) }
         #expect(batched.sorted() == Array(0..<2_000))
-    }
-}
-
-/// SplitMix64, so random tests are reproducible.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

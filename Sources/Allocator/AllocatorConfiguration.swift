@@ -1,0 +1,27 @@
+import Pipeline
+import Settings
+
+/// Where the allocator keeps its state and how long it remembers. Every value has a default;
+/// `fromEnvironment` reads `ALLOCATOR_DB`, `ORDERTRACE_DATA_DIR` and `ORDERTRACE_TOPIC_PREFIX`.
+public struct AllocatorConfiguration: Sendable, Hashable {
+    public var topics = PipelineTopics()
+    /// Where the state is kept.
+    public var databasePath = ".ordertrace/allocator.sqlite"
+    /// How long the id of a finished batch is kept to recognize late duplicates.
+    public var doneRetention: Duration = .seconds(7 * 24 * 3_600)
+    /// How long a fill waits for its batch before it goes to dead-letters.
+    public var pendingTimeout: Duration = .seconds(600)
+
+    public init() {}
+
+    /// Reads `ALLOCATOR_DB` (default `$ORDERTRACE_DATA_DIR/allocator.sqlite`, data dir
+    /// default `.ordertrace`) and `ORDERTRACE_TOPIC_PREFIX`.
+    public static func fromEnvironment(_ environment: [String: String]) -> AllocatorConfiguration {
+        let reader = EnvironmentReader(environment)
+        var configuration = AllocatorConfiguration()
+        configuration.topics = .fromEnvironment(environment)
+        let directory = reader.string("ORDERTRACE_DATA_DIR") ?? ".ordertrace"
+        configuration.databasePath = reader.string("ALLOCATOR_DB") ?? "\(directory)/allocator.sqlite"
+        return configuration
+    }
+}

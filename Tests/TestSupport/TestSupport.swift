@@ -1,0 +1,12 @@
+/// Helpers that test targets share and that need neither Kafka nor a tracer: seeded randomness,
+/// temporary files, a logger that drops everything.
+import Foundation
+import Logging
+
+/// A logger that drops everything, for code under test that logs expected failures.
+public let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A path in the temporary directory that no other test uses (the file does not exist yet).
+public func temporaryFilePath(_ prefix: String, extension pathExtension: String) -> String {
+    NSTemporaryDirectory() + "\(prefix)-\(UInt64.random(in: 0...UInt64.max)).\(pathExtension)"
+}
