@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "TracingSetup",
             dependencies: [
-                "LeanTracing", "OTLPExporter", "OTLPWire", "TraceContext",
+                "LeanTracing", "OTLPExporter", "OTLPWire", "TraceContext", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "LeanTracing",
             dependencies: [
-                "OTLPWire", "Baggage", "TraceContext",
+                "OTLPWire", "Baggage", "TraceContext", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
@@ -377,14 +377,14 @@ let package = Package(
         .testTarget(
             name: "LeanTracingTests",
             dependencies: [
-                "LeanTracing", "TracingSetup", "TraceContext", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport", "TestSupport",
+                "LeanTracing", "TracingSetup", "TraceContext", "Settings", "OTLPWire", "Baggage", "OTLPReceiver", "KafkaTestSupport", "TestSupport",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "TraceContextTests", dependencies: ["TraceContext"]),
-        .testTarget(name: "TracingSetupTests", dependencies: ["TracingSetup"]),
+        .testTarget(name: "TracingSetupTests", dependencies: ["TracingSetup", "Settings"]),
         .testTarget(
             name: "BaggageTests",
             dependencies: ["Baggage", "TestSupport", .product(name: "ServiceContextModule", package: "swift-service-context")]

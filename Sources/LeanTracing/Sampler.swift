@@ -1,4 +1,5 @@
 import OTLPWire
+import Settings
 import TraceContext
 
 /// Which traces are recorded, as `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` say:
@@ -29,13 +30,13 @@ public enum Sampler: Sendable, Hashable {
     }
 
     /// The sampler the environment names.
-    /// - Throws: `SamplerError` for an unknown name or a ratio that is not a number in 0...1.
-    public static func fromEnvironment(_ environment: [String: String]) throws(SamplerError) -> Sampler {
+    /// - Throws: `ConfigurationError` for an unknown name or a ratio that is not a number in 0...1.
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> Sampler {
         let name = (environment["OTEL_TRACES_SAMPLER"] ?? "parentbased_always_on").lowercased()
-        func ratio() throws(SamplerError) -> Double {
+        func ratio() throws(ConfigurationError) -> Double {
             guard let text = environment["OTEL_TRACES_SAMPLER_ARG"] else { return 1 }
             guard let value = Double(text), value >= 0, value <= 1 else {
-                throw SamplerError(message: "OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got \"\(text)\"")
+                throw ConfigurationError(setting: "OTEL_TRACES_SAMPLER_ARG", problem: "\"\(text)\" is not a number from 0 to 1")
             }
             return value
         }
@@ -47,12 +48,9 @@ public enum Sampler: Sendable, Hashable {
         case "parentbased_always_off": return .parentBased(root: .alwaysOff)
         case "parentbased_traceidratio": return .parentBased(root: .traceIDRatio(try ratio()))
         default:
-            throw SamplerError(message: "OTEL_TRACES_SAMPLER \"\(name)\" is not one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio")
+            throw ConfigurationError(
+                setting: "OTEL_TRACES_SAMPLER", problem: "\"\(name)\" is not a sampler",
+                remedy: "use always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio")
         }
     }
-}
-
-public struct SamplerError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
 }

@@ -7,6 +7,7 @@ import Logging
 import OTLPExporter
 import OTLPWire
 import ServiceLifecycle
+import Settings
 import TraceContext
 
 /// The lean tracer with its OTLP/HTTP export, set up from the OpenTelemetry environment:
@@ -15,10 +16,6 @@ import TraceContext
 /// `OTEL_TRACES_SAMPLER(_ARG)`, the span limits, and `OTEL_BSP_SCHEDULE_DELAY`,
 /// `OTEL_BSP_MAX_QUEUE_SIZE` (default 65,536), `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
 public enum LeanTracingBackend {
-    public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-        public var description: String
-    }
-
     /// The tracer (bootstrap it, or use it with `withTracer`) and the service that exports its
     /// spans (run it first in the process's ServiceGroup).
     /// - Parameter propagatesBaggage: whether the tracer's inject and extract also carry the
@@ -27,19 +24,12 @@ public enum LeanTracingBackend {
     public static func make(serviceName: String, environment: [String: String], logger: Logger, propagatesBaggage: Bool = true) throws -> (tracer: LeanTracer, service: any Service) {
         let protocolName = (environment["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? environment["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "http/protobuf").lowercased()
         guard protocolName == "http/protobuf" || protocolName == "http/json" else {
-            throw ConfigurationError(description: "the lean tracer exports OTLP over HTTP only (http/protobuf or http/json), not \(protocolName); use ORDERTRACE_TRACER=otel for gRPC")
+            throw ConfigurationError(
+                setting: "OTEL_EXPORTER_OTLP_PROTOCOL", problem: "the lean tracer exports OTLP over HTTP only (http/protobuf or http/json), not \(protocolName)",
+                remedy: "use ORDERTRACE_TRACER=otel (a build with the OTel trait) for grpc")
         }
-        let sampler: Sampler
-        do {
-            sampler = try Sampler.fromEnvironment(environment)
-        } catch {
-            throw ConfigurationError(description: error.description)
-        }
-        var capacity = 65_536
-        if let text = environment["OTEL_BSP_MAX_QUEUE_SIZE"] {
-            guard let value = Int(text), value > 0 else { throw ConfigurationError(description: "OTEL_BSP_MAX_QUEUE_SIZE must be a positive whole number, got \"\(text)\"") }
-            capacity = value
-        }
+        let sampler = try Sampler.fromEnvironment(environment)
+        let capacity = try EnvironmentReader(environment).positiveInteger("OTEL_BSP_MAX_QUEUE_SIZE") ?? 65_536
         let tracer = LeanTracer(sampler: sampler, limits: .fromEnvironment(environment), bufferCapacity: capacity, propagatesBaggage: propagatesBaggage)
         let exporterConfiguration = OTLPHTTPExporterConfiguration(environment: environment)
         let exporter = OTLPHTTPExporter(configuration: exporterConfiguration, logger: logger)

@@ -2,6 +2,7 @@ import Foundation
 import LeanTracing
 import Logging
 import ServiceLifecycle
+import Settings
 import Tracing
 
 #if OTel
@@ -21,9 +22,6 @@ import OTel
 /// With swift-otel, W3C Trace Context is propagated by swift-otel and W3C Baggage by this
 /// project (swift-otel's baggage propagator is not implemented, so `baggage` is taken out of
 /// `OTEL_PROPAGATORS`). The lean tracer propagates both.
-public struct TracingConfigurationError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-}
 
 public enum TracingBootstrap {
     /// Bootstraps the global tracer. Returns the service that exports spans, to run first in the
@@ -51,8 +49,9 @@ public enum TracingBootstrap {
             configuration.propagators = [.traceContext]
             return try OTel.bootstrap(configuration: configuration, environment: environment)
             #else
-            throw TracingConfigurationError(
-                description: "ORDERTRACE_TRACER=otel needs a build with swift-otel: build with the OTel package trait (swift build --traits OTel, or make test-otel)")
+            throw ConfigurationError(
+                setting: "ORDERTRACE_TRACER", problem: "otel needs a build with swift-otel, and this one has none",
+                remedy: "build with the OTel package trait (swift build --traits OTel, or make test-otel), or use lean")
             #endif
         }
     }
@@ -75,7 +74,7 @@ public enum TracingBootstrap {
         public init(environment: [String: String]) throws {
             let name = environment["ORDERTRACE_TRACER"].flatMap { $0.isEmpty ? nil : $0.lowercased() } ?? "lean"
             guard let backend = Backend(rawValue: name) else {
-                throw TracingConfigurationError(description: "ORDERTRACE_TRACER must be lean or otel, got \"\(name)\"")
+                throw ConfigurationError(setting: "ORDERTRACE_TRACER", problem: "\"\(name)\" is not a tracer", remedy: "use lean or otel")
             }
             self = backend
         }

@@ -2,6 +2,7 @@ import Logging
 import OTLPWire
 import ServiceLifecycle
 import TestSupport
+import Settings
 import Testing
 import Tracing
 
@@ -39,10 +40,10 @@ struct ExportDownTests {
     }
 
     @Test func environmentErrorsAreClear() {
-        #expect(throws: LeanTracingBackend.ConfigurationError.self) {
+        #expect(throws: ConfigurationError.self) {
             try LeanTracingBackend.make(serviceName: "x", environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"], logger: quietLogger)
         }
-        #expect(throws: LeanTracingBackend.ConfigurationError.self) {
+        #expect(throws: ConfigurationError.self) {
             try LeanTracingBackend.make(serviceName: "x", environment: ["OTEL_BSP_MAX_QUEUE_SIZE": "lots"], logger: quietLogger)
         }
         let attributes = LeanTracingBackend.resourceAttributes(serviceName: "svc", environment: ["OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test,team=a%20b"])

@@ -5,6 +5,7 @@ import OTLPWire
 import ServiceLifecycle
 import Synchronization
 import TestSupport
+import Settings
 import Testing
 import TraceContext
 import Tracing
@@ -169,8 +170,8 @@ struct LeanTracerTests {
         #expect(traces.allSatisfy { !Sampler.traceIDRatio(0).shouldSample(traceID: $0, parent: nil) })
         #expect(try Sampler.fromEnvironment([:]) == .parentBased(root: .alwaysOn))
         #expect(try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"]) == .parentBased(root: .traceIDRatio(0.1)))
-        #expect(throws: SamplerError.self) { try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "sometimes"]) }
-        #expect(throws: SamplerError.self) { try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"]) }
+        #expect(throws: ConfigurationError.self) { try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "sometimes"]) }
+        #expect(throws: ConfigurationError.self) { try Sampler.fromEnvironment(["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"]) }
     }
 
     @Test func idsAreUniqueAndNonZero() {

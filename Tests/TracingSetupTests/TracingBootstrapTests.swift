@@ -1,4 +1,5 @@
 @testable import TracingSetup
+import Settings
 import Testing
 
 @Suite("Tracing bootstrap environment")
@@ -26,9 +27,9 @@ struct TracingBootstrapTests {
     func tracerChoice() throws {
         #expect(try TracingBootstrap.Backend(environment: [:]) == .lean)
         #expect(try TracingBootstrap.Backend(environment: ["ORDERTRACE_TRACER": "OTel"]) == .otel)
-        #expect(throws: TracingConfigurationError.self) { try TracingBootstrap.Backend(environment: ["ORDERTRACE_TRACER": "jaeger"]) }
+        #expect(throws: ConfigurationError.self) { try TracingBootstrap.Backend(environment: ["ORDERTRACE_TRACER": "jaeger"]) }
         if !TracingBootstrap.hasSwiftOTel {
-            let error = #expect(throws: TracingConfigurationError.self) {
+            let error = #expect(throws: ConfigurationError.self) {
                 try TracingBootstrap.bootstrap(serviceName: "test", environment: ["ORDERTRACE_TRACER": "otel"])
             }
             #expect(error?.description.contains("--traits OTel") == true)
