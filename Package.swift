@@ -108,15 +108,24 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        // The simulated external exchange: order books, seeded liquidity, its JSON protocol.
+        // Bounded in-memory collections the components share: the set of recently seen ids that
+        // recognises duplicates without remembering every id.
+        .target(name: "BoundedCollections"),
+        // The one hand-written JSON layer: a strict, fast scanner over borrowed bytes, a compact
+        // writer, and exact decimal text <-> integer ticks. No Foundation.
+        .target(name: "WireJSON"),
         // The messages of the pipeline, their JSON coding and validation, allocation, audit.
-        .target(name: "OrderModel"),
-        .target(name: "ExchangeSimulator"),
+        .target(name: "OrderModel", dependencies: ["WireJSON"]),
+        // The exchange's wire protocol: the messages between a client and the exchange, their JSON,
+        // its errors and limits. Both the exchange gateway and the simulator speak it.
+        .target(name: "ExchangeProtocol", dependencies: ["WireJSON"]),
+        // The simulated external exchange: order books, seeded liquidity, matching.
+        .target(name: "ExchangeSimulator", dependencies: ["ExchangeProtocol", "BoundedCollections"]),
         // `ordertrace exchange-sim`: the simulator behind a WebSocket server.
         .target(
             name: "ExchangeSimServer",
             dependencies: [
-                "ExchangeSimulator",
+                "ExchangeSimulator", "ExchangeProtocol",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -144,7 +153,7 @@ let package = Package(
         .target(
             name: "OrderGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "WireJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -156,7 +165,7 @@ let package = Package(
         .target(
             name: "ExchangeGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "ExchangeSimulator",
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "ExchangeProtocol", "BoundedCollections",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,7 +176,7 @@ let package = Package(
         .target(
             name: "OrderManager",
             dependencies: [
-                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline",
+                "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "BoundedCollections",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -241,13 +250,17 @@ let package = Package(
             dependencies: ["OrderModel"]
         ),
         .testTarget(
+            name: "ExchangeProtocolTests",
+            dependencies: ["ExchangeProtocol"]
+        ),
+        .testTarget(
             name: "ExchangeSimulatorTests",
-            dependencies: ["ExchangeSimulator"]
+            dependencies: ["ExchangeSimulator", "ExchangeProtocol"]
         ),
         .testTarget(
             name: "ExchangeSimServerTests",
             dependencies: [
-                "ExchangeSimServer", "ExchangeSimulator",
+                "ExchangeSimServer", "ExchangeSimulator", "ExchangeProtocol",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -256,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "OrderGatewayTests",
             dependencies: [
-                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "KafkaTestSupport",
+                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "WireJSON", "KafkaTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -269,7 +282,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeGatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeSimServer", "ExchangeSimulator", "KafkaTestSupport", "Kafka", "KafkaTracing",
+                "ExchangeGateway", "ExchangeProtocol", "ExchangeSimServer", "KafkaTestSupport", "Kafka", "KafkaTracing",
                 "Baggage", "OrderModel", "Pipeline",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
@@ -280,7 +293,8 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport",
+                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "BoundedCollections", "Kafka",
+                "KafkaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 /// Everything that shapes a simulated exchange session. The defaults make a lively but orderly market.
 ///
 /// Two sessions with equal configurations that receive the same messages and the same `tick(now:)` times

@@ -1,5 +1,6 @@
 import Testing
 
+import ExchangeProtocol
 @testable import ExchangeSimulator
 
 @Suite("Simulated liquidity: fills over time, market orders, the random walk")
