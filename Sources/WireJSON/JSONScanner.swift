@@ -90,16 +90,7 @@ package struct JSONScanner {
         }
         var keys = KeySet()
         while true {
-            skipWhitespace()
-            guard index < end, bytes[index] == UInt8(ascii: "\"") else {
-                throw unexpected("where an object key (a string) should start")
-            }
-            let key = try parseString()
-            if rejectsDuplicateKeys { try keys.insert(key, scanner: self) }
-            skipWhitespace()
-            guard index < end, bytes[index] == UInt8(ascii: ":") else { throw unexpected("where ':' should follow an object key") }
-            index += 1
-            skipWhitespace()
+            let key = try parseKey(into: &keys)
             // Strings and numbers, the common values, without the general dispatch.
             let value: JSONToken
             if index < end, bytes[index] == UInt8(ascii: "\"") {
@@ -164,6 +155,21 @@ package struct JSONScanner {
         index += count
     }
 
+    /// Parses `"key" :` and the whitespace around it; with ``rejectsDuplicateKeys``, refuses a key that `keys`
+    /// already holds.
+    @inline(__always)
+    private mutating func parseKey(into keys: inout KeySet) throws(JSONSyntaxError) -> JSONStringToken {
+        skipWhitespace()
+        guard index < end, bytes[index] == UInt8(ascii: "\"") else { throw unexpected("where an object key (a string) should start") }
+        let key = try parseString()
+        if rejectsDuplicateKeys { try keys.insert(key, scanner: self) }
+        skipWhitespace()
+        guard index < end, bytes[index] == UInt8(ascii: ":") else { throw unexpected("where ':' should follow an object key") }
+        index += 1
+        skipWhitespace()
+        return key
+    }
+
     private func tooDeep() -> JSONSyntaxError {
         JSONSyntaxError(offset: index, message: "the message nests arrays and objects more than \(maxDepth) deep", isTooDeep: true)
     }
@@ -181,16 +187,9 @@ package struct JSONScanner {
         }
         var keys = KeySet()
         while true {
-            skipWhitespace()
             if isObject {
-                guard index < end, bytes[index] == UInt8(ascii: "\"") else {
-                    throw unexpected("where an object key (a string) should start")
-                }
-                let key = try parseString()
-                if rejectsDuplicateKeys { try keys.insert(key, scanner: self) }
-                skipWhitespace()
-                guard index < end, bytes[index] == UInt8(ascii: ":") else { throw unexpected("where ':' should follow an object key") }
-                index += 1
+                _ = try parseKey(into: &keys)
+            } else {
                 skipWhitespace()
             }
             _ = try parseValue(depth: depth)
@@ -244,7 +243,7 @@ package struct JSONScanner {
 extension JSONScanner {
     /// The key bytes of one object read so far, to find a key that appears twice: compared one by one while the
     /// object is small, through a set once it is large, so thousands of keys stay linear.
-    private struct KeySet {
+    struct KeySet {
         private var keys: [JSONStringToken] = []
         private var large: Set<[UInt8]>?
         private static let scanLimit = 16
