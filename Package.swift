@@ -131,15 +131,24 @@ let package = Package(
         ),
         // Settings every configuration shares: the one configuration error, environment parsing.
         .target(name: "Settings"),
+        // Bounded in-memory collections the components share: the set of recently seen ids that
+        // recognises duplicates without remembering every id.
+        .target(name: "BoundedCollections"),
+        // The one hand-written JSON layer: a strict, fast scanner over borrowed bytes, a compact
+        // writer, and exact decimal text <-> integer ticks. No Foundation.
+        .target(name: "WireJSON"),
         // The messages of the pipeline, their JSON coding and validation, allocation, audit.
-        .target(name: "OrderModel"),
-        // The simulated external exchange: order books, seeded liquidity, its JSON protocol.
-        .target(name: "ExchangeSimulator", dependencies: ["Settings"]),
+        .target(name: "OrderModel", dependencies: ["WireJSON"]),
+        // The exchange's wire protocol: the messages between a client and the exchange, their JSON,
+        // its errors and limits. Both the exchange gateway and the simulator speak it.
+        .target(name: "ExchangeProtocol", dependencies: ["WireJSON"]),
+        // The simulated external exchange: order books, seeded liquidity, matching.
+        .target(name: "ExchangeSimulator", dependencies: ["ExchangeProtocol", "BoundedCollections", "Settings"]),
         // `ordertrace exchange-sim`: the simulator behind a WebSocket server.
         .target(
             name: "ExchangeSimServer",
             dependencies: [
-                "ExchangeSimulator",
+                "ExchangeSimulator", "ExchangeProtocol",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -167,7 +176,7 @@ let package = Package(
         .target(
             name: "OrderGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "WireJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -179,7 +188,7 @@ let package = Package(
         .target(
             name: "ExchangeGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "ExchangeSimulator", "Settings",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "ExchangeProtocol", "BoundedCollections",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -190,7 +199,7 @@ let package = Package(
         .target(
             name: "OrderManager",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "BoundedCollections",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -294,13 +303,17 @@ let package = Package(
         ),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(
+            name: "ExchangeProtocolTests",
+            dependencies: ["ExchangeProtocol"]
+        ),
+        .testTarget(
             name: "ExchangeSimulatorTests",
-            dependencies: ["ExchangeSimulator", "Settings"]
+            dependencies: ["ExchangeSimulator", "ExchangeProtocol", "Settings"]
         ),
         .testTarget(
             name: "ExchangeSimServerTests",
             dependencies: [
-                "ExchangeSimServer", "ExchangeSimulator",
+                "ExchangeSimServer", "ExchangeSimulator", "ExchangeProtocol",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -309,7 +322,7 @@ let package = Package(
         .testTarget(
             name: "OrderGatewayTests",
             dependencies: [
-                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport", "TestSupport",
+                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport", "TestSupport", "WireJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -322,7 +335,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeGatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeSimServer", "ExchangeSimulator", "KafkaTestSupport", "TestSupport", "Kafka", "KafkaTracing",
+                "ExchangeGateway", "ExchangeSimServer", "KafkaTestSupport", "TestSupport", "Kafka", "KafkaTracing", "ExchangeProtocol",
                 "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
@@ -349,7 +362,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport", "TestSupport",
+                "OrderManager", "Algo", "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport", "TestSupport", "BoundedCollections",
                 "LeanTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

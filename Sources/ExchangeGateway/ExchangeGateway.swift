@@ -1,5 +1,5 @@
 import Baggage
-import ExchangeSimulator
+import ExchangeProtocol
 import HummingbirdWSClient
 import Kafka
 import KafkaTracing
@@ -16,7 +16,7 @@ import Tracing
 ///
 /// It keeps the connection up (reconnecting with a doubling backoff) and, since a new exchange
 /// session knows nothing of the old one, sends every open order again on reconnect for its
-/// remaining quantity under a new wire id (see ``ExchangeOrderBook``). Orders open longer than
+/// remaining quantity under a new wire id (see ``OpenExchangeOrders``). Orders open longer than
 /// `orderTimeout` are canceled, so every exchange order ends. At most `maxOpenOrders` are open:
 /// past that it stops reading Kafka until some finish (the consumer's buffer fills and fetching
 /// pauses). A record's offset is stored only when it is done: its order ended and the final
@@ -68,14 +68,14 @@ public final class ExchangeGateway: Service, Sendable {
         self.tracing = KafkaConsumerTracing(consumer)
         self.logger = logger
         self.state = GatewayState(
-            book: ExchangeOrderBook(
+            openOrders: OpenExchangeOrders(
                 maxOpenOrders: configuration.maxOpenOrders, orderTimeout: configuration.orderTimeout,
                 doneOrderMemory: configuration.doneOrderMemory))
         self.fills = BoundedQueue(capacity: configuration.fillBufferCapacity)
     }
 
     /// How many exchange orders are open now.
-    public var openOrderCount: Int { state.book.openCount }
+    public var openOrderCount: Int { state.openOrders.openCount }
 
     /// How many exchange sessions (WebSocket connections) were opened so far.
     public var sessionsOpened: Int { sessionCount.withLock { $0 } }
@@ -202,7 +202,7 @@ public final class ExchangeGateway: Service, Sendable {
             state.disconnected()
             if Task.isCancelled { break }
             if sessionsOpened > sessionsBefore { backoff = configuration.reconnectInitialBackoff }
-            logger.info("reconnecting to the exchange in \(backoff); \(state.book.openCount) orders open")
+            logger.info("reconnecting to the exchange in \(backoff); \(state.openOrders.openCount) orders open")
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, configuration.reconnectMaxBackoff)
         }

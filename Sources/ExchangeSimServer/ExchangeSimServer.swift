@@ -1,4 +1,5 @@
 import AsyncAlgorithms
+import ExchangeProtocol
 import ExchangeSimulator
 import Hummingbird
 import HummingbirdWebSocket

@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 /// A view of one symbol's book: the best levels of each side, simulated liquidity and client orders together.
 public struct ExchangeBookDepth: Hashable, Sendable {
     /// One price level.

@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 /// A symbol listed on the simulated exchange, with the reference price its random walk starts from.
 public struct ExchangeInstrument: Hashable, Sendable {
     /// The symbol, for example `"AAPL"`; matched exactly (case-sensitive).

@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 /// An open order as the session sees it now.
 public struct ExchangeOrderSnapshot: Hashable, Sendable {
     /// The client's order id.

@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 extension ExchangeSimulator {
     /// The most walk steps one ``tick(now:)`` takes; a larger jump in time walks only this many.
     public static let maxWalkStepsPerTick: Int64 = 100_000

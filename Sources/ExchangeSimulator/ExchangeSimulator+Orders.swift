@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 extension ExchangeSimulator {
     /// Checks, acknowledges and matches a new order; rests the rest of a limit order, cancels the rest of a
     /// market order.
@@ -160,6 +162,6 @@ extension ExchangeSimulator {
     }
 
     private func quoted(_ text: String) -> String {
-        "\"" + JSONParser.excerpt(text) + "\""
+        "\"" + ExchangeProtocol.excerpt(text) + "\""
     }
 }

@@ -1,3 +1,5 @@
+import BoundedCollections
+import ExchangeProtocol
 import Settings
 
 /// One client's session with the simulated exchange: order books per symbol, simulated liquidity, and the
@@ -31,7 +33,7 @@ public struct ExchangeSimulator: Sendable {
     let instrumentIndex: [String: Int]
     /// Open orders by id. Done orders are removed at once.
     var openOrders: [String: LiveOrder] = [:]
-    var recentOrderIds: RecentOrderIds
+    var recentOrderIds: RecentSet<String>
     var executionCount: UInt64 = 0
     /// How many walk steps and liquidity refreshes have happened since time zero.
     var walkSteps: Int64 = 0
@@ -56,7 +58,7 @@ public struct ExchangeSimulator: Sendable {
             index[instrument.symbol] = position
         }
         instrumentIndex = index
-        recentOrderIds = RecentOrderIds(capacity: configuration.orderIdMemory)
+        recentOrderIds = RecentSet(capacity: configuration.orderIdMemory)
         walkIntervalNanoseconds = Self.nanoseconds(configuration.walk.interval)
         refreshIntervalNanoseconds = Self.nanoseconds(configuration.liquidity.refreshInterval)
         var unused: [ExchangeMessage] = []

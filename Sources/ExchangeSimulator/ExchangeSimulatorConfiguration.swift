@@ -1,3 +1,4 @@
+import ExchangeProtocol
 import Settings
 
 /// Everything that shapes a simulated exchange session. The defaults make a lively but orderly market.

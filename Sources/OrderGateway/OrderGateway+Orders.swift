@@ -7,6 +7,7 @@ import OrderModel
 import Pipeline
 import TraceContext
 import Tracing
+import WireJSON
 
 /// A valid order on its way to Kafka: its record and its `client_order_received` span.
 struct PendingOrder: Sendable {
@@ -87,11 +88,12 @@ extension OrderGateway {
         if let rejection = await send([pending])[0] {
             return jsonResponse(.serviceUnavailable, rejection.json())
         }
-        var writer = GatewayJSONWriter()
-        writer.field("clientOrderId", order.clientOrderId)
-        writer.field("userId", order.userId)
-        writer.field("status", "received")
-        writer.field("traceId", traceID)
-        return jsonResponse(.accepted, writer.finish())
+        let reply = JSONWriter.object(escapes: .unicode) { writer in
+            writer.field("clientOrderId", order.clientOrderId)
+            writer.field("userId", order.userId)
+            writer.field("status", "received")
+            writer.field("traceId", traceID)
+        }
+        return jsonResponse(.accepted, String(decoding: reply, as: UTF8.self))
     }
 }

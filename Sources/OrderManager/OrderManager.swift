@@ -1,5 +1,6 @@
 import AsyncAlgorithms
 import Baggage
+import BoundedCollections
 import Kafka
 import KafkaTracing
 import Logging
@@ -84,14 +85,14 @@ public struct OrderManager: Service {
     /// What the order manager knows between records; owned by its one loop.
     struct State {
         var pool: OrderPool<Member>
-        var seen: SeenOrders
+        var seen: RecentSet<OrderKey>
         var offsets = OffsetTracker()
         var batchCount = 0
         let batchIDPrefix: String
 
         init(configuration: OrderManagerConfiguration) {
             pool = OrderPool(limits: configuration.limits)
-            seen = SeenOrders(capacity: configuration.duplicateMemory)
+            seen = RecentSet(capacity: max(1, configuration.duplicateMemory))
             batchIDPrefix = configuration.batchIDPrefix
         }
 

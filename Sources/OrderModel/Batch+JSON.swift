@@ -1,3 +1,5 @@
+import WireJSON
+
 extension Batch: JSONMessage {
     /// Decodes a batch from UTF-8 JSON, reporting every problem with its field (`members[2].quantity` for a
     /// member's). See ``validationErrors()`` for the rules beyond each field's own; unknown fields are ignored.

@@ -1,3 +1,5 @@
+import WireJSON
+
 extension ClientOrder: JSONMessage {
     /// Decodes a client order from UTF-8 JSON, reporting every problem with its field.
     ///

@@ -1,3 +1,5 @@
+import WireJSON
+
 extension ExchangeOrder: JSONMessage {
     /// Decodes an exchange order from UTF-8 JSON, reporting every problem with its field. See
     /// ``validationErrors()`` for the rules; unknown fields are ignored.

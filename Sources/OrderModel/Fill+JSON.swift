@@ -1,3 +1,5 @@
+import WireJSON
+
 extension Fill: JSONMessage {
     /// Decodes a fill from UTF-8 JSON, reporting every problem with its field. See ``validationErrors()`` for
     /// the rules. `price` is required for executions and may be left out of `rejected`/`canceled` fills.

@@ -1,3 +1,5 @@
+import WireJSON
+
 extension OrderUpdate: JSONMessage {
     /// Decodes an order update from UTF-8 JSON, reporting every problem with its field. `notional`, `batchId`,
     /// `fillId` and `reason` are optional. Unknown fields are ignored.

@@ -1,3 +1,5 @@
+import WireJSON
+
 /// A price: an exact, non-negative whole number of ticks of 0.0001.
 ///
 /// Prices travel as JSON numbers (`189.25`) or decimal strings (`"189.25"`) with at most 4 decimals; inside the
@@ -114,7 +116,7 @@ extension Price {
 
     /// Parses `bytes[start..<end]`; see ``parse(_:)``.
     static func parse(_ bytes: UnsafeRawBufferPointer, start: Int, end: Int) -> Result<Price, ParseError> {
-        switch DecimalText.parseTicks(bytes, start: start, end: end) {
+        switch parseTicks(bytes, start: start, end: end) {
         case .success(let ticks):
             guard ticks <= Int128(Int64.max) else {
                 return .failure(ParseError(code: .tooLarge, reason: "is too large: at most \(Price(ticks: .max)) is allowed"))
@@ -122,6 +124,33 @@ extension Price {
             return .success(Price(ticks: Int64(ticks)))
         case .failure(let error):
             return .failure(error)
+        }
+    }
+
+    /// Parses `bytes[start..<end]` by the grammar of ``parse(_:)`` as an amount in ticks that may exceed a
+    /// price's range (a notional).
+    static func parseTicks(_ bytes: UnsafeRawBufferPointer, start: Int, end: Int) -> Result<Int128, ParseError> {
+        switch DecimalText.parse(bytes, start: start, end: end, decimals: maxDecimals) {
+        case .success(let ticks):
+            return .success(ticks)
+        case .failure(.empty):
+            return .failure(ParseError(code: .empty, reason: "is empty"))
+        case .failure(.notANumber):
+            return .failure(ParseError(code: .notANumber, reason: "is not a number (NaN and infinities are not prices)"))
+        case .failure(.negative):
+            return .failure(ParseError(code: .negative, reason: "must not be negative"))
+        case .failure(.malformed(let why)):
+            return .failure(
+                ParseError(
+                    code: .malformed,
+                    reason: "is not a plain decimal number (\(why)): \(DecimalText.quoted(bytes, start, end))"))
+        case .failure(.exponent):
+            return .failure(ParseError(code: .exponent, reason: "must not use an exponent; write a plain decimal such as 189.25"))
+        case .failure(.tooManyDecimals(let decimals)):
+            return .failure(
+                ParseError(code: .tooManyDecimals, reason: "has \(decimals) decimals; at most \(maxDecimals) are allowed"))
+        case .failure(.tooLarge):
+            return .failure(ParseError(code: .tooLarge, reason: "is too large"))
         }
     }
 }

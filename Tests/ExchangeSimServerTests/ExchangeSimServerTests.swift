@@ -1,4 +1,5 @@
 import ExchangeSimServer
+import ExchangeProtocol
 import ExchangeSimulator
 import HummingbirdWSClient
 import Logging

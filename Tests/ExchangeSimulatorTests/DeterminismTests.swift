@@ -1,5 +1,6 @@
 import Testing
 
+import ExchangeProtocol
 @testable import ExchangeSimulator
 
 @Suite("Determinism: the same seed and inputs give the same bytes")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import ExchangeProtocol
 @testable import ExchangeSimulator
 
 @Suite("docs/exchange-protocol.md: its examples are what the codec reads and writes")

@@ -1,5 +1,6 @@
 import Testing
 
+import ExchangeProtocol
 @testable import ExchangeSimulator
 
 /// Follows a session from the outside, through its messages only, and records every broken rule.

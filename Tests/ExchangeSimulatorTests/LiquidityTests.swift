@@ -1,6 +1,7 @@
 import Settings
 import Testing
 
+import ExchangeProtocol
 @testable import ExchangeSimulator
 
 @Suite("Simulated liquidity: fills over time, market orders, the random walk")

@@ -1,5 +1,6 @@
 import Testing
 
+import ExchangeProtocol
 @testable import ExchangeSimulator
 
 @Suite("Matching: price-time priority, worked by hand")

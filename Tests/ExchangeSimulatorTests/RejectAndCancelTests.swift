@@ -1,5 +1,6 @@
 import Testing
 
+import ExchangeProtocol
 @testable import ExchangeSimulator
 
 @Suite("Rejects and cancels")

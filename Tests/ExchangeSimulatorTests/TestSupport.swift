@@ -1,3 +1,4 @@
+import ExchangeProtocol
 import ExchangeSimulator
 
 /// A configuration with one symbol (AAPL at 190), a still reference price and the given liquidity, so

@@ -1,6 +1,7 @@
 import OrderModel
 @testable import OrderGateway
 import Testing
+import WireJSON
 
 private func decode(_ text: String, user: String = "alice") -> Result<ClientOrder, OrderRejection> {
     Array(text.utf8).withUnsafeBytes { OrderIntake.decode($0, userId: user) }
@@ -78,8 +79,7 @@ struct OrderIntakeTests {
 
     @Test("replies escape what they echo")
     func escaping() {
-        var writer = GatewayJSONWriter()
-        writer.field("reason", "a \"quoted\"\nline\u{01}")
-        #expect(writer.finish() == #"{"reason":"a \"quoted\"\nline\u0001"}"#)
+        let reply = JSONWriter.object(escapes: .unicode) { $0.field("reason", "a \"quoted\"\nline\u{01}\u{08}") }
+        #expect(String(decoding: reply, as: UTF8.self) == #"{"reason":"a \"quoted\"\nline\u0001\u0008"}"#)
     }
 }

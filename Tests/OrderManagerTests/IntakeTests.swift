@@ -1,3 +1,4 @@
+import BoundedCollections
 import Kafka
 import OrderManager
 import OrderModel
@@ -59,7 +60,7 @@ struct IntakeTests {
     }
 
     @Test func seenOrdersRefuseDuplicatesAndStayBounded() {
-        var seen = SeenOrders(capacity: 3)
+        var seen = RecentSet<OrderKey>(capacity: 3)
         let keys = (0..<5).map { OrderKey(userId: "u", clientOrderId: "c\($0)") }
         var inserted: [Bool] = []
         for key in [keys[0], keys[0], keys[1], keys[2], keys[3]] { inserted.append(seen.insert(key)) }

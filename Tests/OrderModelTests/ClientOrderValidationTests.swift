@@ -45,7 +45,7 @@ struct ClientOrderValidationTests {
         #expect(problems(ClientOrder.decode(json: text)) == [Problem("", .notAnObject)])
     }
 
-    @Test("A syntax error says where", arguments: [(#"{"a":1,}"#, "offset 7"), (#"{"a":"b"#, "unterminated string")])
+    @Test("A syntax error says where", arguments: [(#"{"a":1,}"#, "byte 7"), (#"{"a":"b"#, "not terminated")])
     func syntaxErrorReason(_ text: String, _ fragment: String) throws {
         guard case .failure(let errors) = ClientOrder.decode(json: text) else {
             Issue.record("decoded")

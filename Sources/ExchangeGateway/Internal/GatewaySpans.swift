@@ -1,5 +1,5 @@
 import Baggage
-import ExchangeSimulator
+import ExchangeProtocol
 import OrderModel
 import Pipeline
 import Tracing
@@ -44,7 +44,7 @@ enum GatewaySpans {
     }
 
     /// `external_exchange_ws_recv` (CONSUMER) for a reply, child of the order's stored ws_send context.
-    static func startReceive(_ receipt: ExchangeOrderBook.Receipt) -> any Span {
+    static func startReceive(_ receipt: OpenExchangeOrders.Receipt) -> any Span {
         let span = startSpan(wsReceive, context: receipt.context, ofKind: .consumer)
         var attributes = orderAttributes(receipt.order)
         attributes[ExchangeAttribute.wireOrderID] = receipt.wireOrderId

@@ -1,4 +1,4 @@
-import ExchangeSimulator
+import ExchangeProtocol
 import HummingbirdWSClient
 import Kafka
 import OrderModel
@@ -6,12 +6,12 @@ import Pipeline
 import ServiceContextModule
 import Synchronization
 
-/// The state the gateway's tasks share: the order book, the current exchange session's writer,
+/// The state the gateway's tasks share: the open exchange orders, the current exchange session's writer,
 /// which consumed records are done, and the Kafka loop waiting for room. One lock; every method
 /// returns what to do, and the caller does the I/O after the lock is released.
 final class GatewayState: Sendable {
     private struct State: ~Copyable {
-        var book: ExchangeOrderBook
+        var openOrders: OpenExchangeOrders
         var writer: WebSocketOutboundWriter?
         var offsets = OffsetTracker()
         /// Where each open exchange order was read, so its record is done when the order is.
@@ -23,12 +23,12 @@ final class GatewayState: Sendable {
 
     private let state: Mutex<State>
 
-    init(book: ExchangeOrderBook) {
-        state = Mutex(State(book: book))
+    init(openOrders: OpenExchangeOrders) {
+        state = Mutex(State(openOrders: openOrders))
     }
 
-    /// The book as it is now (for tests and metrics).
-    var book: ExchangeOrderBook { state.withLock { $0.book } }
+    /// The open orders as they are now (for tests and metrics).
+    var openOrders: OpenExchangeOrders { state.withLock { $0.openOrders } }
 
     // MARK: Kafka records
 
@@ -62,17 +62,17 @@ final class GatewayState: Sendable {
     // MARK: Orders
 
     func isKnown(_ exchangeOrderId: String) -> Bool {
-        state.withLock { $0.book.isKnown(exchangeOrderId) }
+        state.withLock { $0.openOrders.isKnown(exchangeOrderId) }
     }
 
-    var hasRoom: Bool { state.withLock { $0.book.hasRoom } }
+    var hasRoom: Bool { state.withLock { $0.openOrders.hasRoom } }
 
-    /// Opens `order` in the book; with `.send`, the writer of the session to send it on.
+    /// Opens `order`; with `.send`, the writer of the session to send it on.
     func open(
         _ order: ExchangeOrder, context: ServiceContext, from message: KafkaMessage, now: ContinuousClock.Instant
-    ) -> (ExchangeOrderBook.OpenDecision, WebSocketOutboundWriter?) {
+    ) -> (OpenExchangeOrders.OpenDecision, WebSocketOutboundWriter?) {
         state.withLock { state in
-            let decision = state.book.open(order, context: context, now: now)
+            let decision = state.openOrders.open(order, context: context, now: now)
             switch decision {
             case .send, .queued:
                 state.sources[order.exchangeOrderId] = KafkaTopicPartition(topic: message.topic, partition: message.partition)
@@ -86,10 +86,10 @@ final class GatewayState: Sendable {
     }
 
     /// A session is up: it becomes the one new orders go to; returns what to send again on it.
-    func connected(_ writer: WebSocketOutboundWriter) -> [ExchangeOrderBook.Resend] {
+    func connected(_ writer: WebSocketOutboundWriter) -> [OpenExchangeOrders.Resend] {
         state.withLock { state in
             state.writer = writer
-            return state.book.connected()
+            return state.openOrders.connected()
         }
     }
 
@@ -97,15 +97,15 @@ final class GatewayState: Sendable {
     func disconnected() {
         state.withLock { state in
             state.writer = nil
-            state.book.disconnected()
+            state.openOrders.disconnected()
         }
     }
 
     /// Reads a reply; when it ends an order, the Kafka loop may take another.
-    func receive(_ message: ExchangeMessage) -> ExchangeOrderBook.Receipt? {
-        let (receipt, waiter) = state.withLock { state -> (ExchangeOrderBook.Receipt?, CheckedContinuation<Void, Never>?) in
-            let receipt = state.book.receive(message)
-            guard receipt?.isDone == true, state.book.hasRoom else { return (receipt, nil) }
+    func receive(_ message: ExchangeMessage) -> OpenExchangeOrders.Receipt? {
+        let (receipt, waiter) = state.withLock { state -> (OpenExchangeOrders.Receipt?, CheckedContinuation<Void, Never>?) in
+            let receipt = state.openOrders.receive(message)
+            guard receipt?.isDone == true, state.openOrders.hasRoom else { return (receipt, nil) }
             defer { state.roomWaiter = nil }
             return (receipt, state.roomWaiter)
         }
@@ -113,16 +113,16 @@ final class GatewayState: Sendable {
         return receipt
     }
 
-    func expire(now: ContinuousClock.Instant) -> [ExchangeOrderBook.CancelRequest] {
-        state.withLock { $0.book.expire(now: now) }
+    func expire(now: ContinuousClock.Instant) -> [OpenExchangeOrders.CancelRequest] {
+        state.withLock { $0.openOrders.expire(now: now) }
     }
 
-    /// Waits until the book has room for another order, or the task is canceled.
+    /// Waits until there is room for another order, or the task is canceled.
     func waitForRoom() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let goOn = state.withLock { state in
-                    if state.book.hasRoom || state.roomWaitCanceled { return true }
+                    if state.openOrders.hasRoom || state.roomWaitCanceled { return true }
                     state.roomWaiter = continuation
                     return false
                 }

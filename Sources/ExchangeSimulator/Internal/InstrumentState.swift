@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 /// The state of one listed symbol: its reference price, its generator, its book and where the simulated
 /// liquidity currently rests.
 struct InstrumentState: Sendable {

@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 /// A client order that is still open, with its progress.
 struct LiveOrder: Sendable {
     let orderId: String

@@ -1,3 +1,5 @@
+import ExchangeProtocol
+
 /// The limit order book of one symbol: price levels on each side, each a FIFO queue of resting entries.
 ///
 /// Matching follows price-time priority: the best price first (lowest ask, highest bid), and within a price

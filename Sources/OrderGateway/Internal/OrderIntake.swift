@@ -1,4 +1,5 @@
 import OrderModel
+import WireJSON
 
 /// Why an order was refused, with what could be read of it, as the JSON reply a client gets.
 struct OrderRejection: Error, Sendable {
@@ -15,20 +16,29 @@ struct OrderRejection: Error, Sendable {
     /// `{"clientOrderId":..,"userId":..,"symbol":..,"side":..,"status":"rejected",...,"reason":..,"errors":[...]}`:
     /// an order update (pipeline.md fields, as far as they are known) plus the list of problems.
     func json() -> String {
-        var writer = GatewayJSONWriter()
-        writer.field("clientOrderId", clientOrderId)
-        writer.field("userId", userId)
-        writer.field("symbol", symbol)
-        writer.field("side", side)
-        writer.field("status", OrderStatus.rejected.rawValue)
-        writer.field("lastQuantity", Int64(0))
-        writer.field("lastPrice", Int64(0))
-        writer.field("cumulativeQuantity", Int64(0))
-        writer.field("leavesQuantity", quantity)
-        writer.field("averagePrice", Int64(0))
-        writer.field("reason", reason)
-        writer.errors("errors", problems.map { ($0.field, $0.reason) })
-        return writer.finish()
+        let json = JSONWriter.object(escapes: .unicode) { writer in
+            writer.field("clientOrderId", clientOrderId)
+            writer.field("userId", userId)
+            writer.field("symbol", symbol)
+            writer.field("side", side)
+            writer.field("status", OrderStatus.rejected.rawValue)
+            writer.field("lastQuantity", Int64(0))
+            writer.field("lastPrice", Int64(0))
+            writer.field("cumulativeQuantity", Int64(0))
+            writer.field("leavesQuantity", quantity)
+            writer.field("averagePrice", Int64(0))
+            writer.field("reason", reason)
+            writer.key("errors")
+            writer.beginArray()
+            for problem in problems {
+                writer.beginObject()
+                writer.field("field", problem.field)
+                writer.field("reason", problem.reason)
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+        return String(decoding: json, as: UTF8.self)
     }
 
     /// A rejection of an order that decoded (Kafka refused it, say).
@@ -76,8 +86,10 @@ enum OrderIntake {
         let isEmptyObject = next < bytes.count && bytes[next] == UInt8(ascii: "}")
         var injected: [UInt8] = []
         injected.reserveCapacity(bytes.count + userId.utf8.count + 16)
-        injected.append(contentsOf: #"{"userId":"#.utf8)
-        GatewayJSONWriter.appendString(userId, to: &injected)
+        JSONWriter.write(into: &injected, escapes: .unicode) { writer in  // `{"userId":"…"`, left open
+            writer.beginObject()
+            writer.field("userId", userId)
+        }
         if !isEmptyObject { injected.append(UInt8(ascii: ",")) }
         injected.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[(start + 1)...]))
 

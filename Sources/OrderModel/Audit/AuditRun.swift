@@ -1,3 +1,5 @@
+import WireJSON
+
 /// One audit: the inputs indexed, and the violations found so far.
 struct AuditRun {
     var violations: [InvariantViolation] = []

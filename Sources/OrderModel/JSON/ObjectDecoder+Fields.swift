@@ -1,3 +1,5 @@
+import WireJSON
+
 /// The typed readers: each looks a field up, checks its JSON type and value, and records what is wrong.
 extension ObjectDecoder {
     func makeString(_ token: JSONStringToken) -> String {
@@ -114,7 +116,7 @@ extension ObjectDecoder {
             fail(name, .wrongType, "must be a number or a decimal string, got \(other.typeName)")
             return .invalid
         }
-        switch DecimalText.parseTicks(bytes, start: start, end: end) {
+        switch Price.parseTicks(bytes, start: start, end: end) {
         case .success(let ticks): return .value(ticks)
         case .failure(let error):
             fail(name, error.code == .tooManyDecimals ? .tooManyDecimals : .invalidPrice, error.reason)

@@ -1,19 +1,4 @@
-/// Whether `count` bytes at `lhs` and `rhs` are equal.
-@inline(__always)
-func memoryEqual(_ lhs: UnsafeRawPointer, _ rhs: UnsafeRawPointer, _ count: Int) -> Bool {
-    var offset = 0
-    while count - offset >= 8 {
-        if lhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != rhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
-            return false
-        }
-        offset += 8
-    }
-    while offset < count {
-        if lhs.load(fromByteOffset: offset, as: UInt8.self) != rhs.load(fromByteOffset: offset, as: UInt8.self) { return false }
-        offset += 1
-    }
-    return true
-}
+import WireJSON
 
 /// What reading one field gave: absent (or `null` for an optional field), present but invalid (the problem is
 /// already recorded), or a value.
@@ -80,9 +65,7 @@ struct ObjectDecoder {
     }
 
     private func keyBytes(_ field: JSONField) -> [UInt8] {
-        field.keyHasEscapes
-            ? JSONScanner(bytes).unescape(JSONStringToken(start: field.keyStart, end: field.keyEnd, hasEscapes: true))
-            : Array(bytes[field.keyStart..<field.keyEnd])
+        JSONScanner(bytes).unescapedBytes(JSONStringToken(start: field.keyStart, end: field.keyEnd, hasEscapes: field.keyHasEscapes))
     }
 
     private func keyText(_ field: JSONField) -> String {
@@ -103,15 +86,8 @@ struct ObjectDecoder {
     ) -> Result<Message, ValidationErrors> {
         JSONFieldList.withList { fields in
             var scanner = JSONScanner(bytes)
-            scanner.skipWhitespace()
             do throws(JSONSyntaxError) {
-                if scanner.isAtEnd {
-                    throw scanner.error("empty input")
-                }
-                if bytes[scanner.index] != UInt8(ascii: "{") {
-                    let value = try scanner.parseValue(depth: 0)
-                    scanner.skipWhitespace()
-                    guard scanner.isAtEnd else { throw scanner.unexpected("the end of the input") }
+                if let value = try scanner.parseDocumentStart() {
                     return .failure(
                         ValidationErrors([
                             ValidationError(
@@ -119,8 +95,7 @@ struct ObjectDecoder {
                         ]))
                 }
                 try scanner.parseObjectFields(into: &fields)
-                scanner.skipWhitespace()
-                guard scanner.isAtEnd else { throw scanner.unexpected("the end of the input after the object") }
+                try scanner.finishDocument()
             } catch {
                 return .failure(ValidationErrors([ValidationError(field: "", code: .notJSON, reason: "not JSON: \(error.message)")]))
             }
@@ -152,17 +127,6 @@ struct ObjectDecoder {
 
     // MARK: Looking up
 
-    @inline(__always)
-    private func keyMatches(_ field: JSONField, _ name: StaticString, head: UInt64) -> Bool {
-        let count = name.utf8CodeUnitCount
-        if field.keyHasEscapes {
-            let decoded = JSONScanner(bytes).unescape(JSONStringToken(start: field.keyStart, end: field.keyEnd, hasEscapes: true))
-            return decoded.elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: count))
-        }
-        guard field.keyHead == head, field.keyEnd - field.keyStart == count else { return false }
-        return count <= 8 || memoryEqual(bytes.baseAddress! + field.keyStart + 8, name.utf8Start + 8, count - 8)
-    }
-
     /// The value of a field, `nil` when absent; a duplicate is recorded and returns `nil` with `duplicate`.
     private mutating func lookup(_ name: StaticString) -> (token: JSONToken?, duplicate: Bool) {
         let head = keyHead(name.utf8Start, count: name.utf8CodeUnitCount)
@@ -173,7 +137,7 @@ struct ObjectDecoder {
             for _ in 0..<count {
                 if index >= count { index = 0 }
                 let field = fields[index]
-                if keyMatches(field, name, head: head) {
+                if field.hasKey(name, head: head, in: bytes) {
                     hint = index + 1
                     matched |= 1 << index
                     return (field.value, false)
@@ -185,7 +149,7 @@ struct ObjectDecoder {
         var found: JSONToken?
         for index in 0..<count {
             let field = fields[index]
-            guard keyMatches(field, name, head: head) else { continue }
+            guard field.hasKey(name, head: head, in: bytes) else { continue }
             if found != nil {
                 fail(name, .duplicateField, "appears more than once")
                 return (nil, true)

@@ -1,3 +1,5 @@
+import WireJSON
+
 /// A problem a field rule found, before it is named after the field.
 struct FieldProblem: Sendable {
     var code: ValidationError.Code

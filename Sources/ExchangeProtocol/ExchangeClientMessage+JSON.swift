@@ -1,3 +1,5 @@
+import WireJSON
+
 extension ExchangeClientMessage {
     /// The message types a client may send.
     static let typeNames = ["new_order", "cancel"]
@@ -14,21 +16,22 @@ extension ExchangeClientMessage {
     ///   missing, of the wrong type or out of its domain. The error's ``ExchangeProtocolError/orderId`` holds
     ///   the message's `orderId` when that was a string. Never traps, whatever the input.
     public static func decode(_ bytes: some Collection<UInt8>) throws(ExchangeProtocolError) -> ExchangeClientMessage {
-        let reader = try JSONFieldReader.open(Array(bytes))
-        switch reader.messageType {
-        case "new_order":
-            let order = ExchangeNewOrder(
-                orderId: try reader.orderIdField(),
-                symbol: try reader.string("symbol"),
-                side: try reader.choice("side", as: ExchangeSide.self),
-                quantity: try reader.integer("quantity"),
-                orderType: try reader.orderType()
-            )
-            return .newOrder(order)
-        case "cancel":
-            return .cancel(orderId: try reader.orderIdField())
-        default:
-            throw reader.unknownType(expected: typeNames)
+        try ExchangeFieldReader.read(bytes) { reader throws(ExchangeProtocolError) in
+            switch reader.messageType {
+            case "new_order":
+                let order = ExchangeNewOrder(
+                    orderId: try reader.orderIdField(),
+                    symbol: try reader.string("symbol"),
+                    side: try reader.choice("side", as: ExchangeSide.self),
+                    quantity: try reader.integer("quantity"),
+                    orderType: try reader.orderType()
+                )
+                return .newOrder(order)
+            case "cancel":
+                return .cancel(orderId: try reader.orderIdField())
+            default:
+                throw reader.unknownType(expected: typeNames)
+            }
         }
     }
 
@@ -41,19 +44,18 @@ extension ExchangeClientMessage {
 
     /// The message as compact UTF-8 JSON, fields in a fixed order (`type` first).
     public func encoded() -> [UInt8] {
-        switch self {
-        case .newOrder(let order):
-            var writer = JSONObjectWriter(type: typeName)
-            writer.string("orderId", order.orderId)
-            writer.string("symbol", order.symbol)
-            writer.string("side", order.side.rawValue)
-            writer.integer("quantity", order.quantity)
-            writer.orderType(order.orderType)
-            return writer.finish()
-        case .cancel(let orderId):
-            var writer = JSONObjectWriter(type: typeName)
-            writer.string("orderId", orderId)
-            return writer.finish()
+        JSONWriter.object(escapes: .unicode) { writer in
+            writer.field("type", typeName)
+            switch self {
+            case .newOrder(let order):
+                writer.field("orderId", order.orderId)
+                writer.field("symbol", order.symbol)
+                writer.field("side", order.side)
+                writer.field("quantity", order.quantity)
+                writer.orderType(order.orderType)
+            case .cancel(let orderId):
+                writer.field("orderId", orderId)
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
-import ExchangeSimulator
+import BoundedCollections
+import ExchangeProtocol
 import OrderModel
 import ServiceContextModule
 
@@ -20,7 +21,7 @@ import ServiceContextModule
 /// An order is done (evicted, its context dropped) when it is filled, rejected or canceled; its id
 /// is then remembered (bounded) to recognise redelivered records. At most `maxOpenOrders` are open:
 /// the caller checks ``hasRoom`` and waits (backpressure) instead of dropping.
-public struct ExchangeOrderBook: Sendable {
+public struct OpenExchangeOrders: Sendable {
     /// One open exchange order.
     public struct OpenOrder: Sendable {
         /// The exchange order as read from Kafka.
@@ -28,7 +29,7 @@ public struct ExchangeOrderBook: Sendable {
         /// The context of its `external_exchange_ws_send` span (with its baggage): the parent of
         /// every span about a reply.
         public let context: ServiceContext
-        /// When it entered the book.
+        /// When it was opened.
         public let openedAt: ContinuousClock.Instant
         /// Its id in the current (or next) exchange session.
         public internal(set) var wireOrderId: String
@@ -116,7 +117,7 @@ public struct ExchangeOrderBook: Sendable {
     private var orders: [String: OpenOrder] = [:]
     /// Wire id → exchange order id, for the current session.
     private var wireIds: [String: String] = [:]
-    private var done: RecentIds
+    private var done: RecentSet<String>
     private var nextSequence: UInt64 = 0
     /// Whether an exchange session is up.
     public private(set) var isConnected = false
@@ -128,7 +129,7 @@ public struct ExchangeOrderBook: Sendable {
     public init(maxOpenOrders: Int = 10_000, orderTimeout: Duration = .seconds(10), doneOrderMemory: Int = 100_000) {
         self.maxOpenOrders = max(1, maxOpenOrders)
         self.orderTimeout = orderTimeout
-        self.done = RecentIds(capacity: doneOrderMemory)
+        self.done = RecentSet(capacity: doneOrderMemory)
     }
 
     /// How many orders are open.

@@ -1,3 +1,5 @@
+import WireJSON
+
 /// A price in exact integer ticks of 0.0001.
 ///
 /// The exchange never uses `Double` for prices: `189.25` is `ExchangePrice(ticks: 1_892_500)`. Text in and out
@@ -30,15 +32,15 @@ public struct ExchangePrice: Hashable, Comparable, Sendable, LosslessStringConve
     /// whitespace, or a value that does not fit in `Int64` ticks. (The JSON decoder accepts exponents in
     /// numbers; see `docs/exchange-protocol.md`.)
     public init?(_ description: String) {
-        guard let ticks = DecimalText.ticks(ArraySlice(description.utf8), allowExponent: false) else { return nil }
+        guard case .success(let ticks) = DecimalText.parse(description, decimals: Self.decimals, allowsSign: true),
+            let ticks = Int64(exactly: ticks)
+        else { return nil }
         self.ticks = ticks
     }
 
     /// The shortest plain decimal that denotes this price: `"189.25"`, `"190"`, `"0.0001"`, `"-3.5"`.
     public var description: String {
-        var bytes: [UInt8] = []
-        DecimalText.append(ticks: ticks, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        DecimalText.string(ticks: Int128(ticks))
     }
 
     /// Orders prices by their ticks.

@@ -1,24 +1,36 @@
-/// Writes compact JSON: objects, arrays, strings with escapes, integers, prices.
+/// Writes compact JSON: objects, arrays, strings with escapes, integers, amounts in ticks.
 ///
 /// It writes into a stack buffer (moving to the heap only for large messages) and appends the result to the
-/// caller's array once. Keys are `StaticString`s written as they are (the contract's names need no escaping).
-/// Numbers are written without exponent; prices and notionals as their shortest exact decimal text.
-struct JSONWriter {
+/// caller's array once. Keys are `StaticString`s written as they are (the contracts' names need no escaping).
+/// Strings get the escapes RFC 8259 requires (`"`, `\` and control characters) and nothing more. Numbers are
+/// written without exponent; prices and notionals as their shortest exact decimal text.
+package struct JSONWriter {
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private var count = 0
     private var ownsBase = false
     private var needsComma = false
+    private let escapes: Escapes
 
-    private init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+    /// How U+0008 and U+000C are escaped (`\n`, `\r` and `\t` always have their short forms). Both forms
+    /// are the same JSON string; each protocol keeps the bytes it has always sent.
+    package enum Escapes: Sendable {
+        /// `\b` and `\f`: the pipeline's messages.
+        case short
+        /// `\u0008` and `\u000c`: the exchange protocol and the gateway's replies.
+        case unicode
+    }
+
+    private init(base: UnsafeMutablePointer<UInt8>, capacity: Int, escapes: Escapes) {
         self.base = base
         self.capacity = capacity
+        self.escapes = escapes
     }
 
     /// Runs `body` with a writer, then appends what it wrote to `buffer`.
-    static func write(into buffer: inout [UInt8], _ body: (inout JSONWriter) -> Void) {
+    package static func write(into buffer: inout [UInt8], escapes: Escapes = .short, _ body: (inout JSONWriter) -> Void) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { stack in  // on the stack up to 1 KiB
-            var writer = JSONWriter(base: stack.baseAddress!, capacity: stack.count)
+            var writer = JSONWriter(base: stack.baseAddress!, capacity: stack.count, escapes: escapes)
             body(&writer)
             buffer.append(contentsOf: UnsafeBufferPointer(start: writer.base, count: writer.count))
             if writer.ownsBase { writer.base.deallocate() }
@@ -59,30 +71,30 @@ struct JSONWriter {
         if needsComma { put(UInt8(ascii: ",")) }
     }
 
-    mutating func beginObject() {
+    package mutating func beginObject() {
         separate()
         put(UInt8(ascii: "{"))
         needsComma = false
     }
 
-    mutating func endObject() {
+    package mutating func endObject() {
         put(UInt8(ascii: "}"))
         needsComma = true
     }
 
-    mutating func beginArray() {
+    package mutating func beginArray() {
         separate()
         put(UInt8(ascii: "["))
         needsComma = false
     }
 
-    mutating func endArray() {
+    package mutating func endArray() {
         put(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// Writes `"name":` (with a comma before it when needed).
-    mutating func key(_ name: StaticString) {
+    package mutating func key(_ name: StaticString) {
         let length = name.utf8CodeUnitCount
         reserve(length + 4)
         if needsComma {
@@ -97,38 +109,34 @@ struct JSONWriter {
         needsComma = false
     }
 
-    mutating func field(_ name: StaticString, _ value: String) {
+    package mutating func field(_ name: StaticString, _ value: String) {
         key(name)
         string(value)
     }
 
-    mutating func field(_ name: StaticString, _ value: String?) {
+    package mutating func field(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         field(name, value)
     }
 
-    mutating func field(_ name: StaticString, _ value: Int64) {
+    package mutating func field(_ name: StaticString, _ value: Int64) {
         key(name)
         reserve(DecimalText.maxIntegerLength)
         count += DecimalText.write(integer: value, to: base + count)
         needsComma = true
     }
 
-    mutating func field(_ name: StaticString, _ value: Int) {
-        field(name, Int64(value))
-    }
-
-    mutating func field(_ name: StaticString, _ value: Price) {
-        field(name, ticks: Int128(value.ticks))
-    }
-
-    mutating func field(_ name: StaticString, _ value: Price?) {
+    package mutating func field(_ name: StaticString, _ value: Int64?) {
         guard let value else { return }
         field(name, value)
     }
 
+    package mutating func field(_ name: StaticString, _ value: Int) {
+        field(name, Int64(value))
+    }
+
     /// Writes an amount in ticks (a price, a notional) as an exact decimal number.
-    mutating func field(_ name: StaticString, ticks value: Int128) {
+    package mutating func field(_ name: StaticString, ticks value: Int128) {
         key(name)
         reserve(DecimalText.maxTicksLength + 1)
         if value < 0 {
@@ -140,12 +148,13 @@ struct JSONWriter {
         needsComma = true
     }
 
-    mutating func field<Value: RawRepresentable<String>>(_ name: StaticString, _ value: Value) {
+    @inlinable
+    package mutating func field<Value: RawRepresentable<String>>(_ name: StaticString, _ value: Value) {
         field(name, value.rawValue)
     }
 
     /// Writes a string value with the escapes JSON requires: `"`, `\` and control characters.
-    mutating func string(_ value: String) {
+    package mutating func string(_ value: String) {
         separate()
         put(UInt8(ascii: "\""))
         var value = value
@@ -173,8 +182,8 @@ struct JSONWriter {
         case 0x0A: put(UInt8(ascii: "n"))
         case 0x0D: put(UInt8(ascii: "r"))
         case 0x09: put(UInt8(ascii: "t"))
-        case 0x08: put(UInt8(ascii: "b"))
-        case 0x0C: put(UInt8(ascii: "f"))
+        case 0x08 where escapes == .short: put(UInt8(ascii: "b"))
+        case 0x0C where escapes == .short: put(UInt8(ascii: "f"))
         default:
             let hex: StaticString = "0123456789abcdef"
             put(UInt8(ascii: "u"))
@@ -183,5 +192,19 @@ struct JSONWriter {
             put(hex.utf8Start[Int(byte >> 4)])
             put(hex.utf8Start[Int(byte & 0xF)])
         }
+    }
+}
+
+extension JSONWriter {
+    /// One object, as compact UTF-8 JSON: `body` writes its members.
+    package static func object(escapes: Escapes = .short, _ body: (inout JSONWriter) -> Void) -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(256)
+        write(into: &buffer, escapes: escapes) { writer in
+            writer.beginObject()
+            body(&writer)
+            writer.endObject()
+        }
+        return buffer
     }
 }

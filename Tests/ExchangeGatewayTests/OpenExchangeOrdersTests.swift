@@ -1,5 +1,5 @@
 import ExchangeGateway
-import ExchangeSimulator
+import ExchangeProtocol
 import OrderModel
 import ServiceContextModule
 import Settings
@@ -31,35 +31,35 @@ private func canceled(_ wireId: String, quantity: Int64, cumulative: Int64) -> E
             canceledQuantity: quantity - cumulative, reason: .requested))
 }
 
-/// A connected book holding `id`, acknowledged.
-private func bookWithAckedOrder(_ id: String = "x-1", quantity: Int64 = 300, maxOpenOrders: Int = 10) -> ExchangeOrderBook {
-    var book = ExchangeOrderBook(maxOpenOrders: maxOpenOrders)
-    _ = book.connected()
-    _ = book.open(order(id, quantity: quantity), context: .topLevel, now: t0)
-    _ = book.receive(ack(id, quantity: quantity))
-    return book
+/// Open orders, connected, holding `id`, acknowledged.
+private func ordersWithAckedOrder(_ id: String = "x-1", quantity: Int64 = 300, maxOpenOrders: Int = 10) -> OpenExchangeOrders {
+    var orders = OpenExchangeOrders(maxOpenOrders: maxOpenOrders)
+    _ = orders.connected()
+    _ = orders.open(order(id, quantity: quantity), context: .topLevel, now: t0)
+    _ = orders.receive(ack(id, quantity: quantity))
+    return orders
 }
 
-@Suite("ExchangeOrderBook: the gateway's pure core", .timeLimit(.minutes(2)))
-struct ExchangeOrderBookTests {
+@Suite("OpenExchangeOrders: the gateway's pure core", .timeLimit(.minutes(2)))
+struct OpenExchangeOrdersTests {
     @Test("a new order is sent at once when connected, with its id, quantity and exact limit price")
     func sendWhenConnected() {
-        var book = ExchangeOrderBook()
-        _ = book.connected()
-        let decision = book.open(order("x-1"), context: .topLevel, now: t0)
+        var orders = OpenExchangeOrders()
+        _ = orders.connected()
+        let decision = orders.open(order("x-1"), context: .topLevel, now: t0)
         #expect(
             decision
                 == .send(ExchangeNewOrder(orderId: "x-1", symbol: "AAPL", side: .buy, quantity: 300, orderType: .limit(ExchangePrice(ticks: 1_892_500)))))
-        #expect(book.openCount == 1)
-        #expect(book.openOrder("x-1")?.wireOrderId == "x-1")
+        #expect(orders.openCount == 1)
+        #expect(orders.openOrder("x-1")?.wireOrderId == "x-1")
     }
 
     @Test("while disconnected an order waits, and goes out under its own id when the exchange connects")
     func queuedUntilConnected() {
-        var book = ExchangeOrderBook()
-        let r1 = book.open(order("x-1", limit: nil), context: .topLevel, now: t0)
+        var orders = OpenExchangeOrders()
+        let r1 = orders.open(order("x-1", limit: nil), context: .topLevel, now: t0)
         #expect(r1 == .queued)
-        let sends = book.connected()
+        let sends = orders.connected()
         #expect(sends.map(\.newOrder.orderId) == ["x-1"])
         #expect(sends.first?.attempt == 1)
         #expect(sends.first?.newOrder.orderType == .market)
@@ -67,8 +67,8 @@ struct ExchangeOrderBookTests {
 
     @Test("executions map to partially_filled then filled with cumulative and leaves of the exchange order; filled evicts")
     func executions() throws {
-        var book = bookWithAckedOrder()
-        let r2 = book.receive(execution("x-1", "E1", quantity: 100, cumulative: 100, leaves: 200))
+        var orders = ordersWithAckedOrder()
+        let r2 = orders.receive(execution("x-1", "E1", quantity: 100, cumulative: 100, leaves: 200))
         let first = try #require(r2)
         let fill1 = try #require(first.fill)
         #expect(fill1.fillId == "x-1:E1")
@@ -81,37 +81,37 @@ struct ExchangeOrderBookTests {
         #expect(fill1.validationErrors().isEmpty)
         #expect(!first.isDone)
 
-        let r3 = book.receive(execution("x-1", "E2", quantity: 200, ticks: 1_892_500, cumulative: 300, leaves: 0))
+        let r3 = orders.receive(execution("x-1", "E2", quantity: 200, ticks: 1_892_500, cumulative: 300, leaves: 0))
         let second = try #require(r3)
         let fill2 = try #require(second.fill)
         #expect(fill2.status == .filled)
         #expect(fill2.cumulativeQuantity == 300)
         #expect(fill2.leavesQuantity == 0)
         #expect(second.isDone)
-        #expect(book.openCount == 0)
-        #expect(book.openOrder("x-1") == nil)
-        let r4 = book.receive(execution("x-1", "E3", quantity: 1, cumulative: 301, leaves: 0))
+        #expect(orders.openCount == 0)
+        #expect(orders.openOrder("x-1") == nil)
+        let r4 = orders.receive(execution("x-1", "E3", quantity: 1, cumulative: 301, leaves: 0))
         #expect(r4 == nil, "late replies about a done order are ignored")
     }
 
     @Test("an ack gives no fill")
     func ackGivesNoFill() throws {
-        var book = ExchangeOrderBook()
-        _ = book.connected()
-        _ = book.open(order("x-1"), context: .topLevel, now: t0)
-        let r5 = book.receive(ack("x-1"))
+        var orders = OpenExchangeOrders()
+        _ = orders.connected()
+        _ = orders.open(order("x-1"), context: .topLevel, now: t0)
+        let r5 = orders.receive(ack("x-1"))
         let receipt = try #require(r5)
         #expect(receipt.fill == nil)
         #expect(receipt.messageType == "ack")
-        #expect(book.openOrder("x-1")?.isAcked == true)
+        #expect(orders.openOrder("x-1")?.isAcked == true)
     }
 
     @Test("a reject is a rejected fill: quantity 0, price 0, leaves the whole open rest, with the reason; the order is done")
     func reject() throws {
-        var book = ExchangeOrderBook()
-        _ = book.connected()
-        _ = book.open(order("x-1"), context: .topLevel, now: t0)
-        let r6 = book.receive(.reject(ExchangeReject(orderId: "x-1", code: .priceBand, reason: "outside the band")))
+        var orders = OpenExchangeOrders()
+        _ = orders.connected()
+        _ = orders.open(order("x-1"), context: .topLevel, now: t0)
+        let r6 = orders.receive(.reject(ExchangeReject(orderId: "x-1", code: .priceBand, reason: "outside the band")))
         let receipt = try #require(r6)
         let fill = try #require(receipt.fill)
         #expect(fill.fillId == "x-1:rejected")
@@ -123,33 +123,33 @@ struct ExchangeOrderBookTests {
         #expect(fill.reason == "price_band: outside the band")
         #expect(fill.validationErrors().isEmpty)
         #expect(receipt.isDone)
-        #expect(book.openCount == 0)
+        #expect(orders.openCount == 0)
     }
 
     @Test("an error naming an unacknowledged order rejects it; about an acknowledged one it changes nothing")
     func errors() throws {
-        var book = ExchangeOrderBook()
-        _ = book.connected()
-        _ = book.open(order("x-1"), context: .topLevel, now: t0)
-        _ = book.open(order("x-2"), context: .topLevel, now: t0)
-        _ = book.receive(ack("x-2"))
+        var orders = OpenExchangeOrders()
+        _ = orders.connected()
+        _ = orders.open(order("x-1"), context: .topLevel, now: t0)
+        _ = orders.open(order("x-2"), context: .topLevel, now: t0)
+        _ = orders.receive(ack("x-2"))
         let error1 = ExchangeProtocolError(code: .invalidValue, message: "bad", orderId: "x-1")
-        let r7 = book.receive(.error(error1))
+        let r7 = orders.receive(.error(error1))
         let rejected = try #require(r7)
         #expect(rejected.fill?.status == .rejected)
         #expect(rejected.fill?.leavesQuantity == 300)
-        let r8 = book.receive(.error(ExchangeProtocolError(code: .invalidValue, message: "bad", orderId: "x-2")))
+        let r8 = orders.receive(.error(ExchangeProtocolError(code: .invalidValue, message: "bad", orderId: "x-2")))
         let ignored = try #require(r8)
         #expect(ignored.fill == nil)
         #expect(ignored.note != nil)
-        #expect(book.openCount == 1)
+        #expect(orders.openCount == 1)
     }
 
     @Test("canceled after a partial fill: canceled fill with the executed cumulative and the canceled rest as leaves")
     func canceledAfterPartial() throws {
-        var book = bookWithAckedOrder()
-        _ = book.receive(execution("x-1", "E1", quantity: 120, cumulative: 120, leaves: 180))
-        let r9 = book.receive(canceled("x-1", quantity: 300, cumulative: 120))
+        var orders = ordersWithAckedOrder()
+        _ = orders.receive(execution("x-1", "E1", quantity: 120, cumulative: 120, leaves: 180))
+        let r9 = orders.receive(canceled("x-1", quantity: 300, cumulative: 120))
         let receipt = try #require(r9)
         let fill = try #require(receipt.fill)
         #expect(fill.fillId == "x-1:canceled")
@@ -160,48 +160,48 @@ struct ExchangeOrderBookTests {
         #expect(fill.reason == "requested")
         #expect(fill.validationErrors().isEmpty)
         #expect(receipt.isDone)
-        #expect(book.openCount == 0)
+        #expect(orders.openCount == 0)
     }
 
     @Test("a redelivered exchange order is not sent again, while open and after it is done; the done memory is bounded")
     func duplicates() {
-        var book = ExchangeOrderBook(doneOrderMemory: 2)
-        _ = book.connected()
-        let r10 = book.open(order("x-1"), context: .topLevel, now: t0)
+        var orders = OpenExchangeOrders(doneOrderMemory: 2)
+        _ = orders.connected()
+        let r10 = orders.open(order("x-1"), context: .topLevel, now: t0)
         #expect(r10 != .duplicate)
-        let r11 = book.open(order("x-1"), context: .topLevel, now: t0)
+        let r11 = orders.open(order("x-1"), context: .topLevel, now: t0)
         #expect(r11 == .duplicate)
-        _ = book.receive(.reject(ExchangeReject(orderId: "x-1", code: .priceBand, reason: "r")))
-        #expect(book.isKnown("x-1"))
-        let r12 = book.open(order("x-1"), context: .topLevel, now: t0)
+        _ = orders.receive(.reject(ExchangeReject(orderId: "x-1", code: .priceBand, reason: "r")))
+        #expect(orders.isKnown("x-1"))
+        let r12 = orders.open(order("x-1"), context: .topLevel, now: t0)
         #expect(r12 == .duplicate)
         for id in ["x-2", "x-3"] {
-            _ = book.open(order(id), context: .topLevel, now: t0)
-            _ = book.receive(.reject(ExchangeReject(orderId: id, code: .priceBand, reason: "r")))
+            _ = orders.open(order(id), context: .topLevel, now: t0)
+            _ = orders.receive(.reject(ExchangeReject(orderId: id, code: .priceBand, reason: "r")))
         }
-        #expect(!book.isKnown("x-1"), "the oldest done id is forgotten past the memory's size")
-        #expect(book.isKnown("x-3"))
+        #expect(!orders.isKnown("x-1"), "the oldest done id is forgotten past the memory's size")
+        #expect(orders.isKnown("x-3"))
     }
 
     @Test("after a disconnect every open order is sent again for its remaining quantity under a new wire id; fills still map to the original id")
     func resendAfterReconnect() throws {
-        var book = bookWithAckedOrder()
-        _ = book.open(order("x-2", quantity: 50, limit: nil), context: .topLevel, now: t0)  // sent, never acknowledged
-        _ = book.receive(execution("x-1", "E1", quantity: 100, cumulative: 100, leaves: 200))
-        book.disconnected()
-        let r13 = book.receive(execution("x-1", "E2", quantity: 10, cumulative: 110, leaves: 190))
+        var orders = ordersWithAckedOrder()
+        _ = orders.open(order("x-2", quantity: 50, limit: nil), context: .topLevel, now: t0)  // sent, never acknowledged
+        _ = orders.receive(execution("x-1", "E1", quantity: 100, cumulative: 100, leaves: 200))
+        orders.disconnected()
+        let r13 = orders.receive(execution("x-1", "E2", quantity: 10, cumulative: 110, leaves: 190))
         #expect(r13 == nil, "no wire id is valid between sessions")
 
-        let resends = book.connected()
+        let resends = orders.connected()
         #expect(resends.map(\.newOrder.orderId) == ["x-1~2", "x-2~2"])
         #expect(resends.map(\.newOrder.quantity) == [200, 50])
         #expect(resends.map(\.attempt) == [2, 2])
-        let r14 = book.receive(execution("x-1", "E1", quantity: 1, cumulative: 1, leaves: 199))
+        let r14 = orders.receive(execution("x-1", "E1", quantity: 1, cumulative: 1, leaves: 199))
         #expect(r14 == nil, "the old wire id is dead")
 
-        _ = book.receive(ack("x-1~2", quantity: 200))
+        _ = orders.receive(ack("x-1~2", quantity: 200))
         // The new session counts from the resent quantity: 50 of 200.
-        let r15 = book.receive(execution("x-1~2", "E9", quantity: 50, cumulative: 50, leaves: 150))
+        let r15 = orders.receive(execution("x-1~2", "E9", quantity: 50, cumulative: 50, leaves: 150))
         let receipt = try #require(r15)
         let fill = try #require(receipt.fill)
         #expect(receipt.exchangeOrderId == "x-1")
@@ -211,11 +211,11 @@ struct ExchangeOrderBookTests {
         #expect(fill.leavesQuantity == 150)
         #expect(fill.status == .partiallyFilled)
 
-        book.disconnected()
-        let third = book.connected()
+        orders.disconnected()
+        let third = orders.connected()
         #expect(third.first?.newOrder.orderId == "x-1~3")
         #expect(third.first?.newOrder.quantity == 150)
-        let r16 = book.receive(execution("x-1~3", "E1", quantity: 150, cumulative: 150, leaves: 0))
+        let r16 = orders.receive(execution("x-1~3", "E1", quantity: 150, cumulative: 150, leaves: 0))
         let last = try #require(r16)
         #expect(last.fill?.status == .filled)
         #expect(last.fill?.cumulativeQuantity == 300)
@@ -225,24 +225,24 @@ struct ExchangeOrderBookTests {
 
     @Test("an acknowledged order open past orderTimeout gets one cancel per session; canceled ends it")
     func timeoutCancels() throws {
-        var book = ExchangeOrderBook(orderTimeout: .seconds(10))
-        _ = book.connected()
-        _ = book.open(order("x-1"), context: .topLevel, now: t0)
-        _ = book.open(order("x-2"), context: .topLevel, now: t0)
-        _ = book.receive(ack("x-1"))
-        let r17 = book.expire(now: t0 + .seconds(9))
+        var orders = OpenExchangeOrders(orderTimeout: .seconds(10))
+        _ = orders.connected()
+        _ = orders.open(order("x-1"), context: .topLevel, now: t0)
+        _ = orders.open(order("x-2"), context: .topLevel, now: t0)
+        _ = orders.receive(ack("x-1"))
+        let r17 = orders.expire(now: t0 + .seconds(9))
         #expect(r17.isEmpty)
-        let due = book.expire(now: t0 + .seconds(10))
+        let due = orders.expire(now: t0 + .seconds(10))
         #expect(due.map(\.wireOrderId) == ["x-1"], "an unacknowledged order is not canceled (its cancel could overtake it)")
-        let r18 = book.expire(now: t0 + .seconds(11))
+        let r18 = orders.expire(now: t0 + .seconds(11))
         #expect(r18.isEmpty, "one cancel per session")
 
-        book.disconnected()
-        _ = book.connected()
-        _ = book.receive(ack("x-1~2"))
-        let r19 = book.expire(now: t0 + .seconds(12))
+        orders.disconnected()
+        _ = orders.connected()
+        _ = orders.receive(ack("x-1~2"))
+        let r19 = orders.expire(now: t0 + .seconds(12))
         #expect(r19.map(\.wireOrderId) == ["x-1~2"], "canceled again in the new session")
-        let r20 = book.receive(canceled("x-1~2", quantity: 300, cumulative: 0))
+        let r20 = orders.receive(canceled("x-1~2", quantity: 300, cumulative: 0))
         let receipt = try #require(r20)
         #expect(receipt.fill?.status == .canceled)
         #expect(receipt.fill?.leavesQuantity == 300)
@@ -251,45 +251,45 @@ struct ExchangeOrderBookTests {
 
     @Test("a cancel_reject of the gateway's own cancel ends the order as canceled: the session no longer holds it")
     func cancelRejectEndsOrder() throws {
-        var book = bookWithAckedOrder()
-        let r21 = book.receive(.cancelReject(ExchangeCancelReject(orderId: "x-1", reason: "unknown")))
+        var orders = ordersWithAckedOrder()
+        let r21 = orders.receive(.cancelReject(ExchangeCancelReject(orderId: "x-1", reason: "unknown")))
         #expect(try #require(r21).fill == nil)
-        _ = book.expire(now: t0 + .seconds(60))
-        let r22 = book.receive(.cancelReject(ExchangeCancelReject(orderId: "x-1", reason: "unknown")))
+        _ = orders.expire(now: t0 + .seconds(60))
+        let r22 = orders.receive(.cancelReject(ExchangeCancelReject(orderId: "x-1", reason: "unknown")))
         let receipt = try #require(r22)
         #expect(receipt.fill?.status == .canceled)
         #expect(receipt.fill?.leavesQuantity == 300)
-        #expect(book.openCount == 0)
+        #expect(orders.openCount == 0)
     }
 
     @Test("open orders are bounded: full refuses without storing, and room comes back when one ends")
     func bounded() {
-        var book = ExchangeOrderBook(maxOpenOrders: 2)
-        _ = book.connected()
-        _ = book.open(order("x-1"), context: .topLevel, now: t0)
-        _ = book.open(order("x-2"), context: .topLevel, now: t0)
-        #expect(!book.hasRoom)
-        let r23 = book.open(order("x-3"), context: .topLevel, now: t0)
+        var orders = OpenExchangeOrders(maxOpenOrders: 2)
+        _ = orders.connected()
+        _ = orders.open(order("x-1"), context: .topLevel, now: t0)
+        _ = orders.open(order("x-2"), context: .topLevel, now: t0)
+        #expect(!orders.hasRoom)
+        let r23 = orders.open(order("x-3"), context: .topLevel, now: t0)
         #expect(r23 == .full)
-        #expect(!book.isKnown("x-3"), "a refused order is not remembered: it is offered again")
-        _ = book.receive(.reject(ExchangeReject(orderId: "x-1", code: .priceBand, reason: "r")))
-        #expect(book.hasRoom)
-        let r24 = book.open(order("x-3"), context: .topLevel, now: t0)
+        #expect(!orders.isKnown("x-3"), "a refused order is not remembered: it is offered again")
+        _ = orders.receive(.reject(ExchangeReject(orderId: "x-1", code: .priceBand, reason: "r")))
+        #expect(orders.hasRoom)
+        let r24 = orders.open(order("x-3"), context: .topLevel, now: t0)
         #expect(r24 != .full)
     }
 
     @Test("over-long ids stay within the limits: fill ids of 128 bytes, wire ids of 128 bytes, still distinct")
     func longIds() throws {
         let id = String(repeating: "a", count: 128)
-        var book = ExchangeOrderBook()
-        _ = book.connected()
-        _ = book.open(order(id), context: .topLevel, now: t0)
-        book.disconnected()
-        let r25 = book.connected()
+        var orders = OpenExchangeOrders()
+        _ = orders.connected()
+        _ = orders.open(order(id), context: .topLevel, now: t0)
+        orders.disconnected()
+        let r25 = orders.connected()
         let wire = try #require(r25.first?.newOrder.orderId)
         #expect(wire.utf8.count <= ExchangeProtocol.maxOrderIdBytes)
         #expect(wire != id)
-        let r26 = book.receive(execution(wire, "E1", quantity: 1, cumulative: 1, leaves: 299))
+        let r26 = orders.receive(execution(wire, "E1", quantity: 1, cumulative: 1, leaves: 299))
         let fill = try #require(r26?.fill)
         #expect(fill.fillId.utf8.count <= MessageLimits.maxIdentifierLength)
         #expect(fill.validationErrors().isEmpty)
@@ -300,15 +300,15 @@ struct ExchangeOrderBookTests {
         enum Marker: ServiceContextKey { typealias Value = String }
         var context = ServiceContext.topLevel
         context[Marker.self] = "ws_send"
-        var book = ExchangeOrderBook()
-        _ = book.connected()
-        _ = book.open(order("x-1"), context: context, now: t0)
-        let r27 = book.receive(ack("x-1"))
+        var orders = OpenExchangeOrders()
+        _ = orders.connected()
+        _ = orders.open(order("x-1"), context: context, now: t0)
+        let r27 = orders.receive(ack("x-1"))
         #expect(try #require(r27).context[Marker.self] == "ws_send")
-        book.disconnected()
-        let r28 = book.connected()
+        orders.disconnected()
+        let r28 = orders.connected()
         #expect(r28.first?.context[Marker.self] == "ws_send")
-        let r29 = book.receive(ack("x-1~2"))
+        let r29 = orders.receive(ack("x-1~2"))
         #expect(try #require(r29).context[Marker.self] == "ws_send")
     }
 }

@@ -1,4 +1,4 @@
-import ExchangeSimulator
+import ExchangeProtocol
 import OrderModel
 
 extension ExchangeSide {

@@ -9,5 +9,10 @@ public enum ExchangeProtocol {
 
     /// How deeply arrays and objects may nest in a message (only flat objects are meaningful; deeper values in
     /// ignored extra fields are allowed up to this depth).
-    public static let maxNestingDepth = JSONParser.maxDepth
+    public static let maxNestingDepth = 32
+
+    /// At most 40 characters of `text`, for error messages and reject reasons that quote what was sent.
+    package static func excerpt(_ text: String) -> String {
+        text.count <= 40 ? text : String(text.prefix(40)) + "..."
+    }
 }

@@ -12,8 +12,7 @@ public struct ExchangeProtocolError: Error, Hashable, Sendable, CustomStringConv
         private let name: String
         init(_ name: String) { self.name = name }
         /// The wire spelling, for example `"missing_field"`.
-        /// The code and message, and the order id when there is one.
-    public var description: String { name }
+        public var description: String { name }
 
         /// The bytes are not one JSON value (the message says where), or not valid UTF-8.
         public static let notJSON = Code("not_json")

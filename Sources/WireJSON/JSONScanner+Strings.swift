@@ -1,7 +1,7 @@
 extension JSONScanner {
     /// Parses a string token (the scanner is at its opening quote), validating escapes and UTF-8.
     @inline(__always)
-    mutating func parseString() throws(JSONSyntaxError) -> JSONStringToken {
+    package mutating func parseString() throws(JSONSyntaxError) -> JSONStringToken {
         index += 1
         let start = index
         var hasEscapes = false
@@ -29,20 +29,20 @@ extension JSONScanner {
                 hasEscapes = true
                 try skipEscape()
             } else if byte < 0x20 {
-                throw error("a control character (0x\(String(byte, radix: 16))) inside a string at offset \(index) must be escaped")
+                throw error("a control character (byte \(byte)) at byte \(index) must be escaped in a string")
             } else if byte < 0x80 {
                 index += 1
             } else {
                 try skipUTF8Sequence()
             }
         }
-        throw error("unterminated string starting at offset \(start - 1)", at: start - 1)
+        throw error("the string that starts at byte \(start - 1) is not terminated", at: start - 1)
     }
 
     private mutating func skipEscape() throws(JSONSyntaxError) {
         let escapeStart = index
         index += 1
-        guard index < end else { throw error("unterminated escape at offset \(escapeStart)", at: escapeStart) }
+        guard index < end else { throw error("the message ends inside an escape", at: escapeStart) }
         switch bytes[index] {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
             UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
@@ -52,27 +52,27 @@ extension JSONScanner {
             let unit = try readHex4(escapeStart: escapeStart)
             if unit >= 0xD800 && unit <= 0xDBFF {
                 guard end - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                    throw error("a high surrogate \\u escape at offset \(escapeStart) is not followed by a low one", at: escapeStart)
+                    throw error("the escape at byte \(escapeStart) is a lone high surrogate", at: escapeStart)
                 }
                 index += 2
                 let low = try readHex4(escapeStart: escapeStart)
                 guard low >= 0xDC00 && low <= 0xDFFF else {
-                    throw error("a high surrogate \\u escape at offset \(escapeStart) is not followed by a low one", at: escapeStart)
+                    throw error("the escape at byte \(escapeStart) is a high surrogate without a low one", at: escapeStart)
                 }
             } else if unit >= 0xDC00 && unit <= 0xDFFF {
-                throw error("a lone low surrogate \\u escape at offset \(escapeStart)", at: escapeStart)
+                throw error("the escape at byte \(escapeStart) is a lone low surrogate", at: escapeStart)
             }
         default:
-            throw error("invalid escape at offset \(escapeStart)", at: escapeStart)
+            throw error("'\\\(Self.printable(bytes[index]))' at byte \(escapeStart) is not a JSON escape", at: escapeStart)
         }
     }
 
     private mutating func readHex4(escapeStart: Int) throws(JSONSyntaxError) -> UInt32 {
-        guard end - index >= 4 else { throw error("invalid \\u escape at offset \(escapeStart)", at: escapeStart) }
+        guard end - index >= 4 else { throw error("the message ends inside a \\u escape", at: escapeStart) }
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard let digit = hexValue(bytes[index]) else {
-                throw error("invalid \\u escape at offset \(escapeStart)", at: escapeStart)
+                throw error("'\(Self.printable(bytes[index]))' at byte \(index) is not a hex digit")
             }
             value = value << 4 | digit
             index += 1
@@ -94,19 +94,19 @@ extension JSONScanner {
         case 0xF0: count = 4; lowerBound = 0x90
         case 0xF1...0xF3: count = 4
         case 0xF4: count = 4; upperBound = 0x8F
-        default: throw error("invalid UTF-8 at offset \(index)")
+        default: throw error("invalid UTF-8 at byte \(index) in a string")
         }
-        guard end - index >= count else { throw error("invalid UTF-8 at offset \(index)") }
+        guard end - index >= count else { throw error("invalid UTF-8 at byte \(index) in a string") }
         let second = bytes[index + 1]
-        guard second >= lowerBound && second <= upperBound else { throw error("invalid UTF-8 at offset \(index)") }
+        guard second >= lowerBound && second <= upperBound else { throw error("invalid UTF-8 at byte \(index) in a string") }
         for offset in 2..<max(count, 2) where bytes[index + offset] & 0xC0 != 0x80 {
-            throw error("invalid UTF-8 at offset \(index)")
+            throw error("invalid UTF-8 at byte \(index) in a string")
         }
         index += count
     }
 
     /// The unescaped bytes of a string token that has escapes.
-    func unescape(_ token: JSONStringToken) -> [UInt8] {
+    package func unescape(_ token: JSONStringToken) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(token.end - token.start)
         var position = token.start
@@ -147,11 +147,11 @@ extension JSONScanner {
     }
 }
 
-@inline(__always)
-func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+@inlinable @inline(__always)
+package func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
-@inline(__always)
-func hexValue(_ byte: UInt8) -> UInt32? {
+@inlinable @inline(__always)
+package func hexValue(_ byte: UInt8) -> UInt32? {
     switch byte {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
     case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
@@ -160,7 +160,7 @@ func hexValue(_ byte: UInt8) -> UInt32? {
     }
 }
 
-func appendUTF8(_ scalar: UInt32, to output: inout [UInt8]) {
+package func appendUTF8(_ scalar: UInt32, to output: inout [UInt8]) {
     switch scalar {
     case 0..<0x80:
         output.append(UInt8(scalar))

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import ExchangeSimulator
+@testable import ExchangeProtocol
 
 @Suite("Protocol: wire format and round trips")
 struct ProtocolRoundTripTests {

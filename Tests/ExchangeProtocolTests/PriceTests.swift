@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ExchangeSimulator
+@testable import ExchangeProtocol
 
 @Suite("ExchangePrice: exact ticks of 0.0001")
 struct PriceTests {
@@ -31,8 +31,7 @@ struct PriceTests {
         #expect(ExchangePrice(ticks: 10).description == "0.001")
         #expect(ExchangePrice(ticks: -35_000).description == "-3.5")
         #expect(ExchangePrice(ticks: 1_000_001).description == "100.0001")
-        var random = ScriptRandom(seed: 3)
-        for ticks in [Int64.min, Int64.max, 0, -1] + (0..<2_000).map({ _ in Int64(bitPattern: random.next()) >> random.int(0...60) }) {
+        for ticks in [Int64.min, Int64.max, 0, -1] + (0..<2_000).map({ _ in Int64.random(in: .min ... .max) >> Int64.random(in: 0...60) }) {
             #expect(ExchangePrice(ExchangePrice(ticks: ticks).description)?.ticks == ticks)
         }
     }
