@@ -25,6 +25,7 @@ build: deps
 	$(SWIFT) build
 
 test: test-deps
+	python3 scripts/check-architecture.py
 	$(SWIFT) test
 
 # The same suite with swift-otel built in (the OTel package trait): ORDERTRACE_TRACER=otel and the
