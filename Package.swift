@@ -240,7 +240,7 @@ let package = Package(
         .target(
             name: "OrderTraceBenchmarks",
             dependencies: [
-                "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "TraceContext", "TracingSetup", "Baggage", "OTLPReceiver", "OTLPWire",
+                "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "TraceContext", "TracingSetup", "Baggage", "OTLPReceiver", "OTLPWire", "OrderModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTel"])),

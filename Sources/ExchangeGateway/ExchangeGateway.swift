@@ -132,8 +132,8 @@ public final class ExchangeGateway: Service, Sendable {
                 await state.waitForRoom()
             }
         }
-        let context = GatewaySpans.withExchangeOrderID(id, ServiceContext.current ?? .topLevel)
-        let sendSpan = GatewaySpans.startSend(
+        let context = ExchangeGatewaySpans.withExchangeOrderID(id, ServiceContext.current ?? .topLevel)
+        let sendSpan = ExchangeGatewaySpans.startSend(
             order, wireOrderId: id, messageType: "new_order", quantity: order.quantity, attempt: nil, context: context)
         defer { sendSpan.end() }
         let (decision, writer) = state.open(order, context: sendSpan.context, from: message, now: .now)
@@ -217,7 +217,7 @@ public final class ExchangeGateway: Service, Sendable {
         let resends = state.connected(outbound)
         logger.info("exchange session \(session) open; sending \(resends.count) open orders")
         for resend in resends {
-            let span = GatewaySpans.startSend(
+            let span = ExchangeGatewaySpans.startSend(
                 resend.order, wireOrderId: resend.newOrder.orderId, messageType: "new_order", quantity: resend.newOrder.quantity,
                 attempt: resend.attempt, context: resend.context)
             defer { span.end() }
@@ -246,7 +246,7 @@ public final class ExchangeGateway: Service, Sendable {
             if Task.isCancelled { return }
             for cancel in state.expire(now: .now) {
                 logger.info("exchange order open longer than \(configuration.orderTimeout): canceling", metadata: [LogKey.exchangeOrderID: "\(cancel.exchangeOrderId)"])
-                let span = GatewaySpans.startSend(
+                let span = ExchangeGatewaySpans.startSend(
                     cancel.order, wireOrderId: cancel.wireOrderId, messageType: "cancel", quantity: nil, attempt: nil, context: cancel.context)
                 defer { span.end() }
                 do {
@@ -275,13 +275,13 @@ public final class ExchangeGateway: Service, Sendable {
             }
             return
         }
-        let receiveSpan = GatewaySpans.startReceive(receipt)
+        let receiveSpan = ExchangeGatewaySpans.startReceive(receipt)
         defer { receiveSpan.end() }
         if let note = receipt.note {
             logger.warning("\(note)", metadata: [LogKey.exchangeOrderID: "\(receipt.exchangeOrderId)", LogKey.wireOrderID: "\(receipt.wireOrderId)"])
         }
         guard let fill = receipt.fill else { return }
-        let (fillSpan, context) = GatewaySpans.startFill(fill, order: receipt.order, context: receiveSpan.context)
+        let (fillSpan, context) = ExchangeGatewaySpans.startFill(fill, order: receipt.order, context: receiveSpan.context)
         defer { fillSpan.end() }
         if !(await fills.send(PendingFill(fill: fill, context: context, endsOrder: receipt.isDone))) {
             fillSpan.attributes[ExchangeAttribute.note] = "not published: shutting down; the exchange order is read again after a restart"

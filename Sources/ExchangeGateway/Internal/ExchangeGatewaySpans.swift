@@ -24,7 +24,7 @@ enum LogKey {
 }
 
 /// The spans of the trace model that the gateway starts.
-enum GatewaySpans {
+enum ExchangeGatewaySpans {
     static let wsSend = "external_exchange_ws_send"
     static let wsReceive = "external_exchange_ws_recv"
     static let fillReceived = "exchange_fill_received"
