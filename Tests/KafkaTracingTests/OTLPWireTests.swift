@@ -8,6 +8,7 @@ import Logging
 import OTel
 import ServiceLifecycle
 import Testing
+import TraceContext
 import Tracing
 
 @Suite("What a backend receives over OTLP", .timeLimit(.minutes(2)))
