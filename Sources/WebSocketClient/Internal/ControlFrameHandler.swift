@@ -46,6 +46,19 @@ final class ControlFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Inbound
 
+    /// A frame the decoder refused ends the connection: the consumer hears why first, then the
+    /// server gets a close frame (1009 for a frame over the size limit, 1002 otherwise).
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.fireErrorCaught(error)
+        guard error is NIOWebSocketError else { return }
+        if !closeWritten {
+            let code: WebSocketErrorCode = (error as? NIOWebSocketError) == .invalidFrameLength ? .messageTooLarge : .protocolError
+            write(context: context, Self.closeFrame(code, reason: nil))
+            context.flush()
+        }
+        context.close(promise: nil)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {

@@ -70,7 +70,7 @@ enum Handshake {
             return try await bootstrap.connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                        configuration: .init(upgradeConfiguration: upgradeConfiguration(url, configuration)))
+                        configuration: pipelineConfiguration(url, configuration))
                     return (channel, outcome)
                 }
             }
@@ -82,6 +82,15 @@ enum Handshake {
         }
     }
 
+    private static func pipelineConfiguration(
+        _ url: WebSocketURL, _ configuration: WebSocketClientConfiguration
+    ) -> NIOUpgradableHTTPClientPipelineConfiguration<Outcome> {
+        var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: upgradeConfiguration(url, configuration))
+        // Frames the server sends right behind its 101 may come in the same read: keep them.
+        pipeline.leftOverBytesStrategy = .forwardBytes
+        return pipeline
+    }
+
     private static func upgradeConfiguration(
         _ url: WebSocketURL, _ configuration: WebSocketClientConfiguration
     ) -> NIOTypedHTTPClientUpgradeConfiguration<Outcome> {
@@ -89,7 +98,8 @@ enum Handshake {
         let buffered = max(2, configuration.maxBufferedFrames)
         let upgrader = NIOTypedWebSocketClientUpgrader<Outcome>(
             maxFrameSize: min(max(configuration.maxMessageSize, 125), Int(UInt32.max)),
-            enableAutomaticErrorHandling: true
+            // ControlFrameHandler answers protocol errors, so the consumer hears of them first.
+            enableAutomaticErrorHandling: false
         ) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(ControlFrameHandler(pingInterval: pingInterval))

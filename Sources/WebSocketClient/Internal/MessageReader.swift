@@ -39,7 +39,7 @@ final class MessageReader {
             case .text, .binary:
                 guard partial == nil else { throw await fail(.protocolError, "a new message inside a fragmented one") }
                 try await checkSize(frame.data.readableBytes)
-                if frame.fin { return Self.message(frame.opcode, frame.unmaskedData) }
+                if frame.fin { return try await message(frame.opcode, frame.unmaskedData) }
                 partial = (frame.opcode, frame.unmaskedData)
             case .continuation:
                 guard var message = partial else { throw await fail(.protocolError, "a continuation frame outside a message") }
@@ -47,7 +47,7 @@ final class MessageReader {
                 try await checkSize(message.data.readableBytes + frame.data.readableBytes)
                 var data = frame.unmaskedData
                 message.data.writeBuffer(&data)
-                if frame.fin { return Self.message(message.opcode, message.data) }
+                if frame.fin { return try await self.message(message.opcode, message.data) }
                 partial = message
             case .connectionClose:
                 isFinished = true
@@ -87,8 +87,15 @@ final class MessageReader {
         return WebSocketClientError(code: .protocolError, message: "the server sent \(what); closed with \(code)")
     }
 
-    private static func message(_ opcode: WebSocketOpcode, _ data: ByteBuffer) -> WebSocketMessage {
-        opcode == .text ? .text(String(buffer: data)) : .binary(data)
+    /// The message of `opcode` with `data`; text must be UTF-8 (RFC 6455 §8.1).
+    private func message(
+        _ opcode: WebSocketOpcode, _ data: ByteBuffer, isolation actor: isolated (any Actor)? = #isolation
+    ) async throws -> WebSocketMessage {
+        guard opcode == .text else { return .binary(data) }
+        guard let text = String(validating: data.readableBytesView, as: UTF8.self) else {
+            throw await fail(.dataInconsistentWithMessage, "a text message that is not UTF-8")
+        }
+        return .text(text)
     }
 
     /// Errors from below, in this client's terms.
