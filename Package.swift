@@ -25,7 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.0.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        // Only the traits we use: the default ConfigurationSupport would bring swift-configuration
+        // and swift-system into every build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -144,6 +146,17 @@ let package = Package(
         .target(name: "ExchangeProtocol", dependencies: ["WireJSON"]),
         // The simulated external exchange: order books, seeded liquidity, matching.
         .target(name: "ExchangeSimulator", dependencies: ["ExchangeProtocol", "BoundedCollections", "Settings"]),
+        // A WebSocket client (RFC 6455) for plain ws:// on SwiftNIO alone: the exchange gateway's
+        // connection to the exchange, and the tests' clients of the gateway and the simulator.
+        .target(
+            name: "WebSocketClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
         // `ordertrace exchange-sim`: the simulator behind a WebSocket server.
         .target(
             name: "ExchangeSimServer",
@@ -189,7 +202,7 @@ let package = Package(
             name: "ExchangeGateway",
             dependencies: [
                 "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "ExchangeProtocol", "BoundedCollections",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                "WebSocketClient",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -311,10 +324,23 @@ let package = Package(
             dependencies: ["ExchangeSimulator", "ExchangeProtocol", "Settings"]
         ),
         .testTarget(
+            name: "WebSocketClientTests",
+            dependencies: [
+                "WebSocketClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
             name: "ExchangeSimServerTests",
             dependencies: [
                 "ExchangeSimServer", "ExchangeSimulator", "ExchangeProtocol",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                "WebSocketClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -324,7 +350,7 @@ let package = Package(
             dependencies: [
                 "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport", "TestSupport", "WireJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                "WebSocketClient",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 "LeanTracing",
@@ -373,7 +399,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "KafkaTestSupport", "Kafka", "OrderModel",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                "WebSocketClient",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,6 +1,5 @@
 import Baggage
 import ExchangeProtocol
-import HummingbirdWSClient
 import Kafka
 import KafkaTracing
 import Logging
@@ -9,6 +8,7 @@ import Pipeline
 import ServiceLifecycle
 import Synchronization
 import Tracing
+import WebSocketClient
 
 /// The exchange gateway: reads `exchange-orders`, sends each to the exchange over one WebSocket,
 /// and publishes every execution, reject and cancel that comes back as a fill on `fills`
@@ -184,15 +184,13 @@ public final class ExchangeGateway: Service, Sendable {
 
     private func maintainConnection() async {
         var backoff = configuration.reconnectInitialBackoff
-        let wsLogger = logger
         while !Task.isCancelled {
             let sessionsBefore = sessionsOpened
             do {
                 try await WebSocketClient.connect(
                     url: configuration.exchangeURL,
-                    configuration: .init(maxFrameSize: ExchangeProtocol.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(15))),
-                    logger: wsLogger
-                ) { inbound, outbound, _ in
+                    configuration: .init(maxMessageSize: ExchangeProtocol.maxMessageBytes, pingInterval: .seconds(15))
+                ) { inbound, outbound in
                     try await self.serve(inbound: inbound, outbound: outbound)
                 }
                 if !Task.isCancelled { logger.warning("the exchange closed the connection") }
@@ -209,7 +207,7 @@ public final class ExchangeGateway: Service, Sendable {
         state.disconnected()
     }
 
-    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    private func serve(inbound: WebSocketInbound, outbound: WebSocketOutbound) async throws {
         let session = sessionCount.withLock { count in
             count += 1
             return count
@@ -230,7 +228,7 @@ public final class ExchangeGateway: Service, Sendable {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.cancelExpiredOrders(outbound) }
-            for try await message in inbound.messages(maxSize: ExchangeProtocol.maxMessageBytes) {
+            for try await message in inbound {
                 switch message {
                 case .text(let text): await handleReply(Array(text.utf8))
                 case .binary(let buffer): await handleReply(Array(buffer.readableBytesView))
@@ -240,7 +238,7 @@ public final class ExchangeGateway: Service, Sendable {
         }
     }
 
-    private func cancelExpiredOrders(_ outbound: WebSocketOutboundWriter) async {
+    private func cancelExpiredOrders(_ outbound: WebSocketOutbound) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.timeoutSweepInterval)
             if Task.isCancelled { return }

@@ -1,10 +1,10 @@
 import Foundation
-import HummingbirdWSClient
 import Kafka
 import KafkaTestSupport
 import Logging
 import Synchronization
 import Testing
+import WebSocketClient
 
 /// The whole system as a user runs it: `ordertrace up` (embedded broker, exchange, every
 /// component as its own process), orders over the WebSocket and straight into Kafka, the audit,
@@ -22,8 +22,9 @@ struct PipelineEndToEndTests {
     /// until every order id in `expect` has a terminal status (or `timeout`).
     static func trade(port: Int, token: String, orders: [String], expect: Set<String>, timeout: Duration = .seconds(90)) async throws -> [Pushed] {
         let pushed = Mutex<[Pushed]>([])
-        let logger = Logger(label: "client", factory: { _ in SwiftLogNoOpLogHandler() })
-        try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/orders?access_token=\(token)", logger: logger) { inbound, outbound, _ in
+        try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(port)/v1/orders?access_token=\(token)", configuration: .init(maxMessageSize: 1 << 16)
+        ) { inbound, outbound in
             for order in orders { try await outbound.write(.text(order)) }
             let deadline = ContinuousClock.now + timeout
             let watchdog = Task {
@@ -31,7 +32,7 @@ struct PipelineEndToEndTests {
                 try await outbound.close(.normalClosure, reason: "timeout")
             }
             defer { watchdog.cancel() }
-            for try await message in inbound.messages(maxSize: 1 << 16) {
+            for try await message in inbound {
                 guard case .text(let text) = message,
                     let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
                 else { continue }

@@ -1,11 +1,11 @@
 import ExchangeSimServer
 import ExchangeProtocol
 import ExchangeSimulator
-import HummingbirdWSClient
 import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+import WebSocketClient
 
 /// Starts the server on a free port for the duration of `body`.
 private func withServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
@@ -30,10 +30,10 @@ private func withServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) 
 /// Sends `lines` over one connection and collects replies until `done` says so (or 10 s pass).
 private func exchange(port: Int, send lines: [String], until done: @escaping @Sendable ([ExchangeMessage]) -> Bool) async throws -> [ExchangeMessage] {
     let received = Mutex<[ExchangeMessage]>([])
-    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", logger: Logger(label: "client", factory: { _ in SwiftLogNoOpLogHandler() })) { inbound, outbound, _ in
+    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", configuration: .init(maxMessageSize: 1 << 16)) { inbound, outbound in
         for line in lines { try await outbound.write(.text(line)) }
         let deadline = ContinuousClock.now + .seconds(10)
-        for try await message in inbound.messages(maxSize: 1 << 16) {
+        for try await message in inbound {
             guard case .text(let text) = message else { continue }
             let decoded = try ExchangeMessage.decode(Array(text.utf8))
             let all = received.withLock { $0.append(decoded); return $0 }

@@ -2,7 +2,6 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import HummingbirdWSClient
 import Kafka
 import KafkaTestSupport
 import Logging
@@ -11,6 +10,7 @@ import Pipeline
 import ServiceLifecycle
 import Synchronization
 import TestSupport
+import WebSocketClient
 import Testing
 
 /// A gateway on a free port, on its own embedded broker, with the demo tokens.
@@ -99,7 +99,9 @@ final class TestSocket: Sendable {
         (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self)
         let outgoing = self.outgoing
         let task = Task {
-            try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: token.map { [.authorization: "Bearer \($0)"] } ?? [:]), logger: quietLogger) { inbound, outbound, _ in
+            try await WebSocketClient.connect(
+                url: url, configuration: .init(additionalHeaders: token.map { [("Authorization", "Bearer \($0)")] } ?? [], maxMessageSize: 1 << 20)
+            ) { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await item in outgoing {
@@ -110,11 +112,12 @@ final class TestSocket: Sendable {
                         }
                         try await outbound.close(.normalClosure, reason: nil)
                     }
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                    for try await message in inbound {
                         if case .text(let text) = message { self.received.withLock { $0.append(text) } }
                     }
                     group.cancelAll()
                 }
+                return inbound.closeFrame
             }
         }
         self.task.withLock { $0 = task }

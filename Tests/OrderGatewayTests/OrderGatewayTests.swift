@@ -1,5 +1,4 @@
 import Baggage
-import HummingbirdWSClient
 import InMemoryTracing
 import Kafka
 import KafkaTestSupport
@@ -11,6 +10,7 @@ import ServiceLifecycle
 import TestSupport
 import Testing
 import Tracing
+import WebSocketClient
 
 private let aliceOrder = #"{"clientOrderId":"c-1001","symbol":"AAPL","side":"buy","quantity":300,"orderType":"limit","limitPrice":189.25}"#
 
@@ -125,11 +125,12 @@ struct OrderGatewayTests {
                 "POST", "/v1/orders", headers: ["Authorization": "Bearer demo-carol"], body: String(repeating: " ", count: 5_000) + aliceOrder)
             #expect(large.status == 413)
 
-            await #expect(throws: (any Error).self) {
-                try await WebSocketClient.connect(url: gateway.socketURL, logger: quietLogger) { _, _, _ in }
-            }
-            await #expect(throws: (any Error).self) {
-                try await WebSocketClient.connect(url: gateway.socketURL + "?access_token=nope", logger: quietLogger) { _, _, _ in }
+            for url in [gateway.socketURL, gateway.socketURL + "?access_token=nope"] {
+                let refused = await #expect(throws: WebSocketClientError.self) {
+                    try await WebSocketClient.connect(url: url) { _, _ in }
+                }
+                // Hummingbird answers a refused WebSocket upgrade with 400.
+                #expect(refused?.code == .upgradeFailed && refused?.httpStatus == 400, "\(String(describing: refused))")
             }
         }
     }

@@ -1,10 +1,10 @@
 import ExchangeProtocol
-import HummingbirdWSClient
 import Kafka
 import OrderModel
 import Pipeline
 import ServiceContextModule
 import Synchronization
+import WebSocketClient
 
 /// The state the gateway's tasks share: the open exchange orders, the current exchange session's writer,
 /// which consumed records are done, and the Kafka loop waiting for room. One lock; every method
@@ -12,7 +12,7 @@ import Synchronization
 final class GatewayState: Sendable {
     private struct State: ~Copyable {
         var openOrders: OpenExchangeOrders
-        var writer: WebSocketOutboundWriter?
+        var writer: WebSocketOutbound?
         var offsets = OffsetTracker()
         /// Where each open exchange order was read, so its record is done when the order is.
         var sources: [String: KafkaTopicPartition] = [:]
@@ -70,7 +70,7 @@ final class GatewayState: Sendable {
     /// Opens `order`; with `.send`, the writer of the session to send it on.
     func open(
         _ order: ExchangeOrder, context: ServiceContext, from message: KafkaMessage, now: ContinuousClock.Instant
-    ) -> (OpenExchangeOrders.OpenDecision, WebSocketOutboundWriter?) {
+    ) -> (OpenExchangeOrders.OpenDecision, WebSocketOutbound?) {
         state.withLock { state in
             let decision = state.openOrders.open(order, context: context, now: now)
             switch decision {
@@ -86,7 +86,7 @@ final class GatewayState: Sendable {
     }
 
     /// A session is up: it becomes the one new orders go to; returns what to send again on it.
-    func connected(_ writer: WebSocketOutboundWriter) -> [OpenExchangeOrders.Resend] {
+    func connected(_ writer: WebSocketOutbound) -> [OpenExchangeOrders.Resend] {
         state.withLock { state in
             state.writer = writer
             return state.openOrders.connected()
