@@ -66,7 +66,7 @@ func withTestServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) asyn
     let port = Mutex<Int?>(nil)
     let app = Application(
         router: http,
-        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(maxFrameSize: 1 << 20)),
+        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } },
         logger: quiet)
