@@ -33,8 +33,7 @@ public struct KafkaConsumerTracing: Sendable {
     /// parent or a link, and, when there is no usable trace context, why.
     public func extractContext(_ message: KafkaMessage) -> (context: ServiceContext, problem: String?) {
         let carried = CarriedTraceContext(message)
-        var context = ServiceContext.topLevel
-        InstrumentationSystem.instrument.extract(message.headers, into: &context, using: KafkaHeadersExtractor())
+        var context = MessagingTracing.current.remoteContext(remoteParent: carried.parent, headers: message.headers)
         let problem = context.isEmpty ? (carried.problem ?? "no trace context") : nil
         if let baggage = carried.baggage { context.baggage = baggage }
         return (context, problem)

@@ -116,4 +116,11 @@ extension LeanTracer: MessagingTracer {
         if let remoteParent { span.addLink(to: remoteParent) }
         return (span, remoteParent != nil)
     }
+
+    /// The parsed `traceparent` as the lean tracer keeps it: no string, no extract.
+    public func remoteContext<Headers: TraceHeaders>(remoteParent: SpanContext?, headers: Headers) -> ServiceContext {
+        var context = ServiceContext.topLevel
+        if let remoteParent { context.spanContext = remoteParent }
+        return context
+    }
 }

@@ -47,6 +47,11 @@ public protocol MessagingTracer: Sendable {
     func startConsumerSpan<Headers: TraceHeaders>(
         _ name: String, rootName: String, remoteParent: SpanContext?, baggage: Baggage?, headers: Headers
     ) -> (span: any MessagingSpan, continued: Bool)
+
+    /// The context of the span that sent a message, as this tracer keeps it, for a parent or a
+    /// link started later: `remoteParent` (parsed from `traceparent`), or what the tracer's own
+    /// extract finds in `headers`. Empty when the message carries no context it can continue.
+    func remoteContext<Headers: TraceHeaders>(remoteParent: SpanContext?, headers: Headers) -> ServiceContext
 }
 
 /// The messaging tracer of the tracer in use (the task's, or the process's bootstrapped one).
@@ -90,6 +95,12 @@ public struct TracerMessaging: MessagingTracer {
         let span = tracer.startSpan(continued ? name : rootName, context: context, ofKind: .consumer)
         if let link { span.addLink(link) }
         return (TracerMessagingSpan(span: span, tracer: tracer), continued)
+    }
+
+    public func remoteContext<Headers: TraceHeaders>(remoteParent: SpanContext?, headers: Headers) -> ServiceContext {
+        var context = ServiceContext.topLevel
+        tracer.extract(headers, into: &context, using: TraceHeadersPropagation<Headers>())
+        return context
     }
 }
 
