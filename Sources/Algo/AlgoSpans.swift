@@ -36,11 +36,9 @@ enum AlgoSpans {
     /// `exchange.order_id` set in the batch's baggage (the rest kept intact); the exchange order
     /// record is sent with its context.
     static func startSend(_ order: ExchangeOrder, context: ServiceContext) -> any Span {
-        var context = context
-        var baggage = context.baggage ?? Baggage()
-        baggage[BusinessAttribute.batchID] = order.batchId
-        baggage[BusinessAttribute.exchangeOrderID] = order.exchangeOrderId
-        context.baggage = baggage
+        let context = context.settingBaggage([
+            BusinessAttribute.batchID: order.batchId, BusinessAttribute.exchangeOrderID: order.exchangeOrderId,
+        ])
         let span = startSpan(exchangeOrderSend, context: context, ofKind: .internal)
         span.updateAttributes { attributes in
             attributes[BusinessAttribute.batchID] = order.batchId

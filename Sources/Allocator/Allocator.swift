@@ -164,16 +164,14 @@ public struct Allocator: Service {
             var memberContext = memberContexts[index] ?? Self.orderContext(applied.members[index])
             // The order's own baggage (entries the pipeline does not know included), with this
             // update's ids set on it.
-            var baggage = memberContext.baggage ?? Baggage()
-            baggage[BusinessAttribute.userID] = update.userId
-            baggage[BusinessAttribute.clientOrderID] = update.clientOrderId
-            baggage[BusinessAttribute.batchID] = fill.batchId
-            baggage[BusinessAttribute.fillID] = fill.fillId
-            memberContext.baggage = baggage
+            memberContext = memberContext.settingBaggage([
+                BusinessAttribute.userID: update.userId, BusinessAttribute.clientOrderID: update.clientOrderId,
+                BusinessAttribute.batchID: fill.batchId, BusinessAttribute.fillID: fill.fillId,
+            ])
             let updateSpan = AllocatorSpans.startUpdate(update, fill: fill, context: memberContext, matching: span)
             let value = update.encodeJSON()
             let sequence = try store.enqueue(
-                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: updateSpan.context), baggage: baggage.headerValue)
+                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: updateSpan.context), baggage: memberContext.baggage?.headerValue)
             step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), updateSpan.context, outbox: sequence)
             updateSpan.end()
             if update.status.isTerminal {

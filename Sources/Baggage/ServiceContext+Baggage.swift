@@ -15,6 +15,18 @@ extension ServiceContext {
         get { self[BaggageKey.self] }
         set { self[BaggageKey.self] = newValue }
     }
+
+    /// This context with `entries` set on its baggage (each replaces every entry with its key;
+    /// other entries and the context's other values are kept).
+    public func settingBaggage(_ entries: KeyValuePairs<String, String>) -> ServiceContext {
+        var context = self
+        var baggage = context.baggage ?? Baggage()
+        for (key, value) in entries {
+            baggage[key] = value
+        }
+        context.baggage = baggage
+        return context
+    }
 }
 
 extension Baggage {
@@ -26,13 +38,7 @@ extension Baggage {
 
     /// `ServiceContext.current` (or a top-level context) with `entries` set on its baggage.
     fileprivate static func contextSetting(_ entries: KeyValuePairs<String, String>) -> ServiceContext {
-        var context = ServiceContext.current ?? .topLevel
-        var baggage = context.baggage ?? Baggage()
-        for (key, value) in entries {
-            baggage[key] = value
-        }
-        context.baggage = baggage
-        return context
+        (ServiceContext.current ?? .topLevel).settingBaggage(entries)
     }
 }
 

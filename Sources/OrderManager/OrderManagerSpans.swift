@@ -62,11 +62,7 @@ enum OrderManagerSpans {
             attributes[BusinessAttribute.batchID] = batchID
             attributes[BusinessAttribute.status] = OrderStatus.batched.rawValue
         }
-        var updateContext = span.context
-        var baggage = updateContext.baggage ?? Baggage()
-        baggage[BusinessAttribute.batchID] = batchID
-        updateContext.baggage = baggage
-        return (span, updateContext)
+        return (span, span.context.settingBaggage([BusinessAttribute.batchID: batchID]))
     }
 
     /// The ids of an order on a span: user, client order, symbol and side.

@@ -87,8 +87,7 @@ public struct TracerMessaging: MessagingTracer {
     public func startConsumerSpan<Headers: TraceHeaders>(
         _ name: String, rootName: String, remoteParent: SpanContext?, baggage: Baggage?, headers: Headers
     ) -> (span: any MessagingSpan, continued: Bool) {
-        var context = ServiceContext.topLevel
-        tracer.extract(headers, into: &context, using: TraceHeadersPropagation<Headers>())
+        var context = remoteContext(remoteParent: remoteParent, headers: headers)
         let continued = !context.isEmpty
         let link = continued ? SpanLink(context: context, attributes: [:]) : nil
         if let baggage { context.baggage = baggage }

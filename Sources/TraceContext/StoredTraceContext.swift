@@ -22,7 +22,7 @@ public enum StoredTraceContext {
         return context
     }
 
-    private static func injected(_ context: ServiceContext) -> [String: String] {
+    static func injected(_ context: ServiceContext) -> [String: String] {
         var carrier: [String: String] = [:]
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryPropagation())
         return carrier
@@ -48,8 +48,7 @@ public struct StoredContext: Hashable, Sendable {
     /// stored context is then a fresh unsampled one (flags `00`), a valid W3C context that says
     /// "not recorded".
     public init(of context: ServiceContext) {
-        var carrier: [String: String] = [:]
-        InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryPropagation())
+        let carrier = StoredTraceContext.injected(context)
         traceparent = carrier["traceparent"] ?? Self.unsampledTraceparent()
         tracestate = carrier["tracestate"].flatMap { $0.isEmpty ? nil : $0 }
         let baggage = context.baggage?.headerValue ?? ""

@@ -64,20 +64,12 @@ enum ExchangeGatewaySpans {
         attributes[BusinessAttribute.quantity] = fill.quantity
         if let reason = fill.reason { attributes[BusinessAttribute.rejectReason] = reason }
         span.attributes = attributes
-        var fillContext = span.context
-        var baggage = fillContext.baggage ?? Baggage()
-        baggage[BusinessAttribute.fillID] = fill.fillId
-        fillContext.baggage = baggage
-        return (span, fillContext)
+        return (span, span.context.settingBaggage([BusinessAttribute.fillID: fill.fillId]))
     }
 
     /// `context` with `exchange.order_id` added to its baggage (the rest kept intact).
     static func withExchangeOrderID(_ id: String, _ context: ServiceContext) -> ServiceContext {
-        var context = context
-        var baggage = context.baggage ?? Baggage()
-        baggage[BusinessAttribute.exchangeOrderID] = id
-        context.baggage = baggage
-        return context
+        context.settingBaggage([BusinessAttribute.exchangeOrderID: id])
     }
 
     private static func orderAttributes(_ order: ExchangeOrder) -> SpanAttributes {
