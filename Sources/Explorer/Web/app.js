@@ -885,7 +885,7 @@
         if (s.status === 'error') cls.push('status-error');
         const row = h('div', { class: cls.join(' '), 'data-span-id': s.spanId, 'data-trace-id': s.traceId,
           title: s.name + ' \u00b7 ' + (s.service || '?') + ' \u00b7 ' + fmtDur(s.duration) + ' \u00b7 +' + fmtDur(s.start - t0) + (m.orphans.has(r.key) ? '\nIts parent span never arrived.' : '') },
-          h('div', { class: 'lbl', style: 'padding-left:' + (6 + Math.min(r.depth, 10) * 10) + 'px' },
+          h('div', { class: 'lbl', style: 'padding-left:' + (6 + Math.min(r.depth, 12) * 8) + 'px' },
             h('span', { class: 'dot', style: 'background:' + color }),
             h('span', { class: 'nm', text: s.name }),
             h('span', { class: 'svc', text: s.service || '' })),
