@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The project's one SQLite layer: the allocator's state and the explorer's trace store.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
         // librdkafka, as Debian's librdkafka-dev installs it (pkg-config `rdkafka`).
@@ -239,6 +241,35 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The explorer's store: spans in per-trace chunks in SQLite, indexes on trace, span, link
+        // target and business ids, retention by age and size.
+        .target(
+            name: "TraceStore",
+            dependencies: [
+                "OTLPWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // An order's lineage: the graph across traces (parent and link edges with their roles)
+        // and the completeness report, read from a `TraceStore`.
+        .target(
+            name: "Lineage",
+            dependencies: ["TraceStore", "OTLPWire"]
+        ),
+        // `ordertrace explorer`: the OTLP/HTTP receiver, the JSON API and the web UI.
+        .target(
+            name: "Explorer",
+            dependencies: [
+                "TraceStore", "Lineage", "OTLPWire", "CZlib", "Settings", "WireJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Web")]
+        ),
         // What the `ordertrace` executable and its benchmarks share: output, logging setup,
         // command-line errors.
         .target(
@@ -273,7 +304,7 @@ let package = Package(
                 "TracingSetup",
                 "Baggage",
                 "ExchangeSimServer",
-                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator",
+                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -402,6 +433,16 @@ let package = Package(
                 "WebSocketClient",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The explorer: store, lineage, receiver, API, CLI text and the UI in headless Chromium.
+        .testTarget(
+            name: "ExplorerTests",
+            dependencies: [
+                "Explorer", "Lineage", "TraceStore", "OTLPWire", "OTLPExporter", "TestSupport", "KafkaTestSupport", "WireJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire"], exclude: ["Decode"]),
         .testTarget(

@@ -10,6 +10,8 @@ struct Supervisor: Service {
     let environment: [String: String]
     let logger: Logger
     let gatewayPort: Int
+    /// The explorer's UI, when `up` started it.
+    let explorerURL: String?
 
     func run() async throws {
         var started: [ChildProcess] = []
@@ -35,6 +37,9 @@ struct Supervisor: Service {
             }
             if failure == nil {
                 say("up: all components started. Gateway: ws://127.0.0.1:\(gatewayPort)/v1/orders and http://127.0.0.1:\(gatewayPort)/v1/orders (tokens demo-alice, demo-bob, demo-carol). Ctrl-C stops.")
+                if let explorerURL {
+                    say("up: traces: open \(explorerURL) to follow an order (or `ordertrace trace <order id>`)")
+                }
                 if case .some(.some(let (name, status))) = await group.next() {
                     failure = "\(name) exited with status \(status)"
                 }

@@ -17,8 +17,10 @@ struct UpCommand: AsyncParsableCommand {
             exchange-gateway, allocator, gateway), each as its own process with its own
             service name, so traces show each hop. Their output is shown with their name in
             front. Ctrl-C (or SIGTERM) stops them in reverse order; each flushes its spans.
-            Tracing goes to OTEL_EXPORTER_OTLP_ENDPOINT (default http://127.0.0.1:4318); when
-            nothing listens there and the variable is not set, tracing is off and `up` says so.
+            Tracing is on: unless OTEL_EXPORTER_OTLP_ENDPOINT says otherwise, or another OTLP
+            receiver already listens at http://127.0.0.1:4318, `up` starts the explorer first
+            (`ordertrace explorer`, its own process, stopped last) and every component sends its
+            spans to it; open http://127.0.0.1:8686/ to follow an order.
             """
     )
 
@@ -60,19 +62,23 @@ struct UpCommand: AsyncParsableCommand {
         environment["GATEWAY_PORT"] = String(gatewayPort)
         environment["EXCHANGE_URL"] = "ws://127.0.0.1:\(exchangePort)/"
         environment["ORDERTRACE_DATA_DIR"] = dataDir ?? environment["ORDERTRACE_DATA_DIR"] ?? ".ordertrace"
+        var explorerURL: String?
         if environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == nil && environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] == nil
             && environment["OTEL_SDK_DISABLED"] == nil
         {
-            if await Self.answers(host: "127.0.0.1", port: 4318) {
-                say("up: sending traces to http://127.0.0.1:4318")
+            let otlpPort = Int(environment["EXPLORER_OTLP_PORT"] ?? "") ?? 4318
+            if await Self.answers(host: "127.0.0.1", port: otlpPort) {
+                say("up: another OTLP receiver listens at http://127.0.0.1:\(otlpPort); sending traces there and not starting the explorer")
             } else {
-                say("up: nothing listens at http://127.0.0.1:4318, so tracing is off. Start an OTLP/HTTP receiver there (Jaeger: docker run -p 16686:16686 -p 4318:4318 jaegertracing/all-in-one), or set OTEL_EXPORTER_OTLP_ENDPOINT.")
-                environment["OTEL_SDK_DISABLED"] = "true"
+                explorerURL = "http://127.0.0.1:\(environment["EXPLORER_PORT"] ?? "8686")/"
             }
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(otlpPort)"
+        } else if environment["OTEL_SDK_DISABLED"] == nil {
+            say("up: sending traces to \(environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")")
         }
         let supervisor = Supervisor(
             executable: CommandLine.executablePath,
-            children: [
+            children: (explorerURL == nil ? [] : [("explorer", ["explorer"])]) + [
                 ("exchange-sim", ["exchange-sim", "--port", String(exchangePort), "--seed", String(seed)]),
                 ("order-manager", ["order-manager"]),
                 ("algo", ["algo"]),
@@ -80,7 +86,7 @@ struct UpCommand: AsyncParsableCommand {
                 ("allocator", ["allocator"]),
                 ("gateway", ["gateway"]),
             ],
-            environment: environment, logger: logger, gatewayPort: gatewayPort)
+            environment: environment, logger: logger, gatewayPort: gatewayPort, explorerURL: explorerURL)
         services.append(supervisor)
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },

@@ -208,3 +208,55 @@ extension JSONWriter {
         return buffer
     }
 }
+
+extension JSONWriter {
+    /// Writes `"name":` for a key known only at run time (escaped as a string is).
+    package mutating func key(_ name: String) {
+        string(name)
+        put(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Writes an integer value.
+    package mutating func integer(_ value: Int64) {
+        separate()
+        reserve(DecimalText.maxIntegerLength)
+        count += DecimalText.write(integer: value, to: base + count)
+        needsComma = true
+    }
+
+    /// Writes a number in its shortest exact form; `null` when it is not finite (JSON has no
+    /// NaN or infinity).
+    package mutating func double(_ value: Double) {
+        guard value.isFinite else { return null() }
+        if value == value.rounded(), abs(value) < 1e15 {
+            return integer(Int64(value))
+        }
+        separate()
+        var text = value.description
+        text.withUTF8 { utf8 in put(utf8.baseAddress!, utf8.count) }
+        needsComma = true
+    }
+
+    /// Writes `true` or `false`.
+    package mutating func bool(_ value: Bool) {
+        separate()
+        let text: StaticString = value ? "true" : "false"
+        put(text.utf8Start, text.utf8CodeUnitCount)
+        needsComma = true
+    }
+
+    /// Writes `null`.
+    package mutating func null() {
+        separate()
+        let text: StaticString = "null"
+        put(text.utf8Start, text.utf8CodeUnitCount)
+        needsComma = true
+    }
+
+    /// Writes `"name": value` with a boolean.
+    package mutating func field(_ name: StaticString, _ value: Bool) {
+        key(name)
+        bool(value)
+    }
+}

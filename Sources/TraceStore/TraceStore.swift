@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import Logging
+import OTLPWire
+import ServiceLifecycle
+import Synchronization
+
+/// The explorer's span store: SQLite through GRDB, one file that survives restarts.
+///
+/// ``ingest(_:)`` takes decoded spans without waiting and without blocking: they wait in a
+/// bounded buffer, and ``run()`` writes them every ``TraceStoreConfiguration/flushInterval`` (or
+/// as soon as ``TraceStoreConfiguration/flushSpans`` wait) in one transaction, grouped by trace
+/// (see ``migrator``). When the buffer is full, `ingest` refuses and says so; nothing is dropped
+/// without the sender knowing. Reads run on their own connections, beside the writes (WAL).
+///
+/// Spans acknowledged by `ingest` but not yet written are lost if the process is killed
+/// (SIGKILL, power loss): at most one flush interval's worth. A graceful stop writes them.
+public final class TraceStore: Service, Sendable {
+    let database: DatabasePool
+    let configuration: TraceStoreConfiguration
+    let logger: Logger
+    private let pending: Mutex<Pending>
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+    let counters = Mutex(Counters())
+
+    struct Pending {
+        var batches: [ExportedSpans] = []
+        var spans = 0
+    }
+
+    struct Counters {
+        var ingestedSpans = 0
+        var lastRetention = ContinuousClock.now
+    }
+
+    /// Opens (or creates) the store at ``TraceStoreConfiguration/path``.
+    /// - Throws: `DatabaseError` when the file cannot be opened or is not a store.
+    public init(configuration: TraceStoreConfiguration, logger: Logger = Logger(label: "ordertrace.trace-store")) throws {
+        let folder = (configuration.path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        var options = Configuration()
+        options.maximumReaderCount = 4
+        let cachePages = max(configuration.cacheBytes / 4096, 256)
+        options.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -\(cachePages * 4)")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        let database = try DatabasePool(path: configuration.path, configuration: options)
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        try Self.migrator.migrate(database)
+        self.database = database
+        self.configuration = configuration
+        self.logger = logger
+        self.pending = Mutex(Pending())
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Hands spans over to be written. Returns `false`, taking nothing, when the buffer is
+    /// full: the caller should ask the sender to retry later.
+    public func ingest(_ batches: [ExportedSpans]) -> Bool {
+        let count = batches.reduce(0) { $0 + $1.spans.count }
+        guard count > 0 else { return true }
+        let accepted: Bool
+        let full: Bool
+        (accepted, full) = pending.withLock { pending in
+            if pending.spans > 0 && pending.spans + count > configuration.maxPendingSpans {
+                return (false, true)
+            }
+            pending.batches.append(contentsOf: batches)
+            pending.spans += count
+            return (true, pending.spans >= configuration.flushSpans)
+        }
+        if accepted {
+            counters.withLock { $0.ingestedSpans += count }
+        }
+        if full {
+            wake.yield()
+        }
+        return accepted
+    }
+
+    /// Spans accepted but not written yet.
+    public var pendingSpans: Int { pending.withLock { $0.spans } }
+
+    /// Writes every span accepted so far, then returns.
+    public func flush() async throws {
+        let batches = pending.withLock { pending in
+            defer { pending = Pending() }
+            return pending.batches
+        }
+        guard !batches.isEmpty else { return }
+        let received = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        try await database.write { db in
+            try ChunkWriter.write(batches, received: received, db: db)
+        }
+    }
+
+    /// Writes spans as they come and applies retention, until graceful shutdown; then writes
+    /// what is left.
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await writeLoop()
+        } onGracefulShutdown: {
+            self.stopWriting()
+        }
+    }
+
+    /// Writes spans as they come and applies retention until ``stopWriting()``; then writes what
+    /// is left. For an owner that orders its own shutdown (the explorer stops its servers first).
+    public func writeLoop() async throws {
+        let wake = self.wake
+        let interval = configuration.flushInterval
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                wake.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        for await _ in wakes {
+            do {
+                try await flush()
+                try await retainIfDue()
+            } catch {
+                logger.error("could not write spans", metadata: ["error": "\(error)"])
+            }
+        }
+        try await flush()
+    }
+
+    /// Ends ``writeLoop()`` after one last write.
+    public func stopWriting() {
+        wake.finish()
+    }
+
+    /// Closes the database. Call after ``run()`` returned (or without it, after ``flush()``).
+    public func close() throws {
+        try database.close()
+    }
+}
