@@ -6,7 +6,7 @@ COMPOSE_FILE := compose/docker-compose.yml
 .PHONY: deps test-deps build test test-otel up up-embedded bench clean
 
 # librdkafka (the Kafka client library), kcat (the Kafka command-line tool) and SQLite (the
-# allocator's state), from Debian/Ubuntu.
+# allocator's state, which GRDB links as the system's libsqlite3), from Debian/Ubuntu.
 deps:
 	@if ! pkg-config --exists rdkafka sqlite3 2>/dev/null || ! command -v kcat >/dev/null 2>&1; then \
 		echo "installing librdkafka-dev, libsqlite3-dev and kcat"; \

@@ -30,7 +30,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        // The project's one SQLite layer: the allocator's state and the explorer's trace store.
+        // SQLite for the allocator's state (and the trace explorer's): one SQLite layer for the
+        // whole project. On Linux it links the system's libsqlite3 (libsqlite3-dev).
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
@@ -181,12 +182,6 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
-        // SQLite, as Debian's libsqlite3-dev installs it: the allocator's durable state.
-        .systemLibrary(
-            name: "CSQLite",
-            pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]
-        ),
         // gateway: WebSocket and HTTP entry for clients; pushes each order's updates to its owner.
         .target(
             name: "OrderGateway",
@@ -231,11 +226,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // allocator: allocates fills to the members of their batch (many-to-many), state in SQLite.
+        // allocator: allocates fills to the members of their batch (many-to-many), state in SQLite
+        // through GRDB.
         .target(
             name: "Allocator",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "CSQLite", "Settings",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -412,6 +409,7 @@ let package = Package(
             name: "AllocatorTests",
             dependencies: [
                 "Allocator", "Pipeline", "OrderModel", "Kafka", "KafkaTestSupport", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

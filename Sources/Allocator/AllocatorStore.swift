@@ -1,8 +1,10 @@
+import Foundation
+import GRDB
 import OrderModel
 
-/// The allocator's state, kept in SQLite so that it survives a restart: the open batches, the
-/// fills applied to each (in order), fills that arrived before their batch, the ids of finished
-/// batches, and an outbox of order updates not yet delivered.
+/// The allocator's state, kept in SQLite through GRDB so that it survives a restart: the open
+/// batches, the fills applied to each (in order), fills that arrived before their batch, the ids
+/// of finished batches, and an outbox of order updates not yet delivered.
 ///
 /// An open batch's allocation is rebuilt by applying its stored fills again in their order:
 /// allocation is deterministic (the same inputs give the same allocations), so the rebuilt state
@@ -42,37 +44,72 @@ final class AllocatorStore {
         var baggage: String?
     }
 
-    let database: SQLiteDatabase
+    /// One connection, in WAL mode with `synchronous=NORMAL` (GRDB sets it with WAL): a committed
+    /// transaction survives a process crash; a power loss may lose the last ones.
+    let database: DatabaseQueue
     private(set) var open: [String: OpenBatch] = [:]
 
     init(path: String) throws {
-        database = try SQLiteDatabase(path: path)
-        try database.execute(
-            """
-            CREATE TABLE IF NOT EXISTS open_batches (batch_id TEXT PRIMARY KEY, batch BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS applied_fills (sequence INTEGER PRIMARY KEY AUTOINCREMENT, fill_id TEXT NOT NULL UNIQUE, batch_id TEXT NOT NULL, fill BLOB NOT NULL);
-            CREATE INDEX IF NOT EXISTS applied_fills_batch ON applied_fills (batch_id, sequence);
-            CREATE TABLE IF NOT EXISTS pending_fills (fill_id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, fill BLOB NOT NULL, traceparent TEXT, arrived_at INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS pending_fills_batch ON pending_fills (batch_id);
-            CREATE TABLE IF NOT EXISTS done_batches (batch_id TEXT PRIMARY KEY, done_at INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS outbox (sequence INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value BLOB NOT NULL, traceparent TEXT, baggage TEXT);
-            """)
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(5)
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
         try load()
+    }
+
+    /// The schema. Files written before the store used GRDB have the tables of "v1" and no
+    /// migration table: "v1" creates only what is missing, so they open as they are.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS open_batches (batch_id TEXT PRIMARY KEY, batch BLOB NOT NULL);
+                    CREATE TABLE IF NOT EXISTS applied_fills (sequence INTEGER PRIMARY KEY AUTOINCREMENT, fill_id TEXT NOT NULL UNIQUE, batch_id TEXT NOT NULL, fill BLOB NOT NULL);
+                    CREATE INDEX IF NOT EXISTS applied_fills_batch ON applied_fills (batch_id, sequence);
+                    CREATE TABLE IF NOT EXISTS pending_fills (fill_id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, fill BLOB NOT NULL, traceparent TEXT, arrived_at INTEGER NOT NULL);
+                    CREATE INDEX IF NOT EXISTS pending_fills_batch ON pending_fills (batch_id);
+                    CREATE TABLE IF NOT EXISTS done_batches (batch_id TEXT PRIMARY KEY, done_at INTEGER NOT NULL);
+                    CREATE TABLE IF NOT EXISTS outbox (sequence INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value BLOB NOT NULL, traceparent TEXT, baggage TEXT);
+                    """)
+        }
+        return migrator
     }
 
     /// Rebuilds the open batches from their stored fills.
     private func load() throws {
-        let batches = try database.statement("SELECT batch FROM open_batches")
-        while try batches.step() {
-            let batch = try Batch(json: batches.blob(0))
-            open[batch.batchId] = try Self.makeOpenBatch(batch)
+        try database.read { db in
+            let batches = try Row.fetchCursor(db.cachedStatement(sql: "SELECT batch FROM open_batches"))
+            while let row = try batches.next() {
+                let batch = try Self.decode(Batch.self, row, 0)
+                open[batch.batchId] = try Self.makeOpenBatch(batch)
+            }
+            let fills = try Row.fetchCursor(db.cachedStatement(sql: "SELECT batch_id, fill FROM applied_fills ORDER BY sequence"))
+            while let row = try fills.next() {
+                guard let batchID: String = row[0] else { continue }
+                let fill = try Self.decode(Fill.self, row, 1)
+                _ = open[batchID]?.allocation.apply(fill)
+            }
         }
-        let fills = try database.statement("SELECT batch_id, fill FROM applied_fills ORDER BY sequence")
-        while try fills.step() {
-            guard let batchID = fills.text(0) else { continue }
-            let fill = try Fill(json: fills.blob(1))
-            _ = open[batchID]?.allocation.apply(fill)
+    }
+
+    /// A message from a blob column, decoded in place.
+    private static func decode<Message: JSONMessage>(_ type: Message.Type, _ row: Row, _ column: Int) throws -> Message {
+        try row.withUnsafeData(atIndex: column) { data in
+            try (data ?? Data()).withUnsafeBytes { Message.decode(json: $0) }.get()
         }
+    }
+
+    /// The bytes of a blob column.
+    private static func bytes(_ row: Row, _ column: Int) throws -> [UInt8] {
+        try row.withUnsafeData(atIndex: column) { data in data.map { Array($0) } ?? [] }
+    }
+
+    /// Runs `body` with the connection. Inside `transaction` it joins that transaction; outside,
+    /// each statement commits on its own. The store is used by one task at a time.
+    private func access<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.unsafeReentrantWrite(body)
     }
 
     static func makeOpenBatch(_ batch: Batch) throws -> OpenBatch {
@@ -82,12 +119,21 @@ final class AllocatorStore {
         return OpenBatch(allocation: allocation, memberIndex: index)
     }
 
+    /// Runs `body` in one transaction (`BEGIN IMMEDIATE`): all of it is stored, or none of it.
+    /// The store's methods called in `body` take part in it.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try database.transaction(body)
+        var result: T?
+        try database.inTransaction(.immediate) { _ in
+            result = try body()
+            return .commit
+        }
+        return result!
     }
 
     func isDone(_ batchID: String) throws -> Bool {
-        try database.statement("SELECT 1 FROM done_batches WHERE batch_id = ?").bind(.text(batchID)).step()
+        try access { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM done_batches WHERE batch_id = ?"), arguments: [batchID]) != nil
+        }
     }
 
     /// Opens a batch. Returns nil when it is known already (a duplicate), else the fills that
@@ -95,13 +141,19 @@ final class AllocatorStore {
     func addBatch(_ batch: Batch, now: Int64) throws -> [AppliedFill]? {
         if try open[batch.batchId] != nil || isDone(batch.batchId) { return nil }
         open[batch.batchId] = try Self.makeOpenBatch(batch)
-        try database.statement("INSERT INTO open_batches (batch_id, batch) VALUES (?, ?)").bind(.text(batch.batchId), .blob(batch.encodeJSON())).run()
-        var waiting: [(Fill, String?)] = []
-        let pending = try database.statement("SELECT fill, traceparent FROM pending_fills WHERE batch_id = ? ORDER BY arrived_at, rowid").bind(.text(batch.batchId))
-        while try pending.step() {
-            waiting.append((try Fill(json: pending.blob(0)), pending.text(1)))
+        let waiting: [(Fill, String?)] = try access { db in
+            try db.cachedStatement(sql: "INSERT INTO open_batches (batch_id, batch) VALUES (?, ?)")
+                .execute(arguments: [batch.batchId, Data(batch.encodeJSON())])
+            var waiting: [(Fill, String?)] = []
+            let pending = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT fill, traceparent FROM pending_fills WHERE batch_id = ? ORDER BY arrived_at, rowid"),
+                arguments: [batch.batchId])
+            while let row = try pending.next() {
+                waiting.append((try Self.decode(Fill.self, row, 0), row[1]))
+            }
+            try db.cachedStatement(sql: "DELETE FROM pending_fills WHERE batch_id = ?").execute(arguments: [batch.batchId])
+            return waiting
         }
-        try database.statement("DELETE FROM pending_fills WHERE batch_id = ?").bind(.text(batch.batchId)).run()
         var applied: [AppliedFill] = []
         for (fill, traceparent) in waiting {
             if case .applied(var result) = try apply(fill, fillTraceparent: traceparent, now: now) {
@@ -116,11 +168,13 @@ final class AllocatorStore {
     func apply(_ fill: Fill, fillTraceparent: String?, now: Int64) throws -> FillResult {
         guard var batch = open[fill.batchId] else {
             if try isDone(fill.batchId) { return .duplicate }
-            let known = try database.statement("SELECT 1 FROM pending_fills WHERE fill_id = ?").bind(.text(fill.fillId)).step()
-            if known { return .duplicate }
-            try database.statement("INSERT INTO pending_fills (fill_id, batch_id, fill, traceparent, arrived_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(.text(fill.fillId), .text(fill.batchId), .blob(fill.encodeJSON()), .optional(fillTraceparent), .integer(now)).run()
-            return .pending
+            return try access { db in
+                let known = try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM pending_fills WHERE fill_id = ?"), arguments: [fill.fillId]) != nil
+                if known { return .duplicate }
+                try db.cachedStatement(sql: "INSERT INTO pending_fills (fill_id, batch_id, fill, traceparent, arrived_at) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [fill.fillId, fill.batchId, Data(fill.encodeJSON()), fillTraceparent, now])
+                return .pending
+            }
         }
         let outcome = batch.allocation.apply(fill)
         switch outcome {
@@ -131,13 +185,17 @@ final class AllocatorStore {
         case .applied(let allocation):
             if batch.allocation.isComplete {
                 open[fill.batchId] = nil
-                try database.statement("DELETE FROM open_batches WHERE batch_id = ?").bind(.text(fill.batchId)).run()
-                try database.statement("DELETE FROM applied_fills WHERE batch_id = ?").bind(.text(fill.batchId)).run()
-                try database.statement("INSERT OR REPLACE INTO done_batches (batch_id, done_at) VALUES (?, ?)").bind(.text(fill.batchId), .integer(now)).run()
+                try access { db in
+                    try db.cachedStatement(sql: "DELETE FROM open_batches WHERE batch_id = ?").execute(arguments: [fill.batchId])
+                    try db.cachedStatement(sql: "DELETE FROM applied_fills WHERE batch_id = ?").execute(arguments: [fill.batchId])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO done_batches (batch_id, done_at) VALUES (?, ?)").execute(arguments: [fill.batchId, now])
+                }
             } else {
                 open[fill.batchId] = batch
-                try database.statement("INSERT INTO applied_fills (fill_id, batch_id, fill) VALUES (?, ?, ?)")
-                    .bind(.text(fill.fillId), .text(fill.batchId), .blob(fill.encodeJSON())).run()
+                try access { db in
+                    try db.cachedStatement(sql: "INSERT INTO applied_fills (fill_id, batch_id, fill) VALUES (?, ?, ?)")
+                        .execute(arguments: [fill.fillId, fill.batchId, Data(fill.encodeJSON())])
+                }
             }
             return .applied(AppliedFill(fill: fill, members: batch.allocation.batchMembers, allocation: allocation, fillTraceparent: fillTraceparent))
         }
@@ -145,53 +203,61 @@ final class AllocatorStore {
 
     /// Keeps an update until it is delivered; returns its sequence number.
     func enqueue(key: String, value: [UInt8], traceparent: String?, baggage: String?) throws -> Int64 {
-        try database.statement("INSERT INTO outbox (key, value, traceparent, baggage) VALUES (?, ?, ?, ?)")
-            .bind(.text(key), .blob(value), .optional(traceparent), .optional(baggage)).run()
-        return database.lastInsertRowID
+        try access { db in
+            try db.cachedStatement(sql: "INSERT INTO outbox (key, value, traceparent, baggage) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [key, Data(value), traceparent, baggage])
+            return db.lastInsertedRowID
+        }
     }
 
     /// Updates stored and not yet delivered, oldest first.
     func outbox() throws -> [OutboxRow] {
-        var rows: [OutboxRow] = []
-        let statement = try database.statement("SELECT sequence, key, value, traceparent, baggage FROM outbox ORDER BY sequence")
-        while try statement.step() {
-            rows.append(OutboxRow(sequence: statement.integer(0), key: statement.text(1) ?? "", value: statement.blob(2), traceparent: statement.text(3), baggage: statement.text(4)))
+        try access { db in
+            var rows: [OutboxRow] = []
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT sequence, key, value, traceparent, baggage FROM outbox ORDER BY sequence"))
+            while let row = try cursor.next() {
+                rows.append(OutboxRow(sequence: row[0], key: row[1] ?? "", value: try Self.bytes(row, 2), traceparent: row[3], baggage: row[4]))
+            }
+            return rows
         }
-        return rows
     }
 
     /// Forgets delivered updates.
     func delivered(_ sequences: [Int64]) throws {
         guard !sequences.isEmpty else { return }
         try transaction {
-            let statement = try database.statement("DELETE FROM outbox WHERE sequence = ?")
-            for sequence in sequences {
-                statement.reset()
-                try statement.bind(.integer(sequence)).run()
+            try access { db in
+                let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE sequence = ?")
+                for sequence in sequences {
+                    try statement.execute(arguments: [sequence])
+                }
             }
         }
     }
 
     /// Forgets finished batches older than `cutoff` (milliseconds since 1970).
     func pruneDone(before cutoff: Int64) throws {
-        try database.statement("DELETE FROM done_batches WHERE done_at < ?").bind(.integer(cutoff)).run()
+        try access { db in
+            try db.cachedStatement(sql: "DELETE FROM done_batches WHERE done_at < ?").execute(arguments: [cutoff])
+        }
     }
 
     /// Fills that waited for their batch since before `cutoff`; they are removed.
     func takeStalePending(before cutoff: Int64) throws -> [[UInt8]] {
-        var fills: [[UInt8]] = []
-        let statement = try database.statement("SELECT fill FROM pending_fills WHERE arrived_at < ?").bind(.integer(cutoff))
-        while try statement.step() { fills.append(statement.blob(0)) }
-        if !fills.isEmpty {
-            try database.statement("DELETE FROM pending_fills WHERE arrived_at < ?").bind(.integer(cutoff)).run()
+        try access { db in
+            var fills: [[UInt8]] = []
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT fill FROM pending_fills WHERE arrived_at < ?"), arguments: [cutoff])
+            while let row = try cursor.next() { fills.append(try Self.bytes(row, 0)) }
+            if !fills.isEmpty {
+                try db.cachedStatement(sql: "DELETE FROM pending_fills WHERE arrived_at < ?").execute(arguments: [cutoff])
+            }
+            return fills
         }
-        return fills
     }
 
     var pendingFillCount: Int {
         get throws {
-            let statement = try database.statement("SELECT COUNT(*) FROM pending_fills")
-            return try statement.step() ? Int(statement.integer(0)) : 0
+            try access { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM pending_fills")) ?? 0 }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import OrderModel
 import TestSupport
 import Testing
@@ -126,5 +127,42 @@ struct AllocatorStoreTests {
             Issue.record("the fill of the failed step counts as applied")
             return
         }
+    }
+
+    @Test func aFileWrittenBeforeMigrationsOpensWithItsState() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // The schema as the store created it before it had migrations: the tables, no migration table.
+        do {
+            let old = try DatabaseQueue(path: path)
+            try old.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE open_batches (batch_id TEXT PRIMARY KEY, batch BLOB NOT NULL);
+                        CREATE TABLE applied_fills (sequence INTEGER PRIMARY KEY AUTOINCREMENT, fill_id TEXT NOT NULL UNIQUE, batch_id TEXT NOT NULL, fill BLOB NOT NULL);
+                        CREATE INDEX applied_fills_batch ON applied_fills (batch_id, sequence);
+                        CREATE TABLE pending_fills (fill_id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, fill BLOB NOT NULL, traceparent TEXT, arrived_at INTEGER NOT NULL);
+                        CREATE INDEX pending_fills_batch ON pending_fills (batch_id);
+                        CREATE TABLE done_batches (batch_id TEXT PRIMARY KEY, done_at INTEGER NOT NULL);
+                        CREATE TABLE outbox (sequence INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value BLOB NOT NULL, traceparent TEXT, baggage TEXT);
+                        """)
+                try db.execute(sql: "INSERT INTO open_batches (batch_id, batch) VALUES (?, ?)", arguments: ["b4", Data(batch("b4", [10, 30]).encodeJSON())])
+                try db.execute(
+                    sql: "INSERT INTO applied_fills (fill_id, batch_id, fill) VALUES (?, ?, ?)",
+                    arguments: ["f1", "b4", Data(fill("f1", batch: "b4", quantity: 20).encodeJSON())])
+                try db.execute(sql: "INSERT INTO outbox (key, value) VALUES (?, ?)", arguments: ["u0", Data([7])])
+            }
+        }
+        let store = try AllocatorStore(path: path)
+        #expect(store.open["b4"]?.allocation.members.map(\.cumulativeQuantity) == [5, 15])
+        #expect(try store.outbox().map(\.value) == [[7]])
+        guard case .duplicate = try apply(store, fill("f1", batch: "b4", quantity: 20)) else {
+            Issue.record("a fill stored before the migration counts as new")
+            return
+        }
+        // WAL, and synchronous=NORMAL (1): the durability the store always had.
+        #expect(try store.database.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try store.database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
+        #expect(try store.database.read { try AllocatorStore.migrator.hasCompletedMigrations($0) })
     }
 }
