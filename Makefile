@@ -14,12 +14,15 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/"; exit 1; }
 
-# The OpenTelemetry Python SDK and its protobuf definitions: the interoperability tests check our
-# headers against it, and the wire tests decode our OTLP with it.
+# The OpenTelemetry Python SDK, its protobuf definitions and its OTLP/HTTP exporter, one release
+# for all four: the interoperability tests check our headers against the SDK, the wire tests
+# decode our OTLP with it, and the explorer's tests receive spans from its exporter. Chromium:
+# the explorer's UI tests load its page headless.
 test-deps: deps
 	@command -v python3 >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3 python3-pip; }
-	@python3 -c 'import opentelemetry.sdk' 2>/dev/null || python3 -m pip install -q opentelemetry-api opentelemetry-sdk
-	@python3 -c 'import opentelemetry.proto' 2>/dev/null || python3 -m pip install -q opentelemetry-proto==1.27.0
+	@python3 -c 'import opentelemetry.sdk, opentelemetry.proto, opentelemetry.exporter.otlp.proto.http' 2>/dev/null || \
+		python3 -m pip install -q opentelemetry-api==1.27.0 opentelemetry-sdk==1.27.0 opentelemetry-proto==1.27.0 opentelemetry-exporter-otlp-proto-http==1.27.0
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 build: deps
 	$(SWIFT) build

@@ -436,7 +436,8 @@ let package = Package(
         .testTarget(
             name: "ExplorerTests",
             dependencies: [
-                "Explorer", "Lineage", "TraceStore", "OTLPWire", "OTLPExporter", "TestSupport", "KafkaTestSupport", "WireJSON",
+                "Explorer", "Lineage", "TraceStore", "OTLPWire", "OTLPExporter", "TestSupport", "KafkaTestSupport", "WireJSON", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

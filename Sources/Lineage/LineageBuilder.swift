@@ -31,6 +31,8 @@ public struct LineageBuilder: Sendable {
                 return
             }
             var spans = try await store.spans(inTrace: traceID)
+            // A trace none of whose spans arrived stays a stub.
+            guard !spans.isEmpty else { return }
             if spanCount + spans.count > limits.maxSpans {
                 spans = Array(spans.prefix(limits.maxSpans - spanCount))
                 truncated = true

@@ -35,27 +35,37 @@ extension TraceStore {
                     cutoff = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM chunk") ?? 0) + 1
                 }
             }
-            if let maxBytes {
-                let used = try Self.bytesInUse(db)
-                if used > maxBytes {
-                    let target = Double(used) - Double(maxBytes) * 0.9
+            var deleted = 0
+            if cutoff > 0 {
+                deleted += try Self.delete(before: cutoff, db)
+            }
+            // By size: delete the oldest in steps until 90% of the limit is left.
+            if let maxBytes, try Self.bytesInUse(db) > maxBytes {
+                var steps = 0
+                while try Self.bytesInUse(db) > maxBytes * 9 / 10, steps < 20 {
+                    steps += 1
+                    let used = try Self.bytesInUse(db)
                     let range = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM chunk")!
                     let low: Int64? = range[0]
                     let high: Int64? = range[1]
-                    if let low, let high {
-                        let fraction = min(1, target / Double(used))
-                        cutoff = max(cutoff, low + Int64((Double(high - low + 1) * fraction).rounded(.up)))
-                    }
+                    guard let low, let high else { break }
+                    let fraction = min(1, max(0.05, (Double(used) - Double(maxBytes) * 0.9) / Double(used)))
+                    let sizeCutoff = low + max(1, Int64((Double(high - low + 1) * fraction).rounded(.up)))
+                    deleted += try Self.delete(before: sizeCutoff, db)
                 }
-            }
-            guard cutoff > 0 else { return 0 }
-            try db.execute(sql: "DELETE FROM chunk WHERE id < ?", arguments: [cutoff])
-            let deleted = db.changesCount
-            guard deleted > 0 else { return 0 }
-            for table in ["span_id", "business_id", "link_target", "client_order"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE chunk < ?", arguments: [cutoff])
             }
             return deleted
         }
+    }
+
+    /// Deletes the chunks before `cutoff` and the index entries whose newest chunk was one of them.
+    private static func delete(before cutoff: Int64, _ db: Database) throws -> Int {
+        try db.execute(sql: "DELETE FROM chunk WHERE id < ?", arguments: [cutoff])
+        let deleted = db.changesCount
+        guard deleted > 0 else { return 0 }
+        for table in ["span_id", "business_id", "link_target", "client_order"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE chunk < ?", arguments: [cutoff])
+        }
+        return deleted
     }
 }

@@ -27,6 +27,8 @@ public final class TraceStore: Service, Sendable {
     struct Pending {
         var batches: [ExportedSpans] = []
         var spans = 0
+        /// Spans taken by a write that has not finished: they still count against the limit.
+        var writing = 0
     }
 
     struct Counters {
@@ -43,6 +45,7 @@ public final class TraceStore: Service, Sendable {
         }
         var options = Configuration()
         options.maximumReaderCount = 4
+        options.busyMode = .timeout(5)
         let cachePages = max(configuration.cacheBytes / 4096, 256)
         options.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -\(cachePages * 4)")
@@ -68,7 +71,8 @@ public final class TraceStore: Service, Sendable {
         let accepted: Bool
         let full: Bool
         (accepted, full) = pending.withLock { pending in
-            if pending.spans > 0 && pending.spans + count > configuration.maxPendingSpans {
+            let held = pending.spans + pending.writing
+            if held > 0 && held + count > configuration.maxPendingSpans {
                 return (false, true)
             }
             pending.batches.append(contentsOf: batches)
@@ -85,18 +89,34 @@ public final class TraceStore: Service, Sendable {
     }
 
     /// Spans accepted but not written yet.
-    public var pendingSpans: Int { pending.withLock { $0.spans } }
+    public var pendingSpans: Int { pending.withLock { $0.spans + $0.writing } }
 
     /// Writes every span accepted so far, then returns.
     public func flush() async throws {
-        let batches = pending.withLock { pending in
-            defer { pending = Pending() }
-            return pending.batches
+        let (batches, count) = pending.withLock { pending in
+            defer {
+                pending.writing += pending.spans
+                pending.batches = []
+                pending.spans = 0
+            }
+            return (pending.batches, pending.spans)
         }
         guard !batches.isEmpty else { return }
         let received = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        try await database.write { db in
-            try ChunkWriter.write(batches, received: received, db: db)
+        do {
+            try await database.write { db in
+                try ChunkWriter.write(batches, received: received, db: db)
+            }
+            pending.withLock { $0.writing -= count }
+        } catch {
+            // Nothing was written (the transaction rolled back): keep the spans for the next
+            // write, ahead of those that came since. Until then, ingest refuses past the limit.
+            pending.withLock { pending in
+                pending.batches = batches + pending.batches
+                pending.spans += count
+                pending.writing -= count
+            }
+            throw error
         }
     }
 

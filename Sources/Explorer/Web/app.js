@@ -392,6 +392,8 @@
       const m = missingLinks.get(k);
       if (holderKey && !m.referencedBy.includes(holderKey)) m.referencedBy.push(holderKey);
     };
+    const serverStubs = new Set((d.traces || []).filter((t) => t && t.loaded === false).map((t) => t.traceId));
+    const serverMissing = new Set(d.missing.links.map((m) => keyOf(m.traceId, m.spanId)));
     for (const m of d.missing.links) {
       addMissingLink(m.traceId, m.spanId, m.referencedBy ? bySpanId.get(m.referencedBy) || null : null);
     }
@@ -412,6 +414,9 @@
       pushEdge(from, to, type, e.role, false);
       for (const [k, end] of [[from, e.from], [to, e.to]]) {
         if (spans.has(k) || missingParents.has(k)) continue;
+        // A span of a trace that is only referenced (not loaded) but stored: drawn as its
+        // trace's stub, not as missing. The server lists what never arrived in missing.links.
+        if (type === 'link' && serverStubs.has(end.traceId) && !serverMissing.has(k)) continue;
         const other = k === from ? to : from;
         if (type === 'parent') addMissingParent(end.traceId, end.spanId, spans.has(other) ? other : null);
         else addMissingLink(end.traceId, end.spanId, spans.has(other) ? other : null);
@@ -424,7 +429,7 @@
     }
     for (const [k, m] of missingLinks) {
       for (const holder of m.referencedBy) {
-        if (!edgeSeen.has(holder + '>' + k + '>link')) pushEdge(holder, k, 'link', 'linked to', true);
+        if (!edgeSeen.has(holder + '>' + k + '>link') && !edgeSeen.has(k + '>' + holder + '>link')) pushEdge(holder, k, 'link', 'linked to', true);
       }
     }
     for (const m of [...missingParents.values(), ...missingLinks.values()]) ensureTrace(m.traceId, false);
@@ -700,7 +705,7 @@
     const labels = [];
     let skipped = 0;
     for (const e of m.edges) {
-      const a = nodes.get(e.from), b = nodes.get(e.to);
+      const a = nodes.get(e.from) || stubNodes.get(e.from.split('/')[0]), b = nodes.get(e.to) || stubNodes.get(e.to.split('/')[0]);
       if (!a || !b) { skipped++; continue; }
       if (e.type === 'parent') layerParents.appendChild(parentEdge(e, a, b));
       else layerLinks.appendChild(linkEdge(e, a, b, marker, labels));
@@ -808,7 +813,7 @@
   }
 
   function linkEdge(e, a, b, marker, labels) {
-    const missing = a.kind !== 'span' || b.kind !== 'span';
+    const missing = String(a.kind).startsWith('missing') || String(b.kind).startsWith('missing');
     const color = missing ? MISSING_COLOR : roleColor(e.role);
     const c = curve(a, b);
     const far = Math.abs(a.col - b.col) > 1;
