@@ -282,13 +282,17 @@ let package = Package(
             name: "OrderTraceBenchmarks",
             dependencies: [
                 "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "TraceContext", "TracingSetup", "Baggage", "OTLPReceiver", "OTLPWire", "OrderModel",
+                "OTLPExporter",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTel"])),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            path: "Benchmarks/OrderTraceBenchmarks"
+            path: "Benchmarks/OrderTraceBenchmarks",
+            exclude: ["python_otlp_sink.py"]
         ),
         // The `ordertrace` executable: parses arguments and wires services together.
         .executableTarget(
