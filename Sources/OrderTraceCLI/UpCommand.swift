@@ -63,9 +63,8 @@ struct UpCommand: AsyncParsableCommand {
         environment["EXCHANGE_URL"] = "ws://127.0.0.1:\(exchangePort)/"
         environment["ORDERTRACE_DATA_DIR"] = dataDir ?? environment["ORDERTRACE_DATA_DIR"] ?? ".ordertrace"
         var explorerURL: String?
-        if environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == nil && environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] == nil
-            && environment["OTEL_SDK_DISABLED"] == nil
-        {
+        func isSet(_ name: String) -> Bool { !(environment[name] ?? "").isEmpty }
+        if !isSet("OTEL_EXPORTER_OTLP_ENDPOINT") && !isSet("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") && !isSet("OTEL_SDK_DISABLED") {
             let otlpPort = Int(environment["EXPLORER_OTLP_PORT"] ?? "") ?? 4318
             if await Self.answers(host: "127.0.0.1", port: otlpPort) {
                 say("up: another OTLP receiver listens at http://127.0.0.1:\(otlpPort); sending traces there and not starting the explorer")
@@ -73,7 +72,7 @@ struct UpCommand: AsyncParsableCommand {
                 explorerURL = "http://127.0.0.1:\(environment["EXPLORER_PORT"] ?? "8686")/"
             }
             environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(otlpPort)"
-        } else if environment["OTEL_SDK_DISABLED"] == nil {
+        } else if !isSet("OTEL_SDK_DISABLED") {
             say("up: sending traces to \(environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")")
         }
         let supervisor = Supervisor(

@@ -1,0 +1,74 @@
+import Foundation
+import KafkaTestSupport
+import Testing
+
+/// `ordertrace up` with tracing as a newcomer gets it: no OTLP endpoint set, so `up` starts the
+/// explorer and every component sends its spans there; an order's lineage, read back with
+/// `ordertrace trace`, is whole.
+@Suite("End to end: ordertrace up traces into the explorer", .timeLimit(.minutes(4)))
+struct ExplorerEndToEndTests {
+    @Test("an order sent to the gateway shows its whole life in the explorer")
+    func orderLineageFromTheRunningSystem() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
+        let kafkaPort = freePort(), gatewayPort = freePort(), exchangePort = freePort(), otlpPort = freePort(), uiPort = freePort()
+        let dataDirectory = NSTemporaryDirectory() + "ordertrace-e2e-explorer-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        var environment = [
+            "EXPLORER_OTLP_PORT": String(otlpPort), "EXPLORER_PORT": String(uiPort),
+            "OTEL_BSP_SCHEDULE_DELAY": "200", "LOG_LEVEL": "warning",
+        ]
+        // Whatever the machine sets, this test is about the default.
+        for name in ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED"] where ProcessInfo.processInfo.environment[name] != nil {
+            environment[name] = ""
+        }
+        let up = try UpProcess(
+            arguments: [
+                "--kafka-port", String(kafkaPort), "--gateway-port", String(gatewayPort), "--exchange-port", String(exchangePort),
+                "--data-dir", dataDirectory, "--topics-dir", repositoryRoot.appendingPathComponent("topics").path,
+            ],
+            environment: environment)
+        var stopped = false
+        defer { if !stopped { up.process.terminate() } }
+        let healthy = await eventually(timeout: .seconds(60)) { await httpStatus("http://127.0.0.1:\(gatewayPort)/health") == 200 }
+        try #require(healthy, "the gateway never became healthy:\n\(up.log)")
+        #expect(up.log.contains("open http://127.0.0.1:\(uiPort)/"), "\(up.log)")
+
+        func order(_ id: String, _ quantity: Int) -> String {
+            #"{"clientOrderId":"\#(id)","symbol":"AAPL","side":"buy","quantity":\#(quantity),"orderType":"market"}"#
+        }
+        let pushed = try await PipelineEndToEndTests.trade(
+            port: gatewayPort, token: "demo-alice", orders: [order("e-1", 30), order("e-2", 20)], expect: ["e-1", "e-2"])
+        #expect(pushed.last { $0.clientOrderId == "e-1" }?.status == "filled", "\(up.log)")
+
+        // Spans arrive within a few export periods; wait until the order's lineage is whole.
+        let explorer = "http://127.0.0.1:\(uiPort)"
+        var document: [String: Any] = [:]
+        let whole = await eventually(timeout: .seconds(60)) {
+            guard let result = try? runOrdertrace(["trace", "e-1", "--json", "--explorer", explorer]), result.status == 0,
+                let object = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+            else { return false }
+            document = object
+            let orders = object["orders"] as? [[String: Any]] ?? []
+            return orders.first { $0["clientOrderId"] as? String == "e-1" }?["complete"] as? Bool == true
+        }
+        let orders = document["orders"] as? [[String: Any]] ?? []
+        let e1 = orders.first { $0["clientOrderId"] as? String == "e-1" }
+        #expect(whole, "e-1's lineage never became complete: \(e1 ?? [:])\n\(up.log)")
+        #expect(e1?["received"] as? Bool == true && e1?["batched"] as? Bool == true && e1?["sentToExchange"] as? Bool == true)
+        #expect((e1?["fills"] as? Int ?? 0) >= 1)
+        #expect((e1?["updatesDelivered"] as? Int ?? 0) >= 1)
+        let traces = document["traces"] as? [[String: Any]] ?? []
+        #expect(Set(traces.filter { $0["loaded"] as? Bool == true }.compactMap { $0["kind"] as? String }) == ["order", "batch"])
+        let roles = Set((document["edges"] as? [[String: Any]] ?? []).compactMap { $0["role"] as? String })
+        #expect(roles.isSuperset(of: ["child of", "batched into", "split into", "allocated to", "filled by"]), "\(roles)")
+
+        let tree = try runOrdertrace(["trace", "e-1", "--explorer", explorer])
+        #expect(tree.status == 0)
+        #expect(tree.output.contains("● order e-1"), "\(tree.output)")
+        #expect(tree.output.contains("✓ e-1 (alice) filled"), "\(tree.output)")
+
+        let status = await up.stop()
+        stopped = true
+        #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
+    }
+}
