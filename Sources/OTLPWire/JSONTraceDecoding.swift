@@ -348,7 +348,7 @@ enum JSONTraceDecoding {
     private static func string(_ reader: inout JSONReader, _ name: String) throws(Failure) -> String {
         if reader.consumeNull() { return "" }
         guard reader.peek() == UInt8(ascii: "\"") else { throw mismatch(&reader, name, "a string") }
-        do throws(Failure) { return try reader.text().string } catch { throw error.within(name) }
+        do throws(Failure) { return reader.string(try reader.text()) } catch { throw error.within(name) }
     }
 
     /// An error for a value of the wrong type, at the value.

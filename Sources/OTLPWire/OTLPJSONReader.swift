@@ -10,7 +10,7 @@
 ///
 /// Strings without escapes are handed out as ranges of the input; escaped ones are decoded into
 /// a scratch buffer that the reader owns: a ``JSONText`` is valid until the next call, and
-/// ``deallocate()`` must be called when done.
+/// ``deallocate()`` must be called when done. Strings are shared through a ``StringTable``.
 struct JSONReader {
     typealias Failure = OTLPDecodingError
 
@@ -21,6 +21,8 @@ struct JSONReader {
     let end: UnsafeRawPointer
     private var depth = 0
     private var scratch: UnsafeMutableRawBufferPointer
+    /// Where strings without escapes (ranges of the input) are looked up and kept.
+    private let strings: StringTable
 
     init(_ bytes: UnsafeRawBufferPointer) {
         // An empty input has no base address; any non-null pointer with end == position reads
@@ -30,9 +32,12 @@ struct JSONReader {
         position = start
         end = start + bytes.count
         scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        strings = StringTable(inputSize: bytes.count)
     }
 
+    /// Frees the scratch buffer and the string table.
     mutating func deallocate() {
+        strings.destroy()
         scratch.deallocate()
         scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     }
@@ -320,7 +325,14 @@ struct JSONReader {
     /// A string, ill-formed UTF-8 repaired (U+FFFD). Positioned at its `"`.
     mutating func string() throws(Failure) -> String {
         guard peek() == UInt8(ascii: "\"") else { throw unexpected("a string") }
-        return try text().string
+        return try string(text())
+    }
+
+    /// A text just read as a string: through the string table when it is a range of the
+    /// input, made anew when it was unescaped into the scratch buffer.
+    func string(_ text: JSONText) -> String {
+        guard let start = text.bytes.baseAddress, text.count > 0 else { return "" }
+        return start >= base && start < end ? strings.string(start, text.count) : StringTable.make(start, text.count)
     }
 
     /// Four hex digits at `start` (before `limit`).
