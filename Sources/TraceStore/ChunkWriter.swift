@@ -3,73 +3,90 @@ import GRDB
 import GRDBSQLite
 import OTLPWire
 
-/// One write: the spans waiting, grouped by trace into chunks, and their index entries, in one
-/// transaction. Index entries are inserted in key order, which keeps SQLite's B-trees warm.
+/// One write: the prepared requests waiting, merged per trace into chunks (their encoded spans
+/// concatenated), and their index entries, in one transaction. Rows are inserted in key order,
+/// which keeps SQLite's B-trees warm, and bound through SQLite's C API (GRDB owns the
+/// connection, the transaction and the statement cache).
 enum ChunkWriter {
-    static func write(_ batches: [ExportedSpans], received: Int64, db: Database) throws {
-        // Group by trace, keeping each span's origin.
-        var traces: [TraceID: [(origin: Int, span: SpanData)]] = [:]
-        for (index, batch) in batches.enumerated() {
-            for span in batch.spans {
-                traces[span.traceID, default: []].append((index, span))
+    static func write(_ requests: [PreparedSpans], received: Int64, db: Database) throws {
+        // Merge per trace.
+        var traces: [TraceID: (data: [UInt8], spanIDs: [UInt64])] = [:]
+        for request in requests {
+            for chunk in request.chunks {
+                if var existing = traces.removeValue(forKey: chunk.traceID) {
+                    existing.data += chunk.data
+                    existing.spanIDs += chunk.spanIDs
+                    traces[chunk.traceID] = existing
+                } else {
+                    traces[chunk.traceID] = (chunk.data, chunk.spanIDs)
+                }
             }
         }
+        var chunkOf: [TraceID: Int64] = [:]
+        chunkOf.reserveCapacity(traces.count)
         var spanRows: [(spanID: Int64, trace: TraceID, chunk: Int64)] = []
-        var businessRows: [BusinessRow: Int64] = [:]
-        var linkRows: [LinkRow: Int64] = [:]
-        var orders: [String: OrderUpdate] = [:]
-        spanRows.reserveCapacity(batches.reduce(0) { $0 + $1.spans.count })
+        spanRows.reserveCapacity(requests.reduce(0) { $0 + $1.spanCount })
 
-        let insertChunk = try db.cachedStatement(
-            sql: "INSERT INTO chunk(trace_hi, trace_lo, received, span_count, data) VALUES (?, ?, ?, ?, ?)")
-        for (traceID, members) in traces.sorted(by: { $0.key.high < $1.key.high }) {
-            let data = encode(members, batches: batches)
-            try insertChunk.execute(arguments: [
-                Int64(bitPattern: traceID.high), Int64(bitPattern: traceID.low), received, members.count, Data(data),
-            ])
-            let chunk = db.lastInsertedRowID
-            for (_, span) in members {
-                spanRows.append((Int64(bitPattern: span.spanID), traceID, chunk))
-                for link in span.links where link.traceID != traceID {
-                    linkRows[LinkRow(target: link.traceID.high, source: traceID)] = chunk
-                }
-                var orderID: String?
-                var userID: String?
-                var status: String?
-                for attribute in span.attributes {
-                    guard let key = BusinessKey(attribute: attribute.key), case .string(let value) = attribute.value, !value.isEmpty else {
-                        if attribute.key == "order.status", case .string(let value) = attribute.value { status = value }
-                        continue
-                    }
-                    businessRows[BusinessRow(key: key.rawValue, value: value, trace: traceID)] = chunk
-                    if key == .clientOrderID { orderID = value }
-                    if key == .userID { userID = value }
-                }
-                if let orderID {
-                    orders[orderID, default: OrderUpdate()].add(span, userID: userID, status: status, chunk: chunk)
-                }
+        let insertChunk = try RawStatement(db, "INSERT INTO chunk(trace_hi, trace_lo, received, span_count, data) VALUES (?, ?, ?, ?, ?)")
+        for (traceID, chunk) in traces.sorted(by: { $0.key.high < $1.key.high }) {
+            try insertChunk.run { statement in
+                statement.bind(1, traceID.high)
+                statement.bind(2, traceID.low)
+                statement.bind(3, received)
+                statement.bind(4, Int64(chunk.spanIDs.count))
+                statement.bind(5, blob: chunk.data)
+            }
+            let id = db.lastInsertedRowID
+            chunkOf[traceID] = id
+            for spanID in chunk.spanIDs {
+                spanRows.append((Int64(bitPattern: spanID), traceID, id))
             }
         }
-        try insertSpanIDs(spanRows, db: db)
-        let insertBusiness = try db.cachedStatement(sql: """
+
+        let insertSpan = try RawStatement(db, "INSERT OR REPLACE INTO span_id(span_id, trace_hi, trace_lo, chunk) VALUES (?, ?, ?, ?)")
+        for row in spanRows.sorted(by: { $0.spanID < $1.spanID }) {
+            try insertSpan.run { statement in
+                statement.bind(1, row.spanID)
+                statement.bind(2, row.trace.high)
+                statement.bind(3, row.trace.low)
+                statement.bind(4, row.chunk)
+            }
+        }
+
+        let insertBusiness = try RawStatement(db, """
             INSERT INTO business_id(key, value, trace_hi, trace_lo, chunk) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT DO UPDATE SET chunk = excluded.chunk
             """)
-        for (row, chunk) in businessRows.sorted(by: { ($0.key.key, $0.key.value) < ($1.key.key, $1.key.value) }) {
-            try insertBusiness.execute(arguments: [
-                row.key, row.value, Int64(bitPattern: row.trace.high), Int64(bitPattern: row.trace.low), chunk,
-            ])
+        for row in requests.flatMap(\.businessIDs).sorted(by: { ($0.key, $0.value) < ($1.key, $1.value) }) {
+            try insertBusiness.run { statement in
+                statement.bind(1, Int64(row.key))
+                statement.bind(2, text: row.value)
+                statement.bind(3, row.trace.high)
+                statement.bind(4, row.trace.low)
+                statement.bind(5, chunkOf[row.trace] ?? 0)
+            }
         }
-        let insertLink = try db.cachedStatement(sql: """
+
+        let insertLink = try RawStatement(db, """
             INSERT INTO link_target(target_hi, source_hi, source_lo, chunk) VALUES (?, ?, ?, ?)
             ON CONFLICT DO UPDATE SET chunk = excluded.chunk
             """)
-        for (row, chunk) in linkRows.sorted(by: { $0.key.target < $1.key.target }) {
-            try insertLink.execute(arguments: [
-                Int64(bitPattern: row.target), Int64(bitPattern: row.source.high), Int64(bitPattern: row.source.low), chunk,
-            ])
+        for row in requests.flatMap(\.links).sorted(by: { $0.target < $1.target }) {
+            try insertLink.run { statement in
+                statement.bind(1, row.target)
+                statement.bind(2, row.source.high)
+                statement.bind(3, row.source.low)
+                statement.bind(4, chunkOf[row.source] ?? 0)
+            }
         }
-        let upsertOrder = try db.cachedStatement(sql: """
+
+        var orders: [String: OrderUpdate] = [:]
+        for request in requests {
+            for (orderID, update) in request.orders {
+                orders[orderID, default: OrderUpdate()].merge(update)
+            }
+        }
+        let upsertOrder = try RawStatement(db, """
             INSERT INTO client_order(order_id, user_id, trace_hi, trace_lo, has_root, received, status, status_time, completed, span_count, chunk)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(order_id) DO UPDATE SET
@@ -84,92 +101,77 @@ enum ChunkWriter {
                 span_count = span_count + excluded.span_count,
                 chunk = max(chunk, excluded.chunk)
             """)
-        for (orderID, order) in orders {
-            try upsertOrder.execute(arguments: [
-                orderID, order.userID, Int64(bitPattern: order.trace.high), Int64(bitPattern: order.trace.low), order.hasRoot ? 1 : 0,
-                order.received, order.status, order.statusTime, order.completed ? 1 : 0, order.spanCount, order.chunk,
-            ])
-        }
-    }
-
-    /// The span id index takes one row per span: bound through SQLite's C API, without
-    /// GRDB's argument boxing.
-    private static func insertSpanIDs(_ rows: [(spanID: Int64, trace: TraceID, chunk: Int64)], db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO span_id(span_id, trace_hi, trace_lo, chunk) VALUES (?, ?, ?, ?)")
-        let raw = statement.sqliteStatement
-        for row in rows.sorted(by: { $0.spanID < $1.spanID }) {
-            sqlite3_reset(raw)
-            sqlite3_bind_int64(raw, 1, row.spanID)
-            sqlite3_bind_int64(raw, 2, Int64(bitPattern: row.trace.high))
-            sqlite3_bind_int64(raw, 3, Int64(bitPattern: row.trace.low))
-            sqlite3_bind_int64(raw, 4, row.chunk)
-            let code = sqlite3_step(raw)
-            guard code == SQLITE_DONE else {
-                sqlite3_reset(raw)
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
+        for (orderID, order) in orders.sorted(by: { $0.key < $1.key }) {
+            try upsertOrder.run { statement in
+                statement.bind(1, text: orderID)
+                statement.bind(2, text: order.userID)
+                statement.bind(3, order.trace.high)
+                statement.bind(4, order.trace.low)
+                statement.bind(5, Int64(order.hasRoot ? 1 : 0))
+                statement.bind(6, order.received)
+                statement.bind(7, text: order.status)
+                statement.bind(8, order.statusTime)
+                statement.bind(9, Int64(order.completed ? 1 : 0))
+                statement.bind(10, Int64(order.spanCount))
+                statement.bind(11, chunkOf[order.trace] ?? 0)
             }
         }
+    }
+}
+
+/// A cached GRDB statement run with values bound through SQLite's C API, without GRDB's
+/// argument boxing: the writer inserts hundreds of thousands of rows a second.
+struct RawStatement {
+    let statement: Statement
+    let db: Database
+
+    init(_ db: Database, _ sql: String) throws {
+        self.statement = try db.cachedStatement(sql: sql)
+        self.db = db
+    }
+
+    struct Binder {
+        let raw: OpaquePointer
+
+        func bind(_ index: Int32, _ value: Int64) {
+            sqlite3_bind_int64(raw, index, value)
+        }
+
+        func bind(_ index: Int32, _ value: UInt64) {
+            sqlite3_bind_int64(raw, index, Int64(bitPattern: value))
+        }
+
+        func bind(_ index: Int32, text: String) {
+            var text = text
+            text.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { characters in
+                    if let base = characters.baseAddress {
+                        _ = sqlite3_bind_text(raw, index, base, Int32(characters.count), transient)
+                    } else {
+                        _ = sqlite3_bind_text(raw, index, "", 0, transient)
+                    }
+                }
+            }
+        }
+
+        func bind(_ index: Int32, blob: [UInt8]) {
+            blob.withUnsafeBytes { bytes in
+                _ = sqlite3_bind_blob(raw, index, bytes.baseAddress, Int32(bytes.count), transient)
+            }
+        }
+    }
+
+    func run(_ bind: (Binder) -> Void) throws {
+        let raw = statement.sqliteStatement
         sqlite3_reset(raw)
-    }
-
-    /// A chunk's data: one `ExportTraceServiceRequest` per origin, concatenated, which is itself
-    /// one valid request (protobuf appends repeated fields).
-    static func encode(_ members: [(origin: Int, span: SpanData)], batches: [ExportedSpans]) -> [UInt8] {
-        var byOrigin: [Int: [SpanData]] = [:]
-        for (origin, span) in members {
-            byOrigin[origin, default: []].append(span)
+        bind(Binder(raw: raw))
+        let code = sqlite3_step(raw)
+        sqlite3_reset(raw)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
         }
-        if byOrigin.count == 1, let (origin, spans) = byOrigin.first {
-            return OTLPTraceEncoder.protobuf(spans, origin: batches[origin].origin)
-        }
-        var data: [UInt8] = []
-        for (origin, spans) in byOrigin.sorted(by: { $0.key < $1.key }) {
-            data += OTLPTraceEncoder.protobuf(spans, origin: batches[origin].origin)
-        }
-        return data
     }
 }
 
-struct BusinessRow: Hashable {
-    var key: Int
-    var value: String
-    var trace: TraceID
-}
-
-struct LinkRow: Hashable {
-    var target: UInt64
-    var source: TraceID
-}
-
-/// What one write learns of one client order.
-struct OrderUpdate {
-    var userID = ""
-    var trace = TraceID(high: 0, low: 0)
-    var hasRoot = false
-    var received = Int64.max
-    var status = ""
-    var statusTime: Int64 = 0
-    var completed = false
-    var spanCount = 0
-    var chunk: Int64 = 0
-
-    mutating func add(_ span: SpanData, userID: String?, status: String?, chunk: Int64) {
-        if let userID { self.userID = userID }
-        let isRoot = span.name == "client_order_received"
-        if isRoot || (!hasRoot && !trace.isValid) {
-            trace = span.traceID
-        }
-        hasRoot = hasRoot || isRoot
-        let start = Int64(span.startTimeUnixNano / 1000)
-        received = min(received, start)
-        let end = Int64(span.endTimeUnixNano / 1000)
-        if let status, end >= statusTime {
-            self.status = status
-            statusTime = end
-        }
-        completed = completed || span.name == "order_completed"
-        spanCount += 1
-        self.chunk = max(self.chunk, chunk)
-    }
-}
+/// SQLite copies the value (`SQLITE_TRANSIENT`).
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

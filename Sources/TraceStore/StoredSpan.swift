@@ -34,18 +34,6 @@ public enum BusinessKey: Int, CaseIterable, Hashable, Sendable {
         case .userID: "user.id"
         }
     }
-
-    /// The key for a span attribute, if the store indexes it.
-    public init?(attribute: String) {
-        switch attribute {
-        case "client.order_id": self = .clientOrderID
-        case "batch.id": self = .batchID
-        case "exchange.order_id": self = .exchangeOrderID
-        case "fill.id": self = .fillID
-        case "user.id": self = .userID
-        default: return nil
-        }
-    }
 }
 
 /// What an id was found as, and in which trace.

@@ -25,7 +25,7 @@ public final class TraceStore: Service, Sendable {
     let counters = Mutex(Counters())
 
     struct Pending {
-        var batches: [ExportedSpans] = []
+        var requests: [PreparedSpans] = []
         var spans = 0
         /// Spans taken by a write that has not finished: they still count against the limit.
         var writing = 0
@@ -68,6 +68,12 @@ public final class TraceStore: Service, Sendable {
     public func ingest(_ batches: [ExportedSpans]) -> Bool {
         let count = batches.reduce(0) { $0 + $1.spans.count }
         guard count > 0 else { return true }
+        // Refuse before preparing when the buffer is full already.
+        guard pending.withLock({ $0.spans + $0.writing == 0 || $0.spans + $0.writing + count <= configuration.maxPendingSpans }) else {
+            wake.yield()
+            return false
+        }
+        let prepared = PreparedSpans(batches)
         let accepted: Bool
         let full: Bool
         (accepted, full) = pending.withLock { pending in
@@ -75,7 +81,7 @@ public final class TraceStore: Service, Sendable {
             if held > 0 && held + count > configuration.maxPendingSpans {
                 return (false, true)
             }
-            pending.batches.append(contentsOf: batches)
+            pending.requests.append(prepared)
             pending.spans += count
             return (true, pending.spans >= configuration.flushSpans)
         }
@@ -93,26 +99,26 @@ public final class TraceStore: Service, Sendable {
 
     /// Writes every span accepted so far, then returns.
     public func flush() async throws {
-        let (batches, count) = pending.withLock { pending in
+        let (requests, count) = pending.withLock { pending in
             defer {
                 pending.writing += pending.spans
-                pending.batches = []
+                pending.requests = []
                 pending.spans = 0
             }
-            return (pending.batches, pending.spans)
+            return (pending.requests, pending.spans)
         }
-        guard !batches.isEmpty else { return }
+        guard !requests.isEmpty else { return }
         let received = Int64(Date().timeIntervalSince1970 * 1_000_000)
         do {
             try await database.write { db in
-                try ChunkWriter.write(batches, received: received, db: db)
+                try ChunkWriter.write(requests, received: received, db: db)
             }
             pending.withLock { $0.writing -= count }
         } catch {
             // Nothing was written (the transaction rolled back): keep the spans for the next
             // write, ahead of those that came since. Until then, ingest refuses past the limit.
             pending.withLock { pending in
-                pending.batches = batches + pending.batches
+                pending.requests = requests + pending.requests
                 pending.spans += count
                 pending.writing -= count
             }
