@@ -62,7 +62,7 @@ struct ExplorerBench: AsyncParsableCommand {
             environment: [
                 "EXPLORER_OTLP_PORT": String(otlpPort), "EXPLORER_PORT": String(uiPort), "EXPLORER_DB": folder + "/explorer.sqlite",
             ])
-        defer { explorer.terminate(); explorer.waitUntilExit() }
+        defer { stop(explorer) }
         try await waitForPort(otlpPort)
         try await waitForPort(uiPort)
         let ui = "http://127.0.0.1:\(uiPort)"
@@ -121,7 +121,7 @@ struct ExplorerBench: AsyncParsableCommand {
             say("python sink: skipped (\(script) or python3 missing)")
             return
         }
-        defer { sink.terminate(); sink.waitUntilExit() }
+        defer { stop(sink) }
         try await waitForPort(sinkPort)
         let compareBodies = Array(bodies.prefix(max(1, compareSpans / perRequest)))
         let compareTotal = compareBodies.count * perRequest
@@ -217,4 +217,14 @@ private func peakMemory(pid: Int32) -> Int {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
     }
     return 0
+}
+
+/// SIGTERM, then SIGKILL if it has not exited within 10 s.
+private func stop(_ process: Process) {
+    guard process.isRunning else { return }
+    kill(process.processIdentifier, SIGTERM)
+    for _ in 0..<100 where process.isRunning {
+        usleep(100_000)
+    }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
 }

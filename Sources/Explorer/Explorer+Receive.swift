@@ -41,7 +41,15 @@ extension Explorer {
         } catch {
             return refuse(.badRequest, "cannot read the request: \(error)")
         }
-        guard store.ingest(batches) else {
+        // When the store is behind, hold the request a moment (backpressure the sender feels as
+        // a slower answer) before telling it to come back later.
+        var accepted = store.ingest(batches)
+        let deadline = ContinuousClock.now + configuration.busyWait
+        while !accepted && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+            accepted = store.ingest(batches)
+        }
+        guard accepted else {
             counters.withLock { $0.busy += 1 }
             var headers = HTTPFields()
             headers[.retryAfter] = "1"

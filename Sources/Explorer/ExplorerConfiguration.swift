@@ -9,6 +9,8 @@ public struct ExplorerConfiguration: Sendable {
     /// The web UI and its JSON API.
     public var uiHost = "127.0.0.1"
     public var uiPort = 8686
+    /// How long a request waits for room in the store's buffer before it is answered `503`.
+    public var busyWait: Duration = .seconds(2)
     /// The largest request body accepted, compressed or not.
     public var maxBodyBytes = 32 << 20
     /// The store: file, retention, write batching.

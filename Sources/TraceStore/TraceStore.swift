@@ -17,6 +17,9 @@ import Synchronization
 /// (SIGKILL, power loss): at most one flush interval's worth. A graceful stop writes them.
 public final class TraceStore: Service, Sendable {
     let database: DatabasePool
+    /// Checkpoints the WAL, so that the writer never waits for a copy and its sync.
+    let checkpointer: DatabaseQueue
+    private let checkpointing = Mutex(false)
     let configuration: TraceStoreConfiguration
     let logger: Logger
     private let pending: Mutex<Pending>
@@ -46,16 +49,26 @@ public final class TraceStore: Service, Sendable {
         var options = Configuration()
         options.maximumReaderCount = 4
         options.busyMode = .timeout(5)
-        let cachePages = max(configuration.cacheBytes / 4096, 256)
+        // Readers look up a few pages each; the writer keeps the indexes it inserts into warm.
+        let readerCacheKiB = max(configuration.cacheBytes / 8 / 1024, 1024)
         options.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA cache_size = -\(cachePages * 4)")
+            try db.execute(sql: "PRAGMA cache_size = -\(readerCacheKiB)")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let database = try DatabasePool(path: configuration.path, configuration: options)
         try database.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -\(max(configuration.cacheBytes / 1024, 1024))")
+            // The writer does not checkpoint (copy the WAL into the database and sync it): a
+            // connection of its own does, beside the writes (``checkpointIfDue()``).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            // A WAL that grew under a burst is cut back to 64 MB once a checkpoint caught up.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         try Self.migrator.migrate(database)
+        var checkpointOptions = Configuration()
+        checkpointOptions.busyMode = .timeout(5)
+        self.checkpointer = try DatabaseQueue(path: configuration.path, configuration: checkpointOptions)
         self.database = database
         self.configuration = configuration
         self.logger = logger
@@ -151,12 +164,33 @@ public final class TraceStore: Service, Sendable {
         for await _ in wakes {
             do {
                 try await flush()
+                checkpointIfDue()
                 try await retainIfDue()
             } catch {
                 logger.error("could not write spans", metadata: ["error": "\(error)"])
             }
         }
         try await flush()
+    }
+
+    /// Starts a checkpoint on its own connection unless one is running: it copies what the WAL
+    /// holds into the database without blocking the writer (`PASSIVE`), and truncates the WAL
+    /// when it caught up.
+    func checkpointIfDue() {
+        guard checkpointing.withLock({ running in
+            defer { running = true }
+            return !running
+        }) else { return }
+        Task.detached { [self] in
+            do {
+                try await checkpointer.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                }
+            } catch {
+                logger.debug("checkpoint did not finish", metadata: ["error": "\(error)"])
+            }
+            checkpointing.withLock { $0 = false }
+        }
     }
 
     /// Ends ``writeLoop()`` after one last write.
@@ -166,6 +200,7 @@ public final class TraceStore: Service, Sendable {
 
     /// Closes the database. Call after ``run()`` returned (or without it, after ``flush()``).
     public func close() throws {
+        try checkpointer.close()
         try database.close()
     }
 }

@@ -16,8 +16,9 @@ public struct TraceStoreConfiguration: Sendable {
     public var maxPendingSpans = 200_000
     /// How often retention runs.
     public var retentionInterval: Duration = .seconds(10)
-    /// SQLite's page cache per connection, in bytes.
-    public var cacheBytes = 64 << 20
+    /// SQLite's page cache of the writing connection, in bytes (each reading connection has an
+    /// eighth of it). The indexes a write inserts into should fit: about 50 bytes per stored span.
+    public var cacheBytes = 256 << 20
 
     public init(path: String) {
         self.path = path
