@@ -129,7 +129,7 @@ public struct OrderCompleteness: Hashable, Sendable {
     public var sentToExchange: Bool
     /// Distinct `fill_matching` spans that allocated to it.
     public var fills: Int
-    /// `client_order_update` spans.
+    /// Updates published for it (`send order-updates` spans in its order trace).
     public var updates: Int
     /// `client_order_update_delivered` spans (0 when its owner was not connected).
     public var updatesDelivered: Int

@@ -48,7 +48,9 @@ struct OrderReport {
     private func report(orderID: String, traceID: TraceID, spans: [StoredSpan]) -> OrderCompleteness {
         let names = spans.map(\.span.name)
         let received = names.contains("client_order_received")
-        let updates = names.filter { $0 == "client_order_update" }.count
+        // Every update published for it: the order manager's (accepted, batched, rejected) and
+        // the allocator's.
+        let updates = names.filter { $0 == "send order-updates" }.count
         let delivered = names.filter { $0 == "client_order_update_delivered" }.count
         let completed = names.contains("order_completed")
         var status = ""

@@ -67,6 +67,17 @@ struct ExplorerEndToEndTests {
         #expect(tree.output.contains("● order e-1"), "\(tree.output)")
         #expect(tree.output.contains("✓ e-1 (alice) filled"), "\(tree.output)")
 
+        // The page, as a person opens it from `up`'s banner, on the running system's spans.
+        if Chromium.isAvailable {
+            let url = "\(explorer)/#id=e-1"
+            let dom = try await offThePool { try Chromium.dumpDOM(url: url, virtualTimeBudgetMS: 10_000) }
+            #expect(dom.contains("data-order-id=\"e-1\" data-complete=\"true\""), "the page does not show e-1 complete")
+            #expect(dom.contains("class=\"edge edge-link"))
+            #expect(dom.contains("class=\"timeline-row"))
+            let screenshot = testOutputFolder().appendingPathComponent("explorer-e2e-order-e-1.png").path
+            try await offThePool { try Chromium.screenshot(url: url, to: screenshot, width: 1600, height: 1300, virtualTimeBudgetMS: 10_000) }
+        }
+
         let status = await up.stop()
         stopped = true
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")

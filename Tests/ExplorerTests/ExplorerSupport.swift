@@ -85,20 +85,3 @@ func withExplorer<T>(
     return try result.get()
 }
 
-/// The folder for what the tests leave for a person to look at (screenshots).
-func testOutputFolder() -> URL {
-    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("test-output")
-    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return folder
-}
-
-/// Runs blocking work (a child process, a wait) on a thread of its own, not on the cooperative
-/// pool: on a 2-core machine two blocked pool threads would stall the explorer the work talks to.
-func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(with: Result { try work() })
-        }
-    }
-}

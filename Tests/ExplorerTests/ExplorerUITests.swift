@@ -1,4 +1,5 @@
 import Foundation
+import KafkaTestSupport
 import Testing
 
 /// The explorer's page as a person sees it: headless Chromium, the DOM after its scripts ran, and

@@ -1,4 +1,4 @@
-/// Headless Chromium for the explorer's UI tests: the DOM of a page after its scripts ran, and
+/// Headless Chromium for the tests of what a person looks at (the explorer's page): the DOM of a page after its scripts ran, and
 /// screenshots. Each run gets its own temporary profile (`--user-data-dir`), so runs in parallel
 /// do not clash, and is killed after `timeout` seconds.
 import Foundation
@@ -8,7 +8,7 @@ import Glibc
 import Darwin
 #endif
 
-struct Chromium: Sendable {
+public struct Chromium: Sendable {
     /// The names tried, in order, on `PATH` (and in the usual directories). `CHROME_BIN`, when
     /// set to an executable, wins.
     static let candidates = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
@@ -36,11 +36,11 @@ struct Chromium: Sendable {
         return nil
     }
 
-    static var isAvailable: Bool { executable != nil }
+    public static var isAvailable: Bool { executable != nil }
 
     /// The page's DOM, serialized, once its scripts ran for `virtualTimeBudgetMS` of virtual time
     /// (fetches answered, timers fired).
-    static func dumpDOM(url: String, virtualTimeBudgetMS: Int = 5000) throws -> String {
+    public static func dumpDOM(url: String, virtualTimeBudgetMS: Int = 5000) throws -> String {
         let output = try run([
             "--virtual-time-budget=\(virtualTimeBudgetMS)",
             "--dump-dom",
@@ -54,7 +54,7 @@ struct Chromium: Sendable {
     }
 
     /// A PNG of the page at `width` x `height` CSS pixels, written to `path`.
-    static func screenshot(url: String, to path: String, width: Int = 1600, height: Int = 1100, virtualTimeBudgetMS: Int = 5000) throws {
+    public static func screenshot(url: String, to path: String, width: Int = 1600, height: Int = 1100, virtualTimeBudgetMS: Int = 5000) throws {
         let destination = URL(fileURLWithPath: path).standardizedFileURL.path
         try? FileManager.default.removeItem(atPath: destination)
         let output = try run([
@@ -163,6 +163,6 @@ struct Chromium: Sendable {
     }
 }
 
-struct ChromiumError: Error, CustomStringConvertible, Sendable {
-    var description: String
+public struct ChromiumError: Error, CustomStringConvertible, Sendable {
+    public var description: String
 }
