@@ -8,16 +8,7 @@ enum APIJSON {
     static func lineage(_ graph: LineageGraph) -> [UInt8] {
         JSONWriter.object { json in
             json.field("query", graph.query)
-            json.key("matches")
-            json.beginArray()
-            for match in graph.matches {
-                json.beginObject()
-                json.field("key", match.key)
-                json.field("value", match.value)
-                json.field("traceId", match.traceID.hex)
-                json.endObject()
-            }
-            json.endArray()
+            matchList(graph.matches, into: &json)
             json.field("truncated", graph.truncated)
             json.key("limits")
             json.beginObject()
@@ -117,18 +108,21 @@ enum APIJSON {
     }
 
     static func matches(_ matches: [IDMatch]) -> [UInt8] {
-        JSONWriter.object { json in
-            json.key("matches")
-            json.beginArray()
-            for match in matches {
-                json.beginObject()
-                json.field("key", match.key)
-                json.field("value", match.value)
-                json.field("traceId", match.traceID.hex)
-                json.endObject()
-            }
-            json.endArray()
+        JSONWriter.object { json in matchList(matches, into: &json) }
+    }
+
+    /// `"matches": [{"key", "value", "traceId"}, ...]`.
+    private static func matchList(_ matches: [IDMatch], into json: inout JSONWriter) {
+        json.key("matches")
+        json.beginArray()
+        for match in matches {
+            json.beginObject()
+            json.field("key", match.key)
+            json.field("value", match.value)
+            json.field("traceId", match.traceID.hex)
+            json.endObject()
         }
+        json.endArray()
     }
 
     static func statistics(_ statistics: StoreStatistics, rejected: Int, busy: Int) -> [UInt8] {
