@@ -238,6 +238,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Consumer-lag status: Burrow's rules over a window of samples, plus LOSS and AT RISK.
+        .target(name: "LagStatus"),
         // The explorer's store: spans in per-trace chunks in SQLite, indexes on trace, span, link
         // target and business ids, retention by age and size.
         .target(
@@ -447,6 +449,7 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "LagStatusTests", dependencies: ["LagStatus"]),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire"], exclude: ["Decode"]),
         .testTarget(
             name: "OTLPExporterTests",
