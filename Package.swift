@@ -33,6 +33,8 @@ let package = Package(
         // SQLite for the allocator's state (and the trace explorer's): one SQLite layer for the
         // whole project. On Linux it links the system's libsqlite3 (libsqlite3-dev).
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        // Prometheus text for swift-metrics: every process's `/metrics`.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
         // librdkafka, as Debian's librdkafka-dev installs it (pkg-config `rdkafka`).
@@ -238,6 +240,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Every process's Prometheus `/metrics` (swift-metrics on swift-prometheus), and `up`'s one
+        // address for all of them.
+        .target(
+            name: "MetricsEndpoint",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Consumer-lag status: Burrow's rules over a window of samples, plus LOSS and AT RISK.
         .target(name: "LagStatus"),
         // The explorer's store: spans in per-trace chunks in SQLite, indexes on trace, span, link
@@ -307,7 +321,7 @@ let package = Package(
                 "TracingSetup",
                 "Baggage",
                 "ExchangeSimServer",
-                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer",
+                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -446,10 +460,10 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            exclude: ["Fixtures"]
+            ]
         ),
         .testTarget(name: "LagStatusTests", dependencies: ["LagStatus"]),
+        .testTarget(name: "MetricsEndpointTests", dependencies: ["MetricsEndpoint"]),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire"], exclude: ["Decode"]),
         .testTarget(
             name: "OTLPExporterTests",

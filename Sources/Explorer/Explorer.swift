@@ -48,8 +48,8 @@ public final class Explorer: Service, Sendable {
             group.addTask { try await store.writeLoop() }
             do {
                 try await withThrowingTaskGroup(of: Void.self) { servers in
-                    servers.addTask { try await self.makeOTLPApplication().runService() }
-                    servers.addTask { try await self.makeUIApplication().runService() }
+                    servers.addTask { try await self.makeOTLPApplication().run() }
+                    servers.addTask { try await self.makeUIApplication().run() }
                     try await servers.waitForAll()
                 }
             } catch {

@@ -193,8 +193,15 @@ public final class KafkaConsumer: Service, Sendable {
             let consumer: KafkaConsumer
             let storesAutomatically: Bool
             var previous: [KafkaMessage]?
+            /// When the last batch was handed out: the handler's time on it ends at the next call.
+            var handedOut: ContinuousClock.Instant?
+            var handedOutTopics: [String: Int] = [:]
 
             public mutating func next() async -> [KafkaMessage]? {
+                if let handedOut {
+                    MessagingMetrics.processed(handedOutTopics, duration: ContinuousClock.now - handedOut, group: consumer.configuration.groupID)
+                    self.handedOut = nil
+                }
                 if let previous {
                     consumer.storeOffsets(previous)
                     self.previous = nil
@@ -202,6 +209,12 @@ public final class KafkaConsumer: Service, Sendable {
                 let client = consumer.client
                 let batch = await consumer.buffer.next { client.wakeConsumerQueue() }
                 if storesAutomatically { previous = batch }
+                if let batch, !batch.isEmpty {
+                    var topics: [String: Int] = [:]
+                    for message in batch { topics[message.topic, default: 0] += 1 }
+                    handedOutTopics = topics
+                    handedOut = .now
+                }
                 return batch
             }
         }

@@ -80,6 +80,7 @@ public final class KafkaProducer: Service, Sendable {
         onDelivery: (@Sendable (Int, Result<KafkaDeliveryReport, KafkaError>) -> Void)? = nil
     ) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
         if records.isEmpty { return [] }
+        let started = ContinuousClock.now
         let batch = DeliveryBatch(topics: records.map(\.topic), onEach: onDelivery)
         batch.retainUntilComplete()
         var lastTopic: (name: String, handle: OpaquePointer)?
@@ -112,7 +113,9 @@ public final class KafkaProducer: Service, Sendable {
                 break
             }
         }
-        return await batch.outcomes()
+        let outcomes = await batch.outcomes()
+        MessagingMetrics.sent(records, outcomes: outcomes, duration: ContinuousClock.now - started)
+        return outcomes
     }
 
     private func topic(_ name: String) throws(KafkaError) -> OpaquePointer {

@@ -4,6 +4,7 @@ import Foundation
 import Kafka
 import KafkaTracing
 import Logging
+import MetricsEndpoint
 import Pipeline
 import ServiceLifecycle
 
@@ -25,6 +26,9 @@ extension ComponentOptions {
     ) async throws {
         let logger = Logs.bootstrap()
         let environment = ProcessInfo.processInfo.environment
+        // Metrics first: a metric made before the bootstrap would report nowhere.
+        let metricsPort = environment["METRICS_PORT"].flatMap(Int.init)
+        let registry = metricsPort.map { _ in PrometheusMetrics.bootstrap() }
         let tracingService = try tracing.bootstrap(command: name)
         var kafkaConfiguration = try kafka.configuration()
         if environment["KAFKA_CLIENT_ID"] == nil { kafkaConfiguration.clientID = "ordertrace-\(name)" }
@@ -37,6 +41,11 @@ extension ComponentOptions {
         let component = try make(environment, kafkaConfiguration, consumer, producer, logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let tracingService { services.append(.init(service: tracingService)) }
+        // Prometheus text at http://127.0.0.1:METRICS_PORT/metrics (`up` gives each component a port).
+        if let metricsPort, let registry {
+            let port = metricsPort
+            services.append(.init(service: MetricsServer(registry: registry, host: environment["METRICS_HOST"] ?? "127.0.0.1", port: port, logger: logger)))
+        }
         services.append(.init(service: producer))
         services.append(.init(service: component, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)

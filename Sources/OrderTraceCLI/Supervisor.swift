@@ -8,6 +8,8 @@ struct Supervisor: Service {
     let executable: String
     let children: [(name: String, arguments: [String])]
     let environment: [String: String]
+    /// Variables of one child only, by its name (its metrics port).
+    var childEnvironment: [String: [String: String]] = [:]
     let logger: Logger
     let gatewayPort: Int
     /// The explorer's UI, when `up` started it.
@@ -25,6 +27,7 @@ struct Supervisor: Service {
             for child in children {
                 var environment = self.environment
                 environment["OTEL_SERVICE_NAME"] = "ordertrace-" + child.name
+                environment.merge(childEnvironment[child.name] ?? [:]) { $1 }
                 let process = ChildProcess(name: child.name, executable: executable, arguments: child.arguments, environment: environment)
                 do {
                     try process.start()

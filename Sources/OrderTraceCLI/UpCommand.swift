@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import Kafka
 import Logging
+import MetricsEndpoint
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -41,6 +42,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Seed of the simulated exchange's liquidity.")
     var seed: UInt64 = 1
 
+    @Option(help: "Port of the one address for every component's metrics (Prometheus text at /metrics).")
+    var metricsPort = 9464
+
     @Option(help: "Folder for the allocator's state (default: $ORDERTRACE_DATA_DIR or .ordertrace).")
     var dataDir: String?
 
@@ -75,6 +79,20 @@ struct UpCommand: AsyncParsableCommand {
         } else if !isSet("OTEL_SDK_DISABLED") {
             say("up: sending traces to \(environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")")
         }
+        // Every component serves /metrics on a port of its own; `up` serves them merged.
+        let components = ["order-manager", "algo", "exchange-gateway", "allocator", "gateway"]
+        var metricsSources: [(service: String, url: String)] = []
+        var componentPorts: [String: Int] = [:]
+        for component in components {
+            let port = try Self.freePort()
+            componentPorts[component] = port
+            metricsSources.append((service: component, url: "http://127.0.0.1:\(port)/metrics"))
+        }
+        let sources = metricsSources
+        services.append(
+            MetricsGatherer(
+                port: metricsPort, logger: logger, local: PrometheusMetrics.bootstrap(), sources: { sources },
+                onListening: { port in say("up: metrics of every component at http://127.0.0.1:\(port)/metrics") }))
         let supervisor = Supervisor(
             executable: CommandLine.executablePath,
             children: (explorerURL == nil ? [] : [("explorer", ["explorer"])]) + [
@@ -85,13 +103,21 @@ struct UpCommand: AsyncParsableCommand {
                 ("allocator", ["allocator"]),
                 ("gateway", ["gateway"]),
             ],
-            environment: environment, logger: logger, gatewayPort: gatewayPort, explorerURL: explorerURL)
+            environment: environment, childEnvironment: componentPorts.mapValues { ["METRICS_PORT": String($0)] },
+            logger: logger, gatewayPort: gatewayPort, explorerURL: explorerURL)
         services.append(supervisor)
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
             logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
+    }
+
+    /// A TCP port nothing listens on now.
+    static func freePort() throws -> Int {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? channel.close().wait() }
+        return channel.localAddress?.port ?? 0
     }
 
     /// Whether something accepts TCP connections at host:port.

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import KafkaTestSupport
 import Testing
 
@@ -11,6 +14,7 @@ struct ExplorerEndToEndTests {
     func orderLineageFromTheRunningSystem() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
         let kafkaPort = freePort(), gatewayPort = freePort(), exchangePort = freePort(), otlpPort = freePort(), uiPort = freePort()
+        let metricsPort = freePort()
         let dataDirectory = NSTemporaryDirectory() + "ordertrace-e2e-explorer-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         var environment = [
@@ -25,6 +29,7 @@ struct ExplorerEndToEndTests {
             arguments: [
                 "--kafka-port", String(kafkaPort), "--gateway-port", String(gatewayPort), "--exchange-port", String(exchangePort),
                 "--data-dir", dataDirectory, "--topics-dir", repositoryRoot.appendingPathComponent("topics").path,
+                "--metrics-port", String(metricsPort),
             ],
             environment: environment)
         var stopped = false
@@ -78,8 +83,53 @@ struct ExplorerEndToEndTests {
             try await offThePool { try Chromium.screenshot(url: url, to: screenshot, width: 1600, height: 1300, virtualTimeBudgetMS: 10_000) }
         }
 
+        // Every component's metrics at up's one address, as Prometheus's reference parser reads them.
+        let metrics = try await fetchText("http://127.0.0.1:\(metricsPort)/metrics")
+        let samples = try await parsePrometheus(metrics)
+        func value(_ name: String, _ labels: [String: String]) -> Double {
+            samples.filter { sample in
+                sample["name"] as? String == name
+                    && labels.allSatisfy { (sample["labels"] as? [String: String])?[$0.key] == $0.value }
+            }.compactMap { $0["value"] as? Double }.reduce(0, +)
+        }
+        #expect(value("messaging_client_sent_messages_total", ["service": "gateway", "messaging_destination_name": "client-orders"]) >= 2, "\(metrics)")
+        #expect(value("messaging_client_consumed_messages_total", ["service": "order-manager", "messaging_destination_name": "client-orders"]) >= 2)
+        #expect(value("messaging_client_sent_messages_total", ["service": "allocator", "messaging_destination_name": "order-updates"]) >= 2)
+        #expect(value("messaging_process_duration_seconds_count", ["service": "algo"]) >= 1)
+        #expect(value("ordertrace_scrape_up", ["service": "exchange-gateway"]) == 1)
+        #expect(value("ordertrace_tracer_spans_exported_total", ["service": "gateway"]) >= 1)
+
         let status = await up.stop()
         stopped = true
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
     }
+}
+
+/// GETs `url`'s body as text.
+func fetchText(_ url: String) async throws -> String {
+    var request = URLRequest(url: URL(string: url)!)
+    request.timeoutInterval = 30
+    let (data, _) = try await URLSession.shared.data(for: request)
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Every sample of Prometheus text, as the reference parser (Python's prometheus_client) reads it.
+func parsePrometheus(_ text: String) async throws -> [[String: Any]] {
+    let script = repositoryRoot.appendingPathComponent("Tests/Interop/prometheus_parse.py").path
+    let output = try await offThePool { () throws -> Data in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CancellationError() }
+        return data
+    }
+    return try JSONSerialization.jsonObject(with: output) as? [[String: Any]] ?? []
 }

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One address for the metrics of several processes (`ordertrace up`'s `127.0.0.1:9464/metrics`):
+/// each request reads every process's `/metrics` and answers them merged, each sample labelled
+/// with its process (``PrometheusText/merge(_:)``). A process that does not answer is left out
+/// of that answer, and `ordertrace_scrape_up{service}` says so.
+public struct MetricsGatherer: Service {
+    public let host: String
+    public let port: Int
+    let sources: @Sendable () -> [(service: String, url: String)]
+    /// This process's own metrics, if it has any (labelled `service="up"`).
+    let local: PrometheusCollectorRegistry?
+    let logger: Logger
+    let onListening: @Sendable (Int) async -> Void
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 9464, logger: Logger, local: PrometheusCollectorRegistry? = nil,
+        sources: @escaping @Sendable () -> [(service: String, url: String)],
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
+        self.host = host
+        self.port = port
+        self.logger = logger
+        self.sources = sources
+        self.local = local
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let sources = self.sources
+        let local = self.local
+        let router = Router()
+        router.get("/metrics") { _, _ in
+            let listed = sources()
+            let texts = await withTaskGroup(of: (Int, String, String?).self) { group in
+                for (index, source) in listed.enumerated() {
+                    group.addTask { (index, source.service, await Self.fetch(source.url)) }
+                }
+                var results: [(Int, String, String?)] = []
+                for await result in group { results.append(result) }
+                return results.sorted { $0.0 < $1.0 }
+            }
+            var all = texts.compactMap { item in item.2.map { (service: item.1, text: $0) } }
+            if let local { all.insert((service: "up", text: local.emitToString()), at: 0) }
+            var merged = PrometheusText.merge(all)
+            merged += "# HELP ordertrace_scrape_up Whether the process answered this scrape (1) or not (0).\n"
+            merged += "# TYPE ordertrace_scrape_up gauge\n"
+            for (_, service, text) in texts {
+                merged += "ordertrace_scrape_up{service=\"\(service)\"} \(text == nil ? 0 : 1)\n"
+            }
+            return textResponse(Array(merged.utf8))
+        }
+        let onListening = self.onListening
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "ordertrace-metrics"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.run()
+    }
+
+    static func fetch(_ url: String) async -> String? {
+        guard let url = URL(string: url) else { return nil }
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 5
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+            (response as? HTTPURLResponse)?.statusCode == 200
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

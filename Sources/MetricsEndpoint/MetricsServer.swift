@@ -1,0 +1,47 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// Serves `GET /metrics`: the registry in Prometheus text format (0.0.4).
+public struct MetricsServer: Service {
+    public let host: String
+    public let port: Int
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+    let onListening: @Sendable (Int) async -> Void
+
+    public init(
+        registry: PrometheusCollectorRegistry, host: String = "127.0.0.1", port: Int, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
+        self.registry = registry
+        self.host = host
+        self.port = port
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let registry = self.registry
+        let router = Router()
+        router.get("/metrics") { _, _ in
+            textResponse(registry.emitToBuffer())
+        }
+        let onListening = self.onListening
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "ordertrace-metrics"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.run()
+    }
+}
+
+/// A `200` with Prometheus text.
+func textResponse(_ body: [UInt8]) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+}
