@@ -179,6 +179,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "Kafka", "KafkaTracing", "TraceContext",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -188,6 +189,7 @@ let package = Package(
         .target(
             name: "OrderGateway",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "WireJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -211,6 +213,7 @@ let package = Package(
         .target(
             name: "OrderManager",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "BoundedCollections",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -1,6 +1,7 @@
 import Kafka
 import KafkaTracing
 import Logging
+import Metrics
 import OrderModel
 import Pipeline
 import Tracing
@@ -35,6 +36,7 @@ extension OrderGateway {
                     ])
                 return
             }
+            Counter(label: "ordertrace_order_updates_total", dimensions: [("status", update.status.rawValue)]).increment()
             OrderGatewaySpans.withDelivered(update) {
                 connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
             }

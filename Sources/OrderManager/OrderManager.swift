@@ -4,6 +4,7 @@ import BoundedCollections
 import Kafka
 import KafkaTracing
 import Logging
+import Metrics
 import OrderModel
 import Pipeline
 import ServiceLifecycle
@@ -179,6 +180,8 @@ public struct OrderManager: Service {
             openedAt: WallClock.format(seconds: Int(openedAt / 1_000), milliseconds: Int(openedAt % 1_000)),
             closedAt: WallClock.format(seconds: Int(now / 1_000), milliseconds: Int(now % 1_000)))
 
+        Recorder(label: "ordertrace_batch_orders", dimensions: [("close_reason", closed.closeReason.rawValue)]).record(closed.entries.count)
+        Timer(label: "ordertrace_batch_wait_seconds").recordNanoseconds(Int64((ContinuousClock.now - closed.openedAt) / .nanoseconds(1)))
         let batchSpan = OrderManagerSpans.startBatching(batch, members: closed.entries.map { ($0.order, $0.item.context) })
         outgoing.items.append((KafkaProducerRecord(topic: configuration.topics.batches, key: closed.symbol, value: batch.encodeJSON()), batchSpan.context))
         for entry in closed.entries {

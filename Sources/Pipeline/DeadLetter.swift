@@ -1,4 +1,5 @@
 import Kafka
+import Metrics
 
 /// A message that a component could not use, on its way to the dead-letter topic: the original
 /// key and value bytes untouched, the original headers, and `error.type`, `error.message`,
@@ -15,6 +16,7 @@ public enum DeadLetter {
 
     /// The dead-letter record for `message`.
     public static func record(for message: KafkaMessage, errorType: String, errorMessage: String, topic: String) -> KafkaProducerRecord {
+        Counter(label: "ordertrace_dead_letters_total", dimensions: [("error_type", errorType), ("source_topic", message.topic)]).increment()
         var headers = message.headers
         headers.set(errorTypeHeader, errorType)
         headers.set(errorMessageHeader, truncated(errorMessage))

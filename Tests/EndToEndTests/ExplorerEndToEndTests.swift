@@ -97,6 +97,9 @@ struct ExplorerEndToEndTests {
         #expect(value("messaging_client_sent_messages_total", ["service": "allocator", "messaging_destination_name": "order-updates"]) >= 2)
         #expect(value("messaging_process_duration_seconds_count", ["service": "algo"]) >= 1)
         #expect(value("ordertrace_scrape_up", ["service": "exchange-gateway"]) == 1)
+        #expect(value("ordertrace_order_updates_total", ["service": "gateway", "status": "filled"]) >= 2)
+        #expect(value("ordertrace_batch_orders_count", ["service": "order-manager"]) >= 1)
+        #expect(value("ordertrace_batch_wait_seconds_count", ["service": "order-manager"]) >= 1)
         #expect(value("ordertrace_tracer_spans_exported_total", ["service": "gateway"]) >= 1)
 
         let status = await up.stop()
