@@ -59,7 +59,7 @@ public struct ConsumerGroupLag: Sendable, Hashable {
         /// The members' assignments (DescribeConsumerGroups), with topics committed to besides.
         case assignments
         /// The topics asked for.
-        case requested
+        case requested = "named"
         /// Every topic of the cluster where the group committed an offset for some partition.
         case committedOffsets = "committed offsets"
     }

@@ -71,7 +71,20 @@ struct LagCommand: AsyncParsableCommand {
         let fallback = listed.isEmpty
         var seen = Set<String>()
         let groups = ((fallback ? PipelineConsumerGroups.all().map(\.group) : listed) + named).filter { seen.insert($0).inserted }
-        var report = try await admin.lag(groups: groups, topics: topics, includeListedGroups: false)
+        var report: ConsumerLagReport
+        if fallback && topics.isEmpty {
+            // The pipeline's groups read known topics: report those even before a first commit.
+            let known = Dictionary(PipelineConsumerGroups.all().map { ($0.group, $0.topics) }, uniquingKeysWith: { $1 })
+            report = try await admin.lag(groups: groups.filter { known[$0] == nil }, topics: [], includeListedGroups: false)
+            var byGroup = Dictionary(report.groups.map { ($0.group, $0) }, uniquingKeysWith: { $1 })
+            for group in groups {
+                guard let groupTopics = known[group] else { continue }
+                byGroup[group] = try await admin.lag(groups: [group], topics: groupTopics, includeListedGroups: false).groups.first
+            }
+            report.groups = groups.compactMap { byGroup[$0] }
+        } else {
+            report = try await admin.lag(groups: groups, topics: topics, includeListedGroups: false)
+        }
         report.listedGroups = listed
         report.listError = listError
         return (report, fallback)
@@ -80,13 +93,13 @@ struct LagCommand: AsyncParsableCommand {
     static func text(_ report: ConsumerLagReport, fallback: Bool) -> String {
         var lines: [String] = []
         if fallback {
-            let reason = report.listError.map { "listing consumer groups failed (\($0))" } ?? "the cluster lists no consumer groups"
-            lines.append("\(reason): covering the pipeline's groups and those named.")
+            let reason = report.listError.map { "the cluster cannot list consumer groups (\($0))" } ?? "the cluster lists no consumer groups"
+            lines.append("\(reason): covering the pipeline's groups (on their topics) and those named.")
         }
         for group in report.groups {
             var heading = "group \(group.group)"
             if let state = group.state { heading += "  state \(state)" } else if group.describeError != nil { heading += "  state unknown (cannot describe)" }
-            heading += "  topics from \(group.topicSource.rawValue)"
+            heading += "  topics: \(group.topicSource.rawValue)"
             lines.append("")
             lines.append(heading)
             guard !group.topics.isEmpty else {

@@ -59,7 +59,7 @@ extension RDKafkaClient {
         let eventError = rd_kafka_event_error(event)
         guard eventError == RD_KAFKA_RESP_ERR_NO_ERROR else {
             let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? Self.errorDescription(eventError.rawValue)
-            throw KafkaError(code: .admin, message: "\(what) failed: \(text)", brokerCode: eventError.rawValue)
+            throw KafkaError(code: .admin, message: "\(what): \(text)", brokerCode: eventError.rawValue)
         }
         return try read(event)
     }
@@ -84,7 +84,7 @@ extension RDKafkaClient {
                 let errors = rd_kafka_ListConsumerGroups_result_errors(result, &errorCount)
                 if groups.isEmpty, errorCount > 0, let errors, let first = errors[0] {
                     let text = rd_kafka_error_string(first).map { String(cString: $0) } ?? "unknown error"
-                    throw KafkaError(code: .admin, message: "listing consumer groups failed: \(text)", brokerCode: rd_kafka_error_code(first).rawValue)
+                    throw KafkaError(code: .admin, message: "listing consumer groups: \(text)", brokerCode: rd_kafka_error_code(first).rawValue)
                 }
                 return Array(Set(groups)).sorted()
             })
