@@ -3,13 +3,25 @@ import Synchronization
 
 /// Cluster metadata and topic creation. Its blocking librdkafka calls run on their own thread.
 public final class KafkaAdmin: Sendable {
-    private let client: RDKafkaClient
+    let client: RDKafkaClient
+    /// The properties of `client`, for the handles that group look-ups need (see `KafkaAdmin+Groups`).
+    let properties: [String: String]
+    let logger: Logger
+    /// A consumer without a group that reads single records (record timestamps), made on first use.
+    /// Its lock also keeps two reads from sharing it at once.
+    let recordReader = Mutex<RDKafkaClient?>(nil)
+    /// Whether the cluster supports the group admin requests (ListGroups, DescribeGroups); `nil`
+    /// until a listing told. librdkafka 2.0.2 can crash on a DescribeConsumerGroups the broker
+    /// does not support, so describing waits for a listing to say it is supported.
+    let supportsGroupRequests = Mutex<Bool?>(nil)
 
     /// - Throws: `KafkaError.configuration` naming a property librdkafka rejects.
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "ordertrace.kafka.admin")) throws {
         var properties = ["bootstrap.servers": configuration.brokers.joined(separator: ","), "client.id": configuration.clientID]
         properties.merge(configuration.properties) { $1 }
         client = try RDKafkaClient(kind: .producer, properties: properties, callbacks: .init(logger: logger))
+        self.properties = properties
+        self.logger = logger
     }
 
     /// Every topic of the cluster with its partition count, sorted by name.

@@ -34,6 +34,8 @@ public struct KafkaProducerRecord: Sendable, Hashable {
     public var key: [UInt8]?
     public var value: [UInt8]
     public var headers: KafkaHeaders
+    /// The record's create time in milliseconds since the epoch, or `nil` for the time it is sent.
+    public var timestampMilliseconds: Int64? = nil
 
     public init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: KafkaHeaders = KafkaHeaders()) {
         self.topic = topic

@@ -22,7 +22,7 @@ struct OrderManagerCommand: AsyncParsableCommand {
     @OptionGroup var options: ComponentOptions
 
     func run() async throws {
-        try await options.run("order-manager", consumerGroup: "order-manager", consumerTopics: { [$0.clientOrders] }) { environment, _, consumer, producer, logger in
+        try await options.run("order-manager", consumerGroup: PipelineConsumerGroups.orderManager, consumerTopics: { [$0.clientOrders] }) { environment, _, consumer, producer, logger in
             let configuration = try OrderManagerConfiguration.fromEnvironment(environment)
             return OrderManager(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
         }
@@ -39,7 +39,7 @@ struct AlgoCommand: AsyncParsableCommand {
     @OptionGroup var options: ComponentOptions
 
     func run() async throws {
-        try await options.run("algo", consumerGroup: "algo", consumerTopics: { [$0.batches] }) { environment, _, consumer, producer, logger in
+        try await options.run("algo", consumerGroup: PipelineConsumerGroups.algo, consumerTopics: { [$0.batches] }) { environment, _, consumer, producer, logger in
             let configuration = try AlgoConfiguration.fromEnvironment(environment)
             return Algo(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
         }
@@ -56,7 +56,7 @@ struct AllocatorCommand: AsyncParsableCommand {
     @OptionGroup var options: ComponentOptions
 
     func run() async throws {
-        try await options.run("allocator", consumerGroup: "allocator", consumerTopics: { [$0.batches, $0.fills] }) { environment, _, consumer, producer, logger in
+        try await options.run("allocator", consumerGroup: PipelineConsumerGroups.allocator, consumerTopics: { [$0.batches, $0.fills] }) { environment, _, consumer, producer, logger in
             let configuration = AllocatorConfiguration.fromEnvironment(environment)
             return Allocator(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
         }
@@ -104,7 +104,7 @@ struct ExchangeGatewayCommand: AsyncParsableCommand {
     @OptionGroup var options: ComponentOptions
 
     func run() async throws {
-        try await options.run("exchange-gateway", consumerGroup: "exchange-gateway", consumerTopics: { [$0.exchangeOrders] }) { environment, _, consumer, producer, logger in
+        try await options.run("exchange-gateway", consumerGroup: PipelineConsumerGroups.exchangeGateway, consumerTopics: { [$0.exchangeOrders] }) { environment, _, consumer, producer, logger in
             let configuration = try ExchangeGatewayConfiguration.fromEnvironment(environment)
             return ExchangeGateway(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
         }

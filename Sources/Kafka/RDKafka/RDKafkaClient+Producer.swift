@@ -10,7 +10,7 @@ extension RDKafkaClient {
         let headers = record.headers.storage
         var headerBytes = 0
         for header in headers { headerBytes += header.key.utf8.count + 1 + (header.value?.count ?? 0) }
-        return withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6 + headers.count) { vus in
+        return withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7 + headers.count) { vus in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(headerBytes, 1)) { scratch in
                 record.value.withUnsafeBytes { value in
                     withOptionalBytes(record.key) { key in
@@ -36,6 +36,12 @@ extension RDKafkaClient {
                             vus[used].vtype = RD_KAFKA_VTYPE_KEY
                             vus[used].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
                             vus[used].u.mem.size = key.count
+                            used += 1
+                        }
+                        if let timestamp = record.timestampMilliseconds {
+                            vus[used] = rd_kafka_vu_t()
+                            vus[used].vtype = RD_KAFKA_VTYPE_TIMESTAMP
+                            vus[used].u.i64 = timestamp
                             used += 1
                         }
                         if headers.isEmpty {
