@@ -255,6 +255,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The lag monitor: samples consumer groups, judges them (LagStatus), keeps metrics, logs
+        // status changes.
+        .target(
+            name: "LagMonitor",
+            dependencies: [
+                "Kafka", "LagStatus",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Consumer-lag status: Burrow's rules over a window of samples, plus LOSS and AT RISK.
         .target(name: "LagStatus"),
         // The explorer's store: spans in per-trace chunks in SQLite, indexes on trace, span, link
@@ -466,6 +477,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LagStatusTests", dependencies: ["LagStatus"]),
+        .testTarget(name: "LagMonitorTests", dependencies: ["LagMonitor", "LagStatus", "Kafka", "KafkaTestSupport"]),
         .testTarget(name: "MetricsEndpointTests", dependencies: ["MetricsEndpoint"]),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire"], exclude: ["Decode"]),
         .testTarget(

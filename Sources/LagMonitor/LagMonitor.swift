@@ -1,0 +1,169 @@
+import Kafka
+import LagStatus
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Samples the lag of consumer groups every ``Configuration/interval``, judges each partition
+/// and group by ``LagRules`` over a window of samples, keeps the metrics current and logs each
+/// status change with its reason (`ordertrace up` runs one; `ordertrace lag --serve` alone).
+///
+/// Metrics (Prometheus form, kafka-lag-exporter's names for lag):
+/// `kafka_consumergroup_group_lag{group,topic,partition}` (records),
+/// `kafka_consumergroup_group_lag_seconds{group,topic,partition}`,
+/// `kafka_consumergroup_group_max_lag{group}`,
+/// `ordertrace_consumergroup_status{group,topic,partition,status}` and
+/// `ordertrace_consumergroup_group_status{group,status}` (1 for the current status, 0 for the
+/// others), `ordertrace_lag_samples_total`.
+public final class LagMonitor: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Time between samples.
+        public var interval: Duration = .seconds(5)
+        public var rules = LagRules(window: 60, minimumSamples: 3)
+        /// Groups to cover besides those the cluster lists.
+        public var groups: [String] = []
+        /// Only these topics, when not empty.
+        public var topics: [String] = []
+        /// Whether to cover every group the cluster lists.
+        public var includeListedGroups = true
+
+        public init() {}
+    }
+
+    /// A partition of a group.
+    public struct PartitionKey: Hashable, Sendable, CustomStringConvertible {
+        public var group: String
+        public var topic: String
+        public var partition: Int32
+        public var description: String { "\(topic)/\(partition)" }
+    }
+
+    /// One round: the lag read, each partition's and each group's status.
+    public struct Snapshot: Sendable {
+        public var report: ConsumerLagReport
+        public var partitions: [PartitionKey: LagEvaluation]
+        public var groups: [String: LagEvaluation]
+    }
+
+    let admin: KafkaAdmin
+    public let configuration: Configuration
+    let logger: Logger
+    private let state = Mutex(State())
+    private let clockStart = ContinuousClock.now
+
+    struct State {
+        var history: [PartitionKey: [PartitionSample]] = [:]
+        var partitionStatus: [PartitionKey: LagState] = [:]
+        var groupStatus: [String: LagState] = [:]
+        var latest: Snapshot?
+    }
+
+    public init(admin: KafkaAdmin, configuration: Configuration = Configuration(), logger: Logger) {
+        self.admin = admin
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The last round, if any.
+    public var latest: Snapshot? { state.withLock { $0.latest } }
+
+    /// Samples every group once and judges it; `time` (seconds on a clock that only moves
+    /// forward) defaults to the time since the monitor was made.
+    @discardableResult
+    public func sample(at time: Double? = nil) async throws -> Snapshot {
+        let report = try await admin.lag(
+            groups: configuration.groups, topics: configuration.topics, includeListedGroups: configuration.includeListedGroups)
+        let now = time ?? (ContinuousClock.now - clockStart).seconds
+        return record(report, at: now)
+    }
+
+    /// Judges a report read at `time` against the history (what ``sample(at:)`` does after reading).
+    func record(_ report: ConsumerLagReport, at time: Double) -> Snapshot {
+        let rules = configuration.rules
+        var changes: [(String, LagState?, LagEvaluation)] = []
+        let snapshot = state.withLock { state -> Snapshot in
+            var partitions: [PartitionKey: LagEvaluation] = [:]
+            var groups: [String: LagEvaluation] = [:]
+            for group in report.groups {
+                var evaluations: [(partition: String, evaluation: LagEvaluation)] = []
+                for lag in group.partitions {
+                    let key = PartitionKey(group: group.group, topic: lag.topic, partition: lag.partition)
+                    var history = state.history[key, default: []]
+                    history.append(PartitionSample(time: time, committed: lag.committed, logEnd: lag.high, logStart: lag.low))
+                    // Keep the window and the sample before it (to tell how long an offset stood).
+                    if let firstKept = history.lastIndex(where: { $0.time < time - rules.window * 2 }) {
+                        history.removeFirst(firstKept)
+                    }
+                    state.history[key] = history
+                    let evaluation = rules.evaluate(history)
+                    partitions[key] = evaluation
+                    evaluations.append((key.description, evaluation))
+                    if state.partitionStatus[key] != evaluation.state {
+                        changes.append(("\(group.group) \(key)", state.partitionStatus[key], evaluation))
+                        state.partitionStatus[key] = evaluation.state
+                    }
+                }
+                let groupEvaluation = LagRules.worst(evaluations)
+                groups[group.group] = groupEvaluation
+                if state.groupStatus[group.group] != groupEvaluation.state {
+                    changes.append((group.group, state.groupStatus[group.group], groupEvaluation))
+                    state.groupStatus[group.group] = groupEvaluation.state
+                }
+            }
+            let snapshot = Snapshot(report: report, partitions: partitions, groups: groups)
+            state.latest = snapshot
+            return snapshot
+        }
+        for (subject, before, after) in changes {
+            logger.log(
+                level: after.state == .ok ? .info : .warning, "lag status \(before.map(\.description) ?? "new") -> \(after.state): \(subject)",
+                metadata: ["lag.subject": "\(subject)", "lag.status": "\(after.state)", "lag.reason": "\(after.reason)"])
+        }
+        publish(snapshot)
+        return snapshot
+    }
+
+    private func publish(_ snapshot: Snapshot) {
+        Counter(label: "ordertrace_lag_samples_total").increment()
+        for group in snapshot.report.groups {
+            var maxLag: Int64 = 0
+            for lag in group.partitions {
+                let dimensions = [("group", group.group), ("topic", lag.topic), ("partition", String(lag.partition))]
+                Gauge(label: "kafka_consumergroup_group_lag", dimensions: dimensions).record(Double(lag.lag))
+                Gauge(label: "kafka_consumergroup_group_lag_seconds", dimensions: dimensions).record(lag.lagSeconds ?? 0)
+                maxLag = max(maxLag, lag.lag)
+                let current = snapshot.partitions[PartitionKey(group: group.group, topic: lag.topic, partition: lag.partition)]?.state
+                for state in LagState.allCases {
+                    Gauge(label: "ordertrace_consumergroup_status", dimensions: dimensions + [("status", state.description)])
+                        .record(state == current ? 1 : 0)
+                }
+            }
+            Gauge(label: "kafka_consumergroup_group_max_lag", dimensions: [("group", group.group)]).record(Double(maxLag))
+            let current = snapshot.groups[group.group]?.state
+            for state in LagState.allCases {
+                Gauge(label: "ordertrace_consumergroup_group_status", dimensions: [("group", group.group), ("status", state.description)])
+                    .record(state == current ? 1 : 0)
+            }
+        }
+    }
+
+    /// Samples every ``Configuration/interval`` until graceful shutdown; a failed round is logged
+    /// and the next one tried.
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await sample()
+            } catch {
+                logger.warning("could not read consumer lag", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.interval)
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

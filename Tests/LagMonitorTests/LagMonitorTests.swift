@@ -1,0 +1,135 @@
+import Kafka
+import KafkaTestSupport
+import LagMonitor
+import LagStatus
+import Testing
+
+/// The status rules on real groups of the embedded broker. Samples are taken at given times
+/// (seconds), so a window of 60 s is crossed without waiting: what changes between samples is
+/// what the test does to the group and the topic.
+@Suite("Lag monitor: status transitions from real groups", .timeLimit(.minutes(4)))
+struct LagMonitorTests {
+    struct Fixture {
+        let broker: EmbeddedBroker
+        let topic: String
+        let group: String
+        let admin: KafkaAdmin
+        let monitor: LagMonitor
+
+        /// Sends `count` records to partition 0, each `size` bytes.
+        func produce(_ count: Int, size: Int = 16) async throws {
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let records = (0..<count).map { _ in KafkaProducerRecord(topic: topic, partition: 0, key: "k", value: [UInt8](repeating: 0x61, count: size)) }
+            for outcome in try await producer.send(records) { _ = try outcome.get() }
+            await producer.close()
+        }
+
+        /// A member of the group reads the `available` records from its committed offset and
+        /// commits `offset` (which may be lower than where it was: a rewind).
+        func commit(_ offset: Int64, reading available: Int) async throws {
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
+            _ = try await withRunningConsumer(consumer) {
+                let received = await collect(consumer, count: available, storeOffsets: false)
+                try #require(received.count == available, "read \(received.count) of \(available)")
+                consumer.storeOffsets(lastProcessed: [KafkaTopicPartition(topic: topic, partition: 0): offset - 1])
+            }
+            let committed = await eventually(timeout: .seconds(30)) {
+                (try? await admin.committedOffsets(group: group, partitions: [KafkaTopicPartition(topic: topic, partition: 0)]))?.first?.value == offset
+            }
+            try #require(committed, "the group's offset never became \(offset)")
+        }
+
+        func state(at time: Double) async throws -> LagEvaluation {
+            let snapshot = try await monitor.sample(at: time)
+            return try #require(snapshot.groups[group])
+        }
+    }
+
+    func withFixture(_ body: (Fixture) async throws -> Void) async throws {
+        let topic = uniqueName("lagmon")
+        let group = uniqueName("g")
+        try await withEmbeddedBroker(topics: [KafkaTopicDefinition(name: topic, partitions: 1)]) { broker in
+            let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]))
+            var configuration = LagMonitor.Configuration()
+            configuration.groups = [group]
+            configuration.topics = [topic]
+            configuration.includeListedGroups = false
+            configuration.rules = LagRules(window: 60, minimumSamples: 3)
+            let monitor = LagMonitor(admin: admin, configuration: configuration, logger: testLogger)
+            try await body(Fixture(broker: broker, topic: topic, group: group, admin: admin, monitor: monitor))
+        }
+    }
+
+    @Test("OK while caught up, WARN while the lag grows at every sample, OK once caught up")
+    func okWarnOk() async throws {
+        try await withFixture { fixture in
+            try await fixture.produce(10)
+            try await fixture.commit(10, reading: 10)
+            #expect(try await fixture.state(at: 0).state == .ok)
+            #expect(try await fixture.state(at: 10).state == .ok)
+            // The consumer moves, but less than what arrives.
+            try await fixture.produce(10)
+            try await fixture.commit(12, reading: 10)
+            #expect(try await fixture.state(at: 70).state == .ok)  // 0 still in the window
+            try await fixture.produce(10)
+            try await fixture.commit(14, reading: 18)
+            // Two samples in the window so far: too few to judge.
+            #expect(try await fixture.state(at: 80).state == .ok)
+            try await fixture.produce(10)
+            try await fixture.commit(16, reading: 26)
+            let warn = try await fixture.state(at: 90)
+            #expect(warn.state == .warn, "\(warn.reason)")
+            try await fixture.commit(40, reading: 24)
+            #expect(try await fixture.state(at: 100).state == .ok)
+        }
+    }
+
+    @Test("a consumer that stops with records waiting is STALL, then STOP after the window, then OK when it resumes")
+    func stallStopOk() async throws {
+        try await withFixture { fixture in
+            try await fixture.produce(20)
+            try await fixture.commit(5, reading: 20)
+            for time in [0.0, 10, 20] {
+                _ = try await fixture.state(at: time)
+            }
+            let stalled = try await fixture.state(at: 30)
+            #expect(stalled.state == .stall, "\(stalled.reason)")
+            let stopped = try await fixture.state(at: 75)
+            #expect(stopped.state == .stop, "\(stopped.reason)")
+            try await fixture.commit(20, reading: 15)
+            #expect(try await fixture.state(at: 85).state == .ok)
+        }
+    }
+
+    @Test("a committed offset that goes back is REWIND")
+    func rewind() async throws {
+        try await withFixture { fixture in
+            try await fixture.produce(20)
+            try await fixture.commit(15, reading: 20)
+            _ = try await fixture.state(at: 0)
+            try await fixture.commit(5, reading: 5)
+            let rewound = try await fixture.state(at: 10)
+            #expect(rewound.state == .rewind, "\(rewound.reason)")
+            #expect(rewound.reason.contains("15 to 5"))
+        }
+    }
+
+    @Test("records the broker deleted before the group read them are LOSS")
+    func loss() async throws {
+        try await withFixture { fixture in
+            try await fixture.produce(10)
+            try await fixture.commit(2, reading: 10)
+            #expect(try await fixture.state(at: 0).state != .loss)
+            // The embedded broker keeps about 5 MB per partition: 8 MB more pushes the first offset
+            // past the group's.
+            for _ in 0..<8 {
+                try await fixture.produce(1000, size: 1024)
+            }
+            let first = try await fixture.admin.watermarks(topic: fixture.topic, partition: 0).low
+            try #require(first > 2, "the broker deleted nothing (first offset \(first))")
+            let lost = try await fixture.state(at: 10)
+            #expect(lost.state == .loss, "\(lost.reason)")
+            #expect(lost.reason.contains("deleted unread"))
+        }
+    }
+}
