@@ -335,7 +335,7 @@ let package = Package(
                 "TracingSetup",
                 "Baggage",
                 "ExchangeSimServer",
-                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint",
+                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint", "LagMonitor",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

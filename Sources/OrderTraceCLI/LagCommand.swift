@@ -2,7 +2,10 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import Kafka
+import LagMonitor
+import MetricsEndpoint
 import Pipeline
+import ServiceLifecycle
 
 struct LagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +35,9 @@ struct LagCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @Option(help: "Run the lag monitor instead: sample every 5 s, log each status change, and serve the lag metrics at http://127.0.0.1:PORT/metrics until Ctrl-C.")
+    var serve: Int?
+
     func validate() throws {
         if let watch, !(watch > 0) { throw ValidationError("--watch needs a positive number of seconds") }
     }
@@ -43,6 +49,10 @@ struct LagCommand: AsyncParsableCommand {
             admin = try KafkaAdmin(configuration: kafka.configuration())
         } catch let error as KafkaError {
             throw error.validationError
+        }
+        if let serve {
+            try await runMonitor(admin, port: serve)
+            return
         }
         while true {
             do {
@@ -56,6 +66,21 @@ struct LagCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(Int(watch * 1_000)))
             if !json { say("") }
         }
+    }
+
+    /// `--serve`: the lag monitor and its metrics, until SIGTERM or SIGINT.
+    private func runMonitor(_ admin: KafkaAdmin, port: Int) async throws {
+        let logger = Logs.bootstrap()
+        let registry = PrometheusMetrics.bootstrap()
+        var configuration = LagMonitor.Configuration()
+        configuration.groups = PipelineConsumerGroups.all().map(\.group) + groups
+        configuration.topics = topics
+        let monitor = LagMonitor(admin: admin, configuration: configuration, logger: logger)
+        let server = MetricsServer(
+            registry: registry, port: port, logger: logger,
+            onListening: { port in say("lag: monitoring; metrics at http://127.0.0.1:\(port)/metrics") })
+        let group = ServiceGroup(configuration: .init(services: [monitor, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     /// Reads the report: the listed groups, or the pipeline's own when the cluster lists none,

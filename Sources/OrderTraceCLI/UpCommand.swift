@@ -3,6 +3,8 @@ import CommandLineSupport
 import Foundation
 import Kafka
 import Logging
+import Pipeline
+import LagMonitor
 import MetricsEndpoint
 import NIOCore
 import NIOPosix
@@ -52,6 +54,8 @@ struct UpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logs.bootstrap()
+        // This process's metrics (the lag monitor's) go to the registry `up` serves with the rest.
+        let registry = PrometheusMetrics.bootstrap()
         var environment = ProcessInfo.processInfo.environment
         var services: [any Service] = []
         if externalKafka {
@@ -91,8 +95,13 @@ struct UpCommand: AsyncParsableCommand {
         let sources = metricsSources
         services.append(
             MetricsGatherer(
-                port: metricsPort, logger: logger, local: PrometheusMetrics.bootstrap(), sources: { sources },
+                port: metricsPort, logger: logger, local: registry, sources: { sources },
                 onListening: { port in say("up: metrics of every component at http://127.0.0.1:\(port)/metrics") }))
+        // The lag monitor: the pipeline's groups, sampled every 5 s.
+        var lagConfiguration = LagMonitor.Configuration()
+        lagConfiguration.groups = PipelineConsumerGroups.all().map(\.group)
+        let lagAdmin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: (environment["KAFKA_BROKERS"] ?? "").split(separator: ",").map(String.init)))
+        services.append(LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger))
         let supervisor = Supervisor(
             executable: CommandLine.executablePath,
             children: (explorerURL == nil ? [] : [("explorer", ["explorer"])]) + [

@@ -102,6 +102,30 @@ struct ExplorerEndToEndTests {
         #expect(value("ordertrace_batch_wait_seconds_count", ["service": "order-manager"]) >= 1)
         #expect(value("ordertrace_tracer_spans_exported_total", ["service": "gateway"]) >= 1)
 
+        // The lag monitor's view of the order manager's group, in up's metrics, agrees with
+        // `ordertrace lag` (everything was consumed: both 0 once the monitor sampled).
+        var metricsLag = -1.0
+        var commandLag = -2.0
+        let agreed = await eventually(timeout: .seconds(60)) {
+            guard let text = try? await fetchText("http://127.0.0.1:\(metricsPort)/metrics"),
+                let samples = try? await parsePrometheus(text)
+            else { return false }
+            let lags = samples.filter {
+                $0["name"] as? String == "kafka_consumergroup_group_lag" && ($0["labels"] as? [String: String])?["group"] == "order-manager"
+                    && ($0["labels"] as? [String: String])?["service"] == "up"
+            }
+            guard !lags.isEmpty else { return false }
+            metricsLag = lags.compactMap { $0["value"] as? Double }.reduce(0, +)
+            guard let result = try? runOrdertrace(["lag", "--json", "-b", "127.0.0.1:\(kafkaPort)", "--group", "order-manager"]), result.status == 0,
+                let object = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],
+                let groups = object["groups"] as? [[String: Any]],
+                let group = groups.first(where: { $0["group"] as? String == "order-manager" })
+            else { return false }
+            commandLag = (group["lag"] as? NSNumber)?.doubleValue ?? -3
+            return metricsLag == commandLag
+        }
+        #expect(agreed, "monitor \(metricsLag), ordertrace lag \(commandLag)")
+
         let status = await up.stop()
         stopped = true
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
