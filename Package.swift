@@ -302,6 +302,8 @@ let package = Package(
         .target(
             name: "CommandLineSupport",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "Kafka",
                 .product(name: "Logging", package: "swift-log"),
             ]

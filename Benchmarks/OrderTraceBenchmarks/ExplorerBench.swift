@@ -56,7 +56,7 @@ struct ExplorerBench: AsyncParsableCommand {
         let folder = NSTemporaryDirectory() + "ordertrace-bench-explorer-\(getpid())"
         try? FileManager.default.removeItem(atPath: folder)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (otlpPort, uiPort) = (try freePort(), try freePort())
+        let (otlpPort, uiPort) = (try freeTCPPort(), try freeTCPPort())
         let explorer = try startProcess(
             "/proc/self/exe", ["explorer"],
             environment: [
@@ -114,7 +114,7 @@ struct ExplorerBench: AsyncParsableCommand {
         // The same spans to a Python OTLP sink.
         guard compareSpans > 0 else { return }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python_otlp_sink.py").path
-        let sinkPort = try freePort()
+        let sinkPort = try freeTCPPort()
         guard FileManager.default.fileExists(atPath: script),
             let sink = try? startProcess("/usr/bin/env", ["python3", script, String(sinkPort)], environment: [:])
         else {
@@ -178,14 +178,6 @@ private func get(_ url: String) async throws -> (Data, Int) {
     request.timeoutInterval = 60
     let (data, response) = try await URLSession.shared.data(for: request)
     return (data, (response as? HTTPURLResponse)?.statusCode ?? 0)
-}
-
-/// A port nothing listens on now.
-private func freePort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-    let port = channel.localAddress?.port ?? 0
-    try channel.close().wait()
-    return port
 }
 
 private func waitForPort(_ port: Int) async throws {

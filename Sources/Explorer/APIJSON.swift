@@ -173,7 +173,7 @@ enum APIJSON {
         json.field("kind", kindName(span.kind))
         json.field("service", stored.service)
         json.field("start", Int64(span.startTimeUnixNano / 1000))
-        json.field("duration", Int64(span.endTimeUnixNano >= span.startTimeUnixNano ? (span.endTimeUnixNano - span.startTimeUnixNano) / 1000 : 0))
+        json.field("duration", span.durationMicroseconds)
         json.field("status", statusName(span.statusCode))
         json.field("statusMessage", span.statusMessage)
         json.key("attributes")
@@ -254,5 +254,12 @@ enum APIJSON {
         case .ok: "ok"
         case .error: "error"
         }
+    }
+}
+
+extension SpanData {
+    /// End minus start, in microseconds (0 for a span that ends before it starts).
+    var durationMicroseconds: Int64 {
+        endTimeUnixNano >= startTimeUnixNano ? Int64((endTimeUnixNano - startTimeUnixNano) / 1000) : 0
     }
 }

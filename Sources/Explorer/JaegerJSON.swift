@@ -37,7 +37,7 @@ enum JaegerJSON {
                 }
                 json.endArray()
                 json.field("startTime", Int64(span.startTimeUnixNano / 1000))
-                json.field("duration", Int64(span.endTimeUnixNano >= span.startTimeUnixNano ? (span.endTimeUnixNano - span.startTimeUnixNano) / 1000 : 0))
+                json.field("duration", span.durationMicroseconds)
                 var tags = span.attributes
                 tags.append(Attribute("span.kind", .string(APIJSON.kindName(span.kind))))
                 if span.statusCode == .error {

@@ -58,13 +58,7 @@ public struct MetricsGatherer: Service {
             }
             return textResponse(Array(merged.utf8))
         }
-        let onListening = self.onListening
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "ordertrace-metrics"),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-            logger: logger)
-        try await app.run()
+        try await serve(router, host: host, port: port, logger: logger, onListening: onListening)
     }
 
     static func fetch(_ url: String) async -> String? {

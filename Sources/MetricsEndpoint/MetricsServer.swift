@@ -29,14 +29,20 @@ public struct MetricsServer: Service {
         router.get("/metrics") { _, _ in
             textResponse(registry.emitToBuffer())
         }
-        let onListening = self.onListening
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "ordertrace-metrics"),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-            logger: logger)
-        try await app.run()
+        try await serve(router, host: host, port: port, logger: logger, onListening: onListening)
     }
+}
+
+/// Runs `router` at host:port under the caller's service group (no signal handling of its own).
+func serve(
+    _ router: Router<BasicRequestContext>, host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void
+) async throws {
+    let app = Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: "ordertrace-metrics"),
+        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+        logger: logger)
+    try await app.run()
 }
 
 /// A `200` with Prometheus text.

@@ -88,7 +88,7 @@ struct UpCommand: AsyncParsableCommand {
         var metricsSources: [(service: String, url: String)] = []
         var componentPorts: [String: Int] = [:]
         for component in components {
-            let port = try Self.freePort()
+            let port = try freeTCPPort()
             componentPorts[component] = port
             metricsSources.append((service: component, url: "http://127.0.0.1:\(port)/metrics"))
         }
@@ -120,13 +120,6 @@ struct UpCommand: AsyncParsableCommand {
             logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
-    }
-
-    /// A TCP port nothing listens on now.
-    static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? channel.close().wait() }
-        return channel.localAddress?.port ?? 0
     }
 
     /// Whether something accepts TCP connections at host:port.
