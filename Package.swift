@@ -190,7 +190,7 @@ let package = Package(
             name: "OrderGateway",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "WireJSON",
+                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "WireJSON", "BoundedCollections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -412,7 +412,7 @@ let package = Package(
         .testTarget(
             name: "OrderGatewayTests",
             dependencies: [
-                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport", "TestSupport", "WireJSON",
+                "OrderGateway", "Kafka", "KafkaTracing", "Baggage", "OrderModel", "Pipeline", "Settings", "KafkaTestSupport", "TestSupport", "WireJSON", "BoundedCollections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 "WebSocketClient",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -46,6 +46,9 @@ public struct LeanTracingService: Service {
     }
 
     public func run() async throws {
+        // Ended spans, counted as the drain takes them from the buffer or as they are dropped:
+        // ended = exported + failed + dropped.
+        let ended = Counter(label: "ordertrace_tracer_spans_ended_total")
         let exported = Counter(label: "ordertrace_tracer_spans_exported_total")
         let failed = Counter(label: "ordertrace_tracer_spans_failed_total")
         let dropped = Counter(label: "ordertrace_tracer_spans_dropped_total")
@@ -73,6 +76,7 @@ public struct LeanTracingService: Service {
                 batch = []
             }
             for shard in tracer.buffer.drainShards() {
+                ended.increment(by: shard.count)
                 if batch.isEmpty && shard.count <= configuration.maxExportBatchSize {
                     // A shard that fits is sent as it is, without copying its spans.
                     batch = shard
@@ -96,6 +100,7 @@ public struct LeanTracingService: Service {
             }
             let drops = tracer.buffer.dropped
             if drops > reportedDrops {
+                ended.increment(by: drops - reportedDrops)
                 dropped.increment(by: drops - reportedDrops)
                 if ContinuousClock.now - lastWarning >= .seconds(10) {
                     logger.warning("\(drops - reportedDrops) spans dropped: the tracing buffer (\(tracer.buffer.capacity) spans) was full; \(drops) since the start")

@@ -10,12 +10,13 @@ import FoundationNetworking
 
 /// One address for the metrics of several processes (`ordertrace up`'s `127.0.0.1:9464/metrics`):
 /// each request reads every process's `/metrics` and answers them merged, each sample labelled
-/// with its process (``PrometheusText/merge(_:)``). A process that does not answer is left out
-/// of that answer, and `ordertrace_scrape_up{service}` says so.
+/// with its process (``PrometheusText/merge(_:)``). A process that does not answer (or whose
+/// address is not known yet: `url` nil) is left out of that answer, and
+/// `ordertrace_scrape_up{service}` says so.
 public struct MetricsGatherer: Service {
     public let host: String
     public let port: Int
-    let sources: @Sendable () -> [(service: String, url: String)]
+    let sources: @Sendable () -> [(service: String, url: String?)]
     /// This process's own metrics, if it has any (labelled `service="up"`).
     let local: PrometheusCollectorRegistry?
     let logger: Logger
@@ -23,7 +24,7 @@ public struct MetricsGatherer: Service {
 
     public init(
         host: String = "127.0.0.1", port: Int = 9464, logger: Logger, local: PrometheusCollectorRegistry? = nil,
-        sources: @escaping @Sendable () -> [(service: String, url: String)],
+        sources: @escaping @Sendable () -> [(service: String, url: String?)],
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.host = host
@@ -42,7 +43,10 @@ public struct MetricsGatherer: Service {
             let listed = sources()
             let texts = await withTaskGroup(of: (Int, String, String?).self) { group in
                 for (index, source) in listed.enumerated() {
-                    group.addTask { (index, source.service, await Self.fetch(source.url)) }
+                    group.addTask {
+                        guard let url = source.url else { return (index, source.service, nil) }
+                        return (index, source.service, await Self.fetch(url))
+                    }
                 }
                 var results: [(Int, String, String?)] = []
                 for await result in group { results.append(result) }

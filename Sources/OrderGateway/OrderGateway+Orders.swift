@@ -14,15 +14,18 @@ struct PendingOrder: Sendable {
     var order: ClientOrder
     var record: KafkaProducerRecord
     var span: any Span
+    /// When the gateway received it (the order's latency starts here).
+    var receivedAt: ContinuousClock.Instant
 }
 
 extension OrderGateway {
     /// Starts the order's trace: a root `client_order_received` SERVER span with the business ids,
     /// whose context carries `baggage` with `user.id` and `client.order_id` set by the gateway.
     func startOrder(_ order: ClientOrder, baggage incoming: Baggage = Baggage()) -> PendingOrder {
+        let receivedAt = ContinuousClock.now
         let span = OrderGatewaySpans.startReceived(order, baggage: incoming)
         let record = KafkaProducerRecord(topic: configuration.topics.clientOrders, key: order.symbol, value: order.encodeJSON())
-        return PendingOrder(order: order, record: record, span: span)
+        return PendingOrder(order: order, record: record, span: span, receivedAt: receivedAt)
     }
 
     /// Sends orders in order (one produce call) and waits for their delivery; ends each order's
@@ -39,6 +42,7 @@ extension OrderGateway {
         return zip(orders, outcomes).map { order, outcome in
             switch outcome {
             case .success:
+                latency.received(order.order, at: order.receivedAt)
                 order.span.end()
                 return nil
             case .failure(let error):

@@ -37,6 +37,7 @@ extension OrderGateway {
                 return
             }
             Counter(label: "ordertrace_order_updates_total", dimensions: [("status", update.status.rawValue)]).increment()
+            latency.updated(update)
             OrderGatewaySpans.withDelivered(update) {
                 connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
             }

@@ -38,6 +38,7 @@ public struct OrderGateway: Service {
     let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
     let connections: ConnectionRegistry
+    let latency = OrderLatency()
     private let listening = ListeningFlag()
 
     /// Creates the gateway. It does not run `producer` (run it as its own service, so it flushes

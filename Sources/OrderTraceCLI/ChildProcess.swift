@@ -10,8 +10,15 @@ final class ChildProcess: Sendable {
     private let process: Process
     private let exit = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
 
-    init(name: String, executable: String, arguments: [String], environment: [String: String]) {
+    /// Sees every line of the child's output (after it is relayed).
+    private let onLine: @Sendable (Substring) -> Void
+
+    init(
+        name: String, executable: String, arguments: [String], environment: [String: String],
+        onLine: @escaping @Sendable (Substring) -> Void = { _ in }
+    ) {
         self.name = name
+        self.onLine = onLine
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -24,6 +31,7 @@ final class ChildProcess: Sendable {
         process.standardError = pipe
         let prefix = "[\(name)] "
         let pending = Mutex<[UInt8]>([])
+        let onLine = self.onLine
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             guard !data.isEmpty else {
@@ -39,7 +47,10 @@ final class ChildProcess: Sendable {
                 }
                 return lines
             }
-            for line in lines { say(prefix + line) }
+            for line in lines {
+                say(prefix + line)
+                onLine(line[...])
+            }
         }
         process.terminationHandler = { [self] process in
             let waiters = exit.withLock { state in

@@ -41,10 +41,15 @@ extension ComponentOptions {
         let component = try make(environment, kafkaConfiguration, consumer, producer, logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let tracingService { services.append(.init(service: tracingService)) }
-        // Prometheus text at http://127.0.0.1:METRICS_PORT/metrics (`up` gives each component a port).
+        // Prometheus text at http://METRICS_HOST:METRICS_PORT/metrics. With port 0 (what `up`
+        // gives) the system picks a free port; the line saying where is how `up` learns it.
         if let metricsPort, let registry {
-            let port = metricsPort
-            services.append(.init(service: MetricsServer(registry: registry, host: environment["METRICS_HOST"] ?? "127.0.0.1", port: port, logger: logger)))
+            let host = environment["METRICS_HOST"] ?? "127.0.0.1"
+            services.append(
+                .init(
+                    service: MetricsServer(
+                        registry: registry, host: host, port: metricsPort, logger: logger,
+                        onListening: { port in say(MetricsAnnouncement.line(component: name, host: host, port: port)) })))
         }
         services.append(.init(service: producer))
         services.append(.init(service: component, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))

@@ -10,6 +10,8 @@ struct Supervisor: Service {
     let environment: [String: String]
     /// Variables of one child only, by its name (its metrics port).
     var childEnvironment: [String: [String: String]] = [:]
+    /// Sees each line a child prints, with the child's name.
+    var onLine: @Sendable (_ line: Substring, _ child: String) -> Void = { _, _ in }
     let logger: Logger
     let gatewayPort: Int
     /// The explorer's UI, when `up` started it.
@@ -28,7 +30,11 @@ struct Supervisor: Service {
                 var environment = self.environment
                 environment["OTEL_SERVICE_NAME"] = "ordertrace-" + child.name
                 environment.merge(childEnvironment[child.name] ?? [:]) { $1 }
-                let process = ChildProcess(name: child.name, executable: executable, arguments: child.arguments, environment: environment)
+                let onLine = self.onLine
+                let name = child.name
+                let process = ChildProcess(
+                    name: child.name, executable: executable, arguments: child.arguments, environment: environment,
+                    onLine: { line in onLine(line, name) })
                 do {
                     try process.start()
                 } catch {

@@ -83,19 +83,12 @@ struct UpCommand: AsyncParsableCommand {
         } else if !isSet("OTEL_SDK_DISABLED") {
             say("up: sending traces to \(environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")")
         }
-        // Every component serves /metrics on a port of its own; `up` serves them merged.
-        let components = ["order-manager", "algo", "exchange-gateway", "allocator", "gateway"]
-        var metricsSources: [(service: String, url: String)] = []
-        var componentPorts: [String: Int] = [:]
-        for component in components {
-            let port = try freeTCPPort()
-            componentPorts[component] = port
-            metricsSources.append((service: component, url: "http://127.0.0.1:\(port)/metrics"))
-        }
-        let sources = metricsSources
+        // Every component serves /metrics on a port the system picks (METRICS_PORT=0) and says
+        // which; `up` serves them merged.
+        let metricsAddresses = MetricsAddresses(components: ["order-manager", "algo", "exchange-gateway", "allocator", "gateway"])
         services.append(
             MetricsGatherer(
-                port: metricsPort, logger: logger, local: registry, sources: { sources },
+                port: metricsPort, logger: logger, local: registry, sources: { metricsAddresses.sources },
                 onListening: { port in say("up: metrics of every component at http://127.0.0.1:\(port)/metrics") }))
         // The lag monitor: the pipeline's groups, sampled every 5 s.
         var lagConfiguration = LagMonitor.Configuration()
@@ -112,7 +105,9 @@ struct UpCommand: AsyncParsableCommand {
                 ("allocator", ["allocator"]),
                 ("gateway", ["gateway"]),
             ],
-            environment: environment, childEnvironment: componentPorts.mapValues { ["METRICS_PORT": String($0)] },
+            environment: environment,
+            childEnvironment: Dictionary(uniqueKeysWithValues: metricsAddresses.components.map { ($0, ["METRICS_PORT": "0"]) }),
+            onLine: { line, child in metricsAddresses.observe(line, of: child) },
             logger: logger, gatewayPort: gatewayPort, explorerURL: explorerURL)
         services.append(supervisor)
         var configuration = ServiceGroupConfiguration(

@@ -101,6 +101,12 @@ struct ExplorerEndToEndTests {
         #expect(value("ordertrace_batch_orders_count", ["service": "order-manager"]) >= 1)
         #expect(value("ordertrace_batch_wait_seconds_count", ["service": "order-manager"]) >= 1)
         #expect(value("ordertrace_tracer_spans_exported_total", ["service": "gateway"]) >= 1)
+        #expect(
+            value("ordertrace_tracer_spans_ended_total", ["service": "gateway"])
+                >= value("ordertrace_tracer_spans_exported_total", ["service": "gateway"]))
+        // Both orders went through the gateway and ended filled: two latencies, each above zero.
+        #expect(value("ordertrace_order_latency_seconds_count", ["service": "gateway"]) == 2)
+        #expect(value("ordertrace_order_latency_seconds_sum", ["service": "gateway"]) > 0)
 
         // The lag monitor's view of the order manager's group, in up's metrics, agrees with
         // `ordertrace lag` (everything was consumed: both 0 once the monitor sampled).
