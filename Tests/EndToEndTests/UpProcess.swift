@@ -11,18 +11,29 @@ let ordertrace = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPath
 /// The repository's root, for its `topics/` folder.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A TCP port nobody listens on right now.
+/// A TCP port nobody listens on right now, for a process the test starts to listen on.
+///
+/// It is drawn below Linux's ephemeral range (32768-60999): a port from that range (what binding
+/// port 0 gives) can be taken, between this choice and the child's bind, as the local port of any
+/// outgoing connection on the machine, and the tests open many.
 func freePort() -> Int {
+    for _ in 0..<1_000 {
+        let port = Int.random(in: 20_000..<32_768)
+        if canBind(port) { return port }
+    }
+    return 0
+}
+
+private func canBind(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
+    address.sin_port = UInt16(port).bigEndian
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } } == 0
 }
 
 /// Runs `ordertrace` with `arguments` to the end; returns its status and output.
