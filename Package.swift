@@ -141,6 +141,14 @@ let package = Package(
         // Bounded in-memory collections the components share: the set of recently seen ids that
         // recognises duplicates without remembering every id.
         .target(name: "BoundedCollections"),
+        .target(
+            name: "LocalHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The one hand-written JSON layer: a strict, fast scanner over borrowed bytes, a compact
         // writer, and exact decimal text <-> integer ticks. No Foundation.
         .target(name: "WireJSON"),
@@ -248,6 +256,7 @@ let package = Package(
         .target(
             name: "MetricsEndpoint",
             dependencies: [
+                "LocalHTTP",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -290,7 +299,7 @@ let package = Package(
         .target(
             name: "Explorer",
             dependencies: [
-                "TraceStore", "Lineage", "OTLPWire", "CZlib", "Settings", "WireJSON",
+                "TraceStore", "Lineage", "OTLPWire", "CZlib", "Settings", "WireJSON", "LocalHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -337,7 +346,7 @@ let package = Package(
                 "TracingSetup",
                 "Baggage",
                 "ExchangeSimServer",
-                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint", "LagMonitor",
+                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint", "LocalHTTP", "LagMonitor",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -480,7 +489,14 @@ let package = Package(
         ),
         .testTarget(name: "LagStatusTests", dependencies: ["LagStatus"]),
         .testTarget(name: "LagMonitorTests", dependencies: ["LagMonitor", "LagStatus", "Kafka", "KafkaTestSupport"]),
-        .testTarget(name: "MetricsEndpointTests", dependencies: ["MetricsEndpoint"]),
+        .testTarget(
+            name: "MetricsEndpointTests",
+            dependencies: [
+                "MetricsEndpoint", "LocalHTTP",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire"], exclude: ["Decode"]),
         .testTarget(
             name: "OTLPExporterTests",

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import LocalHTTP
 
 /// Reads the explorer's JSON API (what `ordertrace trace` uses).
 public struct ExplorerClient: Sendable {
@@ -20,14 +18,15 @@ public struct ExplorerClient: Sendable {
     public func lineageJSON(of id: String) async throws -> Data {
         var components = URLComponents(string: baseURL + "/api/lineage")
         components?.queryItems = [URLQueryItem(name: "id", value: id)]
-        guard let url = components?.url else { throw Failure(description: "\(baseURL) is not a URL") }
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await URLSession.shared.data(from: url)
-        } catch {
-            throw Failure(description: "cannot reach the explorer at \(baseURL) (\(error.localizedDescription)); start it with `ordertrace explorer` or `ordertrace up`")
+        guard let url = components?.url?.absoluteString, url.hasPrefix("http://") else {
+            throw Failure(description: "\(baseURL) is not an http:// URL")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        // SwiftNIO, not URLSession: a command that exits must not crash at exit (see LocalHTTP).
+        guard let response = await HTTPGet.fetch(url, timeout: .seconds(30)) else {
+            throw Failure(description: "cannot reach the explorer at \(baseURL); start it with `ordertrace explorer` or `ordertrace up`")
+        }
+        let data = Data(response.body)
+        let status = response.status
         guard status == 200 else {
             let message = (try? JSONDecoder().decode([String: String].self, from: data))?["error"] ?? String(decoding: data, as: UTF8.self)
             throw Failure(description: "explorer answered \(status): \(message)")

@@ -1,12 +1,9 @@
-import Foundation
 import Hummingbird
+import LocalHTTP
 import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// One address for the metrics of several processes (`ordertrace up`'s `127.0.0.1:9464/metrics`):
 /// each request reads every process's `/metrics` and answers them merged, each sample labelled
@@ -66,12 +63,7 @@ public struct MetricsGatherer: Service {
     }
 
     static func fetch(_ url: String) async -> String? {
-        guard let url = URL(string: url) else { return nil }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 5
-        guard let (data, response) = try? await URLSession.shared.data(for: request),
-            (response as? HTTPURLResponse)?.statusCode == 200
-        else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        guard let response = await HTTPGet.fetch(url), response.status == 200 else { return nil }
+        return String(decoding: response.body, as: UTF8.self)
     }
 }

@@ -4,18 +4,22 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 
-/// Serves `GET /metrics`: the registry in Prometheus text format (0.0.4).
+/// Serves `GET /metrics`: the registry in Prometheus text format (0.0.4); and `GET /ready`:
+/// `200` once the process serves (its consumer holds its partitions, say), `503` before.
 public struct MetricsServer: Service {
     public let host: String
     public let port: Int
     let registry: PrometheusCollectorRegistry
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
+    let ready: @Sendable () -> Bool
 
     public init(
         registry: PrometheusCollectorRegistry, host: String = "127.0.0.1", port: Int, logger: Logger,
+        ready: @escaping @Sendable () -> Bool = { true },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
+        self.ready = ready
         self.registry = registry
         self.host = host
         self.port = port
@@ -28,6 +32,10 @@ public struct MetricsServer: Service {
         let router = Router()
         router.get("/metrics") { _, _ in
             textResponse(registry.emitToBuffer())
+        }
+        let ready = self.ready
+        router.get("/ready") { _, _ in
+            Response(status: ready() ? .ok : .serviceUnavailable)
         }
         try await serve(router, host: host, port: port, logger: logger, onListening: onListening)
     }

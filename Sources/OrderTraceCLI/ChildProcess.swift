@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// A child process of `ordertrace up`: its output relayed line by line with its name in front,
-/// SIGTERM to stop it, and its exit awaited without blocking a thread.
+/// A child process of `ordertrace up`: its output written line by line to its log file and, when
+/// `echo` says so for a line, to the terminal with its name in front; SIGTERM to stop it, and its
+/// exit awaited without blocking a thread.
 final class ChildProcess: Sendable {
     let name: String
     private let process: Process
@@ -12,13 +13,19 @@ final class ChildProcess: Sendable {
 
     /// Sees every line of the child's output (after it is relayed).
     private let onLine: @Sendable (Substring) -> Void
+    /// Whether a line goes to the terminal too.
+    private let echo: @Sendable (Substring) -> Bool
+    /// Where every line goes, if anywhere.
+    private let logFile: FileHandle?
 
     init(
-        name: String, executable: String, arguments: [String], environment: [String: String],
-        onLine: @escaping @Sendable (Substring) -> Void = { _ in }
+        name: String, executable: String, arguments: [String], environment: [String: String], logFile: FileHandle? = nil,
+        echo: @escaping @Sendable (Substring) -> Bool = { _ in true }, onLine: @escaping @Sendable (Substring) -> Void = { _ in }
     ) {
         self.name = name
         self.onLine = onLine
+        self.echo = echo
+        self.logFile = logFile
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -32,6 +39,8 @@ final class ChildProcess: Sendable {
         let prefix = "[\(name)] "
         let pending = Mutex<[UInt8]>([])
         let onLine = self.onLine
+        let echo = self.echo
+        let logFile = self.logFile
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             guard !data.isEmpty else {
@@ -47,8 +56,11 @@ final class ChildProcess: Sendable {
                 }
                 return lines
             }
+            if let logFile, !lines.isEmpty {
+                try? logFile.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
+            }
             for line in lines {
-                say(prefix + line)
+                if echo(line[...]) { say(prefix + line) }
                 onLine(line[...])
             }
         }

@@ -5,6 +5,7 @@ import Kafka
 import KafkaTracing
 import Logging
 import MetricsEndpoint
+import OrderGateway
 import Pipeline
 import ServiceLifecycle
 
@@ -49,13 +50,21 @@ extension ComponentOptions {
                 .init(
                     service: MetricsServer(
                         registry: registry, host: host, port: metricsPort, logger: logger,
+                        ready: { [consumer] in Self.isReady(component, consumer: consumer) },
                         onListening: { port in say(MetricsAnnouncement.line(component: name, host: host, port: port)) })))
         }
         services.append(.init(service: producer))
+        services.appendParentWatch(environment, logger: logger)
         services.append(.init(service: component, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         say("\(name): running (Kafka \(kafkaConfiguration.brokers.joined(separator: ",")))")
         try await ServiceGroup(configuration: configuration).run()
+    }
+
+    /// Whether the component serves: its consumer holds partitions (and the gateway listens).
+    static func isReady(_ component: any Service, consumer: KafkaConsumer?) -> Bool {
+        if let gateway = component as? OrderGateway { return gateway.isReady }
+        return consumer.map { !$0.assignment.isEmpty } ?? true
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import ExchangeSimServer
+import Foundation
 import ServiceLifecycle
 
 struct ExchangeSimCommand: AsyncParsableCommand {
@@ -24,7 +25,11 @@ struct ExchangeSimCommand: AsyncParsableCommand {
         let server = ExchangeSimServer(
             configuration: .init(host: host, port: port, seed: seed), logger: logger,
             onListening: { port in say("exchange-sim: listening on ws://\(host):\(port)/") })
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        services.appendParentWatch(ProcessInfo.processInfo.environment, logger: logger)
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }
 }

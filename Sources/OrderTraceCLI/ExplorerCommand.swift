@@ -29,7 +29,11 @@ struct ExplorerCommand: AsyncParsableCommand {
             say("explorer: receiving OTLP at http://\(configuration.otlpHost):\(otlpPort)/v1/traces")
             say("explorer: open http://\(configuration.uiHost):\(uiPort)/ (store \(configuration.store.path))")
         }
-        let group = ServiceGroup(configuration: .init(services: [explorer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: explorer)]
+        services.appendParentWatch(ProcessInfo.processInfo.environment, logger: logger)
+        var serviceConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
+        serviceConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
+        let group = ServiceGroup(configuration: serviceConfiguration)
         try await group.run()
     }
 }

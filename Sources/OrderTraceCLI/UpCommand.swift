@@ -2,10 +2,12 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import Kafka
+import LocalHTTP
 import Logging
 import Pipeline
 import LagMonitor
 import MetricsEndpoint
+import OrderGateway
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -19,7 +21,10 @@ struct UpCommand: AsyncParsableCommand {
             folder, then the simulated exchange and the components (order-manager, algo,
             exchange-gateway, allocator, gateway), each as its own process with its own
             service name, so traces show each hop. Their output is shown with their name in
-            front. Ctrl-C (or SIGTERM) stops them in reverse order; each flushes its spans.
+            front. It waits until each serves, then prints where everything is. Each component's
+            log goes to <data dir>/logs/<name>.log (warnings and errors also here; --verbose shows
+            all of it). Ctrl-C (or SIGTERM) stops them in reverse order; each flushes its spans. A
+            child whose `up` was killed stops by itself.
             Tracing is on: unless OTEL_EXPORTER_OTLP_ENDPOINT says otherwise, or another OTLP
             receiver already listens at http://127.0.0.1:4318, `up` starts the explorer first
             (`ordertrace explorer`, its own process, stopped last) and every component sends its
@@ -47,13 +52,17 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Port of the one address for every component's metrics (Prometheus text at /metrics).")
     var metricsPort = 9464
 
-    @Option(help: "Folder for the allocator's state (default: $ORDERTRACE_DATA_DIR or .ordertrace).")
+    @Option(help: "Folder for the allocator's state, the explorer's store and the logs (default: $ORDERTRACE_DATA_DIR or .ordertrace).")
     var dataDir: String?
+
+    @Flag(help: "Show every component's log here, each line prefixed with its name (otherwise only warnings and errors; all of it is in <data dir>/logs/).")
+    var verbose = false
 
     @OptionGroup var topics: TopicsDirectoryOption
 
     func run() async throws {
-        let logger = Logs.bootstrap()
+        // Its own notes at info only with --verbose: the terminal is for the banner, warnings and errors.
+        let logger = Logs.bootstrap(defaultLevel: verbose ? .info : .warning)
         // This process's metrics (the lag monitor's) go to the registry `up` serves with the rest.
         let registry = PrometheusMetrics.bootstrap()
         var environment = ProcessInfo.processInfo.environment
@@ -69,9 +78,16 @@ struct UpCommand: AsyncParsableCommand {
         }
         environment["GATEWAY_PORT"] = String(gatewayPort)
         environment["EXCHANGE_URL"] = "ws://127.0.0.1:\(exchangePort)/"
-        environment["ORDERTRACE_DATA_DIR"] = dataDir ?? environment["ORDERTRACE_DATA_DIR"] ?? ".ordertrace"
-        var explorerURL: String?
+        let dataDirectory = dataDir ?? environment["ORDERTRACE_DATA_DIR"] ?? ".ordertrace"
+        environment["ORDERTRACE_DATA_DIR"] = dataDirectory
         func isSet(_ name: String) -> Bool { !(environment[name] ?? "").isEmpty }
+        // The demo users, said once in the banner rather than warned about by the gateway.
+        let demoUsers = !isSet("ORDERTRACE_TOKENS") && !isSet("ORDERTRACE_TOKENS_FILE")
+        if demoUsers {
+            environment["ORDERTRACE_TOKENS"] = OrderGatewayConfiguration.demoTokens.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        }
+        var explorerURL: String?
+        var otlpEndpoint: String?
         if !isSet("OTEL_EXPORTER_OTLP_ENDPOINT") && !isSet("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") && !isSet("OTEL_SDK_DISABLED") {
             let otlpPort = Int(environment["EXPLORER_OTLP_PORT"] ?? "") ?? 4318
             if await Self.answers(host: "127.0.0.1", port: otlpPort) {
@@ -80,41 +96,64 @@ struct UpCommand: AsyncParsableCommand {
                 explorerURL = "http://127.0.0.1:\(environment["EXPLORER_PORT"] ?? "8686")/"
             }
             environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(otlpPort)"
+            otlpEndpoint = "http://127.0.0.1:\(otlpPort)/v1/traces"
         } else if !isSet("OTEL_SDK_DISABLED") {
-            say("up: sending traces to \(environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")")
+            otlpEndpoint = environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"].map { $0 + "/v1/traces" }
         }
         // Every component serves /metrics on a port the system picks (METRICS_PORT=0) and says
         // which; `up` serves them merged.
         let metricsAddresses = MetricsAddresses(components: ["order-manager", "algo", "exchange-gateway", "allocator", "gateway"])
+        let gatheredMetrics = MetricsAddresses(components: ["up"])
         services.append(
             MetricsGatherer(
                 port: metricsPort, logger: logger, local: registry, sources: { metricsAddresses.sources },
-                onListening: { port in say("up: metrics of every component at http://127.0.0.1:\(port)/metrics") }))
+                onListening: { port in gatheredMetrics.observe(MetricsAnnouncement.line(component: "up", host: "127.0.0.1", port: port)[...], of: "up") }))
         // The lag monitor: the pipeline's groups, sampled every 5 s.
+        let brokers = environment["KAFKA_BROKERS"] ?? ""
         var lagConfiguration = LagMonitor.Configuration()
         lagConfiguration.groups = PipelineConsumerGroups.all().map(\.group)
-        let lagAdmin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: (environment["KAFKA_BROKERS"] ?? "").split(separator: ",").map(String.init)))
+        let lagAdmin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init)))
         services.append(LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger))
+        let components = metricsAddresses.components.map { Supervisor.Child(name: $0, arguments: [$0], environment: ["METRICS_PORT": "0"]) }
+        let exchangeHealth = "http://127.0.0.1:\(exchangePort)/health"
+        let explorerHealth = explorerURL.map { $0 + "api/orders" }
+        let banner = Banner(
+            gatewayPort: gatewayPort, explorerURL: explorerURL, otlpEndpoint: otlpEndpoint, brokers: brokers,
+            demoUsers: demoUsers, logDirectory: dataDirectory + "/logs", executable: CommandLine.executablePath)
         let supervisor = Supervisor(
             executable: CommandLine.executablePath,
-            children: (explorerURL == nil ? [] : [("explorer", ["explorer"])]) + [
-                ("exchange-sim", ["exchange-sim", "--port", String(exchangePort), "--seed", String(seed)]),
-                ("order-manager", ["order-manager"]),
-                ("algo", ["algo"]),
-                ("exchange-gateway", ["exchange-gateway"]),
-                ("allocator", ["allocator"]),
-                ("gateway", ["gateway"]),
-            ],
+            children: (explorerURL == nil ? [] : [.init(name: "explorer", arguments: ["explorer"])])
+                + [.init(name: "exchange-sim", arguments: ["exchange-sim", "--port", String(exchangePort), "--seed", String(seed)])]
+                + components,
             environment: environment,
-            childEnvironment: Dictionary(uniqueKeysWithValues: metricsAddresses.components.map { ($0, ["METRICS_PORT": "0"]) }),
+            logDirectory: dataDirectory + "/logs",
+            verbose: verbose,
             onLine: { line, child in metricsAddresses.observe(line, of: child) },
-            logger: logger, gatewayPort: gatewayPort, explorerURL: explorerURL)
+            notReady: {
+                var pending: [String] = []
+                if let explorerHealth, await Self.httpStatus(explorerHealth) != 200 { pending.append("explorer") }
+                if await Self.httpStatus(exchangeHealth) != 200 { pending.append("exchange-sim") }
+                for source in metricsAddresses.sources {
+                    guard let url = source.url, await Self.httpStatus(url.replacingOccurrences(of: "/metrics", with: "/ready")) == 200 else {
+                        pending.append(source.service)
+                        continue
+                    }
+                }
+                return pending
+            },
+            banner: { elapsed in banner.text(metricsURL: gatheredMetrics.sources.first?.url ?? nil, elapsed: elapsed) },
+            logger: logger)
         services.append(supervisor)
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
             logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: configuration).run()
+    }
+
+    /// The status of a GET of `url`, or nil when nothing answers within 2 s.
+    static func httpStatus(_ url: String) async -> Int? {
+        await HTTPGet.fetch(url, timeout: .seconds(2), maxBodyBytes: 1 << 20)?.status
     }
 
     /// Whether something accepts TCP connections at host:port.

@@ -34,8 +34,9 @@ struct ExplorerEndToEndTests {
             environment: environment)
         var stopped = false
         defer { if !stopped { up.process.terminate() } }
-        let healthy = await eventually(timeout: .seconds(60)) { await httpStatus("http://127.0.0.1:\(gatewayPort)/health") == 200 }
-        try #require(healthy, "the gateway never became healthy:\n\(up.log)")
+        // The banner comes once everything serves, the explorer included.
+        let ready = await eventually(timeout: .seconds(120)) { up.log.contains("up: ready in") || !up.process.isRunning }
+        try #require(ready && up.process.isRunning, "no banner:\n\(up.log)")
         #expect(up.log.contains("open http://127.0.0.1:\(uiPort)/"), "\(up.log)")
 
         func order(_ id: String, _ quantity: Int) -> String {

@@ -51,13 +51,14 @@ struct PipelineEndToEndTests {
     func wholeSystem() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
         let collector = try await OTLPCollector.start()
-        let kafkaPort = freePort(), gatewayPort = freePort(), exchangePort = freePort()
+        let kafkaPort = freePort(), gatewayPort = freePort(), exchangePort = freePort(), metricsPort = freePort()
         let dataDirectory = NSTemporaryDirectory() + "ordertrace-e2e-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         let up = try UpProcess(
             arguments: [
                 "--kafka-port", String(kafkaPort), "--gateway-port", String(gatewayPort), "--exchange-port", String(exchangePort),
-                "--data-dir", dataDirectory, "--topics-dir", repositoryRoot.appendingPathComponent("topics").path,
+                "--metrics-port", String(metricsPort), "--data-dir", dataDirectory, "--topics-dir", repositoryRoot.appendingPathComponent("topics").path,
+                "--verbose",
             ],
             environment: [
                 "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint.replacingOccurrences(of: "/v1/traces", with: ""),

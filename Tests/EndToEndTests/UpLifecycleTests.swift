@@ -1,0 +1,107 @@
+import Foundation
+import Glibc
+import KafkaTestSupport
+import Testing
+
+/// `ordertrace up` as a process a person starts and stops: ready means ready, and its children do
+/// not outlive it.
+@Suite("End to end: ordertrace up's readiness and its children's lifetime", .timeLimit(.minutes(4)))
+struct UpLifecycleTests {
+    /// Starts `up` on ports of its own, tracing off; returns it once its banner is out.
+    func startUp(dataDirectory: String) async throws -> (up: UpProcess, gatewayPort: Int, exchangePort: Int) {
+        let kafkaPort = freePort(), gatewayPort = freePort(), exchangePort = freePort(), metricsPort = freePort()
+        let up = try UpProcess(
+            arguments: [
+                "--kafka-port", String(kafkaPort), "--gateway-port", String(gatewayPort), "--exchange-port", String(exchangePort),
+                "--metrics-port", String(metricsPort), "--data-dir", dataDirectory,
+                "--topics-dir", repositoryRoot.appendingPathComponent("topics").path,
+            ],
+            environment: ["OTEL_SDK_DISABLED": "true"])
+        let ready = await eventually(timeout: .seconds(120)) { up.log.contains("up: ready in") || !up.process.isRunning }
+        try #require(ready && up.process.isRunning, "no banner:\n\(up.log)")
+        return (up, gatewayPort, exchangePort)
+    }
+
+    @Test("orders sent the moment the banner appears get every update: accepted, batched and terminal")
+    func readyMeansReady() async throws {
+        let dataDirectory = NSTemporaryDirectory() + "ordertrace-ready-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let (up, gatewayPort, _) = try await startUp(dataDirectory: dataDirectory)
+        var stopped = false
+        defer { if !stopped { up.process.terminate() } }
+        let ids = (1...200).map { "r-\($0)" }
+        let symbols = ["AAPL", "MSFT", "NVDA", "AMZN"]
+        let orders = ids.enumerated().map { index, id in
+            #"{"clientOrderId":"\#(id)","symbol":"\#(symbols[index % symbols.count])","side":"\#(index % 2 == 0 ? "buy" : "sell")","quantity":\#(10 + index % 7),"orderType":"market"}"#
+        }
+        let pushed = try await PipelineEndToEndTests.trade(port: gatewayPort, token: "demo-alice", orders: orders, expect: Set(ids), timeout: .seconds(120))
+        var missing: [String] = []
+        for id in ids {
+            let statuses = Set(pushed.filter { $0.clientOrderId == id }.map(\.status))
+            if !statuses.contains("accepted") || !statuses.contains("batched") || statuses.isDisjoint(with: ["filled", "canceled", "rejected"]) {
+                missing.append("\(id): \(statuses.sorted())")
+            }
+        }
+        #expect(missing.isEmpty, "\(missing.count) orders lack updates, e.g. \(missing.prefix(5))\n\(up.log)")
+
+        // The terminal shows the banner, not the components' info logs; those are in their files.
+        #expect(up.log.contains("ws://127.0.0.1:\(gatewayPort)/v1/orders"))
+        #expect(up.log.contains("alice (token demo-alice)"))
+        #expect(up.log.contains("kcat -P -b 127.0.0.1:"))
+        #expect(!up.log.contains("[order-manager] order-manager: running"), "\(up.log)")
+        for component in ["order-manager", "algo", "exchange-gateway", "allocator", "gateway", "exchange-sim"] {
+            let log = (try? String(contentsOfFile: "\(dataDirectory)/logs/\(component).log", encoding: .utf8)) ?? ""
+            #expect(log.contains("\(component): "), "\(component).log: \(log.prefix(300))")
+        }
+        let status = await up.stop()
+        stopped = true
+        #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
+    }
+
+    @Test("when up is killed (SIGKILL), its children stop by themselves and free their ports")
+    func childrenDieWithTheirParent() async throws {
+        let dataDirectory = NSTemporaryDirectory() + "ordertrace-orphans-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let (up, gatewayPort, exchangePort) = try await startUp(dataDirectory: dataDirectory)
+        let children = processes(withEnvironment: "ORDERTRACE_DATA_DIR=\(dataDirectory)")
+        #expect(children.count == 6, "expected the exchange and five components, found \(children)")
+        kill(up.process.processIdentifier, SIGKILL)
+        var left: [Int32] = []
+        let gone = await eventually(timeout: .seconds(90)) {
+            left = processes(withEnvironment: "ORDERTRACE_DATA_DIR=\(dataDirectory)")
+            return left.isEmpty
+        }
+        #expect(gone, "still running after up was killed: \(left)")
+        #expect(canListen(on: gatewayPort) && canListen(on: exchangePort))
+    }
+
+    /// The pids of processes whose environment holds `entry` (`NAME=value`).
+    func processes(withEnvironment entry: String) -> [Int32] {
+        let needle = Array(entry.utf8) + [0]
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap(Int32.init) ?? []
+        return pids.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            let bytes = [UInt8](data)
+            guard bytes.count >= needle.count else { return false }
+            // Each entry ends with NUL: match a whole entry.
+            var start = 0
+            for index in bytes.indices where bytes[index] == 0 {
+                if Array(bytes[start...index]) == needle { return true }
+                start = index + 1
+            }
+            return false
+        }
+    }
+
+    func canListen(on port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+}
