@@ -299,7 +299,7 @@ let package = Package(
         .target(
             name: "Explorer",
             dependencies: [
-                "TraceStore", "Lineage", "OTLPWire", "CZlib", "Settings", "WireJSON", "LocalHTTP",
+                "TraceStore", "Lineage", "OTLPWire", "CZlib", "Settings", "WireJSON", "LagStatus", "LocalHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -482,6 +482,7 @@ let package = Package(
             name: "ExplorerTests",
             dependencies: [
                 "Explorer", "Lineage", "TraceStore", "OTLPWire", "OTLPExporter", "TestSupport", "KafkaTestSupport", "WireJSON", "CZlib",
+                "LagMonitor", "LagStatus", "Kafka",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LagStatus
 import Lineage
 import Logging
 import NIOCore
@@ -14,9 +15,14 @@ import TraceStore
 /// One process, two ports: OTLP at ``ExplorerConfiguration/otlpPort`` (4318) and the UI at
 /// ``ExplorerConfiguration/uiPort`` (8686). On graceful shutdown both servers stop first, then
 /// the store writes what it has accepted and closes.
+///
+/// Given a ``LagOverviewSource`` (the lag monitor, which the caller runs), it also serves the
+/// consumer-lag page (`/lag`) and `GET /api/lag`; without one, both say that lag monitoring is off.
 public final class Explorer: Service, Sendable {
     public let configuration: ExplorerConfiguration
     public let store: TraceStore
+    /// Where the lag page's data comes from; `nil` when lag monitoring is off.
+    public let lag: (any LagOverviewSource)?
     let logger: Logger
     let counters = Mutex(RequestCounters())
     private let onListening: @Sendable (_ otlpPort: Int, _ uiPort: Int) async -> Void
@@ -30,13 +36,16 @@ public final class Explorer: Service, Sendable {
     }
 
     /// Opens the store; call ``run()`` to serve.
-    /// - Parameter onListening: Called once both servers listen, with their ports (useful with
-    ///   port 0).
+    /// - Parameters:
+    ///   - lag: What the lag page shows (a running lag monitor); `nil`: lag monitoring is off.
+    ///   - onListening: Called once both servers listen, with their ports (useful with port 0).
+    /// - Throws: When the store cannot be opened.
     public init(
-        configuration: ExplorerConfiguration, logger: Logger = Logger(label: "ordertrace.explorer"),
+        configuration: ExplorerConfiguration, lag: (any LagOverviewSource)? = nil, logger: Logger = Logger(label: "ordertrace.explorer"),
         onListening: @escaping @Sendable (_ otlpPort: Int, _ uiPort: Int) async -> Void = { _, _ in }
     ) throws {
         self.configuration = configuration
+        self.lag = lag
         self.logger = logger
         self.onListening = onListening
         self.store = try TraceStore(configuration: configuration.store, logger: logger)
@@ -95,6 +104,14 @@ public final class Explorer: Service, Sendable {
         api.register(on: router)
         if let web = Self.webFolder {
             router.add(middleware: FileMiddleware(web, searchForIndexHtml: true, logger: logger))
+            // The lag page at `/lag` as well as `/lag.html`.
+            if let page = FileManager.default.contents(atPath: web + "/lag.html") {
+                router.get("/lag") { _, _ in
+                    var headers = HTTPFields()
+                    headers[.contentType] = "text/html; charset=utf-8"
+                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: page)))
+                }
+            }
         } else {
             logger.warning("the web UI's files are missing; only the API is served")
         }

@@ -49,6 +49,10 @@ struct ExplorerAPI: Sendable {
             }
             return json(.ok, JaegerJSON.trace(traceID, spans: spans))
         }
+        router.get("/api/lag") { _, _ in
+            guard let lag = explorer.lag else { return json(.ok, LagJSON.off()) }
+            return json(.ok, LagJSON.overview(lag.lagOverview()))
+        }
         router.get("/api/stats") { _, _ in
             let statistics = try await store.statistics()
             let counters = explorer.counters.withLock { $0 }

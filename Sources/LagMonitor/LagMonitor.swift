@@ -16,6 +16,9 @@ import Synchronization
 /// `ordertrace_consumergroup_status{group,topic,partition,status}` and
 /// `ordertrace_consumergroup_group_status{group,status}` (1 for the current status, 0 for the
 /// others), `ordertrace_lag_samples_total`.
+///
+/// Besides the window the rules need, it keeps each partition's last ``Configuration/historyLimit``
+/// samples (``recentSamples(of:)``, ``lagOverview()``) for charts such as the explorer's lag page.
 public final class LagMonitor: Service, Sendable {
     public struct Configuration: Sendable {
         /// Time between samples.
@@ -27,6 +30,8 @@ public final class LagMonitor: Service, Sendable {
         public var topics: [String] = []
         /// Whether to cover every group the cluster lists.
         public var includeListedGroups = true
+        /// How many recent samples (time, lag, lag seconds) each partition keeps for charts.
+        public var historyLimit = 120
 
         public init() {}
     }
@@ -37,6 +42,12 @@ public final class LagMonitor: Service, Sendable {
         public var topic: String
         public var partition: Int32
         public var description: String { "\(topic)/\(partition)" }
+
+        public init(group: String, topic: String, partition: Int32) {
+            self.group = group
+            self.topic = topic
+            self.partition = partition
+        }
     }
 
     /// One round: the lag read, each partition's and each group's status.
@@ -49,7 +60,7 @@ public final class LagMonitor: Service, Sendable {
     let admin: KafkaAdmin
     public let configuration: Configuration
     let logger: Logger
-    private let state = Mutex(State())
+    let state = Mutex(State())
     private let clockStart = ContinuousClock.now
 
     struct State {
@@ -57,6 +68,10 @@ public final class LagMonitor: Service, Sendable {
         var partitionStatus: [PartitionKey: LagState] = [:]
         var groupStatus: [String: LagState] = [:]
         var latest: Snapshot?
+        /// Per partition of the latest round: its last `historyLimit` samples, oldest first.
+        var recent: [PartitionKey: [LagPoint]] = [:]
+        /// Why the latest attempt to sample failed, `nil` after a round that succeeded.
+        var failure: LagOverview.Failure?
     }
 
     public init(admin: KafkaAdmin, configuration: Configuration = Configuration(), logger: Logger) {
@@ -70,10 +85,19 @@ public final class LagMonitor: Service, Sendable {
 
     /// Samples every group once and judges it; `time` (seconds on a clock that only moves
     /// forward) defaults to the time since the monitor was made.
+    /// - Throws: What reading the lag threw; it is also kept as the overview's `failure` until a
+    ///   round succeeds.
     @discardableResult
     public func sample(at time: Double? = nil) async throws -> Snapshot {
-        let report = try await admin.lag(
-            groups: configuration.groups, topics: configuration.topics, includeListedGroups: configuration.includeListedGroups)
+        let report: ConsumerLagReport
+        do {
+            report = try await admin.lag(
+                groups: configuration.groups, topics: configuration.topics, includeListedGroups: configuration.includeListedGroups)
+        } catch {
+            let failure = LagOverview.Failure(atMilliseconds: Self.nowMilliseconds(), message: (error as? KafkaError)?.message ?? "\(error)")
+            state.withLock { $0.failure = failure }
+            throw error
+        }
         let now = time ?? (ContinuousClock.now - clockStart).seconds
         return record(report, at: now)
     }
@@ -81,8 +105,10 @@ public final class LagMonitor: Service, Sendable {
     /// Judges a report read at `time` against the history (what ``sample(at:)`` does after reading).
     func record(_ report: ConsumerLagReport, at time: Double) -> Snapshot {
         let rules = configuration.rules
+        let historyLimit = max(1, configuration.historyLimit)
         var changes: [(String, LagState?, LagEvaluation)] = []
         let snapshot = state.withLock { state -> Snapshot in
+            var recent: [PartitionKey: [LagPoint]] = [:]
             var partitions: [PartitionKey: LagEvaluation] = [:]
             var groups: [String: LagEvaluation] = [:]
             for group in report.groups {
@@ -96,6 +122,10 @@ public final class LagMonitor: Service, Sendable {
                         history.removeFirst(firstKept)
                     }
                     state.history[key] = history
+                    var points = state.recent[key] ?? []
+                    points.append(LagPoint(timeMilliseconds: report.timeMilliseconds, lag: lag.lag, lagSeconds: lag.lagSeconds))
+                    if points.count > historyLimit { points.removeFirst(points.count - historyLimit) }
+                    recent[key] = points
                     let evaluation = rules.evaluate(history)
                     partitions[key] = evaluation
                     evaluations.append((key.description, evaluation))
@@ -113,6 +143,9 @@ public final class LagMonitor: Service, Sendable {
             }
             let snapshot = Snapshot(report: report, partitions: partitions, groups: groups)
             state.latest = snapshot
+            // Partitions the round no longer covers lose their chart history.
+            state.recent = recent
+            state.failure = nil
             return snapshot
         }
         for (subject, before, after) in changes {

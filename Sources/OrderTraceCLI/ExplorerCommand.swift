@@ -2,6 +2,10 @@ import ArgumentParser
 import CommandLineSupport
 import Explorer
 import Foundation
+import Kafka
+import LagMonitor
+import Logging
+import Pipeline
 import ServiceLifecycle
 
 struct ExplorerCommand: AsyncParsableCommand {
@@ -14,8 +18,42 @@ struct ExplorerCommand: AsyncParsableCommand {
             http://EXPLORER_HOST:EXPLORER_PORT/ (8686). Store: EXPLORER_DB (default
             $ORDERTRACE_DATA_DIR/explorer.sqlite, data dir .ordertrace), kept for
             EXPLORER_RETENTION_HOURS (24) and at most EXPLORER_MAX_MB (2048), oldest first.
+
+            With Kafka brokers (KAFKA_BROKERS or -b; `ordertrace up` passes them) the explorer also \
+            runs a lag monitor over the pipeline's consumer groups, those the cluster lists and those \
+            named with --lag-group, and shows it live at http://EXPLORER_HOST:EXPLORER_PORT/lag \
+            (GET /api/lag). Without brokers the lag page says that lag monitoring is off.
             """
     )
+
+    @OptionGroup var kafka: KafkaOptions
+
+    @Option(name: .customLong("lag-group"), help: "A consumer group for the lag page besides the pipeline's and the listed ones (repeatable).")
+    var lagGroups: [String] = []
+
+    @Option(name: .customLong("lag-interval"), help: "Seconds between two lag samples.")
+    var lagInterval: Double = 5
+
+    func validate() throws {
+        guard lagInterval > 0, lagInterval <= 3600 else { throw ValidationError("--lag-interval needs a number of seconds from 0 to 3600") }
+    }
+
+    /// The lag monitor, when Kafka brokers are given (`-b` or `KAFKA_BROKERS`).
+    private func makeLagMonitor(logger: Logger) throws -> LagMonitor? {
+        let fromEnvironment = ProcessInfo.processInfo.environment["KAFKA_BROKERS"] ?? ""
+        guard kafka.bootstrapServers != nil || !fromEnvironment.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        let admin: KafkaAdmin
+        do {
+            admin = try KafkaAdmin(configuration: kafka.configuration())
+        } catch let error as KafkaError {
+            throw error.validationError
+        }
+        var configuration = LagMonitor.Configuration()
+        var seen = Set<String>()
+        configuration.groups = (PipelineConsumerGroups.all().map(\.group) + lagGroups).filter { seen.insert($0).inserted }
+        configuration.interval = .milliseconds(Int64(lagInterval * 1000))
+        return LagMonitor(admin: admin, configuration: configuration, logger: logger)
+    }
 
     func run() async throws {
         let logger = Logs.bootstrap()
@@ -25,11 +63,15 @@ struct ExplorerCommand: AsyncParsableCommand {
         } catch {
             throw CommandError(description: "\(error)")
         }
-        let explorer = try Explorer(configuration: configuration, logger: logger) { otlpPort, uiPort in
+        let monitor = try makeLagMonitor(logger: logger)
+        let explorer = try Explorer(configuration: configuration, lag: monitor, logger: logger) { otlpPort, uiPort in
             say("explorer: receiving OTLP at http://\(configuration.otlpHost):\(otlpPort)/v1/traces")
             say("explorer: open http://\(configuration.uiHost):\(uiPort)/ (store \(configuration.store.path))")
+            if monitor != nil {
+                say("explorer: consumer lag at http://\(configuration.uiHost):\(uiPort)/lag")
+            }
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: explorer)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = (monitor.map { [.init(service: $0)] } ?? []) + [.init(service: explorer)]
         services.appendParentWatch(ProcessInfo.processInfo.environment, logger: logger)
         var serviceConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
         serviceConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]

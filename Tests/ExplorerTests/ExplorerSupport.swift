@@ -1,5 +1,6 @@
 import Explorer
 import Foundation
+import LagMonitor
 import Logging
 import ServiceLifecycle
 import TestSupport
@@ -55,19 +56,22 @@ struct RunningExplorer: Sendable {
     }
 }
 
+/// Runs an explorer (and `lagMonitor`, when given, as the lag page's source) for `body`.
 func withExplorer<T>(
-    path: String? = nil, _ configure: (inout ExplorerConfiguration) -> Void = { _ in }, _ body: (RunningExplorer) async throws -> T
+    path: String? = nil, lagMonitor: LagMonitor? = nil, _ configure: (inout ExplorerConfiguration) -> Void = { _ in },
+    _ body: (RunningExplorer) async throws -> T
 ) async throws -> T {
     var configuration = ExplorerConfiguration(store: .init(path: path ?? temporaryFilePath("explorer", extension: "sqlite")))
     configuration.otlpPort = 0
     configuration.uiPort = 0
     configure(&configuration)
     let (ports, continuation) = AsyncStream.makeStream(of: (Int, Int).self)
-    let explorer = try Explorer(configuration: configuration, logger: quietLogger) { otlp, ui in
+    let explorer = try Explorer(configuration: configuration, lag: lagMonitor, logger: quietLogger) { otlp, ui in
         continuation.yield((otlp, ui))
         continuation.finish()
     }
-    let group = ServiceGroup(configuration: .init(services: [explorer], logger: quietLogger))
+    let services: [any Service] = (lagMonitor.map { [$0] } ?? []) + [explorer]
+    let group = ServiceGroup(configuration: .init(services: services, logger: quietLogger))
     let running = Task { try await group.run() }
     var iterator = ports.makeAsyncIterator()
     guard let (otlp, ui) = await iterator.next() else {

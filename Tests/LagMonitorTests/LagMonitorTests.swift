@@ -45,7 +45,7 @@ struct LagMonitorTests {
         }
     }
 
-    func withFixture(_ body: (Fixture) async throws -> Void) async throws {
+    func withFixture(historyLimit: Int = 120, _ body: (Fixture) async throws -> Void) async throws {
         let topic = uniqueName("lagmon")
         let group = uniqueName("g")
         try await withEmbeddedBroker(topics: [KafkaTopicDefinition(name: topic, partitions: 1)]) { broker in
@@ -55,6 +55,7 @@ struct LagMonitorTests {
             configuration.topics = [topic]
             configuration.includeListedGroups = false
             configuration.rules = LagRules(window: 60, minimumSamples: 3)
+            configuration.historyLimit = historyLimit
             let monitor = LagMonitor(admin: admin, configuration: configuration, logger: testLogger)
             try await body(Fixture(broker: broker, topic: topic, group: group, admin: admin, monitor: monitor))
         }
@@ -130,6 +131,39 @@ struct LagMonitorTests {
             let lost = try await fixture.state(at: 10)
             #expect(lost.state == .loss, "\(lost.reason)")
             #expect(lost.reason.contains("deleted unread"))
+        }
+    }
+
+    @Test("each partition keeps its last historyLimit samples for charts, and the overview carries them")
+    func recentSamplesAreBounded() async throws {
+        try await withFixture(historyLimit: 3) { fixture in
+            let key = LagMonitor.PartitionKey(group: fixture.group, topic: fixture.topic, partition: 0)
+            #expect(fixture.monitor.recentSamples(of: key).isEmpty)
+            #expect(fixture.monitor.lagOverview().sampledAtMilliseconds == nil)
+            try await fixture.produce(10)
+            try await fixture.commit(4, reading: 10)
+            for time in [0.0, 10, 20] {
+                _ = try await fixture.state(at: time)
+            }
+            try await fixture.produce(5)
+            for time in [30.0, 40] {
+                _ = try await fixture.state(at: time)
+            }
+            let samples = fixture.monitor.recentSamples(of: key)
+            #expect(samples.map(\.lag) == [6, 11, 11])
+            #expect(samples.map(\.timeMilliseconds) == samples.map(\.timeMilliseconds).sorted())
+            #expect(samples.allSatisfy { ($0.lagSeconds ?? -1) >= 0 })
+
+            let overview = fixture.monitor.lagOverview()
+            #expect(overview.historyLimit == 3)
+            #expect(overview.failure == nil)
+            let group = try #require(overview.groups.first { $0.name == fixture.group })
+            #expect(group.evaluation.state == .stall)
+            #expect(group.lag == 11)
+            let partition = try #require(group.partitions.first)
+            #expect(partition.committed == 4)
+            #expect(partition.logEnd == 15)
+            #expect(partition.history == samples)
         }
     }
 }

@@ -1,5 +1,6 @@
 // The lineage explorer's UI: search, lineage graph (SVG), timeline, span details,
-// completeness and recent orders. Plain DOM, no dependencies; the API is docs/explorer-api.md.
+// completeness and recent orders; and the consumer lag page (lag.html: groups, partitions,
+// sparklines, polled live). Plain DOM, no dependencies; the API is docs/explorer-api.md.
 'use strict';
 
 (function () {
@@ -1271,6 +1272,228 @@
     navigate(value);
   }
 
+  // ---------------------------------------------------------------- consumer lag page (lag.html)
+
+  const LAG_POLL_MS = 2000;
+  const LAG_STATUSES = [
+    ['OK', 'caught up at least once in the window, or moving'],
+    ['WARN', 'moving, but the lag grew at every sample of the window'],
+    ['AT RISK', 'the lag is close to what the broker keeps'],
+    ['REWIND', 'the committed offset went back'],
+    ['STALL', 'the committed offset did not move in the window while records wait'],
+    ['STOP', 'no progress for longer than the window while records wait'],
+    ['LOSS', 'records were deleted before the group read them'],
+    ['ERR', 'the partition cannot be read'],
+  ];
+  const lagState = { timer: null, data: null, reachable: true };
+
+  const statusClass = (status) => 'st-' + String(status || 'unknown').toLowerCase().replace(/[^a-z]+/g, '-');
+  const fmtInt = (n) => (n === null || n === undefined ? '\u2013' : Number(n).toLocaleString('en-US'));
+  function fmtSeconds(s) {
+    if (s === null || s === undefined || isNaN(s)) return '?';
+    if (s < 60) return trim(s, s < 10 ? 1 : 0) + ' s';
+    if (s < 3600) return Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
+    return trim(s / 3600, 1) + ' h';
+  }
+  const fmtClockSeconds = (us) => fmtClock(us).replace(/\.\d+$/, '');
+  function fmtSpan(seconds) {
+    if (seconds < 120) return Math.round(seconds) + ' s';
+    return trim(seconds / 60, 1) + ' min';
+  }
+  function statusBadge(status, title) {
+    return h('span', { class: 'lag-status ' + statusClass(status), title: title || null, 'data-status': status, text: status });
+  }
+
+  // A sparkline of one series of a partition's history, on the time axis every sparkline of the
+  // page shares (from the oldest kept sample to the latest), so a partition seen only lately
+  // grows from the right; gaps where the value is unknown; the scale is the series' own peak.
+  function sparkline(points, field, kind, end, span, format) {
+    const W = 132, H = 30, P = 2.5;
+    const svg = sv('svg', { class: 'spark spark-' + kind, width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img' });
+    const known = points.filter((p) => p[field] !== null && p[field] !== undefined);
+    const max = known.reduce((m, p) => Math.max(m, p[field]), 0);
+    const x = (t) => P + Math.max(0, Math.min(1, span > 0 ? 1 - (end - t) / span : 1)) * (W - 2 * P);
+    const y = (v) => (max > 0 ? H - P - (v / max) * (H - 2 * P - 2) : H - P);
+    svg.appendChild(sv('line', { class: 'base', x1: P, x2: W - P, y1: H - P + 0.5, y2: H - P + 0.5 }));
+    const segments = [];
+    let current = [];
+    for (const p of points) {
+      const v = p[field];
+      if (v === null || v === undefined) { if (current.length) segments.push(current); current = []; continue; }
+      current.push([x(p.time), y(v)]);
+    }
+    if (current.length) segments.push(current);
+    const xy = (q) => q[0].toFixed(1) + ',' + q[1].toFixed(1);
+    for (const seg of segments) {
+      if (seg.length < 2) continue;
+      const first = seg[0], last = seg[seg.length - 1];
+      svg.appendChild(sv('path', { class: 'area', d: 'M' + first[0].toFixed(1) + ',' + (H - P) + ' L' + seg.map(xy).join(' L') + ' L' + last[0].toFixed(1) + ',' + (H - P) + ' Z' }));
+      svg.appendChild(sv('polyline', { class: 'line', points: seg.map(xy).join(' ') }));
+    }
+    const lastPoint = points[points.length - 1];
+    if (lastPoint && lastPoint[field] !== null && lastPoint[field] !== undefined) {
+      svg.appendChild(sv('circle', { class: 'dot', cx: x(lastPoint.time).toFixed(1), cy: y(lastPoint[field]).toFixed(1), r: 2.2 }));
+    }
+    const label = kind === 'lag' ? 'Lag' : 'Lag seconds';
+    const text = points.length
+      ? label + ': now ' + (lastPoint[field] === null ? '?' : format(lastPoint[field])) + ', peak ' + format(max) + ' over the last ' +
+        points.length + ' sample' + (points.length === 1 ? '' : 's') + ' (' + fmtSpan((lastPoint.time - points[0].time) / 1e6) + ')'
+      : label + ': no samples yet';
+    svg.appendChild(sv('title', { text }));
+    svg.setAttribute('aria-label', text);
+    svg.setAttribute('data-points', String(known.length));
+    return svg;
+  }
+
+  function lagNotice(kind, title, ...paragraphs) {
+    const el = $('#lag-notice');
+    clear(el);
+    if (!kind) { el.hidden = true; el.className = ''; return; }
+    el.className = 'notice ' + kind;
+    append(el, [h('h2', { text: title }), paragraphs.map((p) => (p instanceof Node ? p : h('p', { text: p })))]);
+    el.hidden = false;
+  }
+
+  function renderLagLegend() {
+    const el = clear($('#lag-legend'));
+    for (const [status, meaning] of LAG_STATUSES) el.appendChild(statusBadge(status, status + ': ' + meaning));
+  }
+
+  function renderLagSummary(data) {
+    const el = clear($('#lag-summary'));
+    const groups = data.groups || [];
+    if (!groups.length) return;
+    const counts = new Map();
+    let lag = 0, partitions = 0;
+    for (const g of groups) {
+      counts.set(g.status, (counts.get(g.status) || 0) + 1);
+      lag += g.lag || 0;
+      partitions += (g.partitions || []).length;
+    }
+    append(el, [
+      h('div', { class: 'sum' }, h('b', { text: groups.length }), ' group' + (groups.length === 1 ? '' : 's')),
+      h('div', { class: 'sum' }, h('b', { text: partitions }), ' partition' + (partitions === 1 ? '' : 's')),
+      h('div', { class: 'sum' }, h('b', { text: fmtInt(lag) }), ' records waiting'),
+      h('div', { class: 'sum statuses' }, LAG_STATUSES.filter(([s]) => counts.has(s)).map(([s]) =>
+        h('span', { class: 'count' }, statusBadge(s), ' \u00d7 ' + counts.get(s)))),
+    ]);
+  }
+
+  // The time axis of every sparkline: the oldest sample kept for any partition to the latest.
+  function lagTimeAxis(data) {
+    const end = data.sampledAt || Date.now() * 1000;
+    let start = end;
+    for (const g of data.groups || []) {
+      for (const p of g.partitions || []) {
+        if (p.history && p.history.length) start = Math.min(start, p.history[0].time);
+      }
+    }
+    return { end, span: end - start };
+  }
+
+  function renderLagGroup(group, data, axis) {
+    const parts = group.partitions || [];
+    const { end, span } = axis;
+    const totals = [
+      h('span', null, h('b', { text: fmtInt(group.lag) }), ' records waiting'),
+      h('span', null, 'oldest ', h('b', { text: fmtSeconds(group.lagSeconds) })),
+      h('span', { text: parts.length + ' partition' + (parts.length === 1 ? '' : 's') }),
+    ];
+    if (group.brokerState) totals.push(h('span', { text: 'broker state ' + group.brokerState }));
+    const section = h('section', { class: 'panel lag-group ' + statusClass(group.status), 'data-group': group.group, 'data-status': group.status },
+      h('div', { class: 'lag-group-head' },
+        statusBadge(group.status),
+        h('h2', { class: 'group-name', text: group.group }),
+        h('span', { class: 'group-reason', text: group.reason || '' }),
+        h('div', { class: 'group-totals' }, totals)));
+    if (!parts.length) {
+      section.appendChild(h('p', { class: 'lag-empty', text: group.describeError
+        ? 'Nothing to report: the group cannot be described (' + group.describeError + ') and has no committed offsets.'
+        : 'Nothing to report yet: the group has no committed offsets and no members.' }));
+      return section;
+    }
+    const head = h('tr', null,
+      h('th', { class: 'c-topic', text: 'Topic' }), h('th', { class: 'n c-part', text: 'Partition' }), h('th', { class: 'n c-off', text: 'Committed' }),
+      h('th', { class: 'n c-off', text: 'Log end' }), h('th', { class: 'n c-lag', text: 'Lag' }), h('th', { class: 'chart', text: 'Lag, recent' }),
+      h('th', { class: 'n c-sec', text: 'Lag seconds' }), h('th', { class: 'chart', text: 'Lag seconds, recent' }),
+      h('th', { class: 'c-status', text: 'Status' }), h('th', { class: 'c-reason', text: 'Reason' }));
+    const body = h('tbody');
+    for (const p of parts) {
+      const committed = p.committed === null || p.committed === undefined
+        ? h('span', { class: 'none', title: 'never committed: the lag counts from the first offset, ' + fmtInt(p.logStart), text: 'none' })
+        : fmtInt(p.committed);
+      body.appendChild(h('tr', { class: 'lag-row ' + statusClass(p.status), 'data-topic': p.topic, 'data-partition': p.partition, 'data-status': p.status, title: p.owner ? 'held by ' + p.owner : null },
+        h('td', { class: 'topic', title: p.topic, text: p.topic }),
+        h('td', { class: 'n', text: p.partition }),
+        h('td', { class: 'n' }, committed),
+        h('td', { class: 'n', text: fmtInt(p.logEnd) }),
+        h('td', { class: 'n lag', 'data-lag': p.lag, text: fmtInt(p.lag) }),
+        h('td', { class: 'chart' }, sparkline(p.history || [], 'lag', 'lag', end, span, fmtInt)),
+        h('td', { class: 'n seconds', text: fmtSeconds(p.lagSeconds) }),
+        h('td', { class: 'chart' }, sparkline(p.history || [], 'lagSeconds', 'seconds', end, span, fmtSeconds)),
+        h('td', null, statusBadge(p.status)),
+        h('td', { class: 'reason', text: p.reason || '' })));
+    }
+    section.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'lag-table' }, h('thead', null, head), body)));
+    return section;
+  }
+
+  function renderLag(data) {
+    lagState.data = data;
+    const groupsEl = $('#lag-groups');
+    if (!data.enabled) {
+      $('#lag-sub').textContent = '';
+      clear($('#lag-summary'));
+      clear(groupsEl);
+      $('#lag-legend').hidden = true;
+      lagNotice('off', 'Lag monitoring is off', 'The explorer was started without Kafka brokers, so it samples no consumer groups.',
+        h('p', null, 'To turn it on, start it with the brokers: ', h('code', { text: 'KAFKA_BROKERS=host:port ordertrace explorer' }),
+          ' (or ', h('code', { text: 'ordertrace explorer -b host:port' }), '). ', h('code', { text: 'ordertrace up' }),
+          ' passes its brokers to the explorer it starts, so there the page is on.'));
+      setStatus('lag monitoring off');
+      return;
+    }
+    $('#lag-legend').hidden = false;
+    const when = data.sampledAt ? fmtClockSeconds(data.sampledAt) : null;
+    $('#lag-sub').textContent = 'Sampled every ' + trim(data.interval, 1) + ' s; status judged over ' + trim(data.window, 0) +
+      ' s; charts show the last ' + data.historyLimit + ' samples' + (when ? '. Latest sample ' + when + '.' : '.');
+    if (data.error) {
+      lagNotice('error', 'The latest sample failed', data.error.message,
+        h('p', { class: 'sub', text: 'At ' + fmtClockSeconds(data.error.time) + (data.sampledAt ? '; below: the sample of ' + when + '.' : '; nothing sampled yet. The monitor keeps trying.') }));
+    } else if (!data.sampledAt) {
+      lagNotice('info', 'Waiting for the first sample', 'The monitor reads the consumer groups every ' + trim(data.interval, 1) + ' s.');
+    } else if (!(data.groups || []).length) {
+      lagNotice('info', 'No consumer groups to show', 'The monitor covers the pipeline\u2019s groups (order-manager, algo, exchange-gateway, allocator), the groups the cluster lists and those named with --lag-group; none was found.');
+    } else {
+      lagNotice(null);
+    }
+    renderLagSummary(data);
+    const axis = lagTimeAxis(data);
+    const sections = (data.groups || []).map((g) => renderLagGroup(g, data, axis));
+    groupsEl.replaceChildren(...sections);
+    setStatus(data.error ? 'latest sample failed' : (when ? 'updated ' + when : 'waiting for the first sample'), data.error ? 'error' : '');
+  }
+
+  async function pollLag() {
+    clearTimeout(lagState.timer);
+    try {
+      const data = await api('/api/lag');
+      lagState.reachable = true;
+      renderLag(data);
+    } catch (e) {
+      lagState.reachable = false;
+      setStatus(e.message + ' Retrying\u2026', 'error');
+      if (!lagState.data) lagNotice('error', 'Cannot load the consumer lag', e.message);
+    }
+    lagState.timer = setTimeout(pollLag, LAG_POLL_MS);
+  }
+
+  function initLag() {
+    renderLagLegend();
+    setStatus('loading\u2026', 'loading');
+    pollLag();
+  }
+
   // ---------------------------------------------------------------- wiring
 
   function init() {
@@ -1308,6 +1531,7 @@
     route();
   }
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
-  else init();
+  const start = () => (document.body.dataset.page === 'lag' ? initLag() : init());
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();
