@@ -37,25 +37,10 @@ final class ChildProcess: Sendable {
         process.standardOutput = pipe
         process.standardError = pipe
         let prefix = "[\(name)] "
-        let pending = Mutex<[UInt8]>([])
         let onLine = self.onLine
         let echo = self.echo
         let logFile = self.logFile
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            let lines: [String] = pending.withLock { buffer in
-                buffer += data
-                var lines: [String] = []
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
-                    buffer.removeSubrange(...newline)
-                }
-                return lines
-            }
+        @Sendable func relay(_ lines: [String]) {
             if let logFile, !lines.isEmpty {
                 try? logFile.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
             }
@@ -64,6 +49,33 @@ final class ChildProcess: Sendable {
                 onLine(line[...])
             }
         }
+        // A thread of its own reads the pipe with blocking reads until the child closes it. Not
+        // FileHandle's readabilityHandler: its dispatch source can outlive the descriptor it
+        // watches, and libdispatch then crashes the supervisor while children stop.
+        let reading = pipe.fileHandleForReading
+        let reader = Thread {
+            let descriptor = reading.fileDescriptor
+            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+            var buffer: [UInt8] = []
+            while true {
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                buffer += chunk[..<count]
+                var lines: [String] = []
+                var start = buffer.startIndex
+                while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: buffer[start..<newline], as: UTF8.self))
+                    start = newline + 1
+                }
+                buffer.removeSubrange(..<start)
+                relay(lines)
+            }
+            // The last words of a child that ended without a newline.
+            if !buffer.isEmpty { relay([String(decoding: buffer, as: UTF8.self)]) }
+            try? reading.close()
+        }
+        reader.name = "output of \(name)"
         process.terminationHandler = { [self] process in
             let waiters = exit.withLock { state in
                 state.status = process.terminationStatus
@@ -73,6 +85,7 @@ final class ChildProcess: Sendable {
             for waiter in waiters { waiter.resume(returning: process.terminationStatus) }
         }
         try process.run()
+        reader.start()
     }
 
     var processIdentifier: Int32 { process.processIdentifier }

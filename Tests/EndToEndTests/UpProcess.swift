@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Glibc
+import KafkaTestSupport
 import Synchronization
 
 /// The `ordertrace` executable built next to the test bundle.
@@ -71,9 +72,16 @@ final class UpProcess: Sendable {
         try process.run()
     }
 
+    /// The output's last part, and where the whole of it is kept once the process ended
+    /// (`test-output/up-<pid>.log`).
     var log: String {
-        let tail = output.withLock { $0.suffix(6_000) }
-        return String(decoding: tail, as: UTF8.self)
+        let (all, tail) = output.withLock { ($0, $0.suffix(6_000)) }
+        var text = String(decoding: tail, as: UTF8.self)
+        if !process.isRunning {
+            let file = testOutputFolder().appendingPathComponent("up-\(process.processIdentifier).log")
+            if (try? all.write(to: file)) != nil { text += "\n(the whole output: \(file.path))" }
+        }
+        return text
     }
 
     /// SIGTERM, then waits up to `timeout` for the exit; returns the status (nil: killed).
