@@ -55,7 +55,11 @@ func runOrdertrace(_ arguments: [String], environment: [String: String] = [:]) t
 /// `ordertrace up` in the background, its output kept for a failure message.
 final class UpProcess: Sendable {
     let process = Process()
-    private let output = Mutex(Data())
+    private let output: Output
+
+    private final class Output: Sendable {
+        let data = Mutex(Data())
+    }
 
     init(arguments: [String], environment: [String: String]) throws {
         process.executableURL = ordertrace
@@ -64,18 +68,26 @@ final class UpProcess: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.output.withLock { $0.append(data) }
+        // Blocking reads on a thread of its own, not a readabilityHandler (whose dispatch source
+        // can outlive its descriptor and crash the process).
+        let reading = pipe.fileHandleForReading
+        let output = Output()
+        self.output = output
+        let reader = Thread {
+            while true {
+                let data = reading.availableData
+                if data.isEmpty { break }
+                output.data.withLock { $0.append(data) }
+            }
         }
         try process.run()
+        reader.start()
     }
 
     /// The output's last part, and where the whole of it is kept once the process ended
     /// (`test-output/up-<pid>.log`).
     var log: String {
-        let (all, tail) = output.withLock { ($0, $0.suffix(6_000)) }
+        let (all, tail) = output.data.withLock { ($0, $0.suffix(6_000)) }
         var text = String(decoding: tail, as: UTF8.self)
         if !process.isRunning {
             let file = testOutputFolder().appendingPathComponent("up-\(process.processIdentifier).log")
