@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 COMPOSE_FILE := compose/docker-compose.yml
 
-.PHONY: deps test-deps build test test-otel up up-embedded bench clean
+.PHONY: deps test-deps build release test test-otel up up-local up-embedded down demo bench clean
 
 # librdkafka (the Kafka client library), kcat (the Kafka command-line tool) and SQLite (the
 # allocator's state, which GRDB links as the system's libsqlite3), from Debian/Ubuntu.
@@ -45,12 +45,31 @@ up: deps
 	@if [ -f $(COMPOSE_FILE) ] && docker info >/dev/null 2>&1; then \
 		docker compose -f $(COMPOSE_FILE) up --build; \
 	else \
-		$(MAKE) --no-print-directory up-embedded; \
+		$(MAKE) --no-print-directory up-local; \
 	fi
 
-up-embedded: deps
-	$(SWIFT) build --product ordertrace
-	$$($(SWIFT) build --show-bin-path)/ordertrace up
+# ordertrace in release mode (what `make up` and `make demo` run).
+release: deps
+	$(SWIFT) build -c release --product ordertrace
+
+# Everything on this machine around the embedded broker, whether Docker answers or not.
+up-local: release
+	$$($(SWIFT) build -c release --show-bin-path)/ordertrace up
+
+up-embedded: up-local
+
+down:
+	@if [ -f $(COMPOSE_FILE) ] && docker info >/dev/null 2>&1; then \
+		docker compose -f $(COMPOSE_FILE) down; \
+	else \
+		echo "no compose stack runs here: Ctrl-C stops make up"; \
+	fi
+
+# A realistic stream of orders into the running system (`make up` in another terminal), then
+# where to look: a few orders with their explorer links, the lag and the audit.
+# DEMO_ARGS="--rate 500 --duration 60" makes it a load generator.
+demo: release
+	$$($(SWIFT) build -c release --show-bin-path)/ordertrace demo $(DEMO_ARGS)
 
 bench: deps
 	$(SWIFT) build -c release --product ordertrace

@@ -346,7 +346,7 @@ let package = Package(
                 "TracingSetup",
                 "Baggage",
                 "ExchangeSimServer",
-                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint", "LocalHTTP", "LagMonitor",
+                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint", "LocalHTTP", "LagMonitor", "WebSocketClient",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -18,7 +18,7 @@ struct OrderTrace: AsyncParsableCommand {
         subcommands: [
             BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, ExchangeSimCommand.self,
             GatewayCommand.self, OrderManagerCommand.self, AlgoCommand.self, ExchangeGatewayCommand.self, AllocatorCommand.self,
-            AuditCommand.self, LagCommand.self, UpCommand.self, BenchCommand.self, ExplorerCommand.self, TraceCommand.self,
+            AuditCommand.self, LagCommand.self, UpCommand.self, DemoCommand.self, BenchCommand.self, ExplorerCommand.self, TraceCommand.self,
         ]
     )
 }

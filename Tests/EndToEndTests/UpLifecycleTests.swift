@@ -58,6 +58,29 @@ struct UpLifecycleTests {
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
     }
 
+    @Test("ordertrace demo against a running up: orders over the WebSocket and kcat, some invalid, every one ends, the audit passes")
+    func demoAgainstUp() async throws {
+        let dataDirectory = NSTemporaryDirectory() + "ordertrace-demo-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let (up, gatewayPort, _) = try await startUp(dataDirectory: dataDirectory)
+        var stopped = false
+        defer { if !stopped { up.process.terminate() } }
+        let brokers = try #require(up.log.split(separator: "\n").first { $0.contains("up: embedded broker at ") }?.split(separator: " ")[4])
+        let demo = try await offThePool {
+            try runOrdertrace([
+                "demo", "-b", String(brokers), "--gateway", "ws://127.0.0.1:\(gatewayPort)/v1/orders", "--rate", "30", "--duration", "3", "--seed", "7",
+            ])
+        }
+        #expect(demo.status == 0, "\(demo.output)\n\(up.log)")
+        #expect(demo.output.contains("audit: OK"), "\(demo.output)")
+        #expect(demo.output.contains("over WebSocket") && demo.output.contains("over Kafka"), "\(demo.output)")
+        #expect(demo.output.contains("rejected"), "the invalid orders were not refused: \(demo.output)")
+        #expect(!demo.output.contains("NOT ENDED"), "\(demo.output)")
+        let status = await up.stop()
+        stopped = true
+        #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
+    }
+
     @Test("when up is killed (SIGKILL), its children stop by themselves and free their ports")
     func childrenDieWithTheirParent() async throws {
         let dataDirectory = NSTemporaryDirectory() + "ordertrace-orphans-\(UInt32.random(in: 0...UInt32.max))"
