@@ -4,19 +4,23 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 
-/// Serves `GET /metrics`: the registry in Prometheus text format (0.0.4).
+/// Serves `GET /metrics`: the registry in Prometheus text format (0.0.4), then what `appending`
+/// writes (series kept outside the registry, such as the lag monitor's).
 public struct MetricsServer: Service {
     public let host: String
     public let port: Int
     let registry: PrometheusCollectorRegistry
+    let appending: (@Sendable () -> String)?
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
     public init(
         registry: PrometheusCollectorRegistry, host: String = "127.0.0.1", port: Int, logger: Logger,
+        appending: (@Sendable () -> String)? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.registry = registry
+        self.appending = appending
         self.host = host
         self.port = port
         self.logger = logger
@@ -25,9 +29,12 @@ public struct MetricsServer: Service {
 
     public func run() async throws {
         let registry = self.registry
+        let appending = self.appending
         let router = Router()
         router.get("/metrics") { _, _ in
-            textResponse(registry.emitToBuffer())
+            var body = registry.emitToBuffer()
+            if let appending { body += appending().utf8 }
+            return textResponse(body)
         }
         try await serve(router, host: host, port: port, logger: logger, onListening: onListening)
     }

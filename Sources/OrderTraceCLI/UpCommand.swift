@@ -92,16 +92,17 @@ struct UpCommand: AsyncParsableCommand {
             componentPorts[component] = port
             metricsSources.append((service: component, url: "http://127.0.0.1:\(port)/metrics"))
         }
-        let sources = metricsSources
-        services.append(
-            MetricsGatherer(
-                port: metricsPort, logger: logger, local: registry, sources: { sources },
-                onListening: { port in say("up: metrics of every component at http://127.0.0.1:\(port)/metrics") }))
-        // The lag monitor: the pipeline's groups, sampled every 5 s.
+        // The lag monitor: the pipeline's groups, sampled every 5 s; its series in up's metrics.
         var lagConfiguration = LagMonitor.Configuration()
         lagConfiguration.groups = PipelineConsumerGroups.all().map(\.group)
         let lagAdmin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: (environment["KAFKA_BROKERS"] ?? "").split(separator: ",").map(String.init)))
-        services.append(LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger))
+        let lagMonitor = LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger)
+        let sources = metricsSources
+        services.append(
+            MetricsGatherer(
+                port: metricsPort, logger: logger, local: registry, localAppending: { lagMonitor.prometheusText() }, sources: { sources },
+                onListening: { port in say("up: metrics of every component at http://127.0.0.1:\(port)/metrics") }))
+        services.append(lagMonitor)
         let supervisor = Supervisor(
             executable: CommandLine.executablePath,
             children: (explorerURL == nil ? [] : [("explorer", ["explorer"])]) + [
