@@ -463,7 +463,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KafkaTestSupport", "Kafka", "OrderModel",
+                "KafkaTestSupport", "Kafka", "OrderModel", "LagStatus",
                 "WebSocketClient",
                 .product(name: "Logging", package: "swift-log"),
             ]
