@@ -318,12 +318,12 @@ let package = Package(
             ]
         ),
         // `ordertrace bench`: our Kafka client against kcat, the lean tracer against swift-otel,
-        // the cost of tracing on the Kafka hot path.
+        // the cost of tracing on the Kafka hot path, the lag monitor's CPU cost.
         .target(
             name: "OrderTraceBenchmarks",
             dependencies: [
                 "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "TraceContext", "TracingSetup", "Baggage", "OTLPReceiver", "OTLPWire", "OrderModel",
-                "OTLPExporter",
+                "OTLPExporter", "LagMonitor", "MetricsEndpoint",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -472,7 +472,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KafkaTestSupport", "Kafka", "OrderModel",
+                "KafkaTestSupport", "Kafka", "OrderModel", "LagStatus",
                 "WebSocketClient",
                 .product(name: "Logging", package: "swift-log"),
             ]

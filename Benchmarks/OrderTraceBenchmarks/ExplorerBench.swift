@@ -180,28 +180,6 @@ private func get(_ url: String) async throws -> (Data, Int) {
     return (data, (response as? HTTPURLResponse)?.statusCode ?? 0)
 }
 
-private func waitForPort(_ port: Int) async throws {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while ContinuousClock.now < deadline {
-        if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get() {
-            try? await channel.close()
-            return
-        }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw CommandError(description: "nothing listens on port \(port) after 60 s")
-}
-
-private func startProcess(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    return process
-}
-
 /// The peak resident memory of a process, in KiB (VmHWM).
 private func peakMemory(pid: Int32) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
@@ -209,14 +187,4 @@ private func peakMemory(pid: Int32) -> Int {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
     }
     return 0
-}
-
-/// SIGTERM, then SIGKILL if it has not exited within 10 s.
-private func stop(_ process: Process) {
-    guard process.isRunning else { return }
-    kill(process.processIdentifier, SIGTERM)
-    for _ in 0..<100 where process.isRunning {
-        usleep(100_000)
-    }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
 }

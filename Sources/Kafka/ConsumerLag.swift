@@ -162,6 +162,10 @@ extension KafkaAdmin {
             var committed: [KafkaTopicPartition: Int64]
             var owners: [KafkaTopicPartition: String]
         }
+        // Every group's committed offsets: one batch of requests for all groups.
+        let requestedPartitions = partitions(of: requested)
+        let committedByGroup = try await committedOffsets(
+            groups: groupIDs.map { ($0, requested.isEmpty ? allPartitions : requestedPartitions) }, timeout: timeout)
         var plans: [GroupPlan] = []
         for group in groupIDs {
             var state: String?
@@ -180,17 +184,14 @@ extension KafkaAdmin {
             }
             let source: ConsumerGroupLag.TopicSource
             let groupPartitions: [KafkaTopicPartition]
-            let committed: [KafkaTopicPartition: Int64]
+            let committed = committedByGroup[group] ?? [:]
             if !requested.isEmpty {
                 source = .requested
-                groupPartitions = partitions(of: requested)
-                committed = try await committedOffsets(group: group, partitions: groupPartitions, timeout: timeout)
+                groupPartitions = requestedPartitions
             } else {
-                let everywhere = try await committedOffsets(group: group, partitions: allPartitions, timeout: timeout)
-                let topics = Set(everywhere.keys.map(\.topic)).union(owners.keys.map(\.topic))
+                let topics = Set(committed.keys.map(\.topic)).union(owners.keys.map(\.topic))
                 source = owners.isEmpty ? .committedOffsets : .assignments
                 groupPartitions = partitions(of: topics.sorted())
-                committed = everywhere
             }
             plans.append(GroupPlan(group: group, state: state, describeError: describeError, source: source, partitions: groupPartitions, committed: committed, owners: owners))
         }
@@ -205,21 +206,25 @@ extension KafkaAdmin {
                 if next < mark.high { wanted[partition, default: []].insert(next) }
             }
         }
+        // A record's timestamp never changes: those the last round read and this one wants again
+        // (groups that did not move) are not read again.
         var times: [KafkaTopicPartition: [Int64: Int64]] = [:]
-        // One read per distinct offset of a partition: usually one round, more only when groups differ.
-        while wanted.contains(where: { !$0.value.isEmpty }) {
-            var round: [KafkaTopicPartition: Int64] = [:]
-            for (partition, offsets) in wanted {
-                if let offset = offsets.first {
-                    round[partition] = offset
+        let known = recordTimes.withLock { $0 }
+        for (partition, offsets) in wanted {
+            guard let cached = known[partition] else { continue }
+            for offset in offsets {
+                if let time = cached[offset] {
+                    times[partition, default: [:]][offset] = time
                     wanted[partition]!.remove(offset)
                 }
             }
-            let read = try await timestamps(at: round, timeout: timeout)
-            for (partition, offset) in round {
-                if let time = read[partition] { times[partition, default: [:]][offset] = time }
-            }
         }
+        // The rest in one forward read per partition (more only for offsets far apart).
+        wanted = wanted.filter { !$0.value.isEmpty }
+        for (partition, read) in try await timestamps(of: wanted, timeout: timeout) {
+            times[partition, default: [:]].merge(read) { $1 }
+        }
+        recordTimes.withLock { $0 = times }
 
         let now = Self.nowMilliseconds()
         let groups = plans.map { plan -> ConsumerGroupLag in

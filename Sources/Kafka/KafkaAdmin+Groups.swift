@@ -51,13 +51,45 @@ extension KafkaAdmin {
         }
     }
 
-    /// The low and high watermarks of many partitions, asked one after the other on one thread.
-    /// A partition whose watermarks cannot be read has no entry.
+    /// The offsets each of `groups` committed for its partitions: one OffsetFetch per group
+    /// through this admin's handle, all in flight at once (no handle per group). A partition the
+    /// group never committed has no entry.
+    /// - Throws: `KafkaError.admin` when a group's offsets could not be read.
+    public func committedOffsets(
+        groups: [(group: String, partitions: [KafkaTopicPartition])], timeout: Duration = .seconds(10)
+    ) async throws -> [String: [KafkaTopicPartition: Int64]] {
+        guard !groups.isEmpty else { return [:] }
+        let client = self.client
+        let outcome = try await offThePool { client.groupOffsets(groups, timeoutMilliseconds: Int32(clamping: timeout.milliseconds)) }
+        var result: [String: [KafkaTopicPartition: Int64]] = [:]
+        for (group, _) in groups {
+            switch outcome[group] {
+            case .success(let offsets): result[group] = offsets.compactMapValues { $0 }
+            case .failure(let error): throw error
+            case nil: throw KafkaError(code: .admin, message: "reading the offsets of group '\(group)' timed out", isRetriable: true)
+            }
+        }
+        return result
+    }
+
+    /// Sets the offsets `group` has committed, as its members would commit them, without joining
+    /// the group (AlterConsumerGroupOffsets): to move a group, or to make one for a test.
+    /// - Throws: `KafkaError.admin` when the broker refuses (e.g. members of the group are active
+    ///   on the topic).
+    public func commitOffsets(group: String, offsets: [KafkaTopicPartition: Int64], timeout: Duration = .seconds(10)) async throws {
+        let client = self.client
+        try await offThePool { try client.alterGroupOffsets(group: group, offsets: offsets, timeoutMilliseconds: Int32(clamping: timeout.milliseconds)) }
+    }
+
+    /// The low and high watermarks of many partitions: two ListOffsets requests per partition
+    /// leader for all of them, then one look-up per partition left unanswered. A partition whose
+    /// watermarks cannot be read has no entry.
     public func watermarks(of partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)) async throws -> [KafkaTopicPartition: (low: Int64, high: Int64)] {
         let client = self.client
+        let unique = Array(Set(partitions))
         return try await offThePool {
-            var result: [KafkaTopicPartition: (low: Int64, high: Int64)] = [:]
-            for partition in Set(partitions) {
+            var result = client.watermarks(of: unique, timeoutMilliseconds: Int32(clamping: timeout.milliseconds))
+            for partition in unique where result[partition] == nil {
                 if let marks = client.watermarks(partition, timeoutMilliseconds: Int32(clamping: timeout.milliseconds)) {
                     result[partition] = marks
                 }
@@ -73,22 +105,56 @@ extension KafkaAdmin {
         return try await timestamps(at: [partition: offset], timeout: timeout)[partition]
     }
 
-    /// `timestamp(topic:partition:offset:)` for many partitions at once: one reusable consumer
-    /// handle without a group starts every partition at its offset and takes one record of each.
+    /// `timestamp(topic:partition:offset:)` for many partitions at once.
     public func timestamps(at offsets: [KafkaTopicPartition: Int64], timeout: Duration = .seconds(5)) async throws -> [KafkaTopicPartition: Int64] {
-        guard !offsets.isEmpty else { return [:] }
+        let read = try await timestamps(of: offsets.mapValues { [$0] }, timeout: timeout)
+        var result: [KafkaTopicPartition: Int64] = [:]
+        for (partition, offset) in offsets {
+            if let time = read[partition]?[offset] { result[partition] = time }
+        }
+        return result
+    }
+
+    /// The timestamps of the records at (or, where one is gone, the first after) many offsets of
+    /// many partitions, by partition and offset: one reusable consumer handle without a group
+    /// starts every partition at its lowest offset and reads forward through the others. Offsets
+    /// of a partition more than `maxGap` records apart are read in separate passes, so one group
+    /// far behind another does not make it read everything between them.
+    public func timestamps(
+        of offsets: [KafkaTopicPartition: Set<Int64>], maxGap: Int64 = 1_000, timeout: Duration = .seconds(5)
+    ) async throws -> [KafkaTopicPartition: [Int64: Int64]] {
+        // Per partition, its offsets in runs with gaps of at most maxGap; pass k reads the k-th run of each.
+        var passes: [[KafkaTopicPartition: [Int64]]] = []
+        for (partition, wanted) in offsets {
+            var pass = 0
+            var previous: Int64?
+            for offset in wanted.sorted() {
+                if let previous, offset - previous > maxGap { pass += 1 }
+                previous = offset
+                if passes.count <= pass { passes.append([:]) }
+                passes[pass][partition, default: []].append(offset)
+            }
+        }
+        guard !passes.isEmpty else { return [:] }
         var properties = self.properties
         properties["enable.partition.eof"] = "true"
         properties["auto.offset.reset"] = "error"
         properties["fetch.wait.max.ms"] = "10"
         properties["queued.min.messages"] = "1"
         let logger = self.logger
-        return try await offThePool { [self, properties] in
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        return try await offThePool { [self, properties, passes] in
             try recordReader.withLock { reader in
                 if reader == nil {
                     reader = try RDKafkaClient(kind: .consumer, properties: properties, callbacks: .init(logger: logger))
                 }
-                return reader!.recordTimestamps(offsets, timeoutMilliseconds: Int32(clamping: timeout.milliseconds))
+                var result: [KafkaTopicPartition: [Int64: Int64]] = [:]
+                for pass in passes {
+                    for (partition, times) in reader!.recordTimestamps(pass, timeoutMilliseconds: milliseconds) {
+                        result[partition, default: [:]].merge(times) { $1 }
+                    }
+                }
+                return result
             }
         }
     }

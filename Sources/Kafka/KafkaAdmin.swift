@@ -10,6 +10,9 @@ public final class KafkaAdmin: Sendable {
     /// A consumer without a group that reads single records (record timestamps), made on first use.
     /// Its lock also keeps two reads from sharing it at once.
     let recordReader = Mutex<RDKafkaClient?>(nil)
+    /// The timestamps of the records the last lag reading needed (per partition, by offset): a
+    /// record's timestamp never changes, so the next reading reads only those of groups that moved.
+    let recordTimes = Mutex<[KafkaTopicPartition: [Int64: Int64]]>([:])
     /// Whether the cluster supports the group admin requests (ListGroups, DescribeGroups); `nil`
     /// until a listing told. librdkafka 2.0.2 can crash on a DescribeConsumerGroups the broker
     /// does not support, so describing waits for a listing to say it is supported.

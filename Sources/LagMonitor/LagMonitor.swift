@@ -9,13 +9,15 @@ import Synchronization
 /// and group by ``LagRules`` over a window of samples, keeps the metrics current and logs each
 /// status change with its reason (`ordertrace up` runs one; `ordertrace lag --serve` alone).
 ///
-/// Metrics (Prometheus form, kafka-lag-exporter's names for lag):
+/// Metrics (Prometheus form, kafka-lag-exporter's names for lag), written by
+/// ``prometheusText()`` from the last round for the process's `/metrics` to append:
 /// `kafka_consumergroup_group_lag{group,topic,partition}` (records),
 /// `kafka_consumergroup_group_lag_seconds{group,topic,partition}`,
 /// `kafka_consumergroup_group_max_lag{group}`,
-/// `ordertrace_consumergroup_status{group,topic,partition,status}` and
-/// `ordertrace_consumergroup_group_status{group,status}` (1 for the current status, 0 for the
-/// others), `ordertrace_lag_samples_total`.
+/// `ordertrace_consumergroup_status{group,topic,partition,status}` (one series per partition, at
+/// 1, labelled with its current status) and `ordertrace_consumergroup_group_status{group,status}`
+/// (1 for the current status, 0 for the others); and through swift-metrics
+/// `ordertrace_lag_samples_total`.
 ///
 /// Besides the window the rules need, it keeps each partition's last ``Configuration/historyLimit``
 /// samples (``recentSamples(of:)``, ``lagOverview()``) for charts such as the explorer's lag page.
@@ -63,9 +65,26 @@ public final class LagMonitor: Service, Sendable {
     let state = Mutex(State())
     private let clockStart = ContinuousClock.now
 
+    struct PartitionHistory {
+        var samples: [PartitionSample] = []
+        var status: LagState?
+
+        /// Adds a sample, keeping the window and the sample before it (to tell how long an
+        /// offset stood), and judges the partition; returns the judgement and the status before.
+        mutating func add(_ sample: PartitionSample, rules: LagRules) -> (LagEvaluation, LagState?) {
+            samples.append(sample)
+            if let firstKept = samples.lastIndex(where: { $0.time < sample.time - rules.window * 2 }) {
+                samples.removeFirst(firstKept)
+            }
+            let evaluation = rules.evaluate(samples)
+            defer { status = evaluation.state }
+            return (evaluation, status)
+        }
+    }
+
     struct State {
-        var history: [PartitionKey: [PartitionSample]] = [:]
-        var partitionStatus: [PartitionKey: LagState] = [:]
+        /// Per partition: its samples (the window and the one before it) and its status.
+        var partitions: [PartitionKey: PartitionHistory] = [:]
         var groupStatus: [String: LagState] = [:]
         var latest: Snapshot?
         /// Per partition of the latest round: its last `historyLimit` samples, oldest first.
@@ -115,23 +134,18 @@ public final class LagMonitor: Service, Sendable {
                 var evaluations: [(partition: String, evaluation: LagEvaluation)] = []
                 for lag in group.partitions {
                     let key = PartitionKey(group: group.group, topic: lag.topic, partition: lag.partition)
-                    var history = state.history[key, default: []]
-                    history.append(PartitionSample(time: time, committed: lag.committed, logEnd: lag.high, logStart: lag.low))
-                    // Keep the window and the sample before it (to tell how long an offset stood).
-                    if let firstKept = history.lastIndex(where: { $0.time < time - rules.window * 2 }) {
-                        history.removeFirst(firstKept)
-                    }
-                    state.history[key] = history
-                    var points = state.recent[key] ?? []
+                    // One look-up per partition, its samples changed in place (not copied).
+                    let (evaluation, before) = state.partitions[key, default: PartitionHistory()].add(
+                        PartitionSample(time: time, committed: lag.committed, logEnd: lag.high, logStart: lag.low), rules: rules)
+                    // Taken out of the state so that appending does not copy it.
+                    var points = state.recent.removeValue(forKey: key) ?? []
                     points.append(LagPoint(timeMilliseconds: report.timeMilliseconds, lag: lag.lag, lagSeconds: lag.lagSeconds))
                     if points.count > historyLimit { points.removeFirst(points.count - historyLimit) }
                     recent[key] = points
-                    let evaluation = rules.evaluate(history)
                     partitions[key] = evaluation
                     evaluations.append((key.description, evaluation))
-                    if state.partitionStatus[key] != evaluation.state {
-                        changes.append(("\(group.group) \(key)", state.partitionStatus[key], evaluation))
-                        state.partitionStatus[key] = evaluation.state
+                    if before != evaluation.state {
+                        changes.append(("\(group.group) \(key)", before, evaluation))
                     }
                 }
                 let groupEvaluation = LagRules.worst(evaluations)
@@ -159,26 +173,6 @@ public final class LagMonitor: Service, Sendable {
 
     private func publish(_ snapshot: Snapshot) {
         Counter(label: "ordertrace_lag_samples_total").increment()
-        for group in snapshot.report.groups {
-            var maxLag: Int64 = 0
-            for lag in group.partitions {
-                let dimensions = [("group", group.group), ("topic", lag.topic), ("partition", String(lag.partition))]
-                Gauge(label: "kafka_consumergroup_group_lag", dimensions: dimensions).record(Double(lag.lag))
-                Gauge(label: "kafka_consumergroup_group_lag_seconds", dimensions: dimensions).record(lag.lagSeconds ?? 0)
-                maxLag = max(maxLag, lag.lag)
-                let current = snapshot.partitions[PartitionKey(group: group.group, topic: lag.topic, partition: lag.partition)]?.state
-                for state in LagState.allCases {
-                    Gauge(label: "ordertrace_consumergroup_status", dimensions: dimensions + [("status", state.description)])
-                        .record(state == current ? 1 : 0)
-                }
-            }
-            Gauge(label: "kafka_consumergroup_group_max_lag", dimensions: [("group", group.group)]).record(Double(maxLag))
-            let current = snapshot.groups[group.group]?.state
-            for state in LagState.allCases {
-                Gauge(label: "ordertrace_consumergroup_group_status", dimensions: [("group", group.group), ("status", state.description)])
-                    .record(state == current ? 1 : 0)
-            }
-        }
     }
 
     /// Samples every ``Configuration/interval`` until graceful shutdown; a failed round is logged

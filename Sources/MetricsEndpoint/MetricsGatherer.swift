@@ -14,13 +14,16 @@ public struct MetricsGatherer: Service {
     public let host: String
     public let port: Int
     let sources: @Sendable () -> [(service: String, url: String?)]
-    /// This process's own metrics, if it has any (labelled `service="up"`).
+    /// This process's own metrics, if it has any (labelled `service="up"`): the registry's, then
+    /// what `localAppending` writes.
     let local: PrometheusCollectorRegistry?
+    let localAppending: (@Sendable () -> String)?
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
     public init(
         host: String = "127.0.0.1", port: Int = 9464, logger: Logger, local: PrometheusCollectorRegistry? = nil,
+        localAppending: (@Sendable () -> String)? = nil,
         sources: @escaping @Sendable () -> [(service: String, url: String?)],
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
@@ -29,12 +32,14 @@ public struct MetricsGatherer: Service {
         self.logger = logger
         self.sources = sources
         self.local = local
+        self.localAppending = localAppending
         self.onListening = onListening
     }
 
     public func run() async throws {
         let sources = self.sources
         let local = self.local
+        let localAppending = self.localAppending
         let router = Router()
         router.get("/metrics") { _, _ in
             let listed = sources()
@@ -50,7 +55,7 @@ public struct MetricsGatherer: Service {
                 return results.sorted { $0.0 < $1.0 }
             }
             var all = texts.compactMap { item in item.2.map { (service: item.1, text: $0) } }
-            if let local { all.insert((service: "up", text: local.emitToString()), at: 0) }
+            if let local { all.insert((service: "up", text: local.emitToString() + (localAppending?() ?? "")), at: 0) }
             var merged = PrometheusText.merge(all)
             merged += "# HELP ordertrace_scrape_up Whether the process answered this scrape (1) or not (0).\n"
             merged += "# TYPE ordertrace_scrape_up gauge\n"

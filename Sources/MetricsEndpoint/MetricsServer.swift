@@ -4,23 +4,27 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 
-/// Serves `GET /metrics`: the registry in Prometheus text format (0.0.4); and `GET /ready`:
-/// `200` once the process serves (its consumer holds its partitions, say), `503` before.
+/// Serves `GET /metrics`: the registry in Prometheus text format (0.0.4), then what `appending`
+/// writes (series kept outside the registry, such as the lag monitor's); and `GET /ready`: `200`
+/// once the process serves (its consumer holds its partitions, say), `503` before.
 public struct MetricsServer: Service {
     public let host: String
     public let port: Int
     let registry: PrometheusCollectorRegistry
+    let appending: (@Sendable () -> String)?
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
     let ready: @Sendable () -> Bool
 
     public init(
         registry: PrometheusCollectorRegistry, host: String = "127.0.0.1", port: Int, logger: Logger,
+        appending: (@Sendable () -> String)? = nil,
         ready: @escaping @Sendable () -> Bool = { true },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.ready = ready
         self.registry = registry
+        self.appending = appending
         self.host = host
         self.port = port
         self.logger = logger
@@ -29,9 +33,12 @@ public struct MetricsServer: Service {
 
     public func run() async throws {
         let registry = self.registry
+        let appending = self.appending
         let router = Router()
         router.get("/metrics") { _, _ in
-            textResponse(registry.emitToBuffer())
+            var body = registry.emitToBuffer()
+            if let appending { body += appending().utf8 }
+            return textResponse(body)
         }
         let ready = self.ready
         router.get("/ready") { _, _ in

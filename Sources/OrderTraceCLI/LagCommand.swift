@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import Kafka
 import LagMonitor
+import Logging
 import MetricsEndpoint
 import Pipeline
 import ServiceLifecycle
@@ -43,7 +44,7 @@ struct LagCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = Logs.bootstrap()
+        let logger = Logs.bootstrap()
         let admin: KafkaAdmin
         do {
             admin = try KafkaAdmin(configuration: kafka.configuration())
@@ -51,7 +52,7 @@ struct LagCommand: AsyncParsableCommand {
             throw error.validationError
         }
         if let serve {
-            try await runMonitor(admin, port: serve)
+            try await runMonitor(admin, port: serve, logger: logger)
             return
         }
         while true {
@@ -69,15 +70,14 @@ struct LagCommand: AsyncParsableCommand {
     }
 
     /// `--serve`: the lag monitor and its metrics, until SIGTERM or SIGINT.
-    private func runMonitor(_ admin: KafkaAdmin, port: Int) async throws {
-        let logger = Logs.bootstrap()
+    private func runMonitor(_ admin: KafkaAdmin, port: Int, logger: Logger) async throws {
         let registry = PrometheusMetrics.bootstrap()
         var configuration = LagMonitor.Configuration()
         configuration.groups = PipelineConsumerGroups.all().map(\.group) + groups
         configuration.topics = topics
         let monitor = LagMonitor(admin: admin, configuration: configuration, logger: logger)
         let server = MetricsServer(
-            registry: registry, port: port, logger: logger,
+            registry: registry, port: port, logger: logger, appending: { monitor.prometheusText() },
             onListening: { port in say("lag: monitoring; metrics at http://127.0.0.1:\(port)/metrics") })
         let group = ServiceGroup(configuration: .init(services: [monitor, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

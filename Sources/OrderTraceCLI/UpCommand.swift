@@ -104,16 +104,18 @@ struct UpCommand: AsyncParsableCommand {
         // which; `up` serves them merged.
         let metricsAddresses = MetricsAddresses(components: ["order-manager", "algo", "exchange-gateway", "allocator", "gateway"])
         let gatheredMetrics = MetricsAddresses(components: ["up"])
-        services.append(
-            MetricsGatherer(
-                port: metricsPort, logger: logger, local: registry, sources: { metricsAddresses.sources },
-                onListening: { port in gatheredMetrics.observe(MetricsAnnouncement.line(component: "up", host: "127.0.0.1", port: port)[...], of: "up") }))
-        // The lag monitor: the pipeline's groups, sampled every 5 s.
+        // The lag monitor: the pipeline's groups, sampled every 5 s; its series in up's metrics.
         let brokers = environment["KAFKA_BROKERS"] ?? ""
         var lagConfiguration = LagMonitor.Configuration()
         lagConfiguration.groups = PipelineConsumerGroups.all().map(\.group)
         let lagAdmin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init)))
-        services.append(LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger))
+        let lagMonitor = LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger)
+        services.append(
+            MetricsGatherer(
+                port: metricsPort, logger: logger, local: registry, localAppending: { lagMonitor.prometheusText() },
+                sources: { metricsAddresses.sources },
+                onListening: { port in gatheredMetrics.observe(MetricsAnnouncement.line(component: "up", host: "127.0.0.1", port: port)[...], of: "up") }))
+        services.append(lagMonitor)
         let components = metricsAddresses.components.map { Supervisor.Child(name: $0, arguments: [$0], environment: ["METRICS_PORT": "0"]) }
         let exchangeHealth = "http://127.0.0.1:\(exchangePort)/health"
         let explorerHealth = explorerURL.map { $0 + "api/orders" }

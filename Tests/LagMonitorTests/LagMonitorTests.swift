@@ -166,4 +166,27 @@ struct LagMonitorTests {
             #expect(partition.history == samples)
         }
     }
+
+    @Test("its Prometheus text holds each partition's lag, lag seconds and current status, and every status of the group")
+    func prometheusText() async throws {
+        try await withFixture { fixture in
+            #expect(fixture.monitor.prometheusText().isEmpty, "nothing before the first round")
+            try await fixture.produce(7)
+            try await fixture.commit(3, reading: 7)
+            _ = try await fixture.state(at: 0)
+            let lines = Set(fixture.monitor.prometheusText().split(separator: "\n").map(String.init))
+            let partition = #"group="\#(fixture.group)",topic="\#(fixture.topic)",partition="0""#
+            #expect(lines.contains("kafka_consumergroup_group_lag{\(partition)} 4"), "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("kafka_consumergroup_group_lag_seconds{\(partition)} ") })
+            #expect(lines.contains(#"kafka_consumergroup_group_max_lag{group="\#(fixture.group)"} 4"#))
+            #expect(lines.contains(#"ordertrace_consumergroup_status{\#(partition),status="OK"} 1"#))
+            #expect(lines.filter { $0.hasPrefix("ordertrace_consumergroup_status{") }.count == 1, "only the current status")
+            let groupStatus = lines.filter { $0.hasPrefix("ordertrace_consumergroup_group_status{") }
+            #expect(groupStatus.count == LagState.allCases.count)
+            #expect(groupStatus.filter { $0.hasSuffix(" 1") } == [#"ordertrace_consumergroup_group_status{group="\#(fixture.group)",status="OK"} 1"#])
+            for family in ["kafka_consumergroup_group_lag", "kafka_consumergroup_group_lag_seconds", "ordertrace_consumergroup_status"] {
+                #expect(lines.contains("# TYPE \(family) gauge"))
+            }
+        }
+    }
 }

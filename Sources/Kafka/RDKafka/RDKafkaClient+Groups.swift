@@ -41,7 +41,7 @@ extension RDKafkaClient {
 
     /// Runs one admin request and waits for its result event (blocking). `body` issues the
     /// request on the queue with the options; `read` reads the event, which it must not keep.
-    private func adminRequest<T>(
+    func adminRequest<T>(
         _ operation: rd_kafka_admin_op_t, timeoutMilliseconds: Int32, what: String,
         issue: (OpaquePointer, OpaquePointer) -> Void, read: (OpaquePointer) throws -> T
     ) throws -> T {
@@ -159,11 +159,13 @@ extension RDKafkaClient {
         return result
     }
 
-    /// The timestamp (ms since the epoch) of the first record at or after each offset, read by
-    /// this client without a group (blocking). Every partition is started on one queue at once;
-    /// a partition with nothing at that offset (its end) or without timestamps gets none.
-    func recordTimestamps(_ offsets: [KafkaTopicPartition: Int64], timeoutMilliseconds: Int32) -> [KafkaTopicPartition: Int64] {
-        guard !offsets.isEmpty else { return [:] }
+    /// The timestamp (ms since the epoch) of the first record at or after each of the offsets
+    /// asked for a partition, read by this client without a group (blocking). Every partition is
+    /// started once, at its lowest offset, on one queue, and read forward in batches until its
+    /// highest: many offsets of one partition cost one pass over the records between them. An
+    /// offset with nothing at or after it (the end) or without a timestamp gets none.
+    func recordTimestamps(_ wanted: [KafkaTopicPartition: [Int64]], timeoutMilliseconds: Int32) -> [KafkaTopicPartition: [Int64: Int64]] {
+        guard !wanted.isEmpty else { return [:] }
         let queue = rd_kafka_queue_new(handle)!
         defer { rd_kafka_queue_destroy(queue) }
         var topics: [String: OpaquePointer] = [:]
@@ -172,7 +174,11 @@ extension RDKafkaClient {
             for (rkt, partition) in started { rd_kafka_consume_stop(rkt, partition.partition) }
             for rkt in topics.values { rd_kafka_topic_destroy(rkt) }
         }
-        for (partition, offset) in offsets {
+        // Per partition: the offsets still to find, ascending.
+        var pending: [KafkaTopicPartition: ArraySlice<Int64>] = [:]
+        for (partition, offsets) in wanted {
+            let sorted = Array(Set(offsets)).sorted()
+            guard let first = sorted.first else { continue }
             let rkt: OpaquePointer
             if let known = topics[partition.topic] {
                 rkt = known
@@ -181,30 +187,55 @@ extension RDKafkaClient {
                 topics[partition.topic] = created
                 rkt = created
             }
-            if rd_kafka_consume_start_queue(rkt, partition.partition, offset, queue) == 0 {
+            if rd_kafka_consume_start_queue(rkt, partition.partition, first, queue) == 0 {
                 started.append((rkt, partition))
+                pending[partition] = sorted[...]
             }
         }
-        var pending = Set(started.map(\.1))
-        var timestamps: [KafkaTopicPartition: Int64] = [:]
+        var timestamps: [KafkaTopicPartition: [Int64: Int64]] = [:]
+        var names: [OpaquePointer: String] = [:]
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
+        let capacity = 1_024
+        let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
+        defer { messages.deallocate() }
         while !pending.isEmpty {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { break }
-            guard let message = rd_kafka_consume_queue(queue, Int32(clamping: max(1, left.milliseconds))) else { continue }
-            defer { rd_kafka_message_destroy(message) }
-            guard let rkt = message.pointee.rkt else { continue }
-            let partition = KafkaTopicPartition(topic: String(cString: rd_kafka_topic_name(rkt)), partition: message.pointee.partition)
-            guard pending.contains(partition) else { continue }
-            if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-                let timestamp = rd_kafka_message_timestamp(message, &type)
-                if type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE, timestamp >= 0 { timestamps[partition] = timestamp }
-                pending.remove(partition)
-            } else if message.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF || message.pointee.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
-                || message.pointee.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET
-            {
-                pending.remove(partition)
+            // What is already fetched, without waiting (a batch read waits for a full batch or its
+            // whole timeout); when nothing is, wait for the next one alone.
+            var count = rd_kafka_consume_batch_queue(queue, 0, messages, capacity)
+            if count <= 0 {
+                guard let message = rd_kafka_consume_queue(queue, Int32(clamping: max(1, left.milliseconds))) else { continue }
+                messages[0] = message
+                count = 1
+            }
+            for index in 0..<count {
+                guard let message = messages[index] else { continue }
+                defer { rd_kafka_message_destroy(message) }
+                guard let rkt = message.pointee.rkt else { continue }
+                let topic: String
+                if let name = names[rkt] {
+                    topic = name
+                } else {
+                    topic = String(cString: rd_kafka_topic_name(rkt))
+                    names[rkt] = topic
+                }
+                let partition = KafkaTopicPartition(topic: topic, partition: message.pointee.partition)
+                guard var offsets = pending[partition] else { continue }
+                if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+                    let timestamp = rd_kafka_message_timestamp(message, &type)
+                    // This record is the first at or after every offset asked for up to its own.
+                    while let next = offsets.first, next <= message.pointee.offset {
+                        if type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE, timestamp >= 0 { timestamps[partition, default: [:]][next] = timestamp }
+                        offsets.removeFirst()
+                    }
+                    pending[partition] = offsets.isEmpty ? nil : offsets
+                } else if message.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF || message.pointee.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE
+                    || message.pointee.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET
+                {
+                    pending[partition] = nil
+                }
             }
         }
         return timestamps
