@@ -19,10 +19,12 @@ deps:
 # decode our OTLP with it, and the explorer's tests receive spans from its exporter.
 # prometheus-client: the reference parser our /metrics is checked with. Chromium:
 # the explorer's UI tests load its page headless. Prometheus (Debian's package): promtool checks
-# compose/'s config and a real server answers the Grafana dashboard's queries.
+# compose/'s config and a real server answers the Grafana dashboard's queries. PyYAML: the
+# compose tests read compose/'s YAML with it (Tests/Interop/yaml_json.py).
 test-deps: deps
 	@command -v python3 >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3 python3-pip; }
 	@python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install -q prometheus-client
+	@python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q PyYAML
 	@python3 -c 'import opentelemetry.sdk, opentelemetry.proto, opentelemetry.exporter.otlp.proto.http' 2>/dev/null || \
 		python3 -m pip install -q opentelemetry-api==1.27.0 opentelemetry-sdk==1.27.0 opentelemetry-proto==1.27.0 opentelemetry-exporter-otlp-proto-http==1.27.0
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }

@@ -36,7 +36,7 @@ struct LagCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
-    @Option(help: "Run the lag monitor instead: sample every 5 s, log each status change, and serve the lag metrics at http://127.0.0.1:PORT/metrics until Ctrl-C.")
+    @Option(help: "Run the lag monitor instead: sample every 5 s, log each status change, and serve the lag metrics at http://$METRICS_HOST:PORT/metrics (127.0.0.1 unless METRICS_HOST says, as for the components; 0.0.0.0 in a container) until Ctrl-C.")
     var serve: Int?
 
     func validate() throws {
@@ -76,9 +76,11 @@ struct LagCommand: AsyncParsableCommand {
         configuration.groups = PipelineConsumerGroups.all().map(\.group) + groups
         configuration.topics = topics
         let monitor = LagMonitor(admin: admin, configuration: configuration, logger: logger)
+        // The components' variable: a container sets METRICS_HOST=0.0.0.0 so Prometheus reaches it.
+        let host = ProcessInfo.processInfo.environment["METRICS_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
         let server = MetricsServer(
-            registry: registry, port: port, logger: logger, appending: { monitor.prometheusText() },
-            onListening: { port in say("lag: monitoring; metrics at http://127.0.0.1:\(port)/metrics") })
+            registry: registry, host: host, port: port, logger: logger, appending: { monitor.prometheusText() },
+            onListening: { port in say("lag: monitoring; metrics at http://\(host):\(port)/metrics") })
         let group = ServiceGroup(configuration: .init(services: [monitor, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -215,6 +215,33 @@ struct LagServeTests {
         #expect(monitor.process.terminationStatus == 0, "\(monitor.log)")
         await broker.stop()
     }
+
+    /// In a container Prometheus reaches the monitor from another host: METRICS_HOST=0.0.0.0, as
+    /// the components read it. 127.0.0.2 is a loopback address a socket bound to 127.0.0.1 does
+    /// not answer on, and one bound to 0.0.0.0 does (Linux routes all of 127/8 to lo). No broker
+    /// is needed: the server answers while the monitor's rounds fail.
+    @Test("lag --serve listens on 127.0.0.1 by default and on every address with METRICS_HOST=0.0.0.0", arguments: [nil, "0.0.0.0"] as [String?])
+    func honoursMetricsHost(_ host: String?) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
+        let metricsPort = freePort(), silentBroker = freePort()
+        let monitor = try LoggedProcess(
+            executable: ordertrace.path, arguments: ["lag", "--serve", String(metricsPort), "-b", "127.0.0.1:\(silentBroker)"],
+            environment: ["METRICS_HOST": host, "LOG_LEVEL": "critical"])
+        defer { monitor.killNow() }
+        let serving = await eventually(timeout: .seconds(60)) { await httpStatus("http://127.0.0.1:\(metricsPort)/ready") == 200 }
+        try #require(serving, "\(monitor.log)")
+        let other = await httpStatus("http://127.0.0.2:\(metricsPort)/ready")
+        if host != nil {
+            #expect(other == 200, "not reachable on 127.0.0.2:\n\(monitor.log)")
+        } else {
+            #expect(other == nil, "bound beyond 127.0.0.1 without METRICS_HOST:\n\(monitor.log)")
+        }
+        let line = "lag: monitoring; metrics at http://\(host ?? "127.0.0.1"):\(metricsPort)/metrics"
+        let announced = await eventually(timeout: .seconds(10)) { monitor.log.contains(line) }
+        #expect(announced, "no line \(line):\n\(monitor.log)")
+        // A clean exit is servesTheMonitorsSeries's: here no broker answers the round in flight.
+        await monitor.stop()
+    }
 }
 
 /// The panels' queries of compose/grafana/dashboards/ordertrace.json.
@@ -312,9 +339,15 @@ final class LoggedProcess: Sendable {
     let process = Process()
     private let output = Mutex(Data())
 
-    init(executable: String, arguments: [String]) throws {
+    /// `environment`: variables set or (when nil) removed for the child, over this process's.
+    init(executable: String, arguments: [String], environment: [String: String?] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (name, value) in environment { merged[name] = value }
+            process.environment = merged
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
