@@ -52,6 +52,11 @@ struct AuditCommand: AsyncParsableCommand {
 /// What the topics held when an audit read them.
 struct AuditSnapshot {
     var clientOrders: [ClientOrder] = []
+    /// Each client order's record timestamp, by order.
+    var receivedAt: [OrderKey: Int64] = [:]
+    /// Set when a partition no longer holds its first records: only orders received after it
+    /// are audited (``RetentionHorizon``).
+    var horizon: RetentionHorizon?
     var batches: [Batch] = []
     var fills: [Fill] = []
     var updates: [OrderUpdate] = []
@@ -60,8 +65,21 @@ struct AuditSnapshot {
 
     static func read(topics: PipelineTopics, kafka: KafkaConfiguration, timeout: Duration, logger: Logger) async throws -> AuditSnapshot {
         let names = [topics.clientOrders, topics.batches, topics.fills, topics.orderUpdates]
-        let messages = try await readToEnd(names, kafka: kafka, timeout: timeout, logger: logger)
+        let (messages, truncated) = try await readToEnd(names, kafka: kafka, timeout: timeout, logger: logger)
         var snapshot = AuditSnapshot()
+        // The horizon: the latest first-retained record among the partitions that lost records.
+        var firstRead: [KafkaTopicPartition: (offset: Int64, timestamp: Int64?)] = [:]
+        for message in messages {
+            let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
+            guard truncated.contains(partition) else { continue }
+            if let known = firstRead[partition], known.offset <= message.offset { continue }
+            firstRead[partition] = (message.offset, message.timestampMilliseconds)
+        }
+        if !truncated.isEmpty {
+            // A partition that lost records without a timestamp on what is left: nothing is safe.
+            let horizons = truncated.map { firstRead[$0]?.timestamp ?? Int64.max }
+            snapshot.horizon = RetentionHorizon(milliseconds: horizons.max() ?? Int64.max)
+        }
         var seenOrders: [OrderKey: ClientOrder] = [:]
         for message in messages {
             switch message.topic {
@@ -77,6 +95,7 @@ struct AuditSnapshot {
                 }
                 seenOrders[order.orderKey] = order
                 snapshot.clientOrders.append(order)
+                if let timestamp = message.timestampMilliseconds { snapshot.receivedAt[order.orderKey] = timestamp }
             case topics.batches:
                 if case .success(let batch) = Batch.decode(json: message.value) { snapshot.batches.append(batch) } else { snapshot.unreadable[message.topic, default: 0] += 1 }
             case topics.fills:
@@ -88,18 +107,24 @@ struct AuditSnapshot {
         return snapshot
     }
 
-    /// Reads `topics` from the start to the end offsets they have now.
-    static func readToEnd(_ topics: [String], kafka: KafkaConfiguration, timeout: Duration, logger: Logger) async throws -> [KafkaMessage] {
+    /// Reads `topics` from the start to the end offsets they have now; also says which partitions
+    /// no longer start at offset 0 (the broker deleted their first records).
+    static func readToEnd(
+        _ topics: [String], kafka: KafkaConfiguration, timeout: Duration, logger: Logger
+    ) async throws -> (messages: [KafkaMessage], truncated: Set<KafkaTopicPartition>) {
         let admin = try KafkaAdmin(configuration: kafka, logger: logger)
         let metadata = try await admin.topics()
         var remaining: [KafkaTopicPartition: Int64] = [:]
+        var truncated: Set<KafkaTopicPartition> = []
         for topic in metadata where topics.contains(topic.name) {
             for partition in 0..<Int32(topic.partitionCount) {
                 let marks = try await admin.watermarks(topic: topic.name, partition: partition)
-                if marks.high > marks.low { remaining[KafkaTopicPartition(topic: topic.name, partition: partition)] = marks.high - 1 }
+                let key = KafkaTopicPartition(topic: topic.name, partition: partition)
+                if marks.high > marks.low { remaining[key] = marks.high - 1 }
+                if marks.low > 0 { truncated.insert(key) }
             }
         }
-        guard !remaining.isEmpty else { return [] }
+        guard !remaining.isEmpty else { return ([], truncated) }
         var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "ordertrace-audit-\(UInt32.random(in: 0...UInt32.max))", topics: topics)
         configuration.initialOffset = .beginning
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
@@ -129,7 +154,7 @@ struct AuditSnapshot {
         if !missing.isEmpty {
             throw CommandError(description: "audit: could not read \(missing.keys.sorted().map(\.description).joined(separator: ", ")) to the end within \(timeout)")
         }
-        return messages
+        return (messages, truncated)
     }
 
     /// Orders refused before batching: a `rejected` update without a batch, for an order that
@@ -139,14 +164,39 @@ struct AuditSnapshot {
         return Set(updates.filter { $0.status == .rejected && $0.batchId == nil && !valid.contains($0.orderKey) }.map(\.orderKey))
     }
 
+    /// The records the audit checks: all of them, or those after the horizon.
+    var audited: AuditSnapshot {
+        guard let horizon else { return self }
+        let window = horizon.window(
+            clientOrders: clientOrders.map { ($0, receivedAt[$0.orderKey]) }, batches: batches, fills: fills, updates: updates)
+        var audited = self
+        audited.clientOrders = window.clientOrders
+        audited.batches = window.batches
+        audited.fills = window.fills
+        audited.updates = window.updates
+        return audited
+    }
+
     func violations(requireTerminal: Bool) -> [InvariantViolation] {
-        let refused = intakeRejections
+        let audited = self.audited
+        let refused = audited.intakeRejections
         return OrderAudit.violations(
-            clientOrders: clientOrders, batches: batches, fills: fills,
-            updates: updates.filter { !refused.contains($0.orderKey) }, requireTerminal: requireTerminal)
+            clientOrders: audited.clientOrders, batches: audited.batches, fills: audited.fills,
+            updates: audited.updates.filter { !refused.contains($0.orderKey) }, requireTerminal: requireTerminal)
     }
 
     func printSummary(violations: [InvariantViolation]) {
+        if let horizon {
+            let audited = self.audited
+            let time = Date(timeIntervalSince1970: Double(horizon.milliseconds) / 1000)
+            say("audit: the broker no longer holds the oldest records of some partitions (retention): auditing the \(audited.clientOrders.count) orders received after \(horizon.milliseconds == Int64.max ? "the end" : time.formatted(.iso8601)) whose whole life it holds; \(clientOrders.count - audited.clientOrders.count) earlier ones (or in a batch with one) left out")
+            audited.printCounts(violations: violations)
+            return
+        }
+        printCounts(violations: violations)
+    }
+
+    private func printCounts(violations: [InvariantViolation]) {
         var terminal: [OrderStatus: Int] = [:]
         var last: [OrderKey: OrderStatus] = [:]
         for update in updates { last[update.orderKey] = update.status }
