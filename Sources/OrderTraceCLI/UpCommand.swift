@@ -108,6 +108,11 @@ struct UpCommand: AsyncParsableCommand {
         let brokers = environment["KAFKA_BROKERS"] ?? ""
         var lagConfiguration = LagMonitor.Configuration()
         lagConfiguration.groups = PipelineConsumerGroups.all().map(\.group)
+        if !externalKafka {
+            // What the embedded broker keeps of a partition before it deletes (about 5 MB of
+            // order updates), so that AT RISK warns before the first deletion, not after.
+            lagConfiguration.rules.retainedRecords = 14_000
+        }
         let lagAdmin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init)))
         let lagMonitor = LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger)
         services.append(
