@@ -190,6 +190,9 @@ struct AuditSnapshot {
             let audited = self.audited
             let time = Date(timeIntervalSince1970: Double(horizon.milliseconds) / 1000)
             say("audit: the broker no longer holds the oldest records of some partitions (retention): auditing the \(audited.clientOrders.count) orders received after \(horizon.milliseconds == Int64.max ? "the end" : time.formatted(.iso8601)) whose whole life it holds; \(clientOrders.count - audited.clientOrders.count) earlier ones (or in a batch with one) left out")
+            if audited.clientOrders.isEmpty && !clientOrders.isEmpty {
+                say("audit: WARNING: the broker holds the whole life of none of its orders, so nothing was checked; on the embedded broker keep runs shorter (it keeps about 5 MB per partition), or use a real Kafka (the compose stack)")
+            }
             audited.printCounts(violations: violations)
             return
         }
