@@ -384,11 +384,13 @@ func executableOnPath(_ name: String) -> String? {
     return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
-/// Runs an executable to the end (blocking: call it off the pool); its status and output.
-func runToEnd(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+/// Runs an executable to the end (blocking: call it off the pool), with `environment` over this
+/// process's; its status and output.
+func runToEnd(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -39,17 +39,7 @@ private func canBind(_ port: Int) -> Bool {
 
 /// Runs `ordertrace` with `arguments` to the end; returns its status and output.
 func runOrdertrace(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = ordertrace
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    try runToEnd(ordertrace.path, arguments, environment: environment)
 }
 
 /// `ordertrace up` in the background, its output kept for a failure message.
