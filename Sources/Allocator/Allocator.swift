@@ -49,7 +49,7 @@ public struct Allocator: Service {
                 var step = Step()
                 try store.transaction {
                     for message in messages {
-                        try handle(message, store: store, step: &step)
+                        try handleIsolated(message, store: store, step: &step)
                     }
                     if ContinuousClock.now - lastHousekeeping > .seconds(10) {
                         lastHousekeeping = .now
@@ -103,6 +103,25 @@ public struct Allocator: Service {
         try await send(step, store: store)
     }
 
+    /// Handles one record so that its content cannot stop the allocator: when the store refuses
+    /// it (`AllocatorStore.InputRefused`), what it changed is undone and it is dead-lettered, so
+    /// its offset is stored with the rest of the batch. Any other store error (disk full, I/O) is
+    /// rethrown: the allocator stops without storing the offsets of this batch, and reads it again
+    /// after a restart.
+    func handleIsolated(_ message: KafkaMessage, store: AllocatorStore, step: inout Step) throws {
+        var own = Step()
+        do {
+            try store.isolated { try handle(message, store: store, step: &own) }
+        } catch let refused as AllocatorStore.InputRefused {
+            let span = kafka.tracing.startProcessSpan(message)
+            defer { span.end() }
+            deadLetter(message, errorType: "store_refused", reason: refused.reason, span: span, step: &step)
+            return
+        }
+        step.items += own.items
+        step.outbox += own.outbox
+    }
+
     func handle(_ message: KafkaMessage, store: AllocatorStore, step: inout Step) throws {
         let processSpan = kafka.tracing.startProcessSpan(message)
         defer { processSpan.end() }
@@ -112,13 +131,23 @@ public struct Allocator: Service {
                 deadLetter(message, errorType: "validation", reason: errors.description, span: processSpan, step: &step)
             case .success(let batch):
                 processSpan.attributes[BusinessAttribute.batchID] = batch.batchId
-                guard let waiting = try store.addBatch(batch, now: WallClock.nowMilliseconds()) else {
+                guard let opened = try store.addBatch(batch, now: WallClock.nowMilliseconds()) else {
                     processSpan.attributes[BusinessAttribute.duplicate] = true
                     return
                 }
-                for applied in waiting {
+                for applied in opened.applied {
                     let parent = applied.fillTraceparent.flatMap { StoredTraceContext.context(traceparent: $0) } ?? processSpan.context
                     try match(applied, parent: parent, fillLink: nil, store: store, step: &step)
+                }
+                for (fill, reason) in opened.refused {
+                    // The fill's own record was consumed (and its offset stored) when it began to
+                    // wait: what is left of it is its stored JSON.
+                    logger.warning("dead-lettered fill \(fill.fillId), which waited for batch \(batch.batchId): \(reason)")
+                    var headers = KafkaHeaders()
+                    headers.set(DeadLetter.errorTypeHeader, "fill_rejected")
+                    headers.set(DeadLetter.errorMessageHeader, reason)
+                    headers.set(DeadLetter.sourceTopicHeader, configuration.topics.fills)
+                    step.add(KafkaProducerRecord(topic: configuration.topics.deadLetters, key: fill.symbol, value: fill.encodeJSON(), headers: headers), processSpan.context)
                 }
             }
         } else {

@@ -36,6 +36,15 @@ final class AllocatorStore {
         case rejected(String)
     }
 
+    /// A record whose content the store cannot take (it contradicts what is stored, such as a fill
+    /// id already applied to another batch): its changes were undone and it should be
+    /// dead-lettered. Any other error thrown by the store is about the store itself (disk full, I/O
+    /// error), not about the record, and must stop the component.
+    struct InputRefused: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
+    }
+
     struct OutboxRow {
         var sequence: Int64
         var key: String
@@ -79,7 +88,7 @@ final class AllocatorStore {
 
     /// Rebuilds the open batches from their stored fills.
     private func load() throws {
-        try database.read { db in
+        try access { db in
             let batches = try Row.fetchCursor(db.cachedStatement(sql: "SELECT batch FROM open_batches"))
             while let row = try batches.next() {
                 let batch = try Self.decode(Batch.self, row, 0)
@@ -130,17 +139,70 @@ final class AllocatorStore {
         return result!
     }
 
+    /// Runs the handling of one record in a savepoint of the current transaction. When the store
+    /// refuses the record's content (a constraint fails, or a stored batch would not validate),
+    /// its changes are rolled back, the open batches are rebuilt from the database, and
+    /// `InputRefused` is thrown: the caller dead-letters the record and goes on. Other errors are
+    /// rethrown as they are.
+    func isolated<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try access { db in
+                var result: T?
+                try db.inSavepoint {
+                    result = try body()
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as DatabaseError where Self.isAboutInput(error) {
+            try reload()
+            throw InputRefused(reason: "the allocator's store refused it: \(error.message ?? error.description)")
+        } catch let error as ValidationErrors {
+            try reload()
+            throw InputRefused(reason: error.description)
+        }
+    }
+
+    /// Whether a database error comes from what a record contains rather than from the store.
+    static func isAboutInput(_ error: DatabaseError) -> Bool {
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT, .SQLITE_MISMATCH, .SQLITE_TOOBIG, .SQLITE_RANGE: true
+        default: false
+        }
+    }
+
+    /// Forgets the open batches in memory and rebuilds them from the database.
+    private func reload() throws {
+        open = [:]
+        try load()
+    }
+
+    /// The batch a fill id was applied to (while that batch is open), if any.
+    func appliedBatch(ofFill fillID: String) throws -> String? {
+        try access { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT batch_id FROM applied_fills WHERE fill_id = ?"), arguments: [fillID])
+        }
+    }
+
     func isDone(_ batchID: String) throws -> Bool {
         try access { db in
             try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM done_batches WHERE batch_id = ?"), arguments: [batchID]) != nil
         }
     }
 
-    /// Opens a batch. Returns nil when it is known already (a duplicate), else the fills that
-    /// were waiting for it, applied in their arrival order.
-    func addBatch(_ batch: Batch, now: Int64) throws -> [AppliedFill]? {
+    /// What opening a batch did with the fills that waited for it.
+    struct OpenedBatch {
+        /// Applied in their arrival order.
+        var applied: [AppliedFill] = []
+        /// Fills the batch could not take, with the reason: they are no longer kept.
+        var refused: [(fill: Fill, reason: String)] = []
+    }
+
+    /// Opens a batch. Returns nil when it is known already (a duplicate), else what became of the
+    /// fills that were waiting for it.
+    func addBatch(_ batch: Batch, now: Int64) throws -> OpenedBatch? {
         if try open[batch.batchId] != nil || isDone(batch.batchId) { return nil }
-        open[batch.batchId] = try Self.makeOpenBatch(batch)
+        let opened = try Self.makeOpenBatch(batch)
         let waiting: [(Fill, String?)] = try access { db in
             try db.cachedStatement(sql: "INSERT INTO open_batches (batch_id, batch) VALUES (?, ?)")
                 .execute(arguments: [batch.batchId, Data(batch.encodeJSON())])
@@ -154,23 +216,36 @@ final class AllocatorStore {
             try db.cachedStatement(sql: "DELETE FROM pending_fills WHERE batch_id = ?").execute(arguments: [batch.batchId])
             return waiting
         }
-        var applied: [AppliedFill] = []
+        open[batch.batchId] = opened
+        var result = OpenedBatch()
         for (fill, traceparent) in waiting {
-            if case .applied(var result) = try apply(fill, fillTraceparent: traceparent, now: now) {
-                result.fillTraceparent = traceparent
-                applied.append(result)
+            switch try apply(fill, fillTraceparent: traceparent, now: now) {
+            case .applied(var applied):
+                applied.fillTraceparent = traceparent
+                result.applied.append(applied)
+            case .rejected(let reason):
+                result.refused.append((fill, reason))
+            case .duplicate, .pending:
+                break
             }
         }
-        return applied
+        return result
     }
 
     /// Applies a fill to its batch, or keeps it until its batch arrives.
     func apply(_ fill: Fill, fillTraceparent: String?, now: Int64) throws -> FillResult {
+        if let other = try appliedBatch(ofFill: fill.fillId), other != fill.batchId {
+            return .rejected("fill id \(fill.fillId) was already applied to batch \(other), not \(fill.batchId)")
+        }
         guard var batch = open[fill.batchId] else {
             if try isDone(fill.batchId) { return .duplicate }
             return try access { db in
-                let known = try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM pending_fills WHERE fill_id = ?"), arguments: [fill.fillId]) != nil
-                if known { return .duplicate }
+                let waitingFor = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT batch_id FROM pending_fills WHERE fill_id = ?"), arguments: [fill.fillId])
+                if let waitingFor {
+                    if waitingFor == fill.batchId { return .duplicate }
+                    return .rejected("fill id \(fill.fillId) already waits for batch \(waitingFor), not \(fill.batchId)")
+                }
                 try db.cachedStatement(sql: "INSERT INTO pending_fills (fill_id, batch_id, fill, traceparent, arrived_at) VALUES (?, ?, ?, ?, ?)")
                     .execute(arguments: [fill.fillId, fill.batchId, Data(fill.encodeJSON()), fillTraceparent, now])
                 return .pending
@@ -183,19 +258,20 @@ final class AllocatorStore {
         case .rejected(let rejection):
             return .rejected(rejection.description)
         case .applied(let allocation):
+            // The database first: when it throws, memory still matches it.
             if batch.allocation.isComplete {
-                open[fill.batchId] = nil
                 try access { db in
                     try db.cachedStatement(sql: "DELETE FROM open_batches WHERE batch_id = ?").execute(arguments: [fill.batchId])
                     try db.cachedStatement(sql: "DELETE FROM applied_fills WHERE batch_id = ?").execute(arguments: [fill.batchId])
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO done_batches (batch_id, done_at) VALUES (?, ?)").execute(arguments: [fill.batchId, now])
                 }
+                open[fill.batchId] = nil
             } else {
-                open[fill.batchId] = batch
                 try access { db in
                     try db.cachedStatement(sql: "INSERT INTO applied_fills (fill_id, batch_id, fill) VALUES (?, ?, ?)")
                         .execute(arguments: [fill.fillId, fill.batchId, Data(fill.encodeJSON())])
                 }
+                open[fill.batchId] = batch
             }
             return .applied(AppliedFill(fill: fill, members: batch.allocation.batchMembers, allocation: allocation, fillTraceparent: fillTraceparent))
         }

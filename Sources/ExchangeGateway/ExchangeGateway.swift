@@ -121,7 +121,7 @@ public final class ExchangeGateway: Service, Sendable {
         if state.isKnown(id) {
             logger.info("exchange order already open or done: not sent again", metadata: [LogKey.exchangeOrderID: "\(id)"])
             span.attributes[ExchangeAttribute.note] = "duplicate: exchange order \(id) is open or done"
-            storeOffsets(state.finish([(KafkaTopicPartition(topic: message.topic, partition: message.partition), message.offset)]))
+            storeOffsets(state.finishDuplicate(KafkaRecordID(message), exchangeOrderId: id))
             return
         }
         if !state.hasRoom {
@@ -177,7 +177,7 @@ public final class ExchangeGateway: Service, Sendable {
                 backoff = min(backoff * 2, configuration.reconnectMaxBackoff)
             }
         }
-        storeOffsets(state.finish([(KafkaTopicPartition(topic: message.topic, partition: message.partition), message.offset)]))
+        storeOffsets(state.finish([KafkaRecordID(message)]))
     }
 
     // MARK: The exchange session
@@ -329,10 +329,9 @@ public final class ExchangeGateway: Service, Sendable {
     // MARK: Helpers
 
     /// Stores, per partition, the offset after the last record that is done with all before it.
-    private func storeOffsets(_ lastDone: [KafkaTopicPartition: Int64]) {
+    private func storeOffsets(_ lastDone: [KafkaRecordID]) {
         guard !lastDone.isEmpty else { return }
-        consumer.storeOffsets(
-            lastDone.map { KafkaMessage(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value, key: nil, value: []) })
+        consumer.storeOffsets(lastProcessed: lastDone)
     }
 
     private static func text(_ message: ExchangeClientMessage) -> String {

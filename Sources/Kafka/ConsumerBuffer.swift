@@ -16,6 +16,9 @@ final class ConsumerBuffer: Sendable {
         var isPaused = false
         var isResumeRequested = false
         var assignment: Set<KafkaTopicPartition> = []
+        /// The generation of each assigned partition's current assignment.
+        var generations: [KafkaTopicPartition: UInt64] = [:]
+        var lastGeneration: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -64,7 +67,16 @@ final class ConsumerBuffer: Sendable {
     var assignment: [KafkaTopicPartition] { state.withLock { Array($0.assignment) }.sorted() }
 
     func assigned(_ partitions: [KafkaTopicPartition]) {
-        state.withLock { $0.assignment.formUnion(partitions) }
+        state.withLock { state in
+            state.assignment.formUnion(partitions)
+            state.lastGeneration += 1
+            for partition in partitions { state.generations[partition] = state.lastGeneration }
+        }
+    }
+
+    /// The generation of a partition's current assignment; `nil` when it is not assigned.
+    func generation(of partition: KafkaTopicPartition) -> UInt64? {
+        state.withLock { $0.generations[partition] }
     }
 
     /// Forgets revoked partitions and drops what was buffered for them: another member will
@@ -73,6 +85,7 @@ final class ConsumerBuffer: Sendable {
         let revoked = Set(partitions)
         state.withLock { state in
             state.assignment.subtract(revoked)
+            for partition in revoked { state.generations[partition] = nil }
             guard !state.batches.isEmpty else { return }
             var kept = CircularBuffer<[KafkaMessage]>()
             var count = 0

@@ -85,6 +85,18 @@ public final class KafkaConsumer: Service, Sendable {
         client.storeOffsets(lastProcessed.mapValues { $0 + 1 })
     }
 
+    /// Stores, per partition, the offset after each given record: every record of its partition up
+    /// to and including it is done. A record read under an assignment that has since been revoked
+    /// is skipped: the partition was read again from its committed offset (here or by another
+    /// member), and work left from the old assignment must not move its offset.
+    public func storeOffsets(lastProcessed records: some Sequence<KafkaRecordID>) {
+        var next: [KafkaTopicPartition: Int64] = [:]
+        for record in records where buffer.generation(of: record.partition) == record.generation {
+            if record.offset + 1 > next[record.partition, default: -1] { next[record.partition] = record.offset + 1 }
+        }
+        if !next.isEmpty { client.storeOffsets(next) }
+    }
+
     /// Polls until graceful shutdown or cancellation, then commits what is stored and leaves the group.
     public func run() async throws {
         let thread = BlockingThread(name: "kafka-consumer-poll") { [self] in pollLoop() }
@@ -124,7 +136,7 @@ public final class KafkaConsumer: Service, Sendable {
             }
             client.pollBatch(
                 maxMessages: configuration.maxBatchSize, timeoutMilliseconds: timeout, topicNames: &topicNames,
-                messages: &messages, events: &events)
+                messages: &messages, events: &events, generation: { [buffer] in buffer.generation(of: $0) ?? 0 })
             for event in events { handle(event) }
             events.removeAll(keepingCapacity: true)
             if !messages.isEmpty {

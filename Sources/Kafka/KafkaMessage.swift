@@ -8,10 +8,14 @@ public struct KafkaMessage: Sendable, Hashable {
     public var key: [UInt8]?
     public var value: [UInt8]
     public var headers: KafkaHeaders
+    /// Which assignment of its partition to this consumer the record was read under: it grows
+    /// each time the partition is assigned again, so a record read again after a revoke and a
+    /// reassignment is told apart from its first copy (see `KafkaRecordID`).
+    public var assignmentGeneration: UInt64
 
     public init(
         topic: String, partition: Int32, offset: Int64, timestampMilliseconds: Int64? = nil,
-        key: [UInt8]?, value: [UInt8], headers: KafkaHeaders = KafkaHeaders()
+        key: [UInt8]?, value: [UInt8], headers: KafkaHeaders = KafkaHeaders(), assignmentGeneration: UInt64 = 0
     ) {
         self.topic = topic
         self.partition = partition
@@ -20,10 +24,30 @@ public struct KafkaMessage: Sendable, Hashable {
         self.key = key
         self.value = value
         self.headers = headers
+        self.assignmentGeneration = assignmentGeneration
     }
 
     /// The key decoded as UTF-8 (every key in this project is a UTF-8 string).
     public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// One read of a record: its partition, its offset, and the assignment generation it was read
+/// under. Two reads of the same offset in different assignments are different work: what the
+/// first one left unfinished must not move the offset the second one stores.
+public struct KafkaRecordID: Sendable, Hashable {
+    public var partition: KafkaTopicPartition
+    public var offset: Int64
+    public var generation: UInt64
+
+    public init(partition: KafkaTopicPartition, offset: Int64, generation: UInt64) {
+        self.partition = partition
+        self.offset = offset
+        self.generation = generation
+    }
+
+    public init(_ message: KafkaMessage) {
+        self.init(partition: KafkaTopicPartition(topic: message.topic, partition: message.partition), offset: message.offset, generation: message.assignmentGeneration)
+    }
 }
 
 /// A record to send to Kafka.

@@ -80,7 +80,7 @@ public struct OrderManager: Service {
     /// What one step sends, and the records that are done once it is delivered.
     struct Outgoing {
         var items: [(KafkaProducerRecord, ServiceContext)] = []
-        var done: [(KafkaTopicPartition, Int64)] = []
+        var done: [KafkaRecordID] = []
     }
 
     /// What the order manager knows between records; owned by its one loop.
@@ -88,6 +88,9 @@ public struct OrderManager: Service {
         var pool: OrderPool<Member>
         var seen: RecentSet<OrderKey>
         var offsets = OffsetTracker()
+        /// The record each pooled order is tracked by. A copy of the order read again after a
+        /// rebalance takes over from the first one: its record is done only when the batch is sent.
+        var pooledSources: [OrderKey: KafkaRecordID] = [:]
         var batchCount = 0
         let batchIDPrefix: String
 
@@ -108,12 +111,11 @@ public struct OrderManager: Service {
     struct Member: Sendable {
         var context: ServiceContext
         var stored: StoredContext
-        var source: (KafkaTopicPartition, Int64)
+        var source: KafkaRecordID
     }
 
     func handle(_ message: KafkaMessage, state: inout State, outgoing: inout Outgoing) {
-        state.offsets.add(message)
-        let source = (KafkaTopicPartition(topic: message.topic, partition: message.partition), message.offset)
+        let source = state.offsets.add(message)
         let processSpan = kafka.tracing.startProcessSpan(message, rootName: OrderManagerSpans.clientOrderReceived)
         defer { processSpan.end() }
         let span = OrderManagerSpans.startProcessing(context: processSpan.context)
@@ -147,12 +149,19 @@ public struct OrderManager: Service {
             }
             // Orders that came without baggage (kcat) get their ids on the process span here.
             processSpan.updateAttributes { OrderManagerSpans.setOrderAttributes(&$0, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) }
-            guard state.seen.insert(OrderKey(userId: order.userId, clientOrderId: order.clientOrderId)) else {
+            let key = OrderKey(userId: order.userId, clientOrderId: order.clientOrderId)
+            guard state.seen.insert(key) else {
                 OrderManagerSpans.markDuplicate(span)
                 logger.info("duplicate client order \(order.userId)/\(order.clientOrderId) not batched again")
-                outgoing.done.append(source)
+                if state.pooledSources[key] != nil {
+                    // Still pooled: this copy's record is done when the batch is sent.
+                    state.pooledSources[key] = source
+                } else {
+                    outgoing.done.append(source)
+                }
                 return
             }
+            state.pooledSources[key] = source
             span.attributes[BusinessAttribute.status] = OrderStatus.accepted.rawValue
             outgoing.items.append((Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), context))
             let member = Member(context: context, stored: StoredContext(of: context), source: source)
@@ -187,7 +196,7 @@ public struct OrderManager: Service {
         for entry in closed.entries {
             let (span, context) = OrderManagerSpans.startBatched(entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan)
             outgoing.items.append((Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context))
-            outgoing.done.append(entry.item.source)
+            outgoing.done.append(state.pooledSources.removeValue(forKey: OrderKey(userId: entry.order.userId, clientOrderId: entry.order.clientOrderId)) ?? entry.item.source)
             span.end()
         }
         batchSpan.end()

@@ -81,9 +81,67 @@ struct AllocatorStoreTests {
         }
         #expect(try store.pendingFillCount == 1)
         let applied = try store.transaction { try store.addBatch(batch("b2", [10, 20]), now: 3) }
-        #expect(applied?.count == 1)
-        #expect(applied?.first?.allocation.quantities == [10, 20])
+        #expect(applied?.applied.count == 1)
+        #expect(applied?.applied.first?.allocation.quantities == [10, 20])
         #expect(try store.pendingFillCount == 0)
+    }
+
+    @Test func aFillIDAppliedToAnotherBatchIsRejectedAndChangesNothing() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try AllocatorStore(path: path)
+        _ = try store.transaction { try store.addBatch(batch("b1", [10, 20]), now: 1) }
+        _ = try store.transaction { try store.addBatch(batch("b2", [10, 20]), now: 1) }
+        guard case .applied = try apply(store, fill("f1", batch: "b1", quantity: 6)) else {
+            Issue.record("f1 not applied")
+            return
+        }
+        guard case .rejected(let reason) = try apply(store, fill("f1", batch: "b2", quantity: 6)) else {
+            Issue.record("a fill id applied to b1 was taken by b2")
+            return
+        }
+        #expect(reason.contains("b1"))
+        #expect(store.open["b2"]!.allocation.members.allSatisfy { $0.cumulativeQuantity == 0 })
+        // The same fill again for its own batch is still a duplicate, and b2 takes other fills.
+        guard case .duplicate = try apply(store, fill("f1", batch: "b1", quantity: 6)) else {
+            Issue.record("the redelivered f1 was not a duplicate")
+            return
+        }
+        guard case .applied = try apply(store, fill("f2", batch: "b2", quantity: 3)) else {
+            Issue.record("b2 refused a valid fill")
+            return
+        }
+        // A fill waiting for a batch that never opened, with an id applied elsewhere, is refused too.
+        guard case .rejected = try apply(store, fill("f1", batch: "b9", quantity: 6)) else {
+            Issue.record("a fill id applied to b1 was kept for b9")
+            return
+        }
+        #expect(try store.pendingFillCount == 0)
+    }
+
+    @Test func aRecordTheStoreRefusesIsRolledBackAloneAndTheStepGoesOn() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let store = try AllocatorStore(path: path)
+            _ = try store.transaction { try store.addBatch(batch("b1", [10, 20]), now: 1) }
+            try store.transaction {
+                _ = try store.isolated { try store.apply(fill("f1", batch: "b1", quantity: 6), fillTraceparent: nil, now: 1) }
+                // A record whose content breaks a constraint: only its own changes are undone.
+                #expect(throws: AllocatorStore.InputRefused.self) {
+                    try store.isolated {
+                        _ = try store.enqueue(key: "u0", value: [1], traceparent: nil, baggage: nil)
+                        try store.database.unsafeReentrantWrite { db in
+                            try db.execute(sql: "INSERT INTO applied_fills (fill_id, batch_id, fill) VALUES ('f1', 'b2', x'00')")
+                        }
+                    }
+                }
+                #expect(store.open["b1"]!.allocation.members.map(\.cumulativeQuantity).reduce(0, +) == 6)
+            }
+        }
+        let store = try AllocatorStore(path: path)
+        #expect(try store.outbox().isEmpty)
+        #expect(store.open["b1"]!.allocation.members.map(\.cumulativeQuantity).reduce(0, +) == 6)
     }
 
     @Test func outboxKeepsUpdatesUntilDelivered() throws {

@@ -14,9 +14,9 @@ final class GatewayState: Sendable {
         var openOrders: OpenExchangeOrders
         var writer: WebSocketOutbound?
         var offsets = OffsetTracker()
-        /// Where each open exchange order was read, so its record is done when the order is.
-        var sources: [String: KafkaTopicPartition] = [:]
-        var sourceOffsets: [String: Int64] = [:]
+        /// The record each open exchange order was read from, so that record is done when the
+        /// order is. A copy read again after a rebalance takes over from the first one.
+        var sources: [String: KafkaRecordID] = [:]
         var roomWaiter: CheckedContinuation<Void, Never>?
         var roomWaitCanceled = false
     }
@@ -39,23 +39,31 @@ final class GatewayState: Sendable {
         }
     }
 
-    /// Marks records done; returns what to store per partition (the last record done with
-    /// everything before it).
-    func finish(_ records: [(KafkaTopicPartition, Int64)]) -> [KafkaTopicPartition: Int64] {
-        guard !records.isEmpty else { return [:] }
+    /// Marks records done; returns, per partition, the last record done with everything before
+    /// it (store the offset after it).
+    func finish(_ records: [KafkaRecordID]) -> [KafkaRecordID] {
+        guard !records.isEmpty else { return [] }
         return state.withLock { $0.offsets.finish(records) }
     }
 
-    /// Marks the records of done exchange orders as done.
-    func finishOrders(_ exchangeOrderIds: [String]) -> [KafkaTopicPartition: Int64] {
+    /// A record of an exchange order that is open or done already: while the order is open, this
+    /// record takes over from the one the order was read from (it is done when the order is);
+    /// otherwise it is done now.
+    func finishDuplicate(_ record: KafkaRecordID, exchangeOrderId: String) -> [KafkaRecordID] {
         state.withLock { state in
-            var records: [(KafkaTopicPartition, Int64)] = []
-            for id in exchangeOrderIds {
-                if let partition = state.sources.removeValue(forKey: id), let offset = state.sourceOffsets.removeValue(forKey: id) {
-                    records.append((partition, offset))
-                }
+            if state.sources[exchangeOrderId] != nil {
+                state.sources[exchangeOrderId] = record
+                return []
             }
-            return records.isEmpty ? [:] : state.offsets.finish(records)
+            return state.offsets.finish([record])
+        }
+    }
+
+    /// Marks the records of done exchange orders as done.
+    func finishOrders(_ exchangeOrderIds: [String]) -> [KafkaRecordID] {
+        state.withLock { state in
+            let records = exchangeOrderIds.compactMap { state.sources.removeValue(forKey: $0) }
+            return records.isEmpty ? [] : state.offsets.finish(records)
         }
     }
 
@@ -75,8 +83,7 @@ final class GatewayState: Sendable {
             let decision = state.openOrders.open(order, context: context, now: now)
             switch decision {
             case .send, .queued:
-                state.sources[order.exchangeOrderId] = KafkaTopicPartition(topic: message.topic, partition: message.partition)
-                state.sourceOffsets[order.exchangeOrderId] = message.offset
+                state.sources[order.exchangeOrderId] = KafkaRecordID(message)
             case .duplicate, .full:
                 break
             }

@@ -41,17 +41,18 @@ extension RDKafkaClient {
     /// is already there without waiting, up to `maxMessages`. Serves rebalance callbacks.
     func pollBatch(
         maxMessages: Int, timeoutMilliseconds: Int32, topicNames: inout [OpaquePointer: String],
-        messages: inout [KafkaMessage], events: inout [ConsumerPollEvent]
+        messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
+        generation: (KafkaTopicPartition) -> UInt64
     ) {
         guard let first = rd_kafka_consumer_poll(handle, timeoutMilliseconds) else { return }
-        convert(first, topicNames: &topicNames, messages: &messages, events: &events)
+        convert(first, topicNames: &topicNames, messages: &messages, events: &events, generation: generation)
         rd_kafka_message_destroy(first)
         // Then whatever else is ready, without waiting. (One non-blocking poll per record, as
         // kcat does: rd_kafka_consume_batch_queue stalled fetching for ~0.8 s now and then with
         // librdkafka 2.0.2.)
         var taken = 1
         while taken < maxMessages, let message = rd_kafka_consumer_poll(handle, 0) {
-            convert(message, topicNames: &topicNames, messages: &messages, events: &events)
+            convert(message, topicNames: &topicNames, messages: &messages, events: &events, generation: generation)
             rd_kafka_message_destroy(message)
             taken += 1
         }
@@ -59,7 +60,8 @@ extension RDKafkaClient {
 
     private func convert(
         _ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout [OpaquePointer: String],
-        messages: inout [KafkaMessage], events: inout [ConsumerPollEvent]
+        messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
+        generation: (KafkaTopicPartition) -> UInt64
     ) {
         let pointee = message.pointee
         var topic = ""
@@ -103,7 +105,8 @@ extension RDKafkaClient {
             KafkaMessage(
                 topic: topic, partition: pointee.partition, offset: pointee.offset,
                 timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp,
-                key: key, value: value, headers: headers))
+                key: key, value: value, headers: headers,
+                assignmentGeneration: generation(KafkaTopicPartition(topic: topic, partition: pointee.partition))))
     }
 
     /// Stores the next offsets to commit (the auto-commit sends them in the background).

@@ -1,0 +1,99 @@
+import Allocator
+import Foundation
+import Kafka
+import KafkaTestSupport
+import OrderModel
+import Pipeline
+import TestSupport
+import Testing
+
+@Suite("Allocator: a fill the store refuses is dead-lettered, not fatal", .timeLimit(.minutes(3)))
+struct AllocatorDeadLetterTests {
+    static let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+    static func batch(_ id: String) -> Batch {
+        Batch(
+            batchId: id, symbol: "AAPL", side: .buy,
+            members: [
+                Batch.Member(clientOrderId: "\(id)-c1", userId: "alice", quantity: 30, traceparent: traceparent),
+                Batch.Member(clientOrderId: "\(id)-c2", userId: "bob", quantity: 70, traceparent: traceparent),
+            ],
+            closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
+    }
+
+    static func fill(_ id: String, batch: String, quantity: Int64, cumulative: Int64) -> Fill {
+        Fill(
+            fillId: id, exchangeOrderId: "x-\(batch)-0", batchId: batch, symbol: "AAPL", side: .buy, quantity: quantity,
+            price: Price(ticks: 1_900_000), cumulativeQuantity: cumulative, leavesQuantity: 100 - cumulative,
+            status: cumulative == 100 ? .filled : .partiallyFilled)
+    }
+
+    @Test("a fill whose id was applied to another batch goes to dead-letters; the allocator keeps serving, also after a restart")
+    func reusedFillIDIsDeadLettered() async throws {
+        let database = temporaryFilePath("allocator-dead-letter", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: database) }
+        try await withEmbeddedBroker { broker in
+            let topics = PipelineTopics(prefix: uniqueName("dl") + "-")
+            for topic in topics.all { try broker.createTopic(topic, partitions: 1) }
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let group = uniqueName("allocator")
+            var configuration = AllocatorConfiguration()
+            configuration.topics = topics
+            configuration.databasePath = database
+            func runAllocator() throws -> Task<Void, Error> {
+                let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topics.batches, topics.fills]), logger: testLogger)
+                let allocator = Allocator(configuration: configuration, consumer: consumer, producer: producer, logger: testLogger)
+                return Task { try await allocator.run() }
+            }
+            func send(_ batch: Batch) async throws {
+                try await producer.send(KafkaProducerRecord(topic: topics.batches, key: "AAPL", value: batch.encodeJSON()))
+            }
+            func send(_ fill: Fill) async throws -> [UInt8] {
+                let value = fill.encodeJSON()
+                try await producer.send(KafkaProducerRecord(topic: topics.fills, key: "AAPL", value: value))
+                return value
+            }
+            let updates = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("updates"), topics: [topics.orderUpdates]), logger: testLogger)
+            let deadLetters = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("dead"), topics: [topics.deadLetters]), logger: testLogger)
+            try await withRunningConsumer(updates) {
+                try await withRunningConsumer(deadLetters) {
+                    let first = try runAllocator()
+                    try await send(Self.batch("b-1"))
+                    _ = try await send(Self.fill("f-1", batch: "b-1", quantity: 40, cumulative: 40))
+                    let firstUpdates = await collect(updates, count: 2, timeout: .seconds(60))
+                    #expect(firstUpdates.count == 2)
+
+                    // A second batch, and a fill of it that reuses f-1's id.
+                    try await send(Self.batch("b-2"))
+                    let bad = try await send(Self.fill("f-1", batch: "b-2", quantity: 40, cumulative: 40))
+                    let dead = await collect(deadLetters, count: 1, timeout: .seconds(60))
+                    try #require(dead.count == 1)
+                    #expect(dead[0].value == bad)
+                    #expect(dead[0].headers.string(DeadLetter.errorTypeHeader) == "fill_rejected")
+                    #expect(dead[0].headers.string(DeadLetter.errorMessageHeader)?.contains("f-1") == true)
+                    #expect(dead[0].headers.string(DeadLetter.sourceTopicHeader) == topics.fills)
+
+                    // The allocator still serves: a valid fill of b-2 is allocated.
+                    _ = try await send(Self.fill("f-2", batch: "b-2", quantity: 50, cumulative: 50))
+                    let secondUpdates = try await collect(updates, count: 2, timeout: .seconds(60)).map { try OrderUpdate(json: $0.value) }
+                    #expect(secondUpdates.count == 2)
+                    #expect(secondUpdates.allSatisfy { $0.fillId == "f-2" && $0.batchId == "b-2" })
+                    #expect(secondUpdates.map(\.cumulativeQuantity).reduce(0, +) == 50)
+                    first.cancel()
+                    try? await first.value
+
+                    // No crash loop: a new allocator over the same topics, group and state comes
+                    // up and serves.
+                    let second = try runAllocator()
+                    _ = try await send(Self.fill("f-3", batch: "b-1", quantity: 60, cumulative: 100))
+                    let thirdUpdates = try await collect(updates, count: 2, timeout: .seconds(60)).map { try OrderUpdate(json: $0.value) }
+                    #expect(thirdUpdates.count == 2)
+                    #expect(thirdUpdates.allSatisfy { $0.fillId == "f-3" && $0.status == .filled })
+                    second.cancel()
+                    try? await second.value
+                }
+            }
+            await producer.close()
+        }
+    }
+}
