@@ -185,7 +185,8 @@ public struct CarriedTraceContext: Sendable {
         } else {
             switch SpanContext.parse(traceparent: traceparent ?? []) {
             case .valid(var context):
-                if let tracestate, !tracestate.isEmpty { context.traceState = String(decoding: tracestate, as: UTF8.self) }
+                // An invalid tracestate is dropped, not inherited; a valid one is capped.
+                if let tracestate, !tracestate.isEmpty, let valid = TraceState.sanitized(bytes: tracestate) { context.traceState = valid }
                 parent = context
             case .invalid(let reason):
                 problem = "invalid traceparent: \(reason)"

@@ -18,6 +18,7 @@ public struct KafkaHeadersInjector: Injector {
 public struct KafkaHeadersExtractor: Extractor {
     public init() {}
     public func extract(key: String, from carrier: KafkaHeaders) -> String? {
-        carrier.string(key)
+        // An invalid tracestate is dropped, a valid one capped (`TraceState`).
+        key == "tracestate" ? carrier.string(key).flatMap { TraceState.sanitized($0) } : carrier.string(key)
     }
 }

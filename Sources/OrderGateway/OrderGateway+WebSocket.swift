@@ -11,7 +11,16 @@ extension OrderGateway {
     /// ends first ends the others; a socket whose queue overflowed is then closed with code 1008
     /// and a reason.
     func serveSocket(user: String, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        let connection = connections.register(userId: user)
+        let connection: SocketConnection
+        switch connections.register(userId: user, limits: socketLimits) {
+        case .success(let registered):
+            connection = registered
+        case .failure(let refusal):
+            // Another socket of the user (or of anyone) was opened after the upgrade was allowed.
+            self.logger.notice("WebSocket refused", metadata: [GatewayLogKey.userID: "\(user)", GatewayLogKey.error: "\(refusal.reason)"])
+            try? await outbound.close(.policyViolation, reason: refusal.reason)
+            return
+        }
         let logger = {
             var logger = self.logger
             logger[metadataKey: GatewayLogKey.userID] = "\(user)"

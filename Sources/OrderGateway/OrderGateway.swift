@@ -16,9 +16,15 @@ import Synchronization
 ///   `order-updates` JSON object.
 /// - `POST /v1/orders` with one order as the body: `202` `{"clientOrderId","userId","status":"received","traceId"}`
 ///   once Kafka has it; `400` with the problems; `401`; `413` above ``OrderGatewayConfiguration/maxMessageBytes``;
-///   `503` when Kafka did not take it. A `baggage` request header is passed on.
+///   `503` when Kafka did not take it. A `baggage` request header is passed on, without the
+///   business ids (`user.id`, `client.order_id`, `batch.id`, `exchange.order_id`, `fill.id`),
+///   which only the pipeline sets.
 /// - `GET /health`: `200` `{"status":"ok"}` once the server listens and the updates consumer has its
 ///   partitions, `503` before.
+///
+/// A user may hold ``OrderGatewayConfiguration/maxSocketsPerUser`` open WebSockets and all users
+/// together ``OrderGatewayConfiguration/maxSockets``; one more upgrade gets `429` (per user) or
+/// `503` (in all) with the reason, and no upgrade.
 ///
 /// The user is the one the bearer token names (`Authorization: Bearer <token>`; browsers, which
 /// cannot set headers on a WebSocket, may put `?access_token=<token>` on the WebSocket URL). A
@@ -38,6 +44,7 @@ public struct OrderGateway: Service {
     let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
     let connections: ConnectionRegistry
+    let tokens: TokenTable
     let latency = OrderLatency()
     private let listening = ListeningFlag()
 
@@ -62,6 +69,7 @@ public struct OrderGateway: Service {
         self.logger = logger
         self.onListening = onListening
         self.connections = ConnectionRegistry(outboundCapacity: max(1, configuration.maxOutboundMessagesPerSocket))
+        self.tokens = TokenTable(configuration.tokens)
     }
 
     /// The consumer settings for a gateway's updates: a group of its own (`gateway-<random>`), so
@@ -84,6 +92,10 @@ public struct OrderGateway: Service {
     /// Open WebSockets.
     public var openSocketCount: Int { connections.count }
 
+    var socketLimits: SocketLimits {
+        SocketLimits(perUser: max(1, configuration.maxSocketsPerUser), total: max(1, configuration.maxSockets))
+    }
+
     /// Runs the HTTP/WebSocket server, the updates consumer and the delivery of updates until
     /// graceful shutdown.
     /// - Throws: the server's error when it cannot listen (the address is taken, say).
@@ -101,11 +113,19 @@ public struct OrderGateway: Service {
 
     private func runServer() async throws {
         let gateway = self
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let webSocketRouter = Router(context: GatewayWebSocketContext.self)
+        let refusals = UpgradeRefusals()
         webSocketRouter.ws(
             "/v1/orders",
-            shouldUpgrade: { request, _ in
-                gateway.authenticatedUser(request, allowQueryToken: true) == nil ? .dontUpgrade : .upgrade([:])
+            shouldUpgrade: { request, context in
+                guard let user = gateway.authenticatedUser(request, allowQueryToken: true) else { return .dontUpgrade }
+                if let refusal = gateway.connections.refusal(userId: user, limits: gateway.socketLimits) {
+                    gateway.logger.notice(
+                        "WebSocket refused", metadata: [GatewayLogKey.userID: "\(user)", GatewayLogKey.error: "\(refusal.reason)"])
+                    refusals.record(refusal, for: context.channel)
+                    return .dontUpgrade
+                }
+                return .upgrade([:])
             },
             onUpgrade: { inbound, outbound, context in
                 guard let user = gateway.authenticatedUser(context.request, allowQueryToken: true) else { return }
@@ -139,7 +159,9 @@ public struct OrderGateway: Service {
             router: router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
-                configuration: .init(ws: .init(maxFrameSize: max(configuration.maxFrameBytes, configuration.maxMessageBytes), closeTimeout: .seconds(5)))),
+                configuration: .init(
+                    http1: .init(additionalChannelHandlers: [RefusedUpgradeResponder(refusals: refusals)]),
+                    ws: .init(maxFrameSize: max(configuration.maxFrameBytes, configuration.maxMessageBytes), closeTimeout: .seconds(5)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ordertrace-gateway"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -153,15 +175,16 @@ public struct OrderGateway: Service {
         listening.value = false
     }
 
-    /// The user a request's bearer token names, or `nil`.
+    /// The user a request's bearer token names, or `nil`. Tokens are compared in constant time
+    /// (``TokenTable``).
     func authenticatedUser(_ request: Request, allowQueryToken: Bool) -> String? {
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-            return configuration.tokens[String(parts[1]).trimmingSpaces()]
+            return tokens.user(for: String(parts[1]).trimmingSpaces())
         }
         if allowQueryToken, let token = request.uri.queryParameters.get("access_token") {
-            return configuration.tokens[token]
+            return tokens.user(for: token)
         }
         return nil
     }

@@ -7,8 +7,8 @@ import Settings
 /// Settings of the gateway: where it listens, who may use it, and its limits.
 ///
 /// Users are named by bearer tokens (`tokens`: token → user id), never by the payload. The local
-/// stack ships demo tokens (``demoTokens``); a real deployment passes its own through
-/// ``fromEnvironment(_:logger:)``.
+/// stack uses the demo tokens (``demoTokens``) when asked to (`ORDERTRACE_DEMO=1`, loopback
+/// addresses only); a real deployment passes its own through ``fromEnvironment(_:logger:)``.
 public struct OrderGatewayConfiguration: Sendable {
     /// The address to listen on.
     public var host = "127.0.0.1"
@@ -32,6 +32,10 @@ public struct OrderGatewayConfiguration: Sendable {
     /// Valid orders of one WebSocket connection waiting to be sent to Kafka. When it is full, the
     /// gateway stops reading that connection until there is room (backpressure to the client).
     public var maxPendingOrdersPerSocket = 256
+    /// Open WebSockets one user may hold. One more is refused with HTTP 429.
+    public var maxSocketsPerUser = 16
+    /// Open WebSockets of all users together. One more is refused with HTTP 503.
+    public var maxSockets = 4_096
 
     /// The tokens of the local stack: `demo-alice`, `demo-bob` and `demo-carol` for the users
     /// `alice`, `bob` and `carol`. Never use them outside a local machine.
@@ -52,15 +56,20 @@ public struct OrderGatewayConfiguration: Sendable {
     /// - `ORDERTRACE_TOKENS`: `token=user` pairs separated by `,`;
     /// - `ORDERTRACE_TOKENS_FILE`: a file with one `token user` or `token=user` per line; blank
     ///   lines and lines starting with `#` are skipped;
+    /// - `ORDERTRACE_DEMO=1`: with neither token source, accept the ``demoTokens``; refused
+    ///   unless `GATEWAY_HOST` is a loopback address;
+    /// - `GATEWAY_MAX_SOCKETS_PER_USER` (default 16), `GATEWAY_MAX_SOCKETS` (default 4096): open
+    ///   WebSockets per user and in all;
     /// - `ORDERTRACE_TOPIC_PREFIX` (see `PipelineTopics`).
     ///
-    /// Both token sources may be given; their tokens are merged. With neither, the
-    /// ``demoTokens`` are used and a warning is logged.
+    /// Both token sources may be given; their tokens are merged, and `ORDERTRACE_DEMO` is then
+    /// ignored. With neither and without `ORDERTRACE_DEMO=1`, nobody could get in: that throws.
     ///
     /// - Throws: `ConfigurationError` naming the variable and what is wrong with it (a port that
     ///   is not a number in 0...65535, an empty host, a token entry that is not `token=user`, an
     ///   empty or ill-formed token or user, a token given for two users, a file that cannot be
-    ///   read, token sources that name no token at all).
+    ///   read, token sources that name no token at all, no token source and no demo, demo tokens
+    ///   on an address that is not loopback, a socket limit that is not a positive number).
     public static func fromEnvironment(
         _ environment: [String: String], logger: Logger = Logger(label: "ordertrace.gateway")
     ) throws(ConfigurationError) -> OrderGatewayConfiguration {
@@ -84,11 +93,25 @@ public struct OrderGatewayConfiguration: Sendable {
             }
             configuration.port = port
         }
+        configuration.maxSocketsPerUser = try socketLimit("GATEWAY_MAX_SOCKETS_PER_USER", environment, default: configuration.maxSocketsPerUser)
+        configuration.maxSockets = try socketLimit("GATEWAY_MAX_SOCKETS", environment, default: configuration.maxSockets)
         let inline = reader.string("ORDERTRACE_TOKENS")
         let path = reader.string("ORDERTRACE_TOKENS_FILE")
+        let demo = environment["ORDERTRACE_DEMO"]?.trimmingCharacters(in: .whitespaces)
         guard inline != nil || path != nil else {
-            logger.warning(
-                "neither ORDERTRACE_TOKENS nor ORDERTRACE_TOKENS_FILE is set: using the demo tokens demo-alice, demo-bob, demo-carol; never do this outside a local machine")
+            guard demo == "1" || demo == "true" else {
+                throw ConfigurationError(
+                    .missing, setting: "ORDERTRACE_TOKENS / ORDERTRACE_TOKENS_FILE",
+                    problem: "no bearer tokens are configured: nobody could use the gateway",
+                    remedy: "set ORDERTRACE_TOKENS=token=user,... or ORDERTRACE_TOKENS_FILE; for a local demo only, ORDERTRACE_DEMO=1 accepts the demo tokens on 127.0.0.1")
+            }
+            guard isLoopback(configuration.host) else {
+                throw ConfigurationError(
+                    setting: "ORDERTRACE_DEMO",
+                    problem: "the demo tokens are public, and GATEWAY_HOST '\(configuration.host)' is not a loopback address",
+                    remedy: "give real tokens (ORDERTRACE_TOKENS or ORDERTRACE_TOKENS_FILE), or listen on 127.0.0.1 for a demo")
+            }
+            logger.notice("ORDERTRACE_DEMO=1: accepting the demo tokens demo-alice, demo-bob, demo-carol on \(configuration.host)")
             configuration.tokens = demoTokens
             return configuration
         }
@@ -111,6 +134,23 @@ public struct OrderGatewayConfiguration: Sendable {
         }
         configuration.tokens = tokens
         return configuration
+    }
+
+    /// Whether `host` names the loopback interface only (`localhost`, `127.x.x.x`, `::1`).
+    public static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    private static func socketLimit(_ name: String, _ environment: [String: String], default value: Int) throws(ConfigurationError) -> Int {
+        guard let text = environment[name] else { return value }
+        guard let limit = Int(text.trimmingCharacters(in: .whitespaces)), limit > 0 else {
+            throw ConfigurationError(
+                setting: name, problem: "'\(text)' is not a positive number of sockets", remedy: "set it to one, or unset it to use \(value)")
+        }
+        return limit
     }
 
     /// Parses `token=user` pairs separated by `,` (surrounding spaces are ignored, empty entries

@@ -15,10 +15,10 @@ enum OrderGatewaySpans {
     }
 
     /// `client_order_received` (SERVER), the root of the order's trace, with the business ids;
-    /// its context carries the client's baggage with `user.id` and `client.order_id` set by the
-    /// gateway (the rest kept intact).
+    /// its context carries the client's baggage without the business ids (``clientBaggage(_:)``)
+    /// and with `user.id` and `client.order_id` set by the gateway (the rest kept intact).
     static func startReceived(_ order: ClientOrder, baggage incoming: Baggage) -> any Span {
-        var baggage = incoming
+        var baggage = clientBaggage(incoming)
         baggage[BusinessAttribute.userID] = order.userId
         baggage[BusinessAttribute.clientOrderID] = order.clientOrderId
         var context = ServiceContext.topLevel
@@ -33,6 +33,16 @@ enum OrderGatewaySpans {
         attributes[BusinessAttribute.orderType] = order.orderType.rawValue
         span.attributes = attributes
         return span
+    }
+
+    /// The baggage a client may pass on: its own, without any business id (`user.id`,
+    /// `client.order_id`, `batch.id`, `exchange.order_id`, `fill.id`). Those are the pipeline's to
+    /// set; spans copy them into attributes and components read them from the context, so a
+    /// client that could set them could put its order under another user's or another batch's id.
+    static func clientBaggage(_ incoming: Baggage) -> Baggage {
+        var baggage = incoming
+        for key in BaggageAllowList.businessIDs.keys { baggage.removeAll(key: key) }
+        return baggage
     }
 
     /// `client_order_update_delivered` (INTERNAL), child of the current (process) span, around

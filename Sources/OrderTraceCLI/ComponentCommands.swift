@@ -71,8 +71,11 @@ struct GatewayCommand: AsyncParsableCommand {
             Listens on GATEWAY_HOST:GATEWAY_PORT (default 127.0.0.1:8080). The user is the one the
             bearer token names (Authorization: Bearer <token>, or ?access_token=<token> on the
             WebSocket URL). Tokens: ORDERTRACE_TOKENS ("token=user,...") and/or
-            ORDERTRACE_TOKENS_FILE (one "token user" per line); with neither, the demo tokens
-            demo-alice, demo-bob and demo-carol (users alice, bob, carol) are accepted.
+            ORDERTRACE_TOKENS_FILE (one "token user" per line). With neither, the gateway does not
+            start, unless ORDERTRACE_DEMO=1 asks for the demo tokens demo-alice, demo-bob and
+            demo-carol (users alice, bob, carol), which it accepts on a loopback address only.
+            Open WebSockets: GATEWAY_MAX_SOCKETS_PER_USER (default 16, then 429) and
+            GATEWAY_MAX_SOCKETS (default 4096, then 503).
             """
     )
 

@@ -81,10 +81,11 @@ struct UpCommand: AsyncParsableCommand {
         let dataDirectory = dataDir ?? environment["ORDERTRACE_DATA_DIR"] ?? ".ordertrace"
         environment["ORDERTRACE_DATA_DIR"] = dataDirectory
         func isSet(_ name: String) -> Bool { !(environment[name] ?? "").isEmpty }
-        // The demo users, said once in the banner rather than warned about by the gateway.
+        // The demo users, asked for explicitly (the gateway accepts them on loopback only) and said
+        // once in the banner.
         let demoUsers = !isSet("ORDERTRACE_TOKENS") && !isSet("ORDERTRACE_TOKENS_FILE")
         if demoUsers {
-            environment["ORDERTRACE_TOKENS"] = OrderGatewayConfiguration.demoTokens.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            environment["ORDERTRACE_DEMO"] = "1"
         }
         var explorerURL: String?
         var otlpEndpoint: String?

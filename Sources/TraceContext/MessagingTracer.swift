@@ -161,7 +161,8 @@ struct TraceHeadersPropagation<Headers: TraceHeaders>: Injector, Extractor {
     }
 
     func extract(key: String, from carrier: Headers) -> String? {
-        carrier.string(key)
+        // An invalid tracestate is dropped, a valid one capped, whatever the tracer does with it.
+        key == "tracestate" ? carrier.string(key).flatMap { TraceState.sanitized($0) } : carrier.string(key)
     }
 }
 

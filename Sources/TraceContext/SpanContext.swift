@@ -54,10 +54,11 @@ public struct SpanContext: Hashable, Sendable {
 
     /// Parses a `traceparent` by the W3C rules: version `00` is exactly 55 characters; a
     /// higher version may be longer if a `-` follows; `ff` is invalid; hex is lower case; ids
-    /// are not all zero. Returns nil when it is not valid.
+    /// are not all zero. Returns nil when it is not valid. An invalid `traceState` is dropped, a
+    /// valid one capped (``TraceState/sanitized(_:)``).
     public init?(traceparent: String, traceState: String = "") {
         guard case .valid(var parsed) = Self.parse(traceparent: traceparent) else { return nil }
-        parsed.traceState = traceState
+        parsed.traceState = traceState.isEmpty ? "" : TraceState.sanitized(traceState) ?? ""
         self = parsed
     }
 

@@ -11,12 +11,12 @@ public enum StoredTraceContext {
         injected(context)["traceparent"]
     }
 
-    /// A context holding the span that `traceparent` names (and `tracestate`), or `nil` when the
-    /// value is not a valid `traceparent`.
+    /// A context holding the span that `traceparent` names (and `tracestate` when it is valid,
+    /// capped: ``TraceState/sanitized(_:)``), or `nil` when the value is not a valid `traceparent`.
     public static func context(traceparent: String, tracestate: String? = nil, base: ServiceContext = .topLevel) -> ServiceContext? {
         guard TraceParentCheck.problem(traceparent) == nil else { return nil }
         var carrier = ["traceparent": traceparent]
-        if let tracestate { carrier["tracestate"] = tracestate }
+        if let tracestate, let valid = TraceState.sanitized(tracestate) { carrier["tracestate"] = valid }
         var context = base
         InstrumentationSystem.instrument.extract(carrier, into: &context, using: DictionaryPropagation())
         return context

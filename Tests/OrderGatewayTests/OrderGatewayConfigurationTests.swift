@@ -23,12 +23,44 @@ struct OrderGatewayConfigurationTests {
         #expect(configuration.tokens == ["t-alice": "alice", "t-bob": "bob", "t-carol": "carol", "t-dave": "dave"])
     }
 
-    @Test("with no token source, the demo tokens are used")
-    func demoDefault() throws {
-        let configuration = try OrderGatewayConfiguration.fromEnvironment([:])
+    @Test("with no token source and no ORDERTRACE_DEMO, the gateway does not start: the error names the settings and the remedy")
+    func noTokens() throws {
+        for environment in [[:], ["ORDERTRACE_DEMO": "0"]] as [[String: String]] {
+            let error = try #require(throws: ConfigurationError.self) { try OrderGatewayConfiguration.fromEnvironment(environment) }
+            #expect(error.setting == "ORDERTRACE_TOKENS / ORDERTRACE_TOKENS_FILE", "\(error)")
+            #expect(error.code == .missing)
+            #expect(error.description.contains("ORDERTRACE_DEMO=1"), "the remedy says how to ask for the demo tokens: \(error)")
+        }
+    }
+
+    @Test("ORDERTRACE_DEMO=1 with no token source: the demo tokens, on a loopback address")
+    func demo() throws {
+        let configuration = try OrderGatewayConfiguration.fromEnvironment(["ORDERTRACE_DEMO": "1"])
         #expect(configuration.tokens == ["demo-alice": "alice", "demo-bob": "bob", "demo-carol": "carol"])
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 8080)
+        for host in ["localhost", "::1", "127.0.0.2"] {
+            #expect(try OrderGatewayConfiguration.fromEnvironment(["ORDERTRACE_DEMO": "1", "GATEWAY_HOST": host]).tokens.count == 3)
+        }
+    }
+
+    @Test("ORDERTRACE_DEMO=1 on an address that is not loopback: refused, naming the setting and the remedy", arguments: [
+        "0.0.0.0", "10.1.2.3", "::", "gateway.example.com",
+    ])
+    func demoNotLoopback(_ host: String) throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try OrderGatewayConfiguration.fromEnvironment(["ORDERTRACE_DEMO": "1", "GATEWAY_HOST": host])
+        }
+        #expect(error.setting == "ORDERTRACE_DEMO", "\(error)")
+        #expect(error.description.contains("not a loopback address"), "\(error)")
+        #expect(error.description.contains("ORDERTRACE_TOKENS"), "\(error)")
+    }
+
+    @Test("explicit tokens win over ORDERTRACE_DEMO, on any address")
+    func explicitTokensWithDemo() throws {
+        let configuration = try OrderGatewayConfiguration.fromEnvironment(
+            ["ORDERTRACE_DEMO": "1", "ORDERTRACE_TOKENS": "t-alice=alice", "GATEWAY_HOST": "0.0.0.0"])
+        #expect(configuration.tokens == ["t-alice": "alice"])
     }
 
     @Test("bad settings throw an error that names the variable and the problem", arguments: [

@@ -178,4 +178,36 @@ struct OrderGatewayTests {
         #expect(send.parentSpanID == received.spanID)
         #expect(send.attributes["user.id"]?.toSpanAttribute() == "alice", "baggage business ids reach the send span")
     }
+
+    @Test("POST: client baggage cannot set business ids; its other entries go on; user.id is the token's user")
+    func clientBaggage() async throws {
+        let tracer = InMemoryTracer()
+        try await withTracer(tracer) {
+            try await GatewayHarness.run { gateway in
+                let response = try await gateway.request(
+                    "POST", "/v1/orders",
+                    headers: [
+                        "Authorization": "Bearer demo-bob",
+                        "baggage": "batch.id=evil,fill.id=x,other=ok,exchange.order_id=e-1,user.id=alice,client.order_id=c-666",
+                    ],
+                    body: aliceOrder)
+                #expect(response.status == 202, "\(response.body)")
+                let record = try #require(try await gateway.read(gateway.topics.clientOrders, count: 1).first)
+                let baggage = Baggage(headerValues: [try #require(record.headers.string("baggage"))])
+                #expect(baggage["other"] == "ok")
+                #expect(baggage["batch.id"] == nil)
+                #expect(baggage["fill.id"] == nil)
+                #expect(baggage["exchange.order_id"] == nil)
+                #expect(baggage.values(forKey: "user.id") == ["bob"])
+                #expect(baggage.values(forKey: "client.order_id") == ["c-1001"])
+            }
+        }
+        for span in tracer.finishedSpans where ["client_order_received", "send client-orders"].contains(span.operationName) {
+            #expect(span.attributes["batch.id"] == nil, "\(span.operationName)")
+            #expect(span.attributes["fill.id"] == nil, "\(span.operationName)")
+            #expect(span.attributes["exchange.order_id"] == nil, "\(span.operationName)")
+            #expect(span.attributes["user.id"]?.toSpanAttribute() == "bob", "\(span.operationName)")
+        }
+        #expect(tracer.finishedSpans.contains { $0.operationName == "send client-orders" })
+    }
 }

@@ -15,15 +15,40 @@ final class ConnectionRegistry: Sendable {
         self.outboundCapacity = outboundCapacity
     }
 
-    /// Adds a socket for `userId`.
-    func register(userId: String) -> SocketConnection {
-        state.withLock { state in
-            state.nextID += 1
-            let connection = SocketConnection(id: state.nextID, userId: userId, capacity: outboundCapacity)
-            state.byUser[userId, default: [:]][connection.id] = connection
-            state.count += 1
-            return connection
+    /// Why one more socket of `userId` would break a limit, or `nil` when it fits.
+    func refusal(userId: String, limits: SocketLimits) -> SocketRefusal? {
+        state.withLock { state in Self.refusal(state, userId: userId, limits: limits) }
+    }
+
+    private static func refusal(_ state: State, userId: String, limits: SocketLimits) -> SocketRefusal? {
+        if state.byUser[userId]?.count ?? 0 >= limits.perUser {
+            return .perUser(limit: limits.perUser)
         }
+        if state.count >= limits.total {
+            return .total(limit: limits.total)
+        }
+        return nil
+    }
+
+    /// Adds a socket for `userId` when it fits `limits`; otherwise says which limit it breaks.
+    func register(userId: String, limits: SocketLimits) -> Result<SocketConnection, SocketRefusal> {
+        state.withLock { state in
+            if let refusal = Self.refusal(state, userId: userId, limits: limits) { return .failure(refusal) }
+            return .success(Self.add(&state, userId: userId, capacity: outboundCapacity))
+        }
+    }
+
+    /// Adds a socket for `userId`, whatever the limits.
+    func register(userId: String) -> SocketConnection {
+        state.withLock { state in Self.add(&state, userId: userId, capacity: outboundCapacity) }
+    }
+
+    private static func add(_ state: inout State, userId: String, capacity outboundCapacity: Int) -> SocketConnection {
+        state.nextID += 1
+        let connection = SocketConnection(id: state.nextID, userId: userId, capacity: outboundCapacity)
+        state.byUser[userId, default: [:]][connection.id] = connection
+        state.count += 1
+        return connection
     }
 
     /// Removes a socket (its queue is finished).
@@ -45,4 +70,26 @@ final class ConnectionRegistry: Sendable {
 
     /// Open sockets.
     var count: Int { state.withLock { $0.count } }
+}
+
+/// The most open WebSockets: per user and in all.
+struct SocketLimits: Sendable {
+    var perUser: Int
+    var total: Int
+}
+
+/// Why a WebSocket was refused: one of the limits of ``SocketLimits``.
+enum SocketRefusal: Error, Sendable, Equatable {
+    case perUser(limit: Int)
+    case total(limit: Int)
+
+    /// What the client is told.
+    var reason: String {
+        switch self {
+        case .perUser(let limit):
+            "too many open WebSockets for this user (at most \(limit), GATEWAY_MAX_SOCKETS_PER_USER): close one first"
+        case .total(let limit):
+            "the gateway holds its most open WebSockets (\(limit), GATEWAY_MAX_SOCKETS): try again later"
+        }
+    }
 }

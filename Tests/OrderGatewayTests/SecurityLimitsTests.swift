@@ -1,0 +1,133 @@
+import Foundation
+import KafkaTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import OrderGateway
+import Settings
+import Synchronization
+import TestSupport
+import Testing
+import WebSocketClient
+
+@Suite("Gateway security: token comparison, socket limits", .timeLimit(.minutes(3)))
+struct SecurityLimitsTests {
+    @Test("a token is accepted only when it is exactly a configured one")
+    func tokenTable() {
+        let table = TokenTable(["demo-alice": "alice", "s3cret-bob": "bob"])
+        #expect(table.user(for: "demo-alice") == "alice")
+        #expect(table.user(for: "s3cret-bob") == "bob")
+        for refused in ["", "demo-alic", "demo-alicee", "demo-alicf", "Demo-alice", "s3cret-bo", "s3cret-bob ", "demo-alice\0"] {
+            #expect(table.user(for: refused) == nil, "\(refused.debugDescription)")
+        }
+        #expect(TokenTable([:]).user(for: "") == nil)
+        #expect(TokenTable.constantTimeEquals(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!TokenTable.constantTimeEquals(Array("abc".utf8), Array("abd".utf8)))
+        #expect(!TokenTable.constantTimeEquals(Array("abc".utf8), Array("abcd".utf8)))
+        #expect(!TokenTable.constantTimeEquals([], Array("a".utf8)))
+        // Lengths that differ by 256 must not compare equal on the padding.
+        #expect(!TokenTable.constantTimeEquals([UInt8](repeating: 0, count: 256), []))
+    }
+
+    @Test("GATEWAY_MAX_SOCKETS_PER_USER and GATEWAY_MAX_SOCKETS: defaults 16 and 4096; read; a bad value names the variable")
+    func limitSettings() throws {
+        let defaults = try OrderGatewayConfiguration.fromEnvironment(["ORDERTRACE_TOKENS": "t=u"])
+        #expect(defaults.maxSocketsPerUser == 16)
+        #expect(defaults.maxSockets == 4_096)
+        let set = try OrderGatewayConfiguration.fromEnvironment(
+            ["ORDERTRACE_TOKENS": "t=u", "GATEWAY_MAX_SOCKETS_PER_USER": "2", "GATEWAY_MAX_SOCKETS": " 10 "])
+        #expect(set.maxSocketsPerUser == 2)
+        #expect(set.maxSockets == 10)
+        for (name, value) in [("GATEWAY_MAX_SOCKETS_PER_USER", "0"), ("GATEWAY_MAX_SOCKETS", "many")] {
+            let error = try #require(throws: ConfigurationError.self) {
+                try OrderGatewayConfiguration.fromEnvironment(["ORDERTRACE_TOKENS": "t=u", name: value])
+            }
+            #expect(error.setting == name, "\(error)")
+        }
+    }
+
+    @Test("past GATEWAY_MAX_SOCKETS_PER_USER a user's upgrade gets 429, past GATEWAY_MAX_SOCKETS anyone's gets 503; closing one frees a place")
+    func socketLimits() async throws {
+        try await GatewayHarness.run(configure: {
+            $0.maxSocketsPerUser = 2
+            $0.maxSockets = 3
+        }) { gateway in
+            let alice1 = TestSocket(url: gateway.socketURL, token: "demo-alice")
+            let alice2 = TestSocket(url: gateway.socketURL, token: "demo-alice")
+            #expect(await eventually(timeout: .seconds(30)) { gateway.gateway.openSocketCount == 2 })
+
+            let perUser = await Self.refusal(gateway.socketURL, token: "demo-alice")
+            #expect(perUser?.status == 429, "\(String(describing: perUser))")
+
+            let bob = TestSocket(url: gateway.socketURL, token: "demo-bob")
+            #expect(await eventually(timeout: .seconds(30)) { gateway.gateway.openSocketCount == 3 })
+            let total = await Self.refusal(gateway.socketURL, token: "demo-carol")
+            #expect(total?.status == 503, "\(String(describing: total))")
+
+            // A refused token still gets 400, not a limit's answer.
+            let unknown = await Self.refusal(gateway.socketURL, token: "nope")
+            #expect(unknown?.status == 400)
+
+            // The reason, over plain HTTP.
+            let answer = try await Self.upgradeResponse(port: gateway.port, token: "demo-carol")
+            #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer)")
+            #expect(answer.lowercased().contains("retry-after: 5"), "\(answer)")
+            #expect(answer.contains(#""reason":"the gateway holds its most open WebSockets (3, GATEWAY_MAX_SOCKETS)"#), "\(answer)")
+
+            await alice2.close()
+            #expect(await eventually(timeout: .seconds(30)) { gateway.gateway.openSocketCount == 2 })
+            let carol = TestSocket(url: gateway.socketURL, token: "demo-carol")
+            carol.send(#"{"clientOrderId":"c-limit","symbol":"MSFT","side":"sell","quantity":5,"orderType":"market"}"#)
+            let record = try #require(try await gateway.read(gateway.topics.clientOrders, count: 1).first)
+            #expect(String(decoding: record.value, as: UTF8.self).contains("c-limit"))
+            for socket in [alice1, bob, carol] { await socket.close() }
+        }
+    }
+
+    /// The HTTP status a refused upgrade got, or `nil` when it was not refused.
+    private static func refusal(_ url: String, token: String) async -> (status: Int?, message: String)? {
+        do {
+            try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: [("Authorization", "Bearer \(token)")])) { _, _ in }
+            return nil
+        } catch let error as WebSocketClientError {
+            return (error.httpStatus, error.message)
+        } catch {
+            return (nil, "\(error)")
+        }
+    }
+
+    /// The raw answer to a WebSocket upgrade request (the server closes the connection after it).
+    private static func upgradeResponse(port: Int, token: String) async throws -> String {
+        let request = [
+            "GET /v1/orders HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+            "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Authorization: Bearer \(token)", "", "",
+        ].joined(separator: "\r\n")
+        return try await Task.detached { try rawExchange(port: port, request: request) }.value
+    }
+
+    private static func rawExchange(port: Int, request: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let bytes = Array(request.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            response.append(contentsOf: buffer[..<count])
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+}
