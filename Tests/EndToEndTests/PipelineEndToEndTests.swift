@@ -23,7 +23,7 @@ struct PipelineEndToEndTests {
     static func trade(port: Int, token: String, orders: [String], expect: Set<String>, timeout: Duration = .seconds(90)) async throws -> [Pushed] {
         let pushed = Mutex<[Pushed]>([])
         try await WebSocketClient.connect(
-            url: "ws://127.0.0.1:\(port)/v1/orders?access_token=\(token)", configuration: .init(maxMessageSize: 1 << 16)
+            url: "ws://127.0.0.1:\(port)/v1/orders?access_token=\(token)", configuration: .init(maxMessageSize: 1 << 16, connectTimeout: .seconds(60))
         ) { inbound, outbound in
             for order in orders { try await outbound.write(.text(order)) }
             let deadline = ContinuousClock.now + timeout

@@ -30,7 +30,7 @@ private func withServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) 
 /// Sends `lines` over one connection and collects replies until `done` says so (or 10 s pass).
 private func exchange(port: Int, send lines: [String], until done: @escaping @Sendable ([ExchangeMessage]) -> Bool) async throws -> [ExchangeMessage] {
     let received = Mutex<[ExchangeMessage]>([])
-    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", configuration: .init(maxMessageSize: 1 << 16)) { inbound, outbound in
+    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", configuration: .init(maxMessageSize: 1 << 16, connectTimeout: .seconds(60))) { inbound, outbound in
         for line in lines { try await outbound.write(.text(line)) }
         let deadline = ContinuousClock.now + .seconds(10)
         for try await message in inbound {

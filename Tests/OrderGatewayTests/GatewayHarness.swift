@@ -100,7 +100,9 @@ final class TestSocket: Sendable {
         let outgoing = self.outgoing
         let task = Task {
             try await WebSocketClient.connect(
-                url: url, configuration: .init(additionalHeaders: token.map { [("Authorization", "Bearer \($0)")] } ?? [], maxMessageSize: 1 << 20)
+                url: url,
+                // A loaded machine (the whole suite on two cores) can take longer than the 10 s default.
+                configuration: .init(additionalHeaders: token.map { [("Authorization", "Bearer \($0)")] } ?? [], maxMessageSize: 1 << 20, connectTimeout: .seconds(60))
             ) { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
