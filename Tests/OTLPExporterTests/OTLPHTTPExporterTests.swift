@@ -182,15 +182,15 @@ struct OTLPHTTPExporterTests {
 
     @Test("nothing listening: a retriable failure after maxAttempts")
     func nothingListening() async throws {
-        let port = try await unusedPort()
-
-        let result = await withExporter(testConfiguration("http://127.0.0.1:\(port)/v1/traces", maxAttempts: 3)) {
-            await $0.export(body: [1])
+        let result = try await withRefusingPort { port in
+            await withExporter(testConfiguration("http://127.0.0.1:\(port)/v1/traces", maxAttempts: 3)) {
+                await $0.export(body: [1])
+            }
         }
 
         let failure = try #require(result.failure)
         #expect(failure.retriable)
-        #expect(failure.reason.contains("cannot connect"))
+        #expect(failure.reason.contains("cannot connect"), "\(failure.reason)")
         #expect(failure.reason.contains("3 attempts"))
     }
 

@@ -1,4 +1,8 @@
 import CZlib
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -85,12 +89,22 @@ func startSilentServer() async throws -> any Channel {
         .bind(host: "127.0.0.1", port: 0).get()
 }
 
-/// A port nothing listens on (one a receiver just gave up).
-func unusedPort() async throws -> Int {
-    let receiver = try await OTLPHTTPReceiver.start(onExport: { _, _ in })
-    let port = receiver.port
-    await receiver.stop()
-    return port
+/// A TCP port on 127.0.0.1 that refuses connections while `body` runs: a socket bound to it but
+/// not listening holds it, so no other test's server can take it in the meantime (a port that
+/// was free a moment ago can be bound by another test before the exporter connects).
+func withRefusingPort<T>(_ body: (Int) async throws -> T) async throws -> T {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return try await body(Int(UInt16(bigEndian: address.sin_port)))
 }
 
 /// Waits (up to about 5 s) until `condition` holds.
