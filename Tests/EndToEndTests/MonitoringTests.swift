@@ -356,7 +356,7 @@ final class LoggedProcess: Sendable {
             guard let self, !data.isEmpty else { return }
             self.output.withLock { $0.append(data) }
         }
-        try process.run()
+        try launch(process)
     }
 
     var log: String {
@@ -394,7 +394,7 @@ func runToEnd(_ executable: String, _ arguments: [String], environment: [String:
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
-    try process.run()
+    try launch(process)
     let output = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))

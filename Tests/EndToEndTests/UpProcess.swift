@@ -63,14 +63,17 @@ final class UpProcess: Sendable {
         let reading = pipe.fileHandleForReading
         let output = Output()
         self.output = output
+        // read(2) itself: FileHandle.availableData traps on EINTR.
         let reader = Thread {
+            var chunk = [UInt8](repeating: 0, count: 64 << 10)
             while true {
-                let data = reading.availableData
-                if data.isEmpty { break }
-                output.data.withLock { $0.append(data) }
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(reading.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                output.data.withLock { $0.append(contentsOf: chunk[..<count]) }
             }
         }
-        try process.run()
+        try launch(process)
         reader.start()
     }
 

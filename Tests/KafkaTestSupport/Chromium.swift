@@ -121,7 +121,7 @@ public struct Chromium: Sendable {
         process.standardOutput = stdoutHandle
         process.standardError = stderrHandle
         do {
-            try process.run()
+            try launch(process)
         } catch {
             try? stdoutHandle.close()
             try? stderrHandle.close()

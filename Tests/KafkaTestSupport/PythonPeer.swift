@@ -13,7 +13,7 @@ public func pythonPeer(_ mode: String, input: [String: Any]? = nil) throws -> [S
     let stdin = Pipe()
     process.standardOutput = output
     process.standardInput = stdin
-    try process.run()
+    try launch(process)
     if let input { stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: input)) }
     try stdin.fileHandleForWriting.close()
     let data = output.fileHandleForReading.readDataToEndOfFile()

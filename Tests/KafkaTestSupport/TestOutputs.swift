@@ -17,3 +17,11 @@ public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) 
         }
     }
 }
+
+/// Starts `process`, one launch at a time in this test process: Foundation's `Process.run()`
+/// crashed (a bad pointer in its memcpy) when the suite launched many processes at once.
+public func launch(_ process: Process) throws {
+    try processLaunchLock.withLock { try process.run() }
+}
+
+private let processLaunchLock = NSLock()
