@@ -280,6 +280,14 @@ let package = Package(
         ),
         // Consumer-lag status: Burrow's rules over a window of samples, plus LOSS and AT RISK.
         .target(name: "LagStatus"),
+        // The audit's reading of the topics: to their ends, or following them as a run goes on.
+        .target(
+            name: "TopicAudit",
+            dependencies: [
+                "Kafka", "OrderModel", "Pipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The explorer's store: spans in per-trace chunks in SQLite, indexes on trace, span, link
         // target and business ids, retention by age and size.
         .target(
@@ -349,7 +357,7 @@ let package = Package(
                 "TracingSetup",
                 "Baggage",
                 "ExchangeSimServer",
-                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint", "LocalHTTP", "LagMonitor", "WebSocketClient",
+                "OrderModel", "Pipeline", "OrderGateway", "OrderManager", "Algo", "ExchangeGateway", "Allocator", "Explorer", "MetricsEndpoint", "LocalHTTP", "LagMonitor", "WebSocketClient", "TopicAudit",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -492,6 +500,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LagStatusTests", dependencies: ["LagStatus"]),
+        .testTarget(name: "TopicAuditTests", dependencies: ["TopicAudit", "OrderModel", "Pipeline", "Kafka", "KafkaTestSupport"]),
         .testTarget(name: "LagMonitorTests", dependencies: ["LagMonitor", "LagStatus", "Kafka", "KafkaTestSupport"]),
         .testTarget(
             name: "MetricsEndpointTests",

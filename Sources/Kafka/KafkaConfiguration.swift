@@ -103,8 +103,11 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     public var messageTimeout: Duration = .seconds(30)
     /// `queue.buffering.max.messages`: records waiting for delivery. When full, `send` waits.
     public var maxQueuedMessages = 100_000
-    /// `compression.codec` (`none`, `gzip`, `snappy`, `lz4`, `zstd`).
-    public var compression = "none"
+    /// `compression.codec` (`none`, `gzip`, `snappy`, `lz4`, `zstd`). lz4 by default: the
+    /// pipeline's JSON shrinks about tenfold in a batch for little CPU, which is what lets the
+    /// embedded broker (about 5 MB kept per partition) hold a long run, and what saves a real
+    /// cluster's network and disk.
+    public var compression = "lz4"
 
     public init(kafka: KafkaConfiguration = KafkaConfiguration()) {
         self.kafka = kafka

@@ -8,6 +8,7 @@ import OrderGateway
 import OrderModel
 import Pipeline
 import Synchronization
+import TopicAudit
 import WebSocketClient
 
 struct DemoCommand: AsyncParsableCommand {
@@ -20,7 +21,9 @@ struct DemoCommand: AsyncParsableCommand {
             client-orders with kcat (our own producer when kcat is not installed), across eight
             symbols, both sides, market and limit; a few are invalid on purpose (refused with an
             error reply, or dead-lettered). It waits until every valid order is terminal, then
-            prints a few orders with their explorer links, the consumer lag and the audit.
+            prints a few orders with their explorer links, the consumer lag and the audit of every
+            record written during the run (read as it was written, so a run longer than the
+            embedded broker keeps is still audited in full).
             --rate and --duration make it a load generator. Exits 1 when an order does not end
             or the audit fails.
             """
@@ -88,6 +91,9 @@ struct DemoCommand: AsyncParsableCommand {
             throw CommandError(description: "demo: cannot open a WebSocket at \(gateway) (\(tracker.connectionError ?? "no answer")); is `ordertrace up` running?")
         }
 
+        // The audit reads every record of the run as it is written: a long run outgrows what
+        // the embedded broker keeps, and an audit at the end would see only the last of it.
+        let follower = try await AuditFollower.start(topics: topics, kafka: kafkaConfiguration, logger: logger)
         let start = ContinuousClock.now
         for index in 0..<total {
             let due = start + .seconds(Double(index) / rate)
@@ -125,13 +131,14 @@ struct DemoCommand: AsyncParsableCommand {
             say("  lag: " + report.groups.map { "\($0.group) \($0.lag)" }.joined(separator: ", ") + " (records; `ordertrace lag` for more)")
         }
         let deadline = ContinuousClock.now + .seconds(30)
-        var snapshot = try await AuditSnapshot.read(topics: topics, kafka: kafkaConfiguration, timeout: .seconds(60), logger: logger)
+        var snapshot = try await follower.snapshot(timeout: .seconds(120))
         var violations = snapshot.violations(requireTerminal: true)
         while !violations.isEmpty && ContinuousClock.now < deadline {
             try await Task.sleep(for: .seconds(1))
-            snapshot = try await AuditSnapshot.read(topics: topics, kafka: kafkaConfiguration, timeout: .seconds(60), logger: logger)
+            snapshot = try await follower.snapshot(timeout: .seconds(120))
             violations = snapshot.violations(requireTerminal: true)
         }
+        await follower.stop()
         snapshot.printSummary(violations: violations)
         if !settled {
             throw CommandError(description: "demo: \(summary.open) orders did not end within \(Int(settle)) s of the last one sent")
@@ -180,7 +187,7 @@ final class DirectSender: Sendable {
         if let kcatPath {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: kcatPath)
-            process.arguments = ["-P", "-b", kafka.brokers.joined(separator: ","), "-t", topic, "-K", "\t"]
+            process.arguments = ["-P", "-b", kafka.brokers.joined(separator: ","), "-t", topic, "-K", "\t", "-z", "lz4"]
                 + kafka.properties.sorted { $0.key < $1.key }.flatMap { ["-X", "\($0.key)=\($0.value)"] }
             let pipe = Pipe()
             process.standardInput = pipe

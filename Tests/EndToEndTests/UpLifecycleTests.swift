@@ -73,6 +73,8 @@ struct UpLifecycleTests {
         }
         #expect(demo.status == 0, "\(demo.output)\n\(up.log)")
         #expect(demo.output.contains("audit: OK"), "\(demo.output)")
+        // The audit read the run's records as they were written, not what the broker kept.
+        #expect(demo.output.contains("read as it was written"), "\(demo.output)")
         #expect(demo.output.contains("over WebSocket") && demo.output.contains("over Kafka"), "\(demo.output)")
         #expect(demo.output.contains("rejected"), "the invalid orders were not refused: \(demo.output)")
         #expect(!demo.output.contains("NOT ENDED"), "\(demo.output)")
