@@ -49,6 +49,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seed of the order stream (the same seed, the same orders).")
     var seed: UInt64 = 1
 
+    @Option(help: "Where the system's metrics are, to check that no component lost a record (default: up's, http://127.0.0.1:9464/metrics).")
+    var metrics = "http://127.0.0.1:9464/metrics"
+
     func validate() throws {
         guard rate > 0, rate <= 100_000 else { throw ValidationError("--rate must be above 0 and at most 100000") }
         guard duration > 0 else { throw ValidationError("--duration must be above 0") }
@@ -130,6 +133,13 @@ struct DemoCommand: AsyncParsableCommand {
         if let report = try? await admin.lag(groups: PipelineConsumerGroups.all(topics).map(\.group), topics: [], includeListedGroups: false) {
             say("  lag: " + report.groups.map { "\($0.group) \($0.lag)" }.joined(separator: ", ") + " (records; `ordertrace lag` for more)")
         }
+        // A record the broker deleted before a component read it is an order lost: every
+        // consumer counts such gaps.
+        var lostByComponents = 0
+        if let page = await HTTPGet.fetch(metrics, timeout: .seconds(5)), page.status == 200 {
+            lostByComponents = Self.sum(of: "kafka_consumer_lost_messages_total", in: String(decoding: page.body, as: UTF8.self))
+            say("  records the broker deleted before a component read them: \(lostByComponents) (\(metrics))")
+        }
         let deadline = ContinuousClock.now + .seconds(30)
         var snapshot = try await follower.snapshot(timeout: .seconds(120))
         var violations = snapshot.violations(requireTerminal: true)
@@ -143,7 +153,18 @@ struct DemoCommand: AsyncParsableCommand {
         if !settled {
             throw CommandError(description: "demo: \(summary.open) orders did not end within \(Int(settle)) s of the last one sent")
         }
-        if !violations.isEmpty { throw ExitCode(1) }
+        if !violations.isEmpty || lostByComponents > 0 { throw ExitCode(1) }
+    }
+
+    /// The sum of a metric's samples in Prometheus text.
+    static func sum(of metric: String, in text: String) -> Int {
+        var total = 0.0
+        for line in text.split(separator: "\n") where line.hasPrefix(metric) {
+            let name = line.prefix { $0 != "{" && $0 != " " }
+            guard name == metric, let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            total += value
+        }
+        return Int(total)
     }
 
     /// One user's socket: sends what comes on `orders`, records every update it hears.

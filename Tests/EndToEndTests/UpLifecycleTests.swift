@@ -8,7 +8,7 @@ import Testing
 @Suite("End to end: ordertrace up's readiness and its children's lifetime", .timeLimit(.minutes(4)))
 struct UpLifecycleTests {
     /// Starts `up` on ports of its own, tracing off; returns it once its banner is out.
-    func startUp(dataDirectory: String) async throws -> (up: UpProcess, gatewayPort: Int, exchangePort: Int) {
+    func startUp(dataDirectory: String) async throws -> (up: UpProcess, gatewayPort: Int, exchangePort: Int, metricsPort: Int) {
         let kafkaPort = freePort(), gatewayPort = freePort(), exchangePort = freePort(), metricsPort = freePort()
         let up = try UpProcess(
             arguments: [
@@ -19,14 +19,14 @@ struct UpLifecycleTests {
             environment: ["OTEL_SDK_DISABLED": "true"])
         let ready = await eventually(timeout: .seconds(120)) { up.log.contains("up: ready in") || !up.process.isRunning }
         try #require(ready && up.process.isRunning, "no banner:\n\(up.log)")
-        return (up, gatewayPort, exchangePort)
+        return (up, gatewayPort, exchangePort, metricsPort)
     }
 
     @Test("orders sent the moment the banner appears get every update: accepted, batched and terminal")
     func readyMeansReady() async throws {
         let dataDirectory = NSTemporaryDirectory() + "ordertrace-ready-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-        let (up, gatewayPort, _) = try await startUp(dataDirectory: dataDirectory)
+        let (up, gatewayPort, _, _) = try await startUp(dataDirectory: dataDirectory)
         var stopped = false
         defer { if !stopped { up.process.terminate() } }
         let ids = (1...200).map { "r-\($0)" }
@@ -62,19 +62,21 @@ struct UpLifecycleTests {
     func demoAgainstUp() async throws {
         let dataDirectory = NSTemporaryDirectory() + "ordertrace-demo-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-        let (up, gatewayPort, _) = try await startUp(dataDirectory: dataDirectory)
+        let (up, gatewayPort, _, metricsPort) = try await startUp(dataDirectory: dataDirectory)
         var stopped = false
         defer { if !stopped { up.process.terminate() } }
         let brokers = try #require(up.log.split(separator: "\n").first { $0.contains("up: embedded broker at ") }?.split(separator: " ")[4])
         let demo = try await offThePool {
             try runOrdertrace([
                 "demo", "-b", String(brokers), "--gateway", "ws://127.0.0.1:\(gatewayPort)/v1/orders", "--rate", "30", "--duration", "3", "--seed", "7",
+                "--metrics", "http://127.0.0.1:\(metricsPort)/metrics",
             ])
         }
         #expect(demo.status == 0, "\(demo.output)\n\(up.log)")
         #expect(demo.output.contains("audit: OK"), "\(demo.output)")
         // The audit read the run's records as they were written, not what the broker kept.
         #expect(demo.output.contains("read as it was written"), "\(demo.output)")
+        #expect(demo.output.contains("records the broker deleted before a component read them: 0"), "\(demo.output)")
         #expect(demo.output.contains("over WebSocket") && demo.output.contains("over Kafka"), "\(demo.output)")
         #expect(demo.output.contains("rejected"), "the invalid orders were not refused: \(demo.output)")
         #expect(!demo.output.contains("NOT ENDED"), "\(demo.output)")
@@ -87,7 +89,7 @@ struct UpLifecycleTests {
     func childrenDieWithTheirParent() async throws {
         let dataDirectory = NSTemporaryDirectory() + "ordertrace-orphans-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-        let (up, gatewayPort, exchangePort) = try await startUp(dataDirectory: dataDirectory)
+        let (up, gatewayPort, exchangePort, _) = try await startUp(dataDirectory: dataDirectory)
         let children = processes(withEnvironment: "ORDERTRACE_DATA_DIR=\(dataDirectory)")
         #expect(children.count == 6, "expected the exchange and five components, found \(children)")
         kill(up.process.processIdentifier, SIGKILL)
