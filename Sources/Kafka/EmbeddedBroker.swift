@@ -84,6 +84,21 @@ public final class EmbeddedBroker: Service, Sendable {
         owner.mockFailProduceRequests(cluster, count: count, errorCode: brokerErrorCode)
     }
 
+    /// Makes the next `count` requests with protocol ApiKey `apiKey` fail with `errorCode`.
+    public func failNextRequests(apiKey: Int16, count: Int, errorCode: Int32) {
+        owner.mockFailRequests(cluster, apiKey: apiKey, count: count, errorCode: errorCode)
+    }
+
+    /// Moves a partition's leader to another broker.
+    public func setLeader(topic: String, partition: Int32, broker: Int32) throws {
+        try owner.mockSetLeader(cluster, topic: topic, partition: partition, broker: broker)
+    }
+
+    /// Delays every answer of a broker by `milliseconds` (0 ends it).
+    public func setLatency(broker: Int32, milliseconds: Int) throws {
+        try owner.mockSetRTT(cluster, broker: broker, milliseconds: milliseconds)
+    }
+
     /// Closes the bootstrap address and destroys the cluster.
     public func stop() async {
         let wasStopped = stopped.withLock { stopped in

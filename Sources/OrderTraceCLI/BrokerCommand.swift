@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import CommandLineSupport
 import Kafka
 import Logging
@@ -27,6 +28,9 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @OptionGroup var topics: TopicsDirectoryOption
 
+    @Flag(help: "Read faults to show from standard input, one a line: down BROKER, up BROKER, fail REQUEST COUNT ERRORCODE, leader TOPIC PARTITION BROKER, latency BROKER MILLISECONDS (each answered on standard output).")
+    var faultsFromStdin = false
+
     func run() async throws {
         let logger = Logs.bootstrap()
         let definitions: [KafkaTopicDefinition]
@@ -43,8 +47,27 @@ struct BrokerCommand: AsyncParsableCommand {
             say("  topic \(definition.name): \(definition.partitions) partitions")
         }
         say("ready. Try: kcat -b \(broker.bootstrapServers) -L      (Ctrl-C stops)")
+        if faultsFromStdin { Self.readFaults(into: broker) }
         let group = ServiceGroup(
             configuration: .init(services: [broker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// Applies each line of standard input as a fault, on a thread of its own (blocking reads),
+    /// and answers `fault: LINE: ok` or `fault: LINE: ERROR`.
+    static func readFaults(into broker: EmbeddedBroker) {
+        let thread = Thread {
+            while let line = readLine() {
+                let text = line.trimmingCharacters(in: .whitespaces)
+                guard !text.isEmpty else { continue }
+                do {
+                    try broker.inject(EmbeddedBrokerFault(parsing: text))
+                    say("fault: \(text): ok")
+                } catch {
+                    say("fault: \(text): \(error)")
+                }
+            }
+        }
+        thread.start()
     }
 }

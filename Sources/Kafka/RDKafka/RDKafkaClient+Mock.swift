@@ -42,3 +42,27 @@ extension RDKafkaClient {
         }
     }
 }
+
+extension RDKafkaClient {
+    /// Makes the next `count` requests of protocol request type `apiKey` fail with `errorCode`.
+    func mockFailRequests(_ cluster: OpaquePointer, apiKey: Int16, count: Int, errorCode: Int32) {
+        let errors = [rd_kafka_resp_err_t](repeating: rd_kafka_resp_err_t(rawValue: errorCode), count: count)
+        errors.withUnsafeBufferPointer { buffer in
+            rd_kafka_mock_push_request_errors_array(cluster, apiKey, count, buffer.baseAddress)
+        }
+    }
+
+    func mockSetLeader(_ cluster: OpaquePointer, topic: String, partition: Int32, broker: Int32) throws {
+        let err = rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.fromLibrary(err, code: .broker, context: "moving the leader of \(topic)[\(partition)] to broker \(broker)")
+        }
+    }
+
+    func mockSetRTT(_ cluster: OpaquePointer, broker: Int32, milliseconds: Int) throws {
+        let err = rd_kafka_mock_broker_set_rtt(cluster, broker, Int32(clamping: milliseconds))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.fromLibrary(err, code: .broker, context: "setting the latency of broker \(broker)")
+        }
+    }
+}
