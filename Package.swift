@@ -484,7 +484,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "KafkaTestSupport", "Kafka", "OrderModel", "LagStatus",
-                "WebSocketClient",
+                "WebSocketClient", "LocalHTTP", "Pipeline", "TopicAudit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

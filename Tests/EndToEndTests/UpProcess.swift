@@ -43,21 +43,34 @@ func runOrdertrace(_ arguments: [String], environment: [String: String] = [:]) t
 }
 
 /// `ordertrace up` in the background, its output kept for a failure message.
-final class UpProcess: Sendable {
+typealias UpProcess = OrdertraceProcess
+
+/// An `ordertrace` command in the background (`up` unless told otherwise), its output kept for
+/// a failure message.
+final class OrdertraceProcess: Sendable {
     let process = Process()
     private let output: Output
+    /// The command's standard input, when asked for.
+    let input: FileHandle?
 
     private final class Output: Sendable {
         let data = Mutex(Data())
     }
 
-    init(arguments: [String], environment: [String: String]) throws {
+    init(command: String = "up", arguments: [String], environment: [String: String], withInput: Bool = false) throws {
         process.executableURL = ordertrace
-        process.arguments = ["up"] + arguments
+        process.arguments = [command] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
+        if withInput {
+            let inputPipe = Pipe()
+            process.standardInput = inputPipe
+            input = inputPipe.fileHandleForWriting
+        } else {
+            input = nil
+        }
         // Blocking reads on a thread of its own, not a readabilityHandler (whose dispatch source
         // can outlive its descriptor and crash the process).
         let reading = pipe.fileHandleForReading
@@ -77,13 +90,16 @@ final class UpProcess: Sendable {
         reader.start()
     }
 
+    /// Everything it wrote so far.
+    var fullOutput: String { output.data.withLock { String(decoding: $0, as: UTF8.self) } }
+
     /// The output's last part, and where the whole of it is kept once the process ended
     /// (`test-output/up-<pid>.log`).
     var log: String {
         let (all, tail) = output.data.withLock { ($0, $0.suffix(6_000)) }
         var text = String(decoding: tail, as: UTF8.self)
         if !process.isRunning {
-            let file = testOutputFolder().appendingPathComponent("up-\(process.processIdentifier).log")
+            let file = testOutputFolder().appendingPathComponent("\(process.arguments?.first ?? "up")-\(process.processIdentifier).log")
             if (try? all.write(to: file)) != nil { text += "\n(the whole output: \(file.path))" }
         }
         return text

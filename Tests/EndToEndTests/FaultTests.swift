@@ -1,0 +1,186 @@
+import Foundation
+import Glibc
+import Kafka
+import KafkaTestSupport
+import LocalHTTP
+import OrderModel
+import Pipeline
+import Synchronization
+import Testing
+import TopicAudit
+
+/// The pipeline as separate processes on an embedded broker of three brokers, while orders
+/// stream in: the broker shows faults (brokers down and up, failing produce, fetch and commit
+/// requests, leaders moving, added latency) and every component is killed with SIGKILL once
+/// mid-stream and started again. Afterwards every order has ended exactly once: each order is
+/// in exactly one batch, no batch executes more than its quantity, no fill is allocated twice,
+/// and the audit of every record written (read as it was written) passes with every order
+/// terminal.
+@Suite("Faults: broker faults and SIGKILL of every component mid-stream", .timeLimit(.minutes(12)))
+struct FaultTests {
+    static let components = ["order-manager", "algo", "exchange-gateway", "allocator"]
+    static let symbols = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "JPM"]
+    static let references: [String: Double] = ["AAPL": 190, "MSFT": 420, "NVDA": 120, "AMZN": 185, "GOOG": 170, "META": 500, "TSLA": 250, "JPM": 200]
+
+    /// What happens during the stream, in order, one step every `orders / steps` orders.
+    enum Step: CustomStringConvertible {
+        case fault(String)
+        case kill(String)
+
+        var description: String {
+            switch self {
+            case .fault(let line): "fault \(line)"
+            case .kill(let component): "SIGKILL \(component)"
+            }
+        }
+    }
+
+    static let steps: [Step] = [
+        .fault("fail produce 5 7"),  // REQUEST_TIMED_OUT
+        .kill("order-manager"),
+        .fault("down 2"),
+        .fault("up 2"),
+        .kill("algo"),
+        .fault("fail fetch 5 6"),  // NOT_LEADER_OR_FOLLOWER
+        .kill("exchange-gateway"),
+        .fault("leader client-orders 0 3"),
+        .fault("leader fills 1 2"),
+        .kill("allocator"),
+        .fault("fail offset-commit 3 15"),  // COORDINATOR_NOT_AVAILABLE
+        .fault("latency 1 300"),
+        .fault("latency 1 0"),
+        .fault("fail heartbeat 3 15"),
+        .kill("order-manager"),
+    ]
+
+    @Test("every order ends exactly once through broker faults and a SIGKILL of each component")
+    func faultsAndKills() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
+        let kafkaPort = freePort(), exchangePort = freePort()
+        let dataDirectory = NSTemporaryDirectory() + "ordertrace-faults-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+
+        let broker = try OrdertraceProcess(
+            command: "broker",
+            arguments: ["--brokers", "3", "--port", String(kafkaPort), "--topics-dir", repositoryRoot.appendingPathComponent("topics").path, "--faults-from-stdin"],
+            environment: [:], withInput: true)
+        defer { broker.process.terminate() }
+        try #require(await eventually(timeout: .seconds(60)) { broker.fullOutput.contains("ready.") }, "\(broker.log)")
+        let brokers = "127.0.0.1:\(kafkaPort)"
+
+        let exchange = try OrdertraceProcess(command: "exchange-sim", arguments: ["--port", String(exchangePort), "--seed", "3"], environment: [:])
+        defer { exchange.process.terminate() }
+        let environment = [
+            "KAFKA_BROKERS": brokers, "EXCHANGE_URL": "ws://127.0.0.1:\(exchangePort)/", "ORDERTRACE_DATA_DIR": dataDirectory,
+            "OTEL_SDK_DISABLED": "true", "METRICS_PORT": "0", "BATCH_LINGER_MS": "100", "EXCHANGE_ORDER_TIMEOUT_MS": "2000",
+        ]
+        let running = Mutex<[String: OrdertraceProcess]>([:])
+        defer { for process in running.withLock({ Array($0.values) }) { process.process.terminate() } }
+        func start(_ component: String) async throws {
+            let process = try OrdertraceProcess(command: component, arguments: [], environment: environment)
+            running.withLock { $0[component] = process }
+            try #require(await Self.waitUntilReady(process, component), "\(component) never became ready:\n\(process.log)")
+        }
+        for component in Self.components { try await start(component) }
+
+        let kafka = KafkaConfiguration(brokers: [brokers])
+        let follower = try await AuditFollower.start(topics: PipelineTopics(), kafka: kafka, logger: testLogger)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: testLogger)
+        let producing = Task { try await producer.run() }
+        defer { producing.cancel() }
+
+        // The stream: 1,500 orders at about 60 a second; a step every 100 orders.
+        let orders = 1_500
+        let every = orders / Self.steps.count
+        var injected = 0, killed = 0
+        for index in 0..<orders {
+            let order = Self.order(index)
+            try await producer.send(KafkaProducerRecord(topic: "client-orders", key: order.symbol, value: order.encodeJSON()))
+            try await Task.sleep(for: .milliseconds(16))
+            guard index % every == every / 2, index / every < Self.steps.count else { continue }
+            switch Self.steps[index / every] {
+            case .fault(let line):
+                try #require(broker.input != nil)
+                broker.input?.write(Data((line + "\n").utf8))
+                #expect(await eventually(timeout: .seconds(30)) { broker.fullOutput.contains("fault: \(line): ok") }, "\(broker.log)")
+                injected += 1
+            case .kill(let component):
+                let victim = try #require(running.withLock { $0[component] })
+                kill(victim.process.processIdentifier, SIGKILL)
+                #expect(await eventually(timeout: .seconds(30)) { !victim.process.isRunning })
+                try await start(component)
+                killed += 1
+            }
+        }
+        // Latency and failures end; brokers are all up.
+        for line in ["latency 1 0", "up 2"] { broker.input?.write(Data((line + "\n").utf8)) }
+
+        // Every order ends: the audit of everything written since the stream began passes.
+        var snapshot = AuditSnapshot()
+        var violations: [InvariantViolation] = []
+        let settled = await eventually(timeout: .seconds(300)) {
+            guard let taken = try? await follower.snapshot(timeout: .seconds(60)) else { return false }
+            snapshot = taken
+            violations = taken.violations(requireTerminal: true)
+            return taken.clientOrders.count == orders && violations.isEmpty
+        }
+        await follower.stop()
+        let processes = running.withLock { $0 }
+        let logs = processes.map { "\($0.key):\n\($0.value.log)" }.joined(separator: "\n")
+        #expect(settled, "\(snapshot.clientOrders.count) of \(orders) orders read; \(violations.count) violations: \(violations.prefix(10))\n\(logs)")
+
+        // No order lost, none executed twice.
+        var last: [OrderKey: OrderStatus] = [:]
+        for update in snapshot.updates { last[update.orderKey] = update.status }
+        let lost = (0..<orders).filter { !(last[Self.order($0).orderKey]?.isTerminal ?? false) }.count
+        var batchesOfOrder: [OrderKey: Int] = [:]
+        for batch in snapshot.batches { for member in batch.members { batchesOfOrder[member.orderKey, default: 0] += 1 } }
+        let batchedTwice = batchesOfOrder.values.filter { $0 > 1 }.count
+        var executed: [String: Int64] = [:]
+        var seenFills = Set<String>()
+        for fill in snapshot.fills where seenFills.insert(fill.fillId).inserted { executed[fill.batchId, default: 0] += fill.quantity }
+        let overExecuted = snapshot.batches.filter { executed[$0.batchId, default: 0] > $0.quantity }.count
+        print("faults: \(injected) injected, \(killed) components killed with SIGKILL and restarted; \(orders) orders: \(orders - lost) ended, \(lost) lost, \(batchedTwice) batched twice, \(overExecuted) batches executed past their quantity")
+        #expect(lost == 0)
+        #expect(batchedTwice == 0)
+        #expect(overExecuted == 0)
+        #expect(injected == Self.steps.filter { if case .fault = $0 { true } else { false } }.count)
+        #expect(killed == Self.components.count + 1)
+        for (component, process) in processes {
+            #expect(process.process.isRunning, "\(component) stopped:\n\(process.log)")
+        }
+    }
+
+    /// Market orders, marketable limits, and limits far from the market that rest until the
+    /// exchange gateway cancels them.
+    static func order(_ index: Int) -> ClientOrder {
+        let symbol = symbols[index % symbols.count]
+        let side: Side = index % 2 == 0 ? .buy : .sell
+        let quantity = Int64(10 + index % 40)
+        let reference = references[symbol] ?? 100
+        switch index % 5 {
+        case 0, 1, 2:
+            return ClientOrder(clientOrderId: "f-\(index)", userId: "user-\(index % 5)", symbol: symbol, side: side, quantity: quantity, orderType: .market)
+        case 3:
+            let price = side == .buy ? reference * 1.05 : reference * 0.95
+            return ClientOrder(clientOrderId: "f-\(index)", userId: "user-\(index % 5)", symbol: symbol, side: side, quantity: quantity, orderType: .limit, limitPrice: Price(ticks: Int64((price * 100).rounded()) * 100))
+        default:
+            let price = side == .buy ? reference * 0.95 : reference * 1.05
+            return ClientOrder(clientOrderId: "f-\(index)", userId: "user-\(index % 5)", symbol: symbol, side: side, quantity: quantity, orderType: .limit, limitPrice: Price(ticks: Int64((price * 100).rounded()) * 100))
+        }
+    }
+
+    /// Waits until the component says where its metrics are and answers `/ready` with 200.
+    static func waitUntilReady(_ process: OrdertraceProcess, _ component: String) async -> Bool {
+        await eventually(timeout: .seconds(120)) {
+            guard process.process.isRunning else { return false }
+            let prefix = "\(component): metrics at "
+            guard let line = process.fullOutput.split(separator: "\n").first(where: { $0.contains(prefix) }),
+                let range = line.range(of: prefix)
+            else { return false }
+            let metrics = String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+            let ready = metrics.replacingOccurrences(of: "/metrics", with: "/ready")
+            return await HTTPGet.fetch(ready, timeout: .seconds(5))?.status == 200
+        }
+    }
+}
