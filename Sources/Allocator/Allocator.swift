@@ -98,7 +98,9 @@ public struct Allocator: Service {
         for row in rows {
             var context = row.traceparent.flatMap { StoredTraceContext.context(traceparent: $0) } ?? .topLevel
             if let baggage = row.baggage { context.baggage = Baggage(headerValue: baggage) }
-            step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: row.key, value: row.value), context, outbox: row.sequence)
+            step.add(
+                KafkaProducerRecord(topic: row.topic ?? configuration.topics.orderUpdates, key: row.key, value: row.value, headers: row.headers), context,
+                outbox: row.sequence)
         }
         try await send(step, store: store)
     }
@@ -143,11 +145,7 @@ public struct Allocator: Service {
                     // The fill's own record was consumed (and its offset stored) when it began to
                     // wait: what is left of it is its stored JSON.
                     logger.warning("dead-lettered fill \(fill.fillId), which waited for batch \(batch.batchId): \(reason)")
-                    var headers = KafkaHeaders()
-                    headers.set(DeadLetter.errorTypeHeader, "fill_rejected")
-                    headers.set(DeadLetter.errorMessageHeader, reason)
-                    headers.set(DeadLetter.sourceTopicHeader, configuration.topics.fills)
-                    step.add(KafkaProducerRecord(topic: configuration.topics.deadLetters, key: fill.symbol, value: fill.encodeJSON(), headers: headers), processSpan.context)
+                    try deadLetterStored(fill.encodeJSON(), key: fill.symbol, errorType: "fill_rejected", reason: reason, context: processSpan.context, store: store, step: &step)
                 }
             }
         } else {
@@ -226,11 +224,26 @@ public struct Allocator: Service {
         try store.pruneDone(before: now - Int64(configuration.doneRetention / .milliseconds(1)))
         for value in try store.takeStalePending(before: now - Int64(configuration.pendingTimeout / .milliseconds(1))) {
             let fill = try? Fill(json: value)
-            var headers = KafkaHeaders()
-            headers.set(DeadLetter.errorTypeHeader, "batch_missing")
-            headers.set(DeadLetter.errorMessageHeader, "the fill waited \(configuration.pendingTimeout) for batch \(fill?.batchId ?? "?"), which never arrived")
-            headers.set(DeadLetter.sourceTopicHeader, configuration.topics.fills)
-            step.add(KafkaProducerRecord(topic: configuration.topics.deadLetters, key: fill?.symbol, value: value, headers: headers), .topLevel)
+            try deadLetterStored(
+                value, key: fill?.symbol ?? "", errorType: "batch_missing",
+                reason: "the fill waited \(configuration.pendingTimeout) for batch \(fill?.batchId ?? "?"), which never arrived",
+                context: .topLevel, store: store, step: &step)
         }
+    }
+
+    /// Dead-letters a fill that only the store still holds (its record was consumed when it
+    /// began to wait): through the outbox, in the same transaction that removes it from the
+    /// store, so a crash before delivery sends it on the next start instead of losing it.
+    func deadLetterStored(
+        _ value: [UInt8], key: String, errorType: String, reason: String, context: ServiceContext, store: AllocatorStore, step: inout Step
+    ) throws {
+        var headers = KafkaHeaders()
+        headers.set(DeadLetter.errorTypeHeader, errorType)
+        headers.set(DeadLetter.errorMessageHeader, reason)
+        headers.set(DeadLetter.sourceTopicHeader, configuration.topics.fills)
+        let sequence = try store.enqueue(
+            topic: configuration.topics.deadLetters, key: key, value: value, headers: headers,
+            traceparent: StoredTraceContext.traceparent(of: context), baggage: nil)
+        step.add(KafkaProducerRecord(topic: configuration.topics.deadLetters, key: key, value: value, headers: headers), context, outbox: sequence)
     }
 }

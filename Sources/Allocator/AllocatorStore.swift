@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Kafka
 import OrderModel
 
 /// The allocator's state, kept in SQLite through GRDB so that it survives a restart: the open
@@ -47,8 +48,11 @@ final class AllocatorStore {
 
     struct OutboxRow {
         var sequence: Int64
+        /// nil: the order-updates topic.
+        var topic: String?
         var key: String
         var value: [UInt8]
+        var headers = KafkaHeaders()
         var traceparent: String?
         var baggage: String?
     }
@@ -81,6 +85,18 @@ final class AllocatorStore {
                     CREATE INDEX IF NOT EXISTS pending_fills_batch ON pending_fills (batch_id);
                     CREATE TABLE IF NOT EXISTS done_batches (batch_id TEXT PRIMARY KEY, done_at INTEGER NOT NULL);
                     CREATE TABLE IF NOT EXISTS outbox (sequence INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value BLOB NOT NULL, traceparent TEXT, baggage TEXT);
+                    """)
+        }
+        // Dead letters made from stored state (a waiting fill refused or given up) go through
+        // the outbox too, with their topic and headers; and the fill ids of finished batches
+        // are remembered, so an id reused for another batch is refused after its batch is done.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN topic TEXT;
+                    ALTER TABLE outbox ADD COLUMN headers BLOB;
+                    CREATE TABLE done_fills (fill_id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, done_at INTEGER NOT NULL);
+                    CREATE INDEX done_fills_age ON done_fills (done_at);
                     """)
         }
         return migrator
@@ -177,10 +193,11 @@ final class AllocatorStore {
         try load()
     }
 
-    /// The batch a fill id was applied to (while that batch is open), if any.
+    /// The batch a fill id was applied to (open, or finished within the done retention), if any.
     func appliedBatch(ofFill fillID: String) throws -> String? {
         try access { db in
             try String.fetchOne(db.cachedStatement(sql: "SELECT batch_id FROM applied_fills WHERE fill_id = ?"), arguments: [fillID])
+                ?? String.fetchOne(db.cachedStatement(sql: "SELECT batch_id FROM done_fills WHERE fill_id = ?"), arguments: [fillID])
         }
     }
 
@@ -262,6 +279,10 @@ final class AllocatorStore {
             if batch.allocation.isComplete {
                 try access { db in
                     try db.cachedStatement(sql: "DELETE FROM open_batches WHERE batch_id = ?").execute(arguments: [fill.batchId])
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO done_fills (fill_id, batch_id, done_at) SELECT fill_id, batch_id, ? FROM applied_fills WHERE batch_id = ?")
+                        .execute(arguments: [now, fill.batchId])
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO done_fills (fill_id, batch_id, done_at) VALUES (?, ?, ?)")
+                        .execute(arguments: [fill.fillId, fill.batchId, now])
                     try db.cachedStatement(sql: "DELETE FROM applied_fills WHERE batch_id = ?").execute(arguments: [fill.batchId])
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO done_batches (batch_id, done_at) VALUES (?, ?)").execute(arguments: [fill.batchId, now])
                 }
@@ -277,22 +298,66 @@ final class AllocatorStore {
         }
     }
 
-    /// Keeps an update until it is delivered; returns its sequence number.
-    func enqueue(key: String, value: [UInt8], traceparent: String?, baggage: String?) throws -> Int64 {
+    /// Keeps a record until it is delivered (an order update unless `topic` says otherwise);
+    /// returns its sequence number.
+    func enqueue(
+        topic: String? = nil, key: String, value: [UInt8], headers: KafkaHeaders = KafkaHeaders(), traceparent: String?, baggage: String?
+    ) throws -> Int64 {
         try access { db in
-            try db.cachedStatement(sql: "INSERT INTO outbox (key, value, traceparent, baggage) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [key, Data(value), traceparent, baggage])
+            try db.cachedStatement(sql: "INSERT INTO outbox (topic, key, value, headers, traceparent, baggage) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [topic, key, Data(value), headers.isEmpty ? nil : Data(Self.encode(headers)), traceparent, baggage])
             return db.lastInsertedRowID
         }
+    }
+
+    /// Headers as bytes: per header, the key's length (4 bytes, big-endian) and bytes, then the
+    /// value's length (-1 for none) and bytes.
+    static func encode(_ headers: KafkaHeaders) -> [UInt8] {
+        var bytes: [UInt8] = []
+        func append(_ length: Int32) { withUnsafeBytes(of: length.bigEndian) { bytes.append(contentsOf: $0) } }
+        for header in headers {
+            append(Int32(header.key.utf8.count))
+            bytes.append(contentsOf: header.key.utf8)
+            append(header.value.map { Int32($0.count) } ?? -1)
+            bytes.append(contentsOf: header.value ?? [])
+        }
+        return bytes
+    }
+
+    static func decodeHeaders(_ bytes: [UInt8]) -> KafkaHeaders {
+        var headers = KafkaHeaders()
+        var index = 0
+        func length() -> Int32? {
+            guard index + 4 <= bytes.count else { return nil }
+            defer { index += 4 }
+            return bytes[index..<index + 4].reduce(Int32(0)) { $0 << 8 | Int32($1) }
+        }
+        while let keyLength = length(), keyLength >= 0, index + Int(keyLength) <= bytes.count {
+            let key = String(decoding: bytes[index..<index + Int(keyLength)], as: UTF8.self)
+            index += Int(keyLength)
+            guard let valueLength = length() else { break }
+            if valueLength < 0 {
+                headers.set(key, bytes: nil)
+            } else {
+                guard index + Int(valueLength) <= bytes.count else { break }
+                headers.set(key, bytes: Array(bytes[index..<index + Int(valueLength)]))
+                index += Int(valueLength)
+            }
+        }
+        return headers
     }
 
     /// Updates stored and not yet delivered, oldest first.
     func outbox() throws -> [OutboxRow] {
         try access { db in
             var rows: [OutboxRow] = []
-            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT sequence, key, value, traceparent, baggage FROM outbox ORDER BY sequence"))
+            let cursor = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT sequence, key, value, traceparent, baggage, topic, headers FROM outbox ORDER BY sequence"))
             while let row = try cursor.next() {
-                rows.append(OutboxRow(sequence: row[0], key: row[1] ?? "", value: try Self.bytes(row, 2), traceparent: row[3], baggage: row[4]))
+                rows.append(
+                    OutboxRow(
+                        sequence: row[0], topic: row[5], key: row[1] ?? "", value: try Self.bytes(row, 2),
+                        headers: Self.decodeHeaders(try Self.bytes(row, 6)), traceparent: row[3], baggage: row[4]))
             }
             return rows
         }
@@ -315,6 +380,7 @@ final class AllocatorStore {
     func pruneDone(before cutoff: Int64) throws {
         try access { db in
             try db.cachedStatement(sql: "DELETE FROM done_batches WHERE done_at < ?").execute(arguments: [cutoff])
+            try db.cachedStatement(sql: "DELETE FROM done_fills WHERE done_at < ?").execute(arguments: [cutoff])
         }
     }
 

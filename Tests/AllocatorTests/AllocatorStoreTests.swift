@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Kafka
 import OrderModel
 import TestSupport
 import Testing
@@ -117,6 +118,63 @@ struct AllocatorStoreTests {
             return
         }
         #expect(try store.pendingFillCount == 0)
+    }
+
+    @Test func aFillIDOfAFinishedBatchReusedForAnotherBatchIsRejected() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let store = try AllocatorStore(path: path)
+            _ = try store.transaction { try store.addBatch(batch("b1", [4, 6]), now: 1) }
+            _ = try store.transaction { try store.addBatch(batch("b2", [4, 6]), now: 1) }
+            // f1 fills b1 whole: b1 is done and its state is gone.
+            guard case .applied = try apply(store, fill("f1", batch: "b1", quantity: 10, status: .filled)) else {
+                Issue.record("f1 not applied")
+                return
+            }
+            #expect(store.open["b1"] == nil)
+            guard case .rejected(let reason) = try apply(store, fill("f1", batch: "b2", quantity: 10, status: .filled)) else {
+                Issue.record("a fill id that finished b1 was taken by b2")
+                return
+            }
+            #expect(reason.contains("b1"))
+        }
+        // After a restart too; and the same fill for its own batch is still a duplicate.
+        let store = try AllocatorStore(path: path)
+        guard case .rejected = try apply(store, fill("f1", batch: "b2", quantity: 10, status: .filled)) else {
+            Issue.record("after a restart, a fill id that finished b1 was taken by b2")
+            return
+        }
+        guard case .duplicate = try apply(store, fill("f1", batch: "b1", quantity: 10, status: .filled)) else {
+            Issue.record("the redelivered f1 was not a duplicate")
+            return
+        }
+        #expect(store.open["b2"]!.allocation.members.allSatisfy { $0.cumulativeQuantity == 0 })
+    }
+
+    @Test func deadLettersWaitInTheOutboxWithTheirTopicAndHeaders() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let store = try AllocatorStore(path: path)
+            try store.transaction {
+                var headers = KafkaHeaders()
+                headers.set("error.type", "batch_missing")
+                headers.set("error.message", "waited\tfor ever\n")
+                headers.set("empty", bytes: nil)
+                _ = try store.enqueue(topic: "dead-letters", key: "AAPL", value: Array("{}".utf8), headers: headers, traceparent: nil, baggage: nil)
+                _ = try store.enqueue(key: "alice", value: Array("one".utf8), traceparent: nil, baggage: nil)
+            }
+        }
+        let store = try AllocatorStore(path: path)
+        let rows = try store.outbox()
+        #expect(rows.count == 2)
+        #expect(rows.first?.topic == "dead-letters")
+        #expect(rows.first?.headers.string("error.type") == "batch_missing")
+        #expect(rows.first?.headers.string("error.message") == "waited\tfor ever\n")
+        #expect(rows.first?.headers.contains("empty") == true)
+        #expect(rows.last?.topic == nil)
+        #expect(rows.last?.headers.isEmpty == true)
     }
 
     @Test func aRecordTheStoreRefusesIsRolledBackAloneAndTheStepGoesOn() throws {
