@@ -198,8 +198,9 @@ struct KafkaBench: AsyncParsableCommand {
     private func producerSettingsAsKcatFlags(_ settings: KafkaProducerConfiguration) -> [String] {
         [
             "-X", "enable.idempotence=\(settings.isIdempotent)",
-"-X", "linger.ms=\(Int(settings.linger.seconds * 1000))",
+            "-X", "linger.ms=\(Int(settings.linger.seconds * 1000))",
             "-X", "queue.buffering.max.messages=\(settings.maxQueuedMessages)",
+            "-X", "compression.codec=\(settings.compression)",
         ]
     }
 

@@ -186,7 +186,10 @@ struct ConsumerGroupTests {
             let topic = uniqueName("gap")
             try broker.createTopic(topic, partitions: 1)
             let group = uniqueName("g")
-            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            // Uncompressed: these repeated bytes would shrink a hundredfold and never fill it.
+            var configuration = producerConfiguration(broker)
+            configuration.compression = "none"
+            let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
             let payload = [UInt8](repeating: 120, count: 150)
             _ = try await producer.send((0..<20).map { _ in KafkaProducerRecord(topic: topic, key: "k", value: payload) })
 

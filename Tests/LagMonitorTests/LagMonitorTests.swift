@@ -18,7 +18,10 @@ struct LagMonitorTests {
 
         /// Sends `count` records to partition 0, each `size` bytes.
         func produce(_ count: Int, size: Int = 16) async throws {
-            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            // Uncompressed: the LOSS test fills a partition past what the broker keeps.
+            var configuration = producerConfiguration(broker)
+            configuration.compression = "none"
+            let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
             let records = (0..<count).map { _ in KafkaProducerRecord(topic: topic, partition: 0, key: "k", value: [UInt8](repeating: 0x61, count: size)) }
             for outcome in try await producer.send(records) { _ = try outcome.get() }
             await producer.close()
