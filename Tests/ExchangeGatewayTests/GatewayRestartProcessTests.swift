@@ -59,9 +59,15 @@ private final class OrdertraceProcess: Sendable {
 }
 
 /// Asks the exchange for the state of each order of `session` by sending its `new_order` again
-/// (which a session that knows the id answers with `order_status`). Returns the replies by order id.
-private func exchangeState(port: Int, session: String, orders: [ExchangeOrder]) async throws -> [String: [String: Any]] {
-    let replies = Mutex<[String: String]>([:])
+/// (which a session that knows the id answers with `order_status`, after the older executions as
+/// `execution` messages when they are many). Returns per order id the first answer and the
+/// quantities of all its executions, by execution id, known when the answer came.
+private func exchangeState(port: Int, session: String, orders: [ExchangeOrder]) async throws -> [String: (reply: [String: Any], executions: [String: Int64])] {
+    struct Collected: Sendable {
+        var replies: [String: String] = [:]
+        var executions: [String: [String: Int64]] = [:]
+    }
+    let collected = Mutex(Collected())
     let ids = Set(orders.map(\.exchangeOrderId))
     try await WebSocketClient.connect(
         url: "ws://127.0.0.1:\(port)/?session=\(session)", configuration: .init(maxMessageSize: 1 << 16, connectTimeout: .seconds(60))
@@ -78,13 +84,33 @@ private func exchangeState(port: Int, session: String, orders: [ExchangeOrder]) 
                 let id = object["orderId"] as? String, ids.contains(id)
             else { continue }
             let type = object["type"] as? String
-            // An ack means the exchange took the id as a new order: record it, it is a failure.
-            guard type == "order_status" || type == "ack" || type == "reject" else { continue }
-            let count = replies.withLock { $0[id] = $0[id] ?? text; return $0.count }
+            let count = collected.withLock { collected -> Int in
+                guard collected.replies[id] == nil else { return collected.replies.count }
+                if type == "execution", let executionId = object["executionId"] as? String {
+                    collected.executions[id, default: [:]][executionId] = number(object["quantity"])
+                }
+                if type == "order_status" {
+                    for execution in (object["executions"] as? [[String: Any]]) ?? [] {
+                        if let executionId = execution["executionId"] as? String {
+                            collected.executions[id, default: [:]][executionId] = number(execution["quantity"])
+                        }
+                    }
+                }
+                // An ack means the exchange took the id as a new order: kept, it is a failure.
+                if type == "order_status" || type == "ack" || type == "reject" { collected.replies[id] = text }
+                return collected.replies.count
+            }
             if count == ids.count || ContinuousClock.now > deadline { break }
         }
     }
-    return replies.withLock { $0 }.compactMapValues { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+    return collected.withLock { collected in
+        var result: [String: (reply: [String: Any], executions: [String: Int64])] = [:]
+        for (id, text) in collected.replies {
+            let reply = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+            result[id] = (reply, collected.executions[id] ?? [:])
+        }
+        return result
+    }
 }
 
 private func number(_ value: Any?) -> Int64 { (value as? NSNumber)?.int64Value ?? -1 }
@@ -166,10 +192,9 @@ struct GatewayRestartProcessTests {
             let fills = try decodedFills(output.messages(topic: topics.fills))
             for order in all {
                 let id = order.exchangeOrderId
-                let reply = try #require(state[id], "no answer about \(id)")
+                let (reply, executions) = try #require(state[id], "no answer about \(id)")
                 #expect(reply["type"] as? String == "order_status", "the exchange took \(id) as a new order: \(reply)")
-                let executions = (reply["executions"] as? [[String: Any]]) ?? []
-                let executed = executions.map { number($0["quantity"]) }.reduce(0, +)
+                let executed = executions.values.reduce(0, +)
                 #expect(executed <= order.quantity, "\(id): the exchange executed \(executed) of \(order.quantity)")
                 #expect(executed == number(reply["cumulativeQuantity"]), "\(id): \(reply)")
 
