@@ -76,7 +76,8 @@ public struct ExchangeSimulator: Sendable {
     /// Handles one client message and returns what the client must be sent, in order.
     ///
     /// A `new_order` gets a `reject`, or an `ack` followed by the executions it triggers at once (and a
-    /// `canceled` for the unfilled rest of a market order). A `cancel` gets a `canceled`, or a `cancel_reject`
+    /// `canceled` for the unfilled rest of a market order). A `new_order` repeating a known order gets its
+    /// `order_status` (after its older executions, when they are too many for one message) and is not placed. A `cancel` gets a `canceled`, or a `cancel_reject`
     /// when the order is not open. Executions of resting orders that this order traded with come in between,
     /// right after the execution of the incoming order for the same trade.
     public mutating func handle(_ message: ExchangeClientMessage) -> [ExchangeMessage] {
