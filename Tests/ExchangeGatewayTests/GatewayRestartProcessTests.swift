@@ -152,10 +152,11 @@ struct GatewayRestartProcessTests {
                 let resting = (0..<3).map {
                     exchangeOrder("r\(round)-\($0)-rest", symbol: "MSFT", quantity: 100, limit: Price(ticks: 3_900_000), batch: "b-\(round)-r\($0)")
                 }
-                // One per symbol: at the best asks' far end, with far more than the depth.
+                // One per symbol: a limit a whole unit above the reference, so every refresh of the asks
+                // trades with it wherever the reference walks, and far more than the depth ever holds.
                 let big = round == 1
-                    ? exchangeOrder("r1-0-big", symbol: "NVDA", quantity: 50_000_000, limit: Price(ticks: 1_200_500), batch: "b-1-big")
-                    : exchangeOrder("r2-0-big", symbol: "AMZN", quantity: 50_000_000, limit: Price(ticks: 1_850_500), batch: "b-2-big")
+                    ? exchangeOrder("r1-0-big", symbol: "NVDA", quantity: 50_000_000, limit: Price(ticks: 1_210_000), batch: "b-1-big")
+                    : exchangeOrder("r2-0-big", symbol: "AMZN", quantity: 50_000_000, limit: Price(ticks: 1_860_000), batch: "b-2-big")
                 return [big] + market + resting
             }
             let first = orders(1)

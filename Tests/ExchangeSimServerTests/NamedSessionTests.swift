@@ -38,7 +38,7 @@ private func poll(_ condition: () -> Bool) async -> Bool {
     return condition()
 }
 
-private let resting = #"{"type":"new_order","orderId":"rest-1","symbol":"AAPL","side":"buy","quantity":1000000,"orderType":"limit","limitPrice":190.05}"#
+private let resting = #"{"type":"new_order","orderId":"rest-1","symbol":"AAPL","side":"buy","quantity":1000000,"orderType":"limit","limitPrice":191}"#
 private let market = #"{"type":"new_order","orderId":"mkt-1","symbol":"AAPL","side":"buy","quantity":100,"orderType":"market"}"#
 
 private func executions(_ replies: [Reply], of orderId: String) -> [Reply] {
