@@ -257,6 +257,10 @@ public struct OpenExchangeOrders: Sendable {
                             order, suffix: ":rejected", quantity: 0, price: .zero, status: .rejected,
                             reason: "the exchange never confirmed the order (\(tries) tries, \(answerTimeout) each)")
                     finish(id)
+                    if order.isAcked {
+                        // Best effort: the exchange may still hold it open; it must not trade after its end.
+                        due.append((order.sequence, Request(exchangeOrderId: id, order: order.order, message: .cancel(orderId: id), context: order.context, attempt: tries)))
+                    }
                     ended.append(
                         (order.sequence, Receipt(
                             exchangeOrderId: id, wireOrderId: id, order: order.order, messageType: "timeout", context: order.context,
