@@ -14,10 +14,14 @@ import WebSocketClient
 /// and publishes every execution, reject and cancel that comes back as a fill on `fills`
 /// (key: symbol). Malformed records go to `dead-letters` with the reason.
 ///
-/// It keeps the connection up (reconnecting with a doubling backoff) and, since a new exchange
-/// session knows nothing of the old one, sends every open order again on reconnect for its
-/// remaining quantity under a new wire id (see ``OpenExchangeOrders``). Orders open longer than
-/// `orderTimeout` are canceled, so every exchange order ends. At most `maxOpenOrders` are open:
+/// It names its exchange session (`sessionName`): the exchange keeps the session's orders and
+/// executions across connections and restarts of the gateway, and never executes one of its order
+/// ids twice. The gateway keeps the connection up (reconnecting with a doubling backoff) and on
+/// every connection sends each open order again, with its original id and quantity; the exchange
+/// answers an order it knows with its state (`order_status`), which becomes the fills it implies
+/// (see ``OpenExchangeOrders``). Orders open longer than `orderTimeout` are canceled, and a question
+/// left unanswered is asked again and, after `maxUnansweredTries`, ends its order, so every
+/// exchange order ends. At most `maxOpenOrders` are open:
 /// past that it stops reading Kafka until some finish (the consumer's buffer fills and fetching
 /// pauses). A record's offset is stored only when it is done: its order ended and the final
 /// fill was delivered, or it was dead-lettered or recognised as a duplicate.
@@ -25,10 +29,11 @@ import WebSocketClient
 /// Tracing (see `trace-model.md`): per record `process exchange-orders` → `external_exchange_ws_send`
 /// (CLIENT; baggage `exchange.order_id` added). The context of that span is kept with the open
 /// order; each reply gets `external_exchange_ws_recv` (CONSUMER) parented on it →
-/// `exchange_fill_received` → `send fills` (baggage `fill.id` added). A send on a later session
-/// (a resend after a reconnect, or a first send of an order that waited for the connection) and
-/// a timeout `cancel` are child `external_exchange_ws_send` spans of the original one, with
-/// `exchange.attempt` and `exchange.wire_order_id`; the original stays the parent of replies.
+/// `exchange_fill_received` → `send fills` (baggage `fill.id` added). A send on a later connection
+/// (a resend after a reconnect, or a first send of an order that waited for the connection), a
+/// question asked again and a timeout `cancel` are child `external_exchange_ws_send` spans of the
+/// original one, with `exchange.attempt` and `exchange.wire_order_id`; the original stays the
+/// parent of replies.
 ///
 /// `run()` runs the consumer, the Kafka loop, the connection and the fill publisher until
 /// graceful shutdown. The caller runs the producer (a `Service` too) and should shut it down
@@ -70,14 +75,15 @@ public final class ExchangeGateway: Service, Sendable {
         self.state = GatewayState(
             openOrders: OpenExchangeOrders(
                 maxOpenOrders: configuration.maxOpenOrders, orderTimeout: configuration.orderTimeout,
-                doneOrderMemory: configuration.doneOrderMemory))
+                doneOrderMemory: configuration.doneOrderMemory, answerTimeout: configuration.answerTimeout,
+                maxUnansweredTries: configuration.maxUnansweredTries))
         self.fills = BoundedQueue(capacity: configuration.fillBufferCapacity)
     }
 
     /// How many exchange orders are open now.
     public var openOrderCount: Int { state.openOrders.openCount }
 
-    /// How many exchange sessions (WebSocket connections) were opened so far.
+    /// How many connections to the exchange were opened so far.
     public var sessionsOpened: Int { sessionCount.withLock { $0 } }
 
     /// Runs until graceful shutdown (or cancellation): the consumer, reading exchange orders,
@@ -188,7 +194,7 @@ public final class ExchangeGateway: Service, Sendable {
             let sessionsBefore = sessionsOpened
             do {
                 try await WebSocketClient.connect(
-                    url: configuration.exchangeURL,
+                    url: configuration.sessionURL,
                     configuration: .init(maxMessageSize: ExchangeProtocol.maxMessageBytes, pingInterval: .seconds(15))
                 ) { inbound, outbound in
                     try await self.serve(inbound: inbound, outbound: outbound)
@@ -213,7 +219,7 @@ public final class ExchangeGateway: Service, Sendable {
             return count
         }
         let resends = state.connected(outbound)
-        logger.info("exchange session \(session) open; sending \(resends.count) open orders")
+        logger.info("exchange connection \(session) open (session \"\(configuration.sessionName)\"); sending \(resends.count) open orders again")
         for resend in resends {
             let span = ExchangeGatewaySpans.startSend(
                 resend.order, wireOrderId: resend.newOrder.orderId, messageType: "new_order", quantity: resend.newOrder.quantity,
@@ -227,28 +233,49 @@ public final class ExchangeGateway: Service, Sendable {
             }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.cancelExpiredOrders(outbound) }
+            group.addTask { await self.sweepOrders(outbound) }
             for try await message in inbound {
                 switch message {
-                case .text(let text): await handleReply(Array(text.utf8))
-                case .binary(let buffer): await handleReply(Array(buffer.readableBytesView))
+                case .text(let text): try await handleReply(Array(text.utf8), outbound: outbound)
+                case .binary(let buffer): try await handleReply(Array(buffer.readableBytesView), outbound: outbound)
                 }
             }
             group.cancelAll()
         }
     }
 
-    private func cancelExpiredOrders(_ outbound: WebSocketOutbound) async {
+    /// Every `timeoutSweepInterval`: cancels orders open too long, asks unanswered questions again,
+    /// and ends the orders the exchange did not answer after `maxUnansweredTries`.
+    private func sweepOrders(_ outbound: WebSocketOutbound) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.timeoutSweepInterval)
             if Task.isCancelled { return }
-            for cancel in state.expire(now: .now) {
-                logger.info("exchange order open longer than \(configuration.orderTimeout): canceling", metadata: [LogKey.exchangeOrderID: "\(cancel.exchangeOrderId)"])
+            let due = state.sweep(now: .now)
+            for receipt in due.ended {
+                logger.warning("\(receipt.note ?? "no answer"): ending the order", metadata: [LogKey.exchangeOrderID: "\(receipt.exchangeOrderId)"])
+                await publish(receipt)
+            }
+            for request in due.requests {
+                let messageType: String
+                let quantity: Int64?
+                switch request.message {
+                case .newOrder(let newOrder):
+                    messageType = "new_order"
+                    quantity = newOrder.quantity
+                    logger.info("no answer about the order in \(configuration.answerTimeout): asking again", metadata: [LogKey.exchangeOrderID: "\(request.exchangeOrderId)"])
+                case .cancel:
+                    messageType = "cancel"
+                    quantity = nil
+                    logger.info(
+                        request.attempt == 0 ? "exchange order open longer than \(configuration.orderTimeout): canceling" : "cancel not answered: sending it again",
+                        metadata: [LogKey.exchangeOrderID: "\(request.exchangeOrderId)"])
+                }
                 let span = ExchangeGatewaySpans.startSend(
-                    cancel.order, wireOrderId: cancel.wireOrderId, messageType: "cancel", quantity: nil, attempt: nil, context: cancel.context)
+                    request.order, wireOrderId: request.exchangeOrderId, messageType: messageType, quantity: quantity,
+                    attempt: request.attempt == 0 ? nil : request.attempt + 1, context: request.context)
                 defer { span.end() }
                 do {
-                    try await outbound.write(.text(Self.text(.cancel(orderId: cancel.wireOrderId))))
+                    try await outbound.write(.text(Self.text(request.message)))
                 } catch {
                     span.recordError(error)
                     return
@@ -257,7 +284,7 @@ public final class ExchangeGateway: Service, Sendable {
         }
     }
 
-    private func handleReply(_ bytes: [UInt8]) async {
+    private func handleReply(_ bytes: [UInt8], outbound: WebSocketOutbound) async throws {
         let reply: ExchangeMessage
         do {
             reply = try ExchangeMessage.decode(bytes)
@@ -273,17 +300,27 @@ public final class ExchangeGateway: Service, Sendable {
             }
             return
         }
+        await publish(receipt)
+        if let followUp = receipt.followUp {
+            try await outbound.write(.text(Self.text(followUp)))
+        }
+    }
+
+    /// Traces a receipt and hands its fills to the publisher.
+    private func publish(_ receipt: OpenExchangeOrders.Receipt) async {
         let receiveSpan = ExchangeGatewaySpans.startReceive(receipt)
         defer { receiveSpan.end() }
         if let note = receipt.note {
             logger.warning("\(note)", metadata: [LogKey.exchangeOrderID: "\(receipt.exchangeOrderId)", LogKey.wireOrderID: "\(receipt.wireOrderId)"])
         }
-        guard let fill = receipt.fill else { return }
-        let (fillSpan, context) = ExchangeGatewaySpans.startFill(fill, order: receipt.order, context: receiveSpan.context)
-        defer { fillSpan.end() }
-        if !(await fills.send(PendingFill(fill: fill, context: context, endsOrder: receipt.isDone))) {
-            fillSpan.attributes[ExchangeAttribute.note] = "not published: shutting down; the exchange order is read again after a restart"
-            logger.warning("fill not published: shutting down", metadata: [LogKey.fillID: "\(fill.fillId)"])
+        for (index, fill) in receipt.fills.enumerated() {
+            let (fillSpan, context) = ExchangeGatewaySpans.startFill(fill, order: receipt.order, context: receiveSpan.context)
+            defer { fillSpan.end() }
+            let endsOrder = receipt.isDone && index == receipt.fills.count - 1
+            if !(await fills.send(PendingFill(fill: fill, context: context, endsOrder: endsOrder))) {
+                fillSpan.attributes[ExchangeAttribute.note] = "not published: shutting down; the exchange order is read again after a restart"
+                logger.warning("fill not published: shutting down", metadata: [LogKey.fillID: "\(fill.fillId)"])
+            }
         }
     }
 

@@ -2,7 +2,7 @@ import WireJSON
 
 extension ExchangeMessage {
     /// The message types the exchange sends.
-    static let typeNames = ["ack", "execution", "reject", "canceled", "cancel_reject", "error"]
+    static let typeNames = ["ack", "execution", "reject", "canceled", "cancel_reject", "error", "order_status"]
 
     /// The message as compact UTF-8 JSON, fields in a fixed order (`type` first), prices as JSON numbers with
     /// at most four decimals. The same message always gives the same bytes.
@@ -46,6 +46,26 @@ extension ExchangeMessage {
                 writer.field("message", error.message)
                 if let field = error.field { writer.field("field", field) }
                 if let orderId = error.orderId { writer.field("orderId", orderId) }
+            case .orderStatus(let status):
+                writer.field("orderId", status.orderId)
+                writer.field("symbol", status.symbol)
+                writer.field("side", status.side)
+                writer.field("quantity", status.quantity)
+                writer.field("cumulativeQuantity", status.cumulativeQuantity)
+                writer.field("leavesQuantity", status.leavesQuantity)
+                writer.field("status", status.status)
+                if let reason = status.reason { writer.field("reason", reason) }
+                writer.key("executions")
+                writer.beginArray()
+                for execution in status.executions {
+                    writer.beginObject()
+                    writer.field("executionId", execution.executionId)
+                    writer.field("quantity", execution.quantity)
+                    writer.field("price", execution.price)
+                    writer.endObject()
+                }
+                writer.endArray()
+                if status.executionsOmitted > 0 { writer.field("executionsOmitted", status.executionsOmitted) }
             }
         }
     }
@@ -115,6 +135,26 @@ extension ExchangeMessage {
                         message: try reader.string("message"),
                         field: try reader.optionalString("field"),
                         orderId: try reader.optionalString("orderId")
+                    )
+                )
+            case "order_status":
+                return .orderStatus(
+                    ExchangeOrderStatus(
+                        orderId: try reader.string("orderId"),
+                        symbol: try reader.string("symbol"),
+                        side: try reader.choice("side", as: ExchangeSide.self),
+                        quantity: try reader.integer("quantity"),
+                        cumulativeQuantity: try reader.integer("cumulativeQuantity"),
+                        leavesQuantity: try reader.integer("leavesQuantity"),
+                        status: try reader.choice("status", as: ExchangeOrderState.self),
+                        reason: try reader.optionalString("reason"),
+                        executions: try reader.objects("executions") { element throws(ExchangeProtocolError) in
+                            ExchangeOrderStatus.Execution(
+                                executionId: try element.string("executionId"),
+                                quantity: try element.integer("quantity"),
+                                price: try element.price("price"))
+                        },
+                        executionsOmitted: try reader.optionalInteger("executionsOmitted") ?? 0
                     )
                 )
             default:

@@ -17,6 +17,9 @@ public enum ExchangeMessage: Hashable, Sendable {
     case cancelReject(ExchangeCancelReject)
     /// `error`: a client message could not be read. No order was created or changed.
     case error(ExchangeProtocolError)
+    /// `order_status`: the answer to a `new_order` whose id the session already knows; the order is not
+    /// placed again. Its current state and its executions so far.
+    case orderStatus(ExchangeOrderStatus)
 
     /// The wire name of the message, the value of its `type` field.
     public var typeName: String {
@@ -27,6 +30,7 @@ public enum ExchangeMessage: Hashable, Sendable {
         case .canceled: "canceled"
         case .cancelReject: "cancel_reject"
         case .error: "error"
+        case .orderStatus: "order_status"
         }
     }
 
@@ -39,6 +43,7 @@ public enum ExchangeMessage: Hashable, Sendable {
         case .canceled(let canceled): canceled.orderId
         case .cancelReject(let cancelReject): cancelReject.orderId
         case .error(let error): error.orderId
+        case .orderStatus(let status): status.orderId
         }
     }
 }

@@ -19,8 +19,12 @@ import Settings
 /// Determinism: sessions with equal configurations that get the same calls with the same arguments return
 /// the same messages. Time only moves through `tick(now:)`; ``handle(_:)`` works at the time of the last tick.
 ///
-/// Memory is bounded: an order that is filled, canceled or rejected is evicted at once (only its id is kept,
-/// for duplicate detection, up to ``ExchangeSimulatorConfiguration/orderIdMemory`` ids), and at most
+/// A `new_order` whose id the session knows (open, or done and remembered) is never placed again: it gets an
+/// `order_status` with the order's state and executions (or a `duplicate_order_id` reject when it is a
+/// different order under a used id).
+///
+/// Memory is bounded: an order that is filled, canceled or rejected leaves the books at once (its id, state and
+/// executions are kept, for repeated ids, up to ``ExchangeSimulatorConfiguration/orderIdMemory`` orders), and at most
 /// ``ExchangeSimulatorConfiguration/maxOpenOrders`` orders rest at a time.
 public struct ExchangeSimulator: Sendable {
     /// The configuration the session was created with.
@@ -33,7 +37,9 @@ public struct ExchangeSimulator: Sendable {
     let instrumentIndex: [String: Int]
     /// Open orders by id. Done orders are removed at once.
     var openOrders: [String: LiveOrder] = [:]
-    var recentOrderIds: RecentSet<String>
+    /// Done orders, with their executions, to answer a `new_order` that repeats their id (bounded by
+    /// ``ExchangeSimulatorConfiguration/orderIdMemory``).
+    var doneOrders: RecentDictionary<String, DoneOrder>
     var executionCount: UInt64 = 0
     /// How many walk steps and liquidity refreshes have happened since time zero.
     var walkSteps: Int64 = 0
@@ -58,7 +64,7 @@ public struct ExchangeSimulator: Sendable {
             index[instrument.symbol] = position
         }
         instrumentIndex = index
-        recentOrderIds = RecentSet(capacity: configuration.orderIdMemory)
+        doneOrders = RecentDictionary(capacity: configuration.orderIdMemory)
         walkIntervalNanoseconds = Self.nanoseconds(configuration.walk.interval)
         refreshIntervalNanoseconds = Self.nanoseconds(configuration.liquidity.refreshInterval)
         var unused: [ExchangeMessage] = []
@@ -70,7 +76,8 @@ public struct ExchangeSimulator: Sendable {
     /// Handles one client message and returns what the client must be sent, in order.
     ///
     /// A `new_order` gets a `reject`, or an `ack` followed by the executions it triggers at once (and a
-    /// `canceled` for the unfilled rest of a market order). A `cancel` gets a `canceled`, or a `cancel_reject`
+    /// `canceled` for the unfilled rest of a market order). A `new_order` repeating a known order gets its
+    /// `order_status` (after its older executions, when they are too many for one message) and is not placed. A `cancel` gets a `canceled`, or a `cancel_reject`
     /// when the order is not open. Executions of resting orders that this order traded with come in between,
     /// right after the execution of the incoming order for the same trade.
     public mutating func handle(_ message: ExchangeClientMessage) -> [ExchangeMessage] {
@@ -114,6 +121,14 @@ public struct ExchangeSimulator: Sendable {
             cumulativeQuantity: order.cumulativeQuantity,
             leavesQuantity: order.leavesQuantity
         )
+    }
+
+    /// What the session would answer to a `new_order` repeating `orderId`: the order's state and executions,
+    /// or `nil` when the id is not known (never used, or done and forgotten).
+    public func orderStatus(_ orderId: String) -> ExchangeOrderStatus? {
+        var output: [ExchangeMessage] = []
+        guard appendStatus(of: orderId, into: &output), case .orderStatus(let status)? = output.last else { return nil }
+        return status
     }
 
     /// The ids of all open orders, sorted.

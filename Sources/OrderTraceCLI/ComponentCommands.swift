@@ -98,9 +98,12 @@ struct ExchangeGatewayCommand: AsyncParsableCommand {
         commandName: "exchange-gateway",
         abstract: "Send exchange orders to the exchange over WebSocket and publish its executions as fills.",
         discussion: """
-            Environment: EXCHANGE_URL (ws://127.0.0.1:9100/), EXCHANGE_ORDER_TIMEOUT_MS (10000: an
-            acknowledged order still open after this is canceled), EXCHANGE_MAX_OPEN_ORDERS (10000),
-            EXCHANGE_RECONNECT_BACKOFF_MS, EXCHANGE_RECONNECT_MAX_BACKOFF_MS. Consumer group: exchange-gateway.
+            Environment: EXCHANGE_URL (ws://127.0.0.1:9100/), EXCHANGE_SESSION (the exchange session's
+            name, stable across restarts, one per replica; default: the topic prefix + exchange-gateway),
+            EXCHANGE_ORDER_TIMEOUT_MS (10000: an acknowledged order still open after this is canceled),
+            EXCHANGE_ANSWER_TIMEOUT_MS (5000), EXCHANGE_MAX_UNANSWERED_TRIES (3), EXCHANGE_MAX_OPEN_ORDERS
+            (10000), EXCHANGE_RECONNECT_BACKOFF_MS, EXCHANGE_RECONNECT_MAX_BACKOFF_MS. Consumer group:
+            exchange-gateway.
             """
     )
 

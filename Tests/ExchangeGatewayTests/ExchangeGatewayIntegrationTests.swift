@@ -68,7 +68,7 @@ struct ExchangeGatewayIntegrationTests {
         } }
     }
 
-    @Test("the exchange goes away and comes back: the open order is sent again as <id>~2 and still ends under its own id")
+    @Test("the exchange goes away and comes back: the open order is sent again, unchanged, and still ends under its own id")
     func reconnect() async throws {
         let tracer = InMemoryTracer()
         let first = try await RunningSimServer.start()
@@ -99,14 +99,13 @@ struct ExchangeGatewayIntegrationTests {
                 #expect(canceled.leavesQuantity == 100)
 
                 let spans = tracer.finishedSpans
-                let original = try #require(
-                    spans.first { $0.operationName == "external_exchange_ws_send" && $0.attributes["exchange.wire_order_id"]?.toSpanAttribute() == "rc-1" })
-                let resend = try #require(
-                    spans.first { $0.operationName == "external_exchange_ws_send" && $0.attributes["exchange.wire_order_id"]?.toSpanAttribute() == "rc-1~2" })
+                let sends = spans.filter { $0.operationName == "external_exchange_ws_send" && $0.attributes["exchange.wire_order_id"]?.toSpanAttribute() == "rc-1" }
+                let original = try #require(sends.first { $0.attributes["exchange.attempt"]?.toSpanAttribute() == .int64(1) })
+                let resend = try #require(sends.first { $0.attributes["exchange.attempt"]?.toSpanAttribute() == .int64(2) })
                 #expect(resend.parentSpanID == original.spanID, "a resend is a child of the original send")
-                #expect(resend.attributes["exchange.attempt"]?.toSpanAttribute() == .int64(2))
+                #expect(resend.attributes["exchange.message_type"]?.toSpanAttribute() == "new_order")
                 let receives = spans.filter {
-                    $0.operationName == "external_exchange_ws_recv" && $0.attributes["exchange.wire_order_id"]?.toSpanAttribute() == "rc-1~2"
+                    $0.operationName == "external_exchange_ws_recv" && $0.attributes["exchange.wire_order_id"]?.toSpanAttribute() == "rc-1"
                 }
                 #expect(!receives.isEmpty)
                 #expect(receives.allSatisfy { $0.parentSpanID == original.spanID }, "replies on the new session still parent on the original send")

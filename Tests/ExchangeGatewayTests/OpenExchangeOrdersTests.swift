@@ -31,6 +31,16 @@ private func canceled(_ wireId: String, quantity: Int64, cumulative: Int64) -> E
             canceledQuantity: quantity - cumulative, reason: .requested))
 }
 
+private func status(
+    _ id: String, quantity: Int64 = 300, cumulative: Int64, state: ExchangeOrderState, executions: [(String, Int64)], reason: String? = nil
+) -> ExchangeMessage {
+    .orderStatus(
+        ExchangeOrderStatus(
+            orderId: id, symbol: "AAPL", side: .buy, quantity: quantity, cumulativeQuantity: cumulative,
+            leavesQuantity: state.isDone ? 0 : quantity - cumulative, status: state, reason: reason,
+            executions: executions.map { ExchangeOrderStatus.Execution(executionId: $0.0, quantity: $0.1, price: ExchangePrice(ticks: 1_892_400)) }))
+}
+
 /// Open orders, connected, holding `id`, acknowledged.
 private func ordersWithAckedOrder(_ id: String = "x-1", quantity: Int64 = 300, maxOpenOrders: Int = 10) -> OpenExchangeOrders {
     var orders = OpenExchangeOrders(maxOpenOrders: maxOpenOrders)
@@ -183,82 +193,133 @@ struct OpenExchangeOrdersTests {
         #expect(orders.isKnown("x-3"))
     }
 
-    @Test("after a disconnect every open order is sent again for its remaining quantity under a new wire id; fills still map to the original id")
+    @Test("after a disconnect every open order is sent again with its original id and original quantity; executions count once")
     func resendAfterReconnect() throws {
         var orders = ordersWithAckedOrder()
         _ = orders.open(order("x-2", quantity: 50, limit: nil), context: .topLevel, now: t0)  // sent, never acknowledged
         _ = orders.receive(execution("x-1", "E1", quantity: 100, cumulative: 100, leaves: 200))
         orders.disconnected()
-        let r13 = orders.receive(execution("x-1", "E2", quantity: 10, cumulative: 110, leaves: 190))
-        #expect(r13 == nil, "no wire id is valid between sessions")
 
         let resends = orders.connected()
-        #expect(resends.map(\.newOrder.orderId) == ["x-1~2", "x-2~2"])
-        #expect(resends.map(\.newOrder.quantity) == [200, 50])
+        #expect(resends.map(\.newOrder.orderId) == ["x-1", "x-2"])
+        #expect(resends.map(\.newOrder.quantity) == [300, 50], "never a new order for the remaining quantity")
         #expect(resends.map(\.attempt) == [2, 2])
-        let r14 = orders.receive(execution("x-1", "E1", quantity: 1, cumulative: 1, leaves: 199))
-        #expect(r14 == nil, "the old wire id is dead")
+        // The same execution again (say, a replay before a status) changes nothing.
+        let r14 = orders.receive(execution("x-1", "E1", quantity: 100, cumulative: 100, leaves: 200))
+        #expect(try #require(r14).fills.isEmpty)
 
-        _ = orders.receive(ack("x-1~2", quantity: 200))
-        // The new session counts from the resent quantity: 50 of 200.
-        let r15 = orders.receive(execution("x-1~2", "E9", quantity: 50, cumulative: 50, leaves: 150))
+        // The status lists E1 (seen) and E2, E3 (missed while disconnected): two fills, in order.
+        let r15 = orders.receive(
+            status("x-1", cumulative: 160, state: .partiallyFilled, executions: [("E1", 100), ("E2", 10), ("E3", 50)]))
         let receipt = try #require(r15)
-        let fill = try #require(receipt.fill)
-        #expect(receipt.exchangeOrderId == "x-1")
-        #expect(fill.exchangeOrderId == "x-1")
-        #expect(fill.fillId == "x-1:E9")
-        #expect(fill.cumulativeQuantity == 150)
-        #expect(fill.leavesQuantity == 150)
-        #expect(fill.status == .partiallyFilled)
+        #expect(receipt.fills.map(\.fillId) == ["x-1:E2", "x-1:E3"])
+        #expect(receipt.fills.map(\.cumulativeQuantity) == [110, 160])
+        #expect(receipt.fills.map(\.leavesQuantity) == [190, 140])
+        #expect(receipt.fills.allSatisfy { $0.status == .partiallyFilled })
+        #expect(!receipt.isDone)
+        #expect(orders.openOrder("x-1")?.isAcked == true)
 
-        orders.disconnected()
-        let third = orders.connected()
-        #expect(third.first?.newOrder.orderId == "x-1~3")
-        #expect(third.first?.newOrder.quantity == 150)
-        let r16 = orders.receive(execution("x-1~3", "E1", quantity: 150, cumulative: 150, leaves: 0))
+        // A status that says filled, with the last execution: the filled fill ends the order.
+        let r16 = orders.receive(
+            status("x-1", cumulative: 300, state: .filled, executions: [("E1", 100), ("E2", 10), ("E3", 50), ("E7", 140)]))
         let last = try #require(r16)
+        #expect(last.fills.map(\.fillId) == ["x-1:E7"])
         #expect(last.fill?.status == .filled)
         #expect(last.fill?.cumulativeQuantity == 300)
-        #expect(last.fill?.fillId == "x-1:E1")
         #expect(last.isDone)
     }
 
-    @Test("an acknowledged order open past orderTimeout gets one cancel per session; canceled ends it")
-    func timeoutCancels() throws {
-        var orders = OpenExchangeOrders(orderTimeout: .seconds(10))
+    @Test("a restarted gateway (nothing remembered) republishes every execution of a status under the same fill ids, and its terminal state")
+    func statusAfterRestart() throws {
+        var orders = OpenExchangeOrders()
         _ = orders.connected()
         _ = orders.open(order("x-1"), context: .topLevel, now: t0)
-        _ = orders.open(order("x-2"), context: .topLevel, now: t0)
-        _ = orders.receive(ack("x-1"))
-        let r17 = orders.expire(now: t0 + .seconds(9))
-        #expect(r17.isEmpty)
-        let due = orders.expire(now: t0 + .seconds(10))
-        #expect(due.map(\.wireOrderId) == ["x-1"], "an unacknowledged order is not canceled (its cancel could overtake it)")
-        let r18 = orders.expire(now: t0 + .seconds(11))
-        #expect(r18.isEmpty, "one cancel per session")
-
-        orders.disconnected()
-        _ = orders.connected()
-        _ = orders.receive(ack("x-1~2"))
-        let r19 = orders.expire(now: t0 + .seconds(12))
-        #expect(r19.map(\.wireOrderId) == ["x-1~2"], "canceled again in the new session")
-        let r20 = orders.receive(canceled("x-1~2", quantity: 300, cumulative: 0))
-        let receipt = try #require(r20)
-        #expect(receipt.fill?.status == .canceled)
-        #expect(receipt.fill?.leavesQuantity == 300)
+        let r = orders.receive(status("x-1", cumulative: 120, state: .canceled, executions: [("E1", 100), ("E2", 20)], reason: "requested"))
+        let receipt = try #require(r)
+        #expect(receipt.fills.map(\.fillId) == ["x-1:E1", "x-1:E2", "x-1:canceled"])
+        #expect(receipt.fills.map(\.status) == [.partiallyFilled, .partiallyFilled, .canceled])
+        #expect(receipt.fills.last?.cumulativeQuantity == 120)
         #expect(receipt.isDone)
+        #expect(orders.openCount == 0)
+
+        _ = orders.open(order("x-2"), context: .topLevel, now: t0)
+        let rejectedReceipt = orders.receive(status("x-2", cumulative: 0, state: .rejected, executions: [], reason: "price_band: too far"))
+        let rejected = try #require(rejectedReceipt)
+        #expect(rejected.fills.map(\.fillId) == ["x-2:rejected"])
+        #expect(rejected.fill?.reason == "price_band: too far")
+        #expect(rejected.isDone)
     }
 
-    @Test("a cancel_reject of the gateway's own cancel ends the order as canceled: the session no longer holds it")
-    func cancelRejectEndsOrder() throws {
+    @Test("an acknowledged order open past orderTimeout gets a cancel; an unanswered cancel is sent again, then the order ends canceled")
+    func timeoutCancels() throws {
+        var orders = OpenExchangeOrders(orderTimeout: .seconds(10), answerTimeout: .seconds(5), maxUnansweredTries: 2)
+        _ = orders.connected(now: t0)
+        _ = orders.open(order("x-1"), context: .topLevel, now: t0)
+        _ = orders.receive(ack("x-1"))
+        #expect(orders.sweep(now: t0 + .seconds(9)).requests.isEmpty)
+        let due = orders.sweep(now: t0 + .seconds(10))
+        #expect(due.requests.map(\.message) == [.cancel(orderId: "x-1")])
+        #expect(orders.sweep(now: t0 + .seconds(11)).requests.isEmpty, "one cancel at a time")
+        let again = orders.sweep(now: t0 + .seconds(15))
+        #expect(again.requests.map(\.message) == [.cancel(orderId: "x-1")], "unanswered: sent again")
+        let end = orders.sweep(now: t0 + .seconds(20))
+        #expect(end.requests.map(\.message) == [.cancel(orderId: "x-1")], "a last cancel, so it cannot trade after its end")
+        let receipt = try #require(end.ended.first)
+        #expect(receipt.fill?.status == .canceled)
+        #expect(receipt.fill?.fillId == "x-1:canceled")
+        #expect(receipt.fill?.reason?.contains("did not answer") == true)
+        #expect(orders.openCount == 0)
+    }
+
+    @Test("a never-acknowledged order is asked about again with the same new_order, then ends rejected")
+    func unansweredNewOrder() throws {
+        var orders = OpenExchangeOrders(orderTimeout: .seconds(60), answerTimeout: .seconds(5), maxUnansweredTries: 3)
+        _ = orders.connected(now: t0)
+        guard case .send(let sent) = orders.open(order("x-1"), context: .topLevel, now: t0) else {
+            Issue.record("not sent")
+            return
+        }
+        #expect(orders.sweep(now: t0 + .seconds(4)).requests.isEmpty)
+        let first = orders.sweep(now: t0 + .seconds(5))
+        #expect(first.requests.map(\.message) == [.newOrder(sent)], "the same id and quantity again")
+        let second = orders.sweep(now: t0 + .seconds(10))
+        #expect(second.requests.map(\.message) == [.newOrder(sent)])
+        let end = orders.sweep(now: t0 + .seconds(15))
+        #expect(end.requests.isEmpty, "never confirmed: nothing to cancel")
+        let receipt = try #require(end.ended.first)
+        #expect(receipt.fill?.status == .rejected)
+        #expect(receipt.fill?.leavesQuantity == 300)
+        #expect(orders.openCount == 0)
+        #expect(orders.isKnown("x-1"))
+
+        // An answer in time resets the count.
+        var other = OpenExchangeOrders(orderTimeout: .seconds(60), answerTimeout: .seconds(5), maxUnansweredTries: 2)
+        _ = other.connected(now: t0)
+        _ = other.open(order("y-1"), context: .topLevel, now: t0)
+        _ = other.sweep(now: t0 + .seconds(5))
+        _ = other.receive(ack("y-1"))
+        #expect(other.sweep(now: t0 + .seconds(30)).ended.isEmpty)
+        #expect(other.openOrder("y-1")?.unansweredTries == 0)
+    }
+
+    @Test("a cancel_reject of the gateway's own cancel asks for the order's state instead of guessing")
+    func cancelRejectAsksForState() throws {
         var orders = ordersWithAckedOrder()
         let r21 = orders.receive(.cancelReject(ExchangeCancelReject(orderId: "x-1", reason: "unknown")))
         #expect(try #require(r21).fill == nil)
-        _ = orders.expire(now: t0 + .seconds(60))
-        let r22 = orders.receive(.cancelReject(ExchangeCancelReject(orderId: "x-1", reason: "unknown")))
+        #expect(r21?.followUp == nil, "not our cancel")
+        _ = orders.sweep(now: t0 + .seconds(60))
+        let r22 = orders.receive(.cancelReject(ExchangeCancelReject(orderId: "x-1", reason: "not open")))
         let receipt = try #require(r22)
-        #expect(receipt.fill?.status == .canceled)
-        #expect(receipt.fill?.leavesQuantity == 300)
+        #expect(receipt.fill == nil)
+        guard case .newOrder(let query)? = receipt.followUp else {
+            Issue.record("no follow-up new_order: \(String(describing: receipt.followUp))")
+            return
+        }
+        #expect(query.orderId == "x-1")
+        #expect(query.quantity == 300)
+        let r23 = orders.receive(status("x-1", cumulative: 300, state: .filled, executions: [("E4", 300)]))
+        #expect(r23?.fill?.status == .filled)
         #expect(orders.openCount == 0)
     }
 
@@ -278,7 +339,7 @@ struct OpenExchangeOrdersTests {
         #expect(r24 != .full)
     }
 
-    @Test("over-long ids stay within the limits: fill ids of 128 bytes, wire ids of 128 bytes, still distinct")
+    @Test("over-long ids stay within the limits: fill ids of 128 bytes; the wire id is the order id")
     func longIds() throws {
         let id = String(repeating: "a", count: 128)
         var orders = OpenExchangeOrders()
@@ -287,8 +348,7 @@ struct OpenExchangeOrdersTests {
         orders.disconnected()
         let r25 = orders.connected()
         let wire = try #require(r25.first?.newOrder.orderId)
-        #expect(wire.utf8.count <= ExchangeProtocol.maxOrderIdBytes)
-        #expect(wire != id)
+        #expect(wire == id)
         let r26 = orders.receive(execution(wire, "E1", quantity: 1, cumulative: 1, leaves: 299))
         let fill = try #require(r26?.fill)
         #expect(fill.fillId.utf8.count <= MessageLimits.maxIdentifierLength)
@@ -308,7 +368,7 @@ struct OpenExchangeOrdersTests {
         orders.disconnected()
         let r28 = orders.connected()
         #expect(r28.first?.context[Marker.self] == "ws_send")
-        let r29 = orders.receive(ack("x-1~2"))
+        let r29 = orders.receive(ack("x-1"))
         #expect(try #require(r29).context[Marker.self] == "ws_send")
     }
 }
@@ -327,7 +387,16 @@ struct ExchangeGatewayConfigurationTests {
         #expect(configuration.topics.fills == "t-fills")
         #expect(configuration.reconnectInitialBackoff == .milliseconds(100))
         #expect(configuration.reconnectMaxBackoff == .seconds(5))
+        #expect(configuration.sessionName == "t-exchange-gateway", "the default session name follows the consumer group")
         #expect(try ExchangeGatewayConfiguration.fromEnvironment([:]) == ExchangeGatewayConfiguration())
+        let named = try ExchangeGatewayConfiguration.fromEnvironment([
+            "EXCHANGE_SESSION": "desk 1/gw", "EXCHANGE_ANSWER_TIMEOUT_MS": "700", "EXCHANGE_MAX_UNANSWERED_TRIES": "4",
+            "EXCHANGE_URL": "ws://exchange:9100/",
+        ])
+        #expect(named.sessionName == "desk_1_gw")
+        #expect(named.sessionURL == "ws://exchange:9100/?session=desk_1_gw")
+        #expect(named.answerTimeout == .milliseconds(700))
+        #expect(named.maxUnansweredTries == 4)
     }
 
     @Test("a bad value names the variable")

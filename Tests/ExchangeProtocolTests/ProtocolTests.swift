@@ -44,6 +44,19 @@ struct ProtocolRoundTripTests {
         .cancelReject(ExchangeCancelReject(orderId: "zz", reason: "no order \"zz\" is known")),
         .error(ExchangeProtocolError(code: .missingField, message: "m", field: "symbol", orderId: "o-5")),
         .error(ExchangeProtocolError(code: .notJSON, message: "not JSON: \u{7F} \u{1F}")),
+        .orderStatus(
+            ExchangeOrderStatus(
+                orderId: "o-1", symbol: "AAPL", side: .buy, quantity: 300, cumulativeQuantity: 100, leavesQuantity: 200,
+                status: .partiallyFilled,
+                executions: [.init(executionId: "E1", quantity: 60, price: price("189.24")), .init(executionId: "E4", quantity: 40, price: price("189.25"))])),
+        .orderStatus(
+            ExchangeOrderStatus(
+                orderId: "o-2", symbol: "AAPL", side: .sell, quantity: 10, cumulativeQuantity: 0, leavesQuantity: 0, status: .rejected,
+                reason: "price_band: outside", executions: [], executionsOmitted: 0)),
+        .orderStatus(
+            ExchangeOrderStatus(
+                orderId: "o-3", symbol: "AAPL", side: .sell, quantity: 10, cumulativeQuantity: 10, leavesQuantity: 0, status: .filled,
+                executions: [.init(executionId: "E9", quantity: 4, price: price("190"))], executionsOmitted: 2)),
     ]
 
     @Test("Client messages encode to the documented bytes")
@@ -75,6 +88,12 @@ struct ProtocolRoundTripTests {
         #expect(lines[7] == #"{"type":"cancel_reject","orderId":"zz","reason":"no order \"zz\" is known"}"#)
         #expect(lines[8] == #"{"type":"error","code":"missing_field","message":"m","field":"symbol","orderId":"o-5"}"#)
         #expect(lines[9] == #"{"type":"error","code":"not_json","message":"not JSON: \#u{7F} \u001f"}"#)
+        #expect(
+            lines[10]
+                == #"{"type":"order_status","orderId":"o-1","symbol":"AAPL","side":"buy","quantity":300,"cumulativeQuantity":100,"leavesQuantity":200,"status":"partially_filled","executions":[{"executionId":"E1","quantity":60,"price":189.24},{"executionId":"E4","quantity":40,"price":189.25}]}"#
+        )
+        #expect(lines[11].hasSuffix(#""status":"rejected","reason":"price_band: outside","executions":[]}"#))
+        #expect(lines[12].hasSuffix(#""executions":[{"executionId":"E9","quantity":4,"price":190}],"executionsOmitted":2}"#))
         // No trace context travels to or from the exchange.
         for line in lines + Self.clientMessages.map({ String(decoding: $0.encoded(), as: UTF8.self) }) {
             #expect(!line.contains("trace"))
@@ -89,6 +108,22 @@ struct ProtocolRoundTripTests {
     @Test("Every exchange message decodes back to itself", arguments: exchangeMessages)
     func exchangeRoundTrip(_ message: ExchangeMessage) throws {
         #expect(try ExchangeMessage.decode(message.encoded()) == message)
+    }
+
+    @Test("An order_status with a malformed execution is refused with the field named")
+    func malformedStatus() throws {
+        let head = #"{"type":"order_status","orderId":"o-1","symbol":"AAPL","side":"buy","quantity":3,"cumulativeQuantity":1,"leavesQuantity":2,"status":"open","#
+        for (executions, field) in [
+            (#""executions":[{"executionId":"E1","quantity":"1","price":1}]"#, "quantity"),
+            (#""executions":[7]"#, "executions"),
+            (#""executions":{}"#, "executions"),
+            (#""executions":[{"executionId":"E1","quantity":1}]"#, "price"),
+        ] {
+            let error = try #require(throws: ExchangeProtocolError.self) { try ExchangeMessage.decode(head + executions + "}") }
+            #expect(error.field == field, "\(executions)")
+            #expect(error.orderId == "o-1")
+        }
+        #expect(throws: ExchangeProtocolError.self) { try ExchangeMessage.decode(head.replacingOccurrences(of: "\"open\"", with: "\"done\"") + #""executions":[]}"#) }
     }
 
     @Test("The encoder's output is JSON that Foundation reads the same way")

@@ -8,7 +8,7 @@ import Testing
 import WebSocketClient
 
 /// Starts the server on a free port for the duration of `body`.
-private func withServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+func withServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
     let port = Mutex<Int?>(nil)
     let server = ExchangeSimServer(
         configuration: .init(port: 0, seed: 7, tickInterval: .milliseconds(10)),

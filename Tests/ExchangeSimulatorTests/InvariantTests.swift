@@ -75,7 +75,7 @@ struct SessionChecker {
             }
             order.state = .canceled
             orders[canceled.orderId] = order
-        case .ack, .reject, .cancelReject, .error:
+        case .ack, .reject, .cancelReject, .error, .orderStatus:
             if fromTick { problem("a tick produced \(message)") }
         }
     }

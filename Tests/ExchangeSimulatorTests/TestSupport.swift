@@ -53,6 +53,8 @@ func describe(_ message: ExchangeMessage) -> String {
         return "cancel_reject \(cancelReject.orderId)"
     case .error(let error):
         return "error \(error.code)"
+    case .orderStatus(let status):
+        return "order_status \(status.orderId) \(status.status.rawValue) cum=\(status.cumulativeQuantity) leaves=\(status.leavesQuantity)"
     }
 }
 

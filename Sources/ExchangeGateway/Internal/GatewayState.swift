@@ -96,7 +96,7 @@ final class GatewayState: Sendable {
     func connected(_ writer: WebSocketOutbound) -> [OpenExchangeOrders.Resend] {
         state.withLock { state in
             state.writer = writer
-            return state.openOrders.connected()
+            return state.openOrders.connected(now: .now)
         }
     }
 
@@ -111,7 +111,7 @@ final class GatewayState: Sendable {
     /// Reads a reply; when it ends an order, the Kafka loop may take another.
     func receive(_ message: ExchangeMessage) -> OpenExchangeOrders.Receipt? {
         let (receipt, waiter) = state.withLock { state -> (OpenExchangeOrders.Receipt?, CheckedContinuation<Void, Never>?) in
-            let receipt = state.openOrders.receive(message)
+            let receipt = state.openOrders.receive(message, now: .now)
             guard receipt?.isDone == true, state.openOrders.hasRoom else { return (receipt, nil) }
             defer { state.roomWaiter = nil }
             return (receipt, state.roomWaiter)
@@ -120,8 +120,16 @@ final class GatewayState: Sendable {
         return receipt
     }
 
-    func expire(now: ContinuousClock.Instant) -> [OpenExchangeOrders.CancelRequest] {
-        state.withLock { $0.openOrders.expire(now: now) }
+    /// What is due now (see ``OpenExchangeOrders/sweep(now:)``); when it ends orders, the Kafka loop may take others.
+    func sweep(now: ContinuousClock.Instant) -> OpenExchangeOrders.SweepResult {
+        let (result, waiter) = state.withLock { state -> (OpenExchangeOrders.SweepResult, CheckedContinuation<Void, Never>?) in
+            let result = state.openOrders.sweep(now: now)
+            guard !result.ended.isEmpty, state.openOrders.hasRoom else { return (result, nil) }
+            defer { state.roomWaiter = nil }
+            return (result, state.roomWaiter)
+        }
+        waiter?.resume()
+        return result
     }
 
     /// Waits until there is room for another order, or the task is canceled.

@@ -112,6 +112,50 @@ struct ExchangeFieldReader {
         }
     }
 
+    /// An optional whole number: absent and `null` are both `nil`.
+    func optionalInteger(_ key: StaticString) throws(ExchangeProtocolError) -> Int64? {
+        value(key) == nil ? nil : try integer(key)
+    }
+
+    /// A required array of objects, each read by `body` with a reader of its own fields (problems name
+    /// the array's field).
+    func objects<Element>(
+        _ key: StaticString, _ body: (ExchangeFieldReader) throws(ExchangeProtocolError) -> Element
+    ) throws(ExchangeProtocolError) -> [Element] {
+        guard let token = value(key) else { throw missing(key, "an array of objects") }
+        guard case .array(let start, let end) = token else { throw wrongType(key, "an array of objects", token) }
+        var scanner = JSONScanner(bytes, start: start + 1, end: end, maxDepth: ExchangeProtocol.maxNestingDepth)
+        var elements: [Element] = []
+        scanner.skipWhitespace()
+        while !scanner.isAtEnd, bytes[scanner.index] != UInt8(ascii: "]") {
+            // The array was validated when the message was scanned.
+            let elementStart = scanner.index
+            guard let element = try? scanner.parseValue(depth: 1) else { throw invalid(key, "is not a valid array") }
+            guard case .object = element else { throw wrongType(key, "an array of objects", element) }
+            let outcome: Result<Element, ExchangeProtocolError> = JSONFieldList.withList { fields in
+                var inner = JSONScanner(bytes, start: elementStart, end: scanner.index, maxDepth: ExchangeProtocol.maxNestingDepth)
+                do throws(JSONSyntaxError) {
+                    try inner.parseObjectFields(into: &fields)
+                } catch {
+                    return .failure(invalid(key, "has an element that is not an object"))
+                }
+                var reader = ExchangeFieldReader(bytes: bytes, fields: fields)
+                reader.messageType = messageType
+                reader.orderId = orderId
+                do throws(ExchangeProtocolError) {
+                    return .success(try body(reader))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            elements.append(try outcome.get())
+            scanner.skipWhitespace()
+            if !scanner.isAtEnd, bytes[scanner.index] == UInt8(ascii: ",") { scanner.index += 1 }
+            scanner.skipWhitespace()
+        }
+        return elements
+    }
+
     /// An optional price: a JSON number or a decimal string that is a whole number of ticks of 0.0001.
     func optionalPrice(_ key: StaticString) throws(ExchangeProtocolError) -> ExchangePrice? {
         let parsed: Result<Int128, DecimalText.Failure>
