@@ -75,6 +75,13 @@ public final class KafkaConsumer: Service, Sendable {
         revocationHandOver.stream(timeout: timeout)
     }
 
+    /// The generation of a partition's current assignment (see `KafkaMessage.assignmentGeneration`),
+    /// or `nil` when this member does not hold it. While a revoke is handed over, the revoked
+    /// partitions still have theirs.
+    public func assignmentGeneration(of partition: KafkaTopicPartition) -> UInt64? {
+        buffer.generation(of: partition)
+    }
+
     /// The partitions this member holds now.
     public var assignment: [KafkaTopicPartition] { buffer.assignment }
 

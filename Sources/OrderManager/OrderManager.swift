@@ -110,7 +110,7 @@ public struct OrderManager: Service {
                 throw error
             }
             if case .revoke(let revocation) = event {
-                state.forget(revocation.partitions)
+                state.forget(revocation.partitions, generations: revocation.partitions.map { kafka.consumer.assignmentGeneration(of: $0) })
                 logger.debug("revoked \(revocation.partitions): their batches are out and their offsets stored")
                 revocation.done()
             }
@@ -200,9 +200,14 @@ public struct OrderManager: Service {
         }
 
         /// Drops what is known of revoked partitions (their open batches are already closed).
-        mutating func forget(_ partitions: [KafkaTopicPartition]) {
-            for partition in partitions {
-                if let generation = generations.removeValue(forKey: partition) { revokedThrough[partition] = generation }
+        /// `current` is each one's assignment generation as the consumer had it at the revoke:
+        /// records of it not handled yet are no longer ours either.
+        mutating func forget(_ partitions: [KafkaTopicPartition], generations current: [UInt64?]) {
+            for (partition, generation) in zip(partitions, current) {
+                let handled = generations.removeValue(forKey: partition)
+                if let through = [handled, generation, revokedThrough[partition]].compactMap({ $0 }).max() {
+                    revokedThrough[partition] = through
+                }
                 batchedSources[partition] = nil
             }
         }
