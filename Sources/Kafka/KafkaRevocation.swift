@@ -40,17 +40,30 @@ public struct KafkaRevocation: Sendable {
 /// Where a consumer hands revocations over, when its handler asked for them.
 final class RevocationHandOver: Sendable {
     private struct Listener {
+        var id: UInt64
         var continuation: AsyncStream<KafkaRevocation>.Continuation
         var timeout: Duration
     }
 
-    private let listener = Mutex<Listener?>(nil)
+    private struct State {
+        var listener: Listener?
+        var lastID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
 
     func stream(timeout: Duration) -> AsyncStream<KafkaRevocation> {
         let (stream, continuation) = AsyncStream.makeStream(of: KafkaRevocation.self)
-        let previous = listener.withLock { listener in
-            defer { listener = Listener(continuation: continuation, timeout: timeout) }
-            return listener
+        let (id, previous) = state.withLock { state in
+            state.lastID += 1
+            defer { state.listener = Listener(id: state.lastID, continuation: continuation, timeout: timeout) }
+            return (state.lastID, state.listener)
+        }
+        // A handler that stopped reading (its task ended or was cancelled) no longer holds up revokes.
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { state in
+                if state.listener?.id == id { state.listener = nil }
+            }
         }
         previous?.continuation.finish()
         return stream
@@ -59,7 +72,7 @@ final class RevocationHandOver: Sendable {
     /// Hands `partitions` over and waits until the handler is done with them or the timeout
     /// passed (blocking: the polling thread only). Returns at once when nobody listens.
     func handOver(_ partitions: [KafkaTopicPartition], logger: Logger) {
-        guard !partitions.isEmpty, let listener = listener.withLock({ $0 }) else { return }
+        guard !partitions.isEmpty, let listener = state.withLock({ $0.listener }) else { return }
         let revocation = KafkaRevocation(partitions: partitions, acknowledgement: .init())
         guard case .enqueued = listener.continuation.yield(revocation) else { return }
         if !revocation.acknowledgement.wait(timeout: listener.timeout) {
@@ -69,6 +82,6 @@ final class RevocationHandOver: Sendable {
 
     /// No more revocations: the stream ends.
     func finish() {
-        listener.withLock { $0 }?.continuation.finish()
+        state.withLock { $0.listener }?.continuation.finish()
     }
 }
