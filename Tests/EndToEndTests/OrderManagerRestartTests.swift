@@ -48,15 +48,22 @@ struct OrderManagerRestartTests {
             var expected: [OrderKey] = []
             expected += try await scenario.send(partition: 0, symbol: "SLOWA", count: 1)
             expected += try await scenario.send(partition: 1, symbol: "SLOWB", count: 1)
+            // The kill comes after the first half of the stream and before its last quarter.
+            let progress = Mutex((rounds: 0, killed: false))
             let stream = Task {
                 var keys: [OrderKey] = []
                 for round in 0..<20 {
+                    if round == 15 { _ = await eventually(timeout: .seconds(120)) { progress.withLock { $0.killed } } }
                     keys += try await scenario.send(partition: Int32(round % 2), symbol: "FAST\(round % 2)", count: 10)
+                    progress.withLock { $0.rounds = round + 1 }
                 }
                 return keys
             }
-            let batched = await eventually(timeout: .seconds(120)) { scenario.recorder.batches.count >= 6 }
+            let batched = await eventually(timeout: .seconds(120)) {
+                scenario.recorder.batches.count >= 6 && progress.withLock { $0.rounds >= 10 }
+            }
             kill(first.process.processIdentifier, SIGKILL)
+            progress.withLock { $0.killed = true }
             expected += try await stream.value
             try #require(batched, "\(scenario.recorder.batches.map(\.batchId))\n\(first.log)")
             _ = await terminate(first)
