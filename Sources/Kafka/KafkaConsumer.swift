@@ -23,6 +23,7 @@ public final class KafkaConsumer: Service, Sendable {
     private let client: RDKafkaClient
     private let buffer: ConsumerBuffer
     private let logger: Logger
+    private let revocationHandOver = RevocationHandOver()
     private let stopRequested = Mutex(false)
     private let lostMessages = Mutex(0)
 
@@ -39,7 +40,8 @@ public final class KafkaConsumer: Service, Sendable {
         callbacks.initialOffset = configuration.initialOffset == .beginning ? RDKafkaClient.offsetBeginning : RDKafkaClient.offsetEnd
         let client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties, callbacks: callbacks)
         self.client = client
-        // Runs on the polling thread, inside librdkafka's poll.
+        let revocationHandOver = self.revocationHandOver
+        // Runs on the polling thread, inside librdkafka's poll (or its close).
         callbacks.rebalance = { [weak client, logger] event in
             guard let client else { return }
             switch event {
@@ -48,6 +50,9 @@ public final class KafkaConsumer: Service, Sendable {
                 buffer.assigned(partitions)
             case .revoke(let partitions):
                 logger.debug("revoked \(partitions)")
+                // The handler finishes what it holds of these partitions and stores its offsets
+                // before the commit below (when it asked for revocations).
+                revocationHandOver.handOver(partitions, logger: logger)
                 buffer.revoked(partitions)
                 client.commitStoredOffsets()
             }
@@ -60,6 +65,21 @@ public final class KafkaConsumer: Service, Sendable {
     /// one as done (its offsets are then committed).
     public func batches(storeOffsetsAutomatically: Bool = true) -> Batches {
         Batches(consumer: self, storesAutomatically: storeOffsetsAutomatically)
+    }
+
+    /// The revokes of this member's partitions (also those of its close, at graceful shutdown),
+    /// each handed over before its offsets are committed: the polling thread waits until the
+    /// handler calls `done()` on it, or `timeout` passed. Ask for them once, before `run()`;
+    /// the sequence ends when the consumer is closed. Without a call, revokes are not handed over.
+    public func revocations(timeout: Duration = .seconds(60)) -> AsyncStream<KafkaRevocation> {
+        revocationHandOver.stream(timeout: timeout)
+    }
+
+    /// The generation of a partition's current assignment (see `KafkaMessage.assignmentGeneration`),
+    /// or `nil` when this member does not hold it. While a revoke is handed over, the revoked
+    /// partitions still have theirs.
+    public func assignmentGeneration(of partition: KafkaTopicPartition) -> UInt64? {
+        buffer.generation(of: partition)
     }
 
     /// The partitions this member holds now.
@@ -121,6 +141,7 @@ public final class KafkaConsumer: Service, Sendable {
             let code = client.closeConsumer()
             if code != 0 { logger.warning("closing the consumer: \(RDKafkaClient.errorDescription(code))") }
             buffer.finish()
+            revocationHandOver.finish()
         }
         client.loadMetadata(for: configuration.topics, timeoutMilliseconds: 5_000)
         while !stopRequested.withLock({ $0 }) {

@@ -24,6 +24,23 @@ import Tracing
 ///   member, and `client_order_batched` in each member's trace with a link back.
 /// - Offsets are stored only up to the first record whose outcome is not yet delivered, so a
 ///   crash re-reads pooled orders instead of losing them.
+///
+/// No order is batched twice, whatever stops the process or moves a partition:
+/// - **Revoke and shutdown.** The consumer hands every revoke over (`KafkaConsumer.revocations`)
+///   before it commits for it, and on SIGTERM its close revokes everything before it leaves the
+///   group. The order manager then closes every open batch holding an order of those partitions,
+///   delivers the batches and their `batched` updates and stores their offsets: the commit that
+///   follows covers them, and nothing of those partitions stays pooled here. Records of a revoked
+///   assignment that were still on their way are ignored (their next owner reads them).
+/// - **Crash.** Offsets cannot pass a pooled order, so orders batched behind it are read again.
+///   Each batch record carries the source position of every member (header
+///   `ordertrace.member-sources`). When a partition's records first arrive under a new assignment,
+///   starting at offset c (the committed one), the order manager reads the batches topic from the
+///   time of record c minus `memoryMargin` to its end and remembers every member from that
+///   partition at an offset of at least c: those records are acknowledged without a second
+///   batch or a second `accepted`/`batched` update. This reads what the order manager itself
+///   wrote, so it needs no store of its own and no transactions (which would not help: the
+///   offsets of a transaction still cannot pass a pooled order).
 public struct OrderManager: Service {
     public let configuration: OrderManagerConfiguration
     let kafka: ComponentKafka
@@ -42,21 +59,30 @@ public struct OrderManager: Service {
         try await kafka.run { try await process() }
     }
 
+    /// The header of a batch record that lists its members' source records, `topic:partition:offset`
+    /// separated by commas (a member whose order was read twice lists both reads).
+    public static let memberSourcesHeader = "ordertrace.member-sources"
+
     enum Event: Sendable {
         case records([KafkaMessage])
         case tick
+        case revoke(KafkaRevocation)
         case end
     }
 
     func process() async throws {
         var state = State(configuration: configuration)
+        let admin = try KafkaAdmin(configuration: kafka.consumer.configuration.kafka, logger: logger)
+        let revocations = kafka.consumer.revocations(timeout: configuration.revokeTimeout).map { Event.revoke($0) }
         let records = chain(kafka.consumer.batches(storeOffsetsAutomatically: false).map { Event.records($0) }, [Event.end].async)
         let ticks = AsyncTimerSequence(interval: configuration.tick, clock: .continuous).map { _ in Event.tick }
-        for await event in merge(records, ticks) {
+        for await event in merge(records, ticks, revocations) {
             var outgoing = Outgoing()
             switch event {
             case .records(let messages):
-                for message in messages {
+                let current = messages.filter { !state.isRevoked($0) }
+                try await rememberBatched(startingWith: current, state: &state, admin: admin)
+                for message in current {
                     handle(message, state: &state, outgoing: &outgoing)
                 }
                 for closed in state.pool.closeExpired(now: .now) {
@@ -67,13 +93,73 @@ public struct OrderManager: Service {
                 for closed in state.pool.closeExpired(now: .now) {
                     emit(closed, state: &state, outgoing: &outgoing)
                 }
+            case .revoke(let revocation):
+                let revoked = Set(revocation.partitions)
+                for closed in state.pool.close(where: { revoked.contains($0.item.source.partition) }) {
+                    emit(closed, state: &state, outgoing: &outgoing)
+                }
             case .end:
                 for closed in state.pool.closeAll() {
                     emit(closed, state: &state, outgoing: &outgoing)
                 }
             }
-            try await send(outgoing, state: &state)
+            do {
+                try await send(outgoing, state: &state)
+            } catch {
+                if case .revoke(let revocation) = event { revocation.done() }
+                throw error
+            }
+            if case .revoke(let revocation) = event {
+                state.forget(revocation.partitions, generations: revocation.partitions.map { kafka.consumer.assignmentGeneration(of: $0) })
+                logger.debug("revoked \(revocation.partitions): their batches are out and their offsets stored")
+                revocation.done()
+            }
             if case .end = event { break }
+        }
+    }
+
+    /// For each partition whose records arrive under a new assignment, remembers which of its
+    /// records from the first one on are members of batches already on the batches topic.
+    func rememberBatched(startingWith messages: [KafkaMessage], state: inout State, admin: KafkaAdmin) async throws {
+        var starts: [KafkaTopicPartition: (offset: Int64, timestamp: Int64?, generation: UInt64)] = [:]
+        for message in messages {
+            let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
+            guard state.generations[partition] != message.assignmentGeneration, starts[partition] == nil else { continue }
+            starts[partition] = (message.offset, message.timestampMilliseconds, message.assignmentGeneration)
+        }
+        guard !starts.isEmpty else { return }
+        let margin = Int64(configuration.memoryMargin / .milliseconds(1))
+        let since = starts.values.map { ($0.timestamp ?? 0) - margin }.min() ?? 0
+        var batches: [KafkaMessage] = []
+        var attempt = 0
+        while true {
+            do {
+                batches = try await admin.records(of: configuration.topics.batches, since: since, timeout: .seconds(60))
+                break
+            } catch {
+                attempt += 1
+                guard attempt < 5 else { throw error }
+                logger.warning("reading \(configuration.topics.batches) to rebuild what was batched: \(error); trying again")
+                try await Task.sleep(for: .milliseconds(500 * attempt))
+            }
+        }
+        for (partition, start) in starts {
+            state.generations[partition] = start.generation
+            state.batchedSources[partition] = []
+        }
+        for batch in batches {
+            guard let sources = batch.headers.string(Self.memberSourcesHeader) else { continue }
+            for source in sources.split(separator: ",") {
+                let parts = source.split(separator: ":")
+                guard parts.count == 3, let number = Int32(parts[1]), let offset = Int64(parts[2]) else { continue }
+                let partition = KafkaTopicPartition(topic: String(parts[0]), partition: number)
+                guard let start = starts[partition], offset >= start.offset else { continue }
+                state.batchedSources[partition]!.insert(offset)
+            }
+        }
+        for (partition, start) in starts {
+            let count = state.batchedSources[partition]!.count
+            logger.info("\(partition) from offset \(start.offset): \(count) records already batched (read from \(batches.count) batch records)")
         }
     }
 
@@ -91,6 +177,13 @@ public struct OrderManager: Service {
         /// The record each pooled order is tracked by. A copy of the order read again after a
         /// rebalance takes over from the first one: its record is done only when the batch is sent.
         var pooledSources: [OrderKey: KafkaRecordID] = [:]
+        /// The assignment generation each partition's records were last handled under.
+        var generations: [KafkaTopicPartition: UInt64] = [:]
+        /// Per partition, the offsets (from the current assignment's first record on) of records
+        /// already in a batch on the batches topic.
+        var batchedSources: [KafkaTopicPartition: Set<Int64>] = [:]
+        /// Per revoked partition, the last generation handled: its records are no longer ours.
+        var revokedThrough: [KafkaTopicPartition: UInt64] = [:]
         var batchCount = 0
         let batchIDPrefix: String
 
@@ -98,6 +191,25 @@ public struct OrderManager: Service {
             pool = OrderPool(limits: configuration.limits)
             seen = RecentSet(capacity: max(1, configuration.duplicateMemory))
             batchIDPrefix = configuration.batchIDPrefix
+        }
+
+        /// Whether a record belongs to an assignment that was revoked.
+        func isRevoked(_ message: KafkaMessage) -> Bool {
+            guard let through = revokedThrough[KafkaTopicPartition(topic: message.topic, partition: message.partition)] else { return false }
+            return message.assignmentGeneration <= through
+        }
+
+        /// Drops what is known of revoked partitions (their open batches are already closed).
+        /// `current` is each one's assignment generation as the consumer had it at the revoke:
+        /// records of it not handled yet are no longer ours either.
+        mutating func forget(_ partitions: [KafkaTopicPartition], generations current: [UInt64?]) {
+            for (partition, generation) in zip(partitions, current) {
+                let handled = generations.removeValue(forKey: partition)
+                if let through = [handled, generation, revokedThrough[partition]].compactMap({ $0 }).max() {
+                    revokedThrough[partition] = through
+                }
+                batchedSources[partition] = nil
+            }
         }
 
         mutating func nextBatchID(symbol: String, side: Side) -> String {
@@ -150,6 +262,14 @@ public struct OrderManager: Service {
             // Orders that came without baggage (kcat) get their ids on the process span here.
             processSpan.updateAttributes { OrderManagerSpans.setOrderAttributes(&$0, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) }
             let key = OrderKey(userId: order.userId, clientOrderId: order.clientOrderId)
+            if state.batchedSources[source.partition]?.remove(source.offset) != nil {
+                // Batched before a restart or a partition move: its batch and updates are out.
+                _ = state.seen.insert(key)
+                OrderManagerSpans.markDuplicate(span)
+                logger.info("client order \(order.userId)/\(order.clientOrderId) (\(message.topic)[\(message.partition)]@\(message.offset)) is already in a batch; not batched again")
+                outgoing.done.append(source)
+                return
+            }
             guard state.seen.insert(key) else {
                 OrderManagerSpans.markDuplicate(span)
                 logger.info("duplicate client order \(order.userId)/\(order.clientOrderId) not batched again")
@@ -192,13 +312,23 @@ public struct OrderManager: Service {
         Recorder(label: "ordertrace_batch_orders", dimensions: [("close_reason", closed.closeReason.rawValue)]).record(closed.entries.count)
         Timer(label: "ordertrace_batch_wait_seconds").recordNanoseconds(Int64((ContinuousClock.now - closed.openedAt) / .nanoseconds(1)))
         let batchSpan = OrderManagerSpans.startBatching(batch, members: closed.entries.map { ($0.order, $0.item.context) })
-        outgoing.items.append((KafkaProducerRecord(topic: configuration.topics.batches, key: closed.symbol, value: batch.encodeJSON()), batchSpan.context))
+        var sources: [KafkaRecordID] = []
+        var done: [KafkaRecordID] = []
+        for entry in closed.entries {
+            let tracked = state.pooledSources.removeValue(forKey: OrderKey(userId: entry.order.userId, clientOrderId: entry.order.clientOrderId)) ?? entry.item.source
+            sources.append(entry.item.source)
+            if tracked != entry.item.source { sources.append(tracked) }
+            done.append(tracked)
+        }
+        var batchRecord = KafkaProducerRecord(topic: configuration.topics.batches, key: closed.symbol, value: batch.encodeJSON())
+        batchRecord.headers.set(Self.memberSourcesHeader, sources.map { "\($0.partition.topic):\($0.partition.partition):\($0.offset)" }.joined(separator: ","))
+        outgoing.items.append((batchRecord, batchSpan.context))
         for entry in closed.entries {
             let (span, context) = OrderManagerSpans.startBatched(entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan)
             outgoing.items.append((Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context))
-            outgoing.done.append(state.pooledSources.removeValue(forKey: OrderKey(userId: entry.order.userId, clientOrderId: entry.order.clientOrderId)) ?? entry.item.source)
             span.end()
         }
+        outgoing.done += done
         batchSpan.end()
     }
 

@@ -10,6 +10,13 @@ public struct OrderManagerConfiguration: Sendable, Hashable {
     public var batchIDPrefix = "b\(WallClock.nowMilliseconds() % 100_000_000)"
     /// How many (userId, clientOrderId) keys are remembered to refuse duplicates.
     public var duplicateMemory = 1_000_000
+    /// How long a revoke (or the close at shutdown) may wait for the open batches holding orders
+    /// of the revoked partitions to be delivered before their offsets are committed anyway.
+    public var revokeTimeout: Duration = .seconds(60)
+    /// How far before the first record read again of a partition the batches topic is read to
+    /// learn which of its records are already batched: covers the clocks of the producers of
+    /// client orders running behind this process's clock.
+    public var memoryMargin: Duration = .seconds(300)
     /// How often open batches are checked for a closed window.
     public var tick: Duration = .milliseconds(5)
 

@@ -92,6 +92,16 @@ public struct OrderPool<Item: Sendable>: Sendable {
         return closed.sorted { $0.openedAt < $1.openedAt }
     }
 
+    /// Closes every open batch holding an entry that `holds` is true of (at a revoke: the
+    /// batches holding orders of revoked partitions), as `linger`, oldest first.
+    public mutating func close(where holds: (Entry) -> Bool) -> [ClosedBatch] {
+        var closed: [ClosedBatch] = []
+        for (key, batch) in open where batch.entries.contains(where: holds) {
+            closed.append(close(key, batch, reason: .linger))
+        }
+        return closed.sorted { $0.openedAt < $1.openedAt }
+    }
+
     /// When the oldest open batch's window closes, or `nil` when nothing is pooled.
     public var nextDeadline: ContinuousClock.Instant? {
         open.values.map(\.openedAt).min().map { $0 + limits.linger }

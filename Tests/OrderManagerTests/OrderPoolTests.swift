@@ -71,6 +71,23 @@ struct OrderPoolTests {
         #expect(pool.pooledCount == 0)
     }
 
+    @Test("at a revoke, the batches holding an order of a revoked partition close; the others stay open")
+    func closesTheBatchesHoldingMatchingEntries() {
+        // Items are partition numbers.
+        var pool = OrderPool<Int>(limits: BatchLimits(maxOrders: 10, maxQuantity: 1_000_000, linger: .seconds(60)))
+        _ = pool.add(order("a", "AAPL"), item: 0, now: start)
+        _ = pool.add(order("b", "AAPL"), item: 1, now: start + .milliseconds(1))
+        _ = pool.add(order("c", "MSFT"), item: 0, now: start + .milliseconds(2))
+        _ = pool.add(order("d", "TSLA"), item: 0, now: start + .milliseconds(3))
+        let closed = pool.close(where: { $0.item == 1 })
+        #expect(closed.map { $0.entries.map(\.order.clientOrderId) } == [["a", "b"]])
+        #expect(closed.allSatisfy { $0.closeReason == .linger })
+        #expect(pool.pooledCount == 2)
+        #expect(pool.close(where: { $0.item == 1 }).isEmpty)
+        #expect(pool.close(where: { $0.item == 0 }).map(\.symbol) == ["MSFT", "TSLA"])
+        #expect(pool.pooledCount == 0)
+    }
+
     @Test func randomOrdersAreEachBatchedExactlyOnce() {
         var generator = SplitMix64(seed: 7)
         var pool = OrderPool<Int>(limits: BatchLimits(maxOrders: 5, maxQuantity: 700, linger: .milliseconds(20)))

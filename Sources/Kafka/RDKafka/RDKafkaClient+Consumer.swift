@@ -58,7 +58,7 @@ extension RDKafkaClient {
         }
     }
 
-    private func convert(
+    func convert(
         _ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout [OpaquePointer: String],
         messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
         generation: (KafkaTopicPartition) -> UInt64
