@@ -55,6 +55,9 @@ struct HostileInputTests {
         var cumulativeQuantity: Int
         var leavesQuantity: Int
         var reason: String?
+        var baggage: String?
+        var traceparent: String?
+        var tracestate: String?
     }
 
     @Test("every hostile input is refused with its reason, dead-lettered untouched, or processed; nothing dies; later orders fill")
@@ -72,6 +75,7 @@ struct HostileInputTests {
             ],
             environment: [
                 "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint.replacingOccurrences(of: "/v1/traces", with: ""),
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
                 "OTEL_BSP_SCHEDULE_DELAY": "200",
                 "LOG_LEVEL": "warning",
             ])
@@ -97,7 +101,9 @@ struct HostileInputTests {
                         return Update(
                             userId: object["userId"] as? String ?? "", clientOrderId: object["clientOrderId"] as? String ?? "",
                             status: object["status"] as? String ?? "", cumulativeQuantity: (object["cumulativeQuantity"] as? NSNumber)?.intValue ?? -1,
-                            leavesQuantity: (object["leavesQuantity"] as? NSNumber)?.intValue ?? -1, reason: object["reason"] as? String)
+                            leavesQuantity: (object["leavesQuantity"] as? NSNumber)?.intValue ?? -1, reason: object["reason"] as? String,
+                            baggage: message.headers.string("baggage"), traceparent: message.headers.string("traceparent"),
+                            tracestate: message.headers.string("tracestate"))
                     }
                     collected.updates.withLock { $0 += read }
                 }
@@ -285,6 +291,27 @@ struct HostileInputTests {
         for (order, count) in filledCount where count > 1 {
             findings.append(Finding(name: order, door: .kafka, problem: "filled \(count) times"))
         }
+        // What hostile headers left in the updates' headers: within the W3C limits, a valid
+        // context, and none of the business ids a client tried to forge.
+        var forgedIDs: [String] = []
+        for update in everyUpdate where update.clientOrderId.hasPrefix("hostile-") {
+            let baggage = update.baggage ?? ""
+            if baggage.utf8.count > 8_192 {
+                findings.append(Finding(name: update.clientOrderId, door: .kafka, problem: "\(update.status) update carries baggage of \(baggage.utf8.count) bytes"))
+            }
+            if baggage.contains("mallory") || baggage.contains("FORGED") {
+                forgedIDs.append("\(update.clientOrderId) \(update.status): \(baggage.prefix(300))")
+            }
+            if update.traceparent?.utf8.count != 55 || (update.tracestate?.utf8.count ?? 0) > 512 {
+                findings.append(Finding(name: update.clientOrderId, door: .kafka, problem: "\(update.status) update's context: traceparent \(update.traceparent ?? "none"), tracestate of \(update.tracestate?.utf8.count ?? 0) bytes"))
+            }
+        }
+        // Known: a client-orders record's baggage keeps the batch.id, fill.id and
+        // exchange.order_id it claims until a later hop sets its own (the order manager replaces
+        // only user.id and client.order_id; OrderManager.orderBaggage is where it would be fixed).
+        withKnownIssue("business ids in a Kafka record's baggage survive into the order's updates") {
+            #expect(forgedIDs.isEmpty, "\(forgedIDs.count) updates carry forged business ids:\n\(forgedIDs.joined(separator: "\n"))")
+        } matching: { _ in true }
 
         // Still alive: the supervisor stops everything when any component exits.
         #expect(up.process.isRunning, "ordertrace up is no longer running:\n\(up.log)")
@@ -295,6 +322,48 @@ struct HostileInputTests {
         stopped = true
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
         await collector.stop()
+
+        // The traces: a Kafka record's usable traceparent is continued; without one the order
+        // manager starts the order's trace and says why. At the gateway every order is a new root,
+        // under the token's user whatever the baggage claimed.
+        let spans = collector.spansWithService.map { Span($0.span, service: $0.service) }
+        var traceFindings: [String] = []
+        for hostile in cases {
+            if hostile.expect[.kafka] == .processed {
+                // The order's processing span, and the span it hangs under (found by id: the
+                // business ids on that span come from the record's baggage).
+                let id = hostile.clientOrderId(at: .kafka)
+                let processing = spans.filter { $0.service == "ordertrace-order-manager" && $0.name == "order_manager_processing" && $0.attributes["client.order_id"] == id }
+                let parents = processing.compactMap { child in spans.first { $0.spanID == child.parentSpanID && $0.traceID == child.traceID } }
+                if processing.isEmpty || parents.count != processing.count {
+                    traceFindings.append("\(hostile.name) [kafka]: \(processing.count) order_manager_processing spans, \(parents.count) of their parents exported")
+                } else if let parent = hostile.kafkaParentTraceId {
+                    if !parents.allSatisfy({ $0.name == "process client-orders" && $0.kind == "CONSUMER" && $0.traceID == parent }) {
+                        traceFindings.append("\(hostile.name) [kafka]: the order's trace does not continue \(parent): \(parents.map { "\($0.name) \($0.traceID)" })")
+                    }
+                } else if !parents.allSatisfy({
+                    $0.name == "client_order_received" && $0.kind == "CONSUMER" && $0.parentSpanID.isEmpty
+                        && !($0.attributes["ordertrace.trace_context.problem"] ?? "").isEmpty
+                }) {
+                    traceFindings.append("\(hostile.name) [kafka]: not a new client_order_received root that says why: \(parents.map { "\($0.name) \($0.kind) \($0.attributes)" })")
+                }
+            }
+            if hostile.expect[.post] == .processed {
+                let id = hostile.clientOrderId(at: .post)
+                let received = spans.filter { $0.name == "client_order_received" && $0.attributes["client.order_id"] == id }
+                if received.isEmpty || !received.allSatisfy({ $0.service == "ordertrace-gateway" && $0.parentSpanID.isEmpty && $0.attributes["user.id"] == "bob" }) {
+                    traceFindings.append("\(hostile.name) [post]: client_order_received: \(received.map { "\($0.service) parent \($0.parentSpanID) user \($0.attributes["user.id"] ?? "none")" })")
+                }
+            }
+        }
+        #expect(traceFindings.isEmpty, "\(traceFindings.count) trace findings:\n\(traceFindings.joined(separator: "\n"))")
+        // Known: business ids that a client-orders record's baggage claims become attributes of
+        // the order manager's spans (its client_order_received root shows user.id=mallory) and of
+        // later hops' spans, so a search by those ids finds another user's order.
+        let forgedSpans = spans.filter { $0.attributes.values.contains { $0.contains("mallory") || $0.contains("FORGED") } }
+        withKnownIssue("business ids in a Kafka record's baggage become span attributes") {
+            #expect(forgedSpans.isEmpty, "\(forgedSpans.count) spans carry forged business ids:\n\(forgedSpans.map { "\($0.service) \($0.name) \($0.attributes)" }.joined(separator: "\n"))")
+        } matching: { _ in true }
     }
 
     /// Sends one case over a WebSocket of its door's user (the case's headers on the upgrade) and

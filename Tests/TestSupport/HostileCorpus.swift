@@ -7,7 +7,8 @@ import Foundation
 /// the POST and of the WebSocket upgrade, Kafka headers of the record), an optional `sendTimes`
 /// (how often the same input is sent), and `expect`: per door (`websocket`, `post`, `kafka`) the
 /// outcome, `rejected` or `dead-letter` with a `reason` substring, or `processed` (the order is
-/// filled). A door the case does not name is not tried.
+/// filled). A door the case does not name is not tried. `kafkaParentTraceId`: the trace a processed
+/// Kafka record's order continues (none: a new trace).
 ///
 /// Placeholders in text: `{{id}}` (a client order id unique to the case and the door), `{{user}}`
 /// (the door's user), `{{repeat:COUNT:LENGTH:UNIT}}` (`UNIT`, `LENGTH` characters long, `COUNT`
@@ -50,10 +51,14 @@ public struct HostileCase: Sendable {
     public var headers: [(name: String, value: String)]
     public var sendTimes: Int
     public var expect: [Door: Outcome]
+    /// For a processed Kafka record: the trace id its `traceparent` names, which the order's trace
+    /// must continue; `nil`: no usable `traceparent`, so the order manager starts a new trace and
+    /// says why.
+    public var kafkaParentTraceId: String?
 
     public init(
         name: String, note: String, payloadText: String?, payloadBytes: [UInt8]?, headers: [(name: String, value: String)], sendTimes: Int,
-        expect: [Door: Outcome]
+        expect: [Door: Outcome], kafkaParentTraceId: String? = nil
     ) {
         self.name = name
         self.note = note
@@ -62,6 +67,7 @@ public struct HostileCase: Sendable {
         self.headers = headers
         self.sendTimes = sendTimes
         self.expect = expect
+        self.kafkaParentTraceId = kafkaParentTraceId
     }
 
     /// The client order id `{{id}}` stands for at `door`.
@@ -150,7 +156,8 @@ public struct HostileCase: Sendable {
             let headers = (object["headers"] as? [[String]] ?? []).map { (name: $0[0], value: $0[1]) }
             return HostileCase(
                 name: name, note: object["note"] as? String ?? "", payloadText: object["payload"] as? String, payloadBytes: bytes,
-                headers: headers, sendTimes: object["sendTimes"] as? Int ?? 1, expect: outcomes)
+                headers: headers, sendTimes: object["sendTimes"] as? Int ?? 1, expect: outcomes,
+                kafkaParentTraceId: object["kafkaParentTraceId"] as? String)
         }
     }
 
