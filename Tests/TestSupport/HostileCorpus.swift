@@ -58,6 +58,9 @@ public struct HostileCase: Sendable {
     /// A case that still breaks the pipeline, and how: it runs on a pipeline of its own, as a
     /// known issue, so that it cannot take the other cases down with it.
     public var knownIssue: String?
+    /// Appended to the client order id `{{id}}` stands for (an id with characters that are
+    /// hard to carry).
+    public var idSuffix: String = ""
 
     public init(
         name: String, note: String, payloadText: String?, payloadBytes: [UInt8]?, headers: [(name: String, value: String)], sendTimes: Int,
@@ -75,7 +78,7 @@ public struct HostileCase: Sendable {
     }
 
     /// The client order id `{{id}}` stands for at `door`.
-    public func clientOrderId(at door: Door) -> String { "hostile-\(name)-\(door.short)" }
+    public func clientOrderId(at door: Door) -> String { "hostile-\(name)-\(door.short)\(idSuffix)" }
 
     /// The payload bytes as `door` sends them.
     public func payload(at door: Door) -> [UInt8] {
@@ -158,10 +161,12 @@ public struct HostileCase: Sendable {
                 bytes = Array(data)
             }
             let headers = (object["headers"] as? [[String]] ?? []).map { (name: $0[0], value: $0[1]) }
-            return HostileCase(
+            var hostile = HostileCase(
                 name: name, note: object["note"] as? String ?? "", payloadText: object["payload"] as? String, payloadBytes: bytes,
                 headers: headers, sendTimes: object["sendTimes"] as? Int ?? 1, expect: outcomes,
                 kafkaParentTraceId: object["kafkaParentTraceId"] as? String, knownIssue: object["knownIssue"] as? String)
+            hostile.idSuffix = object["idSuffix"] as? String ?? ""
+            return hostile
         }
     }
 
