@@ -483,8 +483,9 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KafkaTestSupport", "Kafka", "OrderModel", "LagStatus",
+                "KafkaTestSupport", "TestSupport", "Kafka", "OrderModel", "LagStatus",
                 "WebSocketClient", "LocalHTTP", "Pipeline", "TopicAudit",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -73,7 +73,9 @@ extension OrderGateway {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: configuration.maxMessageBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // `collect(upTo:)` throws NIO's `NIOTooManyBytesError` (which Hummingbird answers with a
+            // bare 413), not an `HTTPError`: match on the status, so the client hears why.
             return jsonResponse(
                 .contentTooLarge,
                 #"{"status":"rejected","reason":"the order is larger than \#(configuration.maxMessageBytes) bytes"}"#)

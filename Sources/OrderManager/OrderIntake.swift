@@ -1,4 +1,3 @@
-import Foundation
 import OrderModel
 
 /// What the order manager makes of one client-orders record.
@@ -15,8 +14,10 @@ public enum OrderIntake: Sendable, Equatable {
     static let identifyingFields: Set<String> = ["clientOrderId", "userId", "symbol", "side"]
     static let structuralCodes: Set<ValidationError.Code> = [.notJSON, .notAnObject, .duplicateField]
 
-    /// Classifies `bytes`. The valid path uses only the fast decoder; Foundation reads the
-    /// identifying fields of invalid records, which are rare.
+    /// Classifies `bytes`. The identifying fields of an invalid record are read by the same
+    /// strict decoder (`ClientOrder.identity(json:)`), so whatever it could validate it can also
+    /// answer: a number no `Double` holds (`1e400`) in some other field made Foundation's reader
+    /// give up, and the owner of a readable order was never told.
     public static func classify(_ bytes: [UInt8]) -> OrderIntake {
         switch ClientOrder.decode(json: bytes) {
         case .success(let order):
@@ -38,19 +39,11 @@ public enum OrderIntake: Sendable, Equatable {
     }
 
     static func rejectedUpdate(_ bytes: [UInt8], reason: String, quantityIsValid: Bool) -> OrderUpdate? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let clientOrderId = object["clientOrderId"] as? String,
-            let userId = object["userId"] as? String,
-            let symbol = object["symbol"] as? String,
-            let side = (object["side"] as? String).flatMap(Side.init(rawValue:))
-        else { return nil }
+        guard let identity = ClientOrder.identity(json: bytes) else { return nil }
         // The quantity that was asked for, when it is a usable one; otherwise the order never had one.
-        var quantity: Int64 = 0
-        if quantityIsValid, let number = object["quantity"] as? NSNumber, let whole = Int64(exactly: number.doubleValue), whole > 0 {
-            quantity = whole
-        }
+        let quantity = quantityIsValid ? identity.quantity ?? 0 : 0
         return OrderUpdate(
-            clientOrderId: clientOrderId, userId: userId, symbol: symbol, side: side, status: .rejected,
+            clientOrderId: identity.clientOrderId, userId: identity.userId, symbol: identity.symbol, side: identity.side, status: .rejected,
             cumulativeQuantity: 0, leavesQuantity: quantity, reason: String(reason.prefix(512)))
     }
 }

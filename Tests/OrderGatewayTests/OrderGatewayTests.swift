@@ -124,6 +124,7 @@ struct OrderGatewayTests {
             let large = try await gateway.request(
                 "POST", "/v1/orders", headers: ["Authorization": "Bearer demo-carol"], body: String(repeating: " ", count: 5_000) + aliceOrder)
             #expect(large.status == 413)
+            #expect(large.body.contains("larger than 4096 bytes") && large.body.contains(#""status":"rejected""#), "the client hears why: \(large.body)")
 
             for url in [gateway.socketURL, gateway.socketURL + "?access_token=nope"] {
                 let refused = await #expect(throws: WebSocketClientError.self) {

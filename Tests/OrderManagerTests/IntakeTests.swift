@@ -42,6 +42,21 @@ struct IntakeTests {
         #expect(reason.contains("decimals"))
     }
 
+    @Test("a refused order is answered whatever else its JSON holds (a number no Double holds, an escaped NUL, deep nesting)", arguments: [
+        #"{"clientOrderId":"c-8","userId":"dan","symbol":"AAPL","side":"buy","quantity":7,"orderType":"stop","extra":1e400}"#,
+        #"{"clientOrderId":"c-8","userId":"dan","symbol":"AAPL","side":"buy","quantity":7,"orderType":"stop","note":"a\u0000b"}"#,
+        #"{"clientOrderId":"c-8","userId":"dan","symbol":"AAPL","side":"buy","quantity":7,"orderType":"stop","deep":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}"#,
+    ])
+    func refusedOrderIsAnsweredWhateverElseItHolds(json: String) {
+        guard case .rejected(let update, let reason) = classify(json) else {
+            Issue.record("expected a rejection: \(json)")
+            return
+        }
+        #expect(update.clientOrderId == "c-8" && update.userId == "dan" && update.symbol == "AAPL" && update.side == .buy)
+        #expect(update.leavesQuantity == 7)
+        #expect(reason.contains("orderType"))
+    }
+
     @Test(arguments: [
         "not json at all",
         #"["an","array"]"#,
