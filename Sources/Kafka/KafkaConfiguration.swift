@@ -103,6 +103,10 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     public var messageTimeout: Duration = .seconds(30)
     /// `queue.buffering.max.messages`: records waiting for delivery. When full, `send` waits.
     public var maxQueuedMessages = 100_000
+    /// `message.max.bytes`: the largest record (batch) this producer sends. Twice Kafka's usual
+    /// 1 MB, so that a dead letter (a record up to that size, with its error headers added)
+    /// still fits; the dead-letters topic allows as much (`topics/dead-letters.json`).
+    public var maxMessageBytes = 2_097_152
     /// `compression.codec` (`none`, `gzip`, `snappy`, `lz4`, `zstd`). lz4 by default: the
     /// pipeline's JSON shrinks about tenfold in a batch for little CPU, which is what lets the
     /// embedded broker (about 5 MB kept per partition) hold a long run, and what saves a real
@@ -122,6 +126,7 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
             "message.timeout.ms": String(messageTimeout.milliseconds),
             "queue.buffering.max.messages": String(maxQueuedMessages),
             "compression.codec": compression,
+            "message.max.bytes": String(maxMessageBytes),
         ]
         properties.merge(kafka.properties) { $1 }
         return properties

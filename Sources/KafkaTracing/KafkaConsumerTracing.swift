@@ -15,9 +15,23 @@ public struct KafkaConsumerTracing: Sendable {
     public var clientID: String
     /// Baggage keys copied into span attributes.
     public var allowList: BaggageAllowList
+    /// Baggage keys taken out of every record's baggage before it becomes the span's baggage
+    /// and attributes: what a topic anyone may write to cannot vouch for (the order manager's
+    /// client-orders, written by kcat users too, drops the business ids and sets its own).
+    public var distrustedBaggageKeys: [String] = []
     /// `process {topic}` of the last topic seen, shared by its records' spans (a name past 15
     /// bytes is allocated).
     private let processName = LastSpanName()
+
+    /// The record's trace context, without the distrusted baggage keys.
+    private func carriedContext(_ message: KafkaMessage) -> CarriedTraceContext {
+        var carried = CarriedTraceContext(message)
+        if !distrustedBaggageKeys.isEmpty, var baggage = carried.baggage {
+            for key in distrustedBaggageKeys { baggage.removeAll(key: key) }
+            carried.baggage = baggage
+        }
+        return carried
+    }
 
     public init(groupID: String, clientID: String, allowList: BaggageAllowList = .businessIDs) {
         self.groupID = groupID
@@ -32,7 +46,7 @@ public struct KafkaConsumerTracing: Sendable {
     /// The producer's trace context and the baggage a record carries, as a context for a
     /// parent or a link, and, when there is no usable trace context, why.
     public func extractContext(_ message: KafkaMessage) -> (context: ServiceContext, problem: String?) {
-        let carried = CarriedTraceContext(message)
+        let carried = carriedContext(message)
         var context = MessagingTracing.current.remoteContext(remoteParent: carried.parent, headers: message.headers)
         let problem = context.isEmpty ? (carried.problem ?? "no trace context") : nil
         if let baggage = carried.baggage { context.baggage = baggage }
@@ -49,7 +63,7 @@ public struct KafkaConsumerTracing: Sendable {
 
     /// `startProcessSpan(_:rootName:)` with the messaging tracer looked up once for many records.
     public func startProcessSpan(_ message: KafkaMessage, rootName: String? = nil, tracer: any MessagingTracer) -> any MessagingSpan {
-        let carried = CarriedTraceContext(message)
+        let carried = carriedContext(message)
         let name = processSpanName(message.topic)
         let (span, continued) = tracer.startConsumerSpan(
             name, rootName: rootName ?? name, remoteParent: carried.parent, baggage: carried.baggage, headers: message.headers)

@@ -51,7 +51,10 @@ public struct OrderManager: Service {
     ///   - producer: the caller runs it as a service of its own, after this one in shutdown order.
     public init(configuration: OrderManagerConfiguration, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
         self.configuration = configuration
-        self.kafka = ComponentKafka(consumer: consumer, producer: producer)
+        // Anyone may write client-orders (kcat), so its records' baggage cannot say which
+        // user, order, batch, exchange order or fill they belong to: the order manager sets the
+        // order's own ids (orderBaggage), and the later ones are set where they are made.
+        self.kafka = ComponentKafka(consumer: consumer, producer: producer, distrustedBaggageKeys: BaggageAllowList.businessIDs.keys)
         self.logger = logger
     }
 
@@ -343,6 +346,9 @@ public struct OrderManager: Service {
 
     static func orderBaggage(_ baggage: Baggage?, userId: String, clientOrderId: String) -> Baggage {
         var baggage = baggage ?? Baggage()
+        for key in BaggageAllowList.businessIDs.keys where key != BusinessAttribute.userID && key != BusinessAttribute.clientOrderID {
+            baggage.removeAll(key: key)
+        }
         if baggage[BusinessAttribute.userID] != userId {
             baggage.removeAll(key: BusinessAttribute.userID)
             baggage.append(.init(key: BusinessAttribute.userID, value: userId))

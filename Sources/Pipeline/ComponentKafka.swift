@@ -10,10 +10,14 @@ public struct ComponentKafka: Sendable {
     public let producer: TracedKafkaProducer
     public let tracing: KafkaConsumerTracing
 
-    public init(consumer: KafkaConsumer, producer: KafkaProducer) {
+    /// - Parameter distrustedBaggageKeys: keys dropped from what the records' baggage says (see
+    ///   ``KafkaConsumerTracing/distrustedBaggageKeys``).
+    public init(consumer: KafkaConsumer, producer: KafkaProducer, distrustedBaggageKeys: [String] = []) {
         self.consumer = consumer
         self.producer = TracedKafkaProducer(producer)
-        self.tracing = KafkaConsumerTracing(consumer)
+        var tracing = KafkaConsumerTracing(consumer)
+        tracing.distrustedBaggageKeys = distrustedBaggageKeys
+        self.tracing = tracing
     }
 
     /// Runs the consumer's poll loop next to `body`, which reads its batches; returns once both
@@ -28,11 +32,30 @@ public struct ComponentKafka: Sendable {
     /// Sends records, each the child of its own context, and waits for every delivery.
     /// - Throws: the first delivery failure: what caused those records is then not stored as
     ///   done, so it is read again after a restart.
+    ///
+    /// A dead letter the broker refuses as too large is sent again without its value
+    /// (``DeadLetter/withoutValue(_:)``): one oversized record must not stop a component, and
+    /// the value is still in its source topic.
     public func send(_ items: [(KafkaProducerRecord, ServiceContext)], logger: Logger) async throws {
         guard !items.isEmpty else { return }
-        for case .failure(let error) in try await producer.send(items) {
+        var smaller: [(KafkaProducerRecord, ServiceContext)] = []
+        for (index, result) in try await producer.send(items).enumerated() {
+            guard case .failure(let error) = result else { continue }
+            let (record, context) = items[index]
+            if record.headers.contains(DeadLetter.errorTypeHeader), !record.value.isEmpty, Self.isTooLarge(error) {
+                logger.error("dead letter of \(record.value.count) bytes too large for the broker (\(error)); sending it without its value")
+                smaller.append((DeadLetter.withoutValue(record), context))
+                continue
+            }
             logger.error("could not deliver: \(error)")
             throw error
         }
+        if !smaller.isEmpty { try await send(smaller, logger: logger) }
+    }
+
+    /// Whether a delivery failed because the record is larger than the producer or broker takes.
+    static func isTooLarge(_ error: KafkaError) -> Bool {
+        error.brokerCode == 10 /* MESSAGE_TOO_LARGE */ || error.brokerCode == -186 /* _MSG_SIZE_TOO_LARGE */
+            || error.message.contains("too large")
     }
 }

@@ -26,6 +26,19 @@ public enum DeadLetter {
         return KafkaProducerRecord(topic: topic, key: message.key, value: message.value, headers: headers)
     }
 
+    /// Set on a dead letter that could not be delivered whole (larger than the broker takes): it
+    /// then carries the original's headers and the error, but not its value, whose size this
+    /// header gives; the value is still in the source topic, at the source offset, until its
+    /// retention ends.
+    public static let valueOmittedHeader = "error.value_omitted_bytes"
+
+    /// The dead letter without its value, for one the broker refused as too large.
+    public static func withoutValue(_ record: KafkaProducerRecord) -> KafkaProducerRecord {
+        var headers = record.headers
+        headers.set(valueOmittedHeader, String(record.value.count))
+        return KafkaProducerRecord(topic: record.topic, partition: record.partition, key: record.key, value: [], headers: headers)
+    }
+
     static func truncated(_ text: String) -> String {
         guard text.utf8.count > maxMessageBytes else { return text }
         var result = ""

@@ -324,12 +324,9 @@ struct HostileInputTests {
                 findings.append(Finding(name: update.clientOrderId, door: .kafka, problem: "\(update.status) update's context: traceparent \(update.traceparent ?? "none"), tracestate of \(update.tracestate?.utf8.count ?? 0) bytes"))
             }
         }
-        // Known: a client-orders record's baggage keeps the batch.id, fill.id and
-        // exchange.order_id it claims until a later hop sets its own (the order manager replaces
-        // only user.id and client.order_id; OrderManager.orderBaggage is where it would be fixed).
-        withKnownIssue("business ids in a Kafka record's baggage survive into the order's updates") {
-            #expect(forgedIDs.isEmpty, "\(forgedIDs.count) updates carry forged business ids:\n\(forgedIDs.joined(separator: "\n"))")
-        } matching: { _ in true }
+        // A client-orders record's baggage cannot claim business ids: the order manager drops
+        // them and sets the order's own.
+        #expect(forgedIDs.isEmpty, "\(forgedIDs.count) updates carry forged business ids:\n\(forgedIDs.joined(separator: "\n"))")
 
         // Still alive: the supervisor stops everything when any component exits.
         #expect(up.process.isRunning, "ordertrace up is no longer running:\n\(up.log)")
@@ -375,13 +372,10 @@ struct HostileInputTests {
             }
         }
         #expect(traceFindings.isEmpty, "\(traceFindings.count) trace findings:\n\(traceFindings.joined(separator: "\n"))")
-        // Known: business ids that a client-orders record's baggage claims become attributes of
-        // the order manager's spans (its client_order_received root shows user.id=mallory) and of
-        // later hops' spans, so a search by those ids finds another user's order.
+        // Business ids that a client-orders record's baggage claims become no span's attributes,
+        // so a search by them cannot find another user's order.
         let forgedSpans = spans.filter { $0.attributes.values.contains { $0.contains("mallory") || $0.contains("FORGED") } }
-        withKnownIssue("business ids in a Kafka record's baggage become span attributes") {
-            #expect(forgedSpans.isEmpty, "\(forgedSpans.count) spans carry forged business ids:\n\(forgedSpans.map { "\($0.service) \($0.name) \($0.attributes)" }.joined(separator: "\n"))")
-        } matching: { _ in true }
+        #expect(forgedSpans.isEmpty, "\(forgedSpans.count) spans carry forged business ids:\n\(forgedSpans.map { "\($0.service) \($0.name) \($0.attributes)" }.joined(separator: "\n"))")
     }
 
     @Test("cases that still break the pipeline, each on a pipeline of its own (known issues)")
