@@ -8,7 +8,7 @@ import Foundation
 /// (how often the same input is sent), and `expect`: per door (`websocket`, `post`, `kafka`) the
 /// outcome, `rejected` or `dead-letter` with a `reason` substring, or `processed` (the order is
 /// filled). A door the case does not name is not tried. `kafkaParentTraceId`: the trace a processed
-/// Kafka record's order continues (none: a new trace). `knownIssue`: what the case still breaks.
+/// Kafka record's order continues (none: a new trace).
 ///
 /// Placeholders in text: `{{id}}` (a client order id unique to the case and the door), `{{user}}`
 /// (the door's user), `{{repeat:COUNT:LENGTH:UNIT}}` (`UNIT`, `LENGTH` characters long, `COUNT`
@@ -55,16 +55,13 @@ public struct HostileCase: Sendable {
     /// must continue; `nil`: no usable `traceparent`, so the order manager starts a new trace and
     /// says why.
     public var kafkaParentTraceId: String?
-    /// A case that still breaks the pipeline, and how: it runs on a pipeline of its own, as a
-    /// known issue, so that it cannot take the other cases down with it.
-    public var knownIssue: String?
     /// Appended to the client order id `{{id}}` stands for (an id with characters that are
     /// hard to carry).
     public var idSuffix: String = ""
 
     public init(
         name: String, note: String, payloadText: String?, payloadBytes: [UInt8]?, headers: [(name: String, value: String)], sendTimes: Int,
-        expect: [Door: Outcome], kafkaParentTraceId: String? = nil, knownIssue: String? = nil
+        expect: [Door: Outcome], kafkaParentTraceId: String? = nil
     ) {
         self.name = name
         self.note = note
@@ -74,7 +71,6 @@ public struct HostileCase: Sendable {
         self.sendTimes = sendTimes
         self.expect = expect
         self.kafkaParentTraceId = kafkaParentTraceId
-        self.knownIssue = knownIssue
     }
 
     /// The client order id `{{id}}` stands for at `door`.
@@ -164,7 +160,7 @@ public struct HostileCase: Sendable {
             var hostile = HostileCase(
                 name: name, note: object["note"] as? String ?? "", payloadText: object["payload"] as? String, payloadBytes: bytes,
                 headers: headers, sendTimes: object["sendTimes"] as? Int ?? 1, expect: outcomes,
-                kafkaParentTraceId: object["kafkaParentTraceId"] as? String, knownIssue: object["knownIssue"] as? String)
+                kafkaParentTraceId: object["kafkaParentTraceId"] as? String)
             hostile.idSuffix = object["idSuffix"] as? String ?? ""
             return hostile
         }
