@@ -85,7 +85,11 @@ struct FaultTests {
 
         let kafka = KafkaConfiguration(brokers: [brokers])
         let follower = try await AuditFollower.start(topics: PipelineTopics(), kafka: kafka, logger: testLogger)
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: testLogger)
+        // The stream's own producer rides out the faults: a broker down, failing produce requests
+        // and a loaded machine can hold a record up for longer than the usual 30 s.
+        var producerConfiguration = KafkaProducerConfiguration(kafka: kafka)
+        producerConfiguration.messageTimeout = .seconds(600)
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
         let producing = Task { try await producer.run() }
         defer { producing.cancel() }
 
@@ -93,9 +97,12 @@ struct FaultTests {
         let orders = 1_500
         let every = orders / Self.steps.count
         var injected = 0, killed = 0
+        // Each order's delivery is awaited on its own: one held up by a broker that is down must
+        // not hold up the stream (nor the step that brings the broker back).
+        var deliveries: [Task<Void, any Error>] = []
         for index in 0..<orders {
             let order = Self.order(index)
-            try await producer.send(KafkaProducerRecord(topic: "client-orders", key: order.symbol, value: order.encodeJSON()))
+            deliveries.append(Task { try await producer.send(KafkaProducerRecord(topic: "client-orders", key: order.symbol, value: order.encodeJSON())) })
             try await Task.sleep(for: .milliseconds(16))
             guard index % every == every / 2, index / every < Self.steps.count else { continue }
             switch Self.steps[index / every] {
@@ -114,6 +121,7 @@ struct FaultTests {
         }
         // Latency and failures end; brokers are all up.
         for line in ["latency 1 0", "up 2"] { broker.input?.write(Data((line + "\n").utf8)) }
+        for delivery in deliveries { try await delivery.value }
 
         // Every order ends: the audit of everything written since the stream began passes.
         var snapshot = AuditSnapshot()

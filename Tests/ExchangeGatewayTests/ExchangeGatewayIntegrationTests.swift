@@ -75,6 +75,10 @@ struct ExchangeGatewayIntegrationTests {
         let port = first.port
         try await withTracer(tracer) {
             try await withGateway(exchangePort: port, configure: { $0.orderTimeout = .seconds(6) }) { gateway, topics, input, output in
+                // Connected first: an order that comes before the connection waits in a queue,
+                // and its first send then happens on connecting (the case this test is not about).
+                let connected = await eventually { gateway.sessionsOpened >= 1 }
+                #expect(connected)
                 // Rests far below the market, so it is open when the exchange goes away.
                 let resting = exchangeOrder("rc-1", symbol: "AAPL", quantity: 100, limit: Price(ticks: 1_750_000))
                 try await input.send(record(resting, topic: topics.exchangeOrders))
