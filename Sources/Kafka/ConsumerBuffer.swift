@@ -24,10 +24,26 @@ final class ConsumerBuffer: Sendable {
     private let state = Mutex(State())
     private let highWatermark: Int
     private let lowWatermark: Int
+    /// The most messages `next()` hands out at once: buffered batches are joined up to it.
+    private let maxBatchSize: Int
 
-    init(highWatermark: Int, lowWatermark: Int) {
+    init(highWatermark: Int, lowWatermark: Int, maxBatchSize: Int = 1_000) {
         self.highWatermark = max(1, highWatermark)
         self.lowWatermark = min(max(0, lowWatermark), self.highWatermark - 1)
+        self.maxBatchSize = max(1, maxBatchSize)
+    }
+
+    /// The first buffered batch joined with those after it while the total stays within
+    /// `maxBatchSize`: a handler that fell behind takes what waits in one step (one delivery
+    /// round trip for all of it), not one small poll's worth at a time.
+    private func take(_ state: inout State) -> [KafkaMessage]? {
+        guard var batch = state.batches.popFirst() else { return nil }
+        while let following = state.batches.first, batch.count + following.count <= maxBatchSize {
+            batch.append(contentsOf: following)
+            state.batches.removeFirst()
+        }
+        state.bufferedCount -= batch.count
+        return batch
     }
 
     // MARK: Polling thread side
@@ -122,8 +138,7 @@ final class ConsumerBuffer: Sendable {
             case wait
         }
         let taken: Taken = state.withLock { state in
-            if let batch = state.batches.popFirst() {
-                state.bufferedCount -= batch.count
+            if let batch = take(&state) {
                 if state.isPaused && !state.isResumeRequested && state.bufferedCount <= lowWatermark {
                     state.isResumeRequested = true
                     return .batch(batch, resume: true)
@@ -150,8 +165,7 @@ final class ConsumerBuffer: Sendable {
             return await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
                     let ready: [KafkaMessage]?? = state.withLock { state in
-                        if let batch = state.batches.popFirst() {
-                            state.bufferedCount -= batch.count
+                        if let batch = take(&state) {
                             return .some(batch)
                         }
                         if state.isFinished { return .some(nil) }

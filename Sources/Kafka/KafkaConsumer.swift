@@ -34,7 +34,8 @@ public final class KafkaConsumer: Service, Sendable {
         var logger = logger
         logger[metadataKey: "kafka.group"] = "\(configuration.groupID)"
         self.logger = logger
-        let buffer = ConsumerBuffer(highWatermark: configuration.bufferHighWatermark, lowWatermark: configuration.bufferLowWatermark)
+        let buffer = ConsumerBuffer(
+            highWatermark: configuration.bufferHighWatermark, lowWatermark: configuration.bufferLowWatermark, maxBatchSize: configuration.maxBatchSize)
         self.buffer = buffer
         let callbacks = RDKafkaClient.Callbacks(logger: logger)
         callbacks.initialOffset = configuration.initialOffset == .beginning ? RDKafkaClient.offsetBeginning : RDKafkaClient.offsetEnd
