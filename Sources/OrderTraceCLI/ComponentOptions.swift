@@ -58,6 +58,11 @@ extension ComponentOptions {
         services.append(.init(service: component, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        // A shutdown that cannot finish (its broker is gone, a delivery never ends) is cancelled
+        // after 90 s, and the process stops hard 30 s later: it never hangs, and what it had not
+        // stored as done is read again by the next one.
+        configuration.maximumGracefulShutdownDuration = .seconds(90)
+        configuration.maximumCancellationDuration = .seconds(30)
         say("\(name): running (Kafka \(kafkaConfiguration.brokers.joined(separator: ",")))")
         try await ServiceGroup(configuration: configuration).run()
     }

@@ -71,6 +71,8 @@ struct FaultTests {
         let exchange = try OrdertraceProcess(command: "exchange-sim", arguments: ["--port", String(exchangePort), "--seed", "3"], environment: [:])
         defer { exchange.process.terminate() }
         let environment = [
+            // They stop by themselves if this test process dies.
+            "ORDERTRACE_PARENT_PID": String(getpid()),
             "KAFKA_BROKERS": brokers, "EXCHANGE_URL": "ws://127.0.0.1:\(exchangePort)/", "ORDERTRACE_DATA_DIR": dataDirectory,
             "OTEL_SDK_DISABLED": "true", "METRICS_PORT": "0", "BATCH_LINGER_MS": "100", "EXCHANGE_ORDER_TIMEOUT_MS": "2000",
         ]
@@ -156,6 +158,13 @@ struct FaultTests {
         #expect(killed == Self.components.count + 1)
         for (component, process) in processes {
             #expect(process.process.isRunning, "\(component) stopped:\n\(process.log)")
+        }
+        // Each stops on SIGTERM, with the broker still there.
+        for process in processes.values { kill(process.process.processIdentifier, SIGTERM) }
+        for (component, process) in processes {
+            let exited = await eventually(timeout: .seconds(120)) { !process.process.isRunning }
+            #expect(exited, "\(component) did not stop on SIGTERM:\n\(process.log)")
+            if !exited { kill(process.process.processIdentifier, SIGKILL) }
         }
     }
 

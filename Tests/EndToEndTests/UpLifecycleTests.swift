@@ -85,6 +85,39 @@ struct UpLifecycleTests {
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
     }
 
+    @Test("ordertrace audit --follow reads the orders written while it runs and audits them at Ctrl-C")
+    func auditFollows() async throws {
+        let dataDirectory = NSTemporaryDirectory() + "ordertrace-follow-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let (up, gatewayPort, _, _) = try await startUp(dataDirectory: dataDirectory)
+        var stopped = false
+        defer { if !stopped { up.process.terminate() } }
+        let brokers = try #require(up.log.split(separator: "\n").first { $0.contains("up: embedded broker at ") }?.split(separator: " ")[4])
+        // Orders from before it started are not its run.
+        let before = [#"{"clientOrderId":"before-1","symbol":"AAPL","side":"buy","quantity":5,"orderType":"market"}"#]
+        _ = try await PipelineEndToEndTests.trade(port: gatewayPort, token: "demo-bob", orders: before, expect: ["before-1"], timeout: .seconds(120))
+
+        let audit = try OrdertraceProcess(
+            command: "audit", arguments: ["--follow", "--require-terminal", "--wait-seconds", "60", "-b", String(brokers)], environment: [:])
+        defer { if audit.process.isRunning { audit.process.terminate() } }
+        try #require(await eventually(timeout: .seconds(90)) { audit.fullOutput.contains("from now on") }, "\(audit.log)")
+        let ids = (1...30).map { "fw-\($0)" }
+        let orders = ids.enumerated().map { index, id in
+            #"{"clientOrderId":"\#(id)","symbol":"MSFT","side":"\#(index % 2 == 0 ? "buy" : "sell")","quantity":\#(5 + index),"orderType":"market"}"#
+        }
+        _ = try await PipelineEndToEndTests.trade(port: gatewayPort, token: "demo-alice", orders: orders, expect: Set(ids), timeout: .seconds(120))
+        kill(audit.process.processIdentifier, SIGINT)
+        let ended = await eventually(timeout: .seconds(120)) { !audit.process.isRunning }
+        try #require(ended, "audit --follow did not end on SIGINT:\n\(audit.log)")
+        #expect(audit.process.terminationStatus == 0, "\(audit.log)")
+        #expect(audit.fullOutput.contains("read as it was written"), "\(audit.log)")
+        #expect(audit.fullOutput.contains("audit: 30 client orders"), "\(audit.log)")
+        #expect(audit.fullOutput.contains("audit: OK"), "\(audit.log)")
+        let status = await up.stop()
+        stopped = true
+        #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
+    }
+
     @Test("when up is killed (SIGKILL), its children stop by themselves and free their ports")
     func childrenDieWithTheirParent() async throws {
         let dataDirectory = NSTemporaryDirectory() + "ordertrace-orphans-\(UInt32.random(in: 0...UInt32.max))"
