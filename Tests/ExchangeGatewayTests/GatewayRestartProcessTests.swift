@@ -8,56 +8,6 @@ import Synchronization
 import Testing
 import WebSocketClient
 
-/// The `ordertrace` executable built next to the test bundle.
-private let ordertrace = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ordertrace")
-
-/// An `ordertrace` subcommand running as a child process, its output kept for failure messages.
-private final class OrdertraceProcess: Sendable {
-    let process = Process()
-    private final class Output: Sendable {
-        let data = Mutex(Data())
-    }
-    private let output = Output()
-
-    init(_ arguments: [String], environment: [String: String]) throws {
-        process.executableURL = ordertrace
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let reading = pipe.fileHandleForReading
-        let output = self.output
-        // read(2) on a thread of its own: FileHandle.availableData traps on EINTR.
-        let reader = Thread {
-            var chunk = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { Glibc.read(reading.fileDescriptor, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                output.data.withLock { $0.append(contentsOf: chunk[..<count]) }
-            }
-        }
-        try launch(process)
-        reader.start()
-    }
-
-    var text: String { String(decoding: output.data.withLock { $0 }, as: UTF8.self) }
-    var log: String { String(text.suffix(4_000)) }
-
-    func signal(_ signal: Int32) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-    }
-
-    /// Sends `signal` and waits up to 60 s for the exit.
-    func stop(_ signal: Int32 = SIGTERM) async {
-        self.signal(signal)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-}
-
 /// Asks the exchange for the state of each order of `session` by sending its `new_order` again
 /// (which a session that knows the id answers with `order_status`, after the older executions as
 /// `execution` messages when they are many). Returns per order id the first answer and the
@@ -126,12 +76,12 @@ struct GatewayRestartProcessTests {
             try broker.createTopic(topics.fills, partitions: 1)
             try broker.createTopic(topics.deadLetters, partitions: 1)
 
-            let exchange = try OrdertraceProcess(["exchange-sim", "--port", "0", "--seed", "11"], environment: ["LOG_LEVEL": "warning"])
+            let exchange = try OrdertraceProcess(command: "exchange-sim", arguments: ["--port", "0", "--seed", "11"], environment: ["LOG_LEVEL": "warning"])
             defer { exchange.signal(SIGKILL) }
             var port: Int?
             _ = await eventually(timeout: .seconds(120)) {
-                if let range = exchange.text.range(of: #"listening on ws://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
-                    port = Int(exchange.text[range].split(separator: ":").last!.dropLast())
+                if let range = exchange.fullOutput.range(of: #"listening on ws://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+                    port = Int(exchange.fullOutput[range].split(separator: ":").last!.dropLast())
                 }
                 return port != nil
             }
@@ -163,7 +113,7 @@ struct GatewayRestartProcessTests {
             let second = orders(2)
             let all = first + second
 
-            var gateway = try OrdertraceProcess(["exchange-gateway"], environment: environment)
+            var gateway = try OrdertraceProcess(command: "exchange-gateway", arguments: [], environment: environment)
             defer { gateway.signal(SIGKILL) }
             for result in try await input.send(first.map { record($0, topic: topics.exchangeOrders) }) { _ = try result.get() }
             // Mid-stream: some orders filled, the large ones are filling.
@@ -176,7 +126,7 @@ struct GatewayRestartProcessTests {
             await gateway.stop(SIGKILL)
             for result in try await input.send(second.map { record($0, topic: topics.exchangeOrders) }) { _ = try result.get() }
 
-            gateway = try OrdertraceProcess(["exchange-gateway"], environment: environment)
+            gateway = try OrdertraceProcess(command: "exchange-gateway", arguments: [], environment: environment)
             let fillsBeforeSettling = output.messages(topic: topics.fills).count
             // Settled: every market order ended, every large order filled more since the restart.
             let settled = await eventually(timeout: .seconds(180)) {
