@@ -237,7 +237,7 @@ struct LagServeTests {
             #expect(other == nil, "bound beyond 127.0.0.1 without METRICS_HOST:\n\(monitor.log)")
         }
         let line = "lag: monitoring; metrics at http://\(host ?? "127.0.0.1"):\(metricsPort)/metrics"
-        let announced = await eventually(timeout: .seconds(10)) { monitor.log.contains(line) }
+        let announced = await eventually(timeout: .seconds(60)) { monitor.log.contains(line) }
         #expect(announced, "no line \(line):\n\(monitor.log)")
         // A clean exit is servesTheMonitorsSeries's: here no broker answers the round in flight.
         await monitor.stop()

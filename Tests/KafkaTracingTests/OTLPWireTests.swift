@@ -11,7 +11,7 @@ import Testing
 import TraceContext
 import Tracing
 
-@Suite("What a backend receives over OTLP", .timeLimit(.minutes(2)))
+@Suite("What a backend receives over OTLP", .timeLimit(.minutes(4)))
 struct OTLPWireTests {
     @Test("producer/consumer parent and link, and a link rebuilt from a stored traceparent, reach the exporter")
     func exportedStructure() async throws {
@@ -52,7 +52,9 @@ struct OTLPWireTests {
             }
         }
         let names = ["client_order_received", "order_batching"]
-        let arrived = await eventually(timeout: .seconds(10)) {
+        // Generous: on a loaded machine the exporter's batches took longer than 10 s to arrive
+        // (all four did, at shutdown); this returns as soon as they are there.
+        let arrived = await eventually(timeout: .seconds(60)) {
             let spans = receiver.spans
             return names.allSatisfy { name in spans.contains { $0["name"] as? String == name } } && spans.count >= 4
         }
