@@ -56,7 +56,7 @@ struct FaultTests {
     @Test("every order ends exactly once through broker faults and a SIGKILL of each component")
     func faultsAndKills() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
-        let kafkaPort = freePort(), exchangePort = freePort()
+        let kafkaPort = freePort()
         let dataDirectory = NSTemporaryDirectory() + "ordertrace-faults-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
 
@@ -68,8 +68,16 @@ struct FaultTests {
         try #require(await eventually(timeout: .seconds(60)) { broker.fullOutput.contains("ready.") }, "\(broker.log)")
         let brokers = "127.0.0.1:\(kafkaPort)"
 
-        let exchange = try OrdertraceProcess(command: "exchange-sim", arguments: ["--port", String(exchangePort), "--seed", "3"], environment: [:])
+        // Port 0, read back: a port chosen ahead could be taken by another test's process first.
+        let exchange = try OrdertraceProcess(command: "exchange-sim", arguments: ["--port", "0", "--seed", "3"], environment: [:])
         defer { exchange.process.terminate() }
+        var exchangePort = 0
+        let listening = await eventually(timeout: .seconds(60)) {
+            guard let range = exchange.fullOutput.range(of: #"listening on ws://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else { return false }
+            exchangePort = Int(exchange.fullOutput[range].split(separator: ":").last!.dropLast()) ?? 0
+            return exchangePort > 0
+        }
+        try #require(listening, "\(exchange.log)")
         let environment = [
             // They stop by themselves if this test process dies.
             "ORDERTRACE_PARENT_PID": String(getpid()),
