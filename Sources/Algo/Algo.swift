@@ -26,10 +26,11 @@ public struct Algo: Service {
     }
 
     public func run() async throws {
-        try await kafka.run {
-            for await messages in kafka.consumer.batches() {
-                try await kafka.send(messages.flatMap(work), logger: logger)
-            }
+        // Stateless: every record is done once what it caused is delivered, and a revoke has
+        // nothing to hand over (a batch worked again sends the same exchange order ids).
+        try await kafka.run(logger: logger) { event, step in
+            guard case .records(let messages) = event else { return }
+            for message in messages { step.send(contentsOf: work(message)) }
         }
     }
 

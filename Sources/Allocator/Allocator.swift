@@ -43,21 +43,24 @@ public struct Allocator: Service {
         let store = try AllocatorStore(path: configuration.databasePath)
         logger.info("allocator state at \(configuration.databasePath): \(store.open.count) open batches")
         try await sendOutbox(store)
-        try await kafka.run {
-            var lastHousekeeping = ContinuousClock.now
-            for await messages in kafka.consumer.batches() {
-                var step = Step()
+        // Each step is one transaction, delivered (and its outbox rows cleared) before its records
+        // are stored as done; nothing is held between steps, so a revoke has nothing to hand over:
+        // what was applied is in the store.
+        try await kafka.run(tick: configuration.housekeepingInterval, logger: logger) { event, _ in
+            var step = Step()
+            switch event {
+            case .records(let messages):
                 try store.transaction {
                     for message in messages {
                         try handleIsolated(message, store: store, step: &step)
                     }
-                    if ContinuousClock.now - lastHousekeeping > .seconds(10) {
-                        lastHousekeeping = .now
-                        try housekeeping(store, step: &step)
-                    }
                 }
-                try await send(step, store: store)
+            case .tick:
+                try store.transaction { try housekeeping(store, step: &step) }
+            case .assigned, .revoked, .end:
+                return
             }
+            try await send(step, store: store)
         }
     }
 

@@ -11,6 +11,9 @@ public struct AllocatorConfiguration: Sendable, Hashable {
     public var doneRetention: Duration = .seconds(7 * 24 * 3_600)
     /// How long a fill waits for its batch before it goes to dead-letters.
     public var pendingTimeout: Duration = .seconds(600)
+    /// How often stale pending fills are dead-lettered and finished batches past `doneRetention`
+    /// are forgotten (whether records arrive or not).
+    public var housekeepingInterval: Duration = .seconds(10)
 
     public init() {}
 

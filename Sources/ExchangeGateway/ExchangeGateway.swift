@@ -41,10 +41,8 @@ import WebSocketClient
 public final class ExchangeGateway: Service, Sendable {
     /// The settings it runs with.
     public let configuration: ExchangeGatewayConfiguration
-    private let consumer: KafkaConsumer
+    private let kafka: ComponentKafka
     private let producer: KafkaProducer
-    private let tracedProducer: TracedKafkaProducer
-    private let tracing: KafkaConsumerTracing
     private let logger: Logger
     private let state: GatewayState
     private let fills: BoundedQueue<PendingFill>
@@ -67,10 +65,8 @@ public final class ExchangeGateway: Service, Sendable {
         logger: Logger = Logger(label: "ordertrace.exchange-gateway")
     ) {
         self.configuration = configuration
-        self.consumer = consumer
+        self.kafka = ComponentKafka(consumer: consumer, producer: producer)
         self.producer = producer
-        self.tracedProducer = TracedKafkaProducer(producer)
-        self.tracing = KafkaConsumerTracing(consumer)
         self.logger = logger
         self.state = GatewayState(
             openOrders: OpenExchangeOrders(
@@ -83,6 +79,9 @@ public final class ExchangeGateway: Service, Sendable {
     /// How many exchange orders are open now.
     public var openOrderCount: Int { state.openOrders.openCount }
 
+    /// The ids of the exchange orders open now, sorted.
+    public var openOrderIDs: [String] { state.openOrders.openOrderIDs }
+
     /// How many connections to the exchange were opened so far.
     public var sessionsOpened: Int { sessionCount.withLock { $0 } }
 
@@ -91,8 +90,7 @@ public final class ExchangeGateway: Service, Sendable {
     /// - Throws: what the consumer's `run()` throws.
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.consumer.run() }
-            group.addTask { await cancelWhenGracefulShutdown { await self.consumeExchangeOrders() } }
+            group.addTask { try await self.consumeExchangeOrders() }
             group.addTask {
                 await cancelWhenGracefulShutdown { await self.maintainConnection() }
                 // No more replies: let the publisher drain what came and end.
@@ -105,44 +103,65 @@ public final class ExchangeGateway: Service, Sendable {
 
     // MARK: Kafka → exchange
 
-    private func consumeExchangeOrders() async {
-        for await batch in consumer.batches(storeOffsetsAutomatically: false) {
-            state.track(batch)
-            for message in batch {
-                if Task.isCancelled { return }
-                await tracing.withProcessSpan(message) { span in
-                    switch ExchangeOrder.decode(json: message.value) {
-                    case .failure(let errors):
-                        await deadLetter(message, errors: errors, span: span)
-                    case .success(let order):
-                        await place(order, message: message, span: span)
+    /// The component loop over exchange-orders. A record is held while its order is open, and
+    /// done when the order's last fill is delivered (`publishFills`). A revoke drops the open
+    /// orders read from those partitions: their records are not committed, and their next owner
+    /// (here or elsewhere) reads them again, sends each with its original id, and the exchange
+    /// answers with its state instead of placing it twice.
+    private func consumeExchangeOrders() async throws {
+        // At graceful shutdown an order waiting for room is not sent; its record stays held.
+        try await withGracefulShutdownHandler {
+            try await kafka.run(revokeTimeout: configuration.revokeTimeout, logger: logger) { event, step in
+                switch event {
+                case .records(let batch):
+                    for message in batch {
+                        let held = await kafka.tracing.withProcessSpan(message) { span in
+                            switch ExchangeOrder.decode(json: message.value) {
+                            case .failure(let errors):
+                                return !(await deadLetter(message, errors: errors, span: span))
+                            case .success(let order):
+                                return await place(order, record: KafkaRecordID(message), span: span)
+                            }
+                        }
+                        if held { step.hold(KafkaRecordID(message)) }
                     }
+                case .revoked(let partitions):
+                    let dropped = state.drop(partitions)
+                    if dropped > 0 {
+                        logger.info("\(dropped) open exchange orders of revoked partitions dropped: their next owner asks the exchange for their state")
+                    }
+                case .assigned, .tick, .end:
+                    return
                 }
             }
+        } onGracefulShutdown: {
+            self.state.stopWaitingForRoom()
         }
     }
 
-    private func place(_ order: ExchangeOrder, message: KafkaMessage, span: any Span) async {
+    /// Opens and sends one exchange order. Returns whether its record is held (done when the
+    /// order ends), false when it is done now (a duplicate of an order already done).
+    private func place(_ order: ExchangeOrder, record: KafkaRecordID, span: any Span) async -> Bool {
         let id = order.exchangeOrderId
         if state.isKnown(id) {
             logger.info("exchange order already open or done: not sent again", metadata: [LogKey.exchangeOrderID: "\(id)"])
             span.attributes[ExchangeAttribute.note] = "duplicate: exchange order \(id) is open or done"
-            storeOffsets(state.finishDuplicate(KafkaRecordID(message), exchangeOrderId: id))
-            return
+            return state.takeOverDuplicate(record, exchangeOrderId: id)
         }
         if !state.hasRoom {
             span.addEvent(SpanEvent(name: "waiting: \(configuration.maxOpenOrders) exchange orders are open"))
             logger.debug("\(configuration.maxOpenOrders) exchange orders open: waiting for one to finish")
-            while !state.hasRoom {
-                if Task.isCancelled { return }
-                await state.waitForRoom()
+            guard await state.waitForRoom() else {
+                // Shutting down: not sent; the record is read again after the restart.
+                span.attributes[ExchangeAttribute.note] = "not sent: shutting down"
+                return true
             }
         }
         let context = ExchangeGatewaySpans.withExchangeOrderID(id, ServiceContext.current ?? .topLevel)
         let sendSpan = ExchangeGatewaySpans.startSend(
             order, wireOrderId: id, messageType: "new_order", quantity: order.quantity, attempt: nil, context: context)
         defer { sendSpan.end() }
-        let (decision, writer) = state.open(order, context: sendSpan.context, from: message, now: .now)
+        let (decision, writer) = state.open(order, context: sendSpan.context, from: record, now: .now)
         switch decision {
         case .send(let newOrder):
             sendSpan.attributes[ExchangeAttribute.attempt] = 1
@@ -155,12 +174,15 @@ public final class ExchangeGateway: Service, Sendable {
         case .queued:
             sendSpan.addEvent(SpanEvent(name: "queued: the exchange is not connected; sent when it is"))
         case .duplicate, .full:
-            // Checked above, and only this task opens orders.
+            // Checked above, and only the Kafka loop opens orders.
             sendSpan.attributes[ExchangeAttribute.note] = "not taken: \(decision)"
         }
+        return true
     }
 
-    private func deadLetter(_ message: KafkaMessage, errors: ValidationErrors, span: any Span) async {
+    /// Sends a record's dead letter, retrying while it fails. Returns false when it gave up
+    /// (shutting down): the record is then held, and read again after the restart.
+    private func deadLetter(_ message: KafkaMessage, errors: ValidationErrors, span: any Span) async -> Bool {
         let notJSON = errors.errors.contains { $0.code == .notJSON || $0.code == .notAnObject }
         let errorType = notJSON ? "invalid_json" : "validation"
         let reason = errors.description
@@ -175,15 +197,14 @@ public final class ExchangeGateway: Service, Sendable {
             do {
                 // Untraced on purpose: the dead letter keeps the record's original headers.
                 try await producer.send(record)
-                break
+                return true
             } catch {
                 logger.error("cannot dead-letter \(message.topic)[\(message.partition)]@\(message.offset): \(error); retrying in \(backoff)")
-                if Task.isCancelled { return }
+                if Task.isCancelled || Task.isShuttingDownGracefully { return false }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, configuration.reconnectMaxBackoff)
             }
         }
-        storeOffsets(state.finish([KafkaRecordID(message)]))
     }
 
     // MARK: The exchange session
@@ -336,7 +357,7 @@ public final class ExchangeGateway: Service, Sendable {
                 }
                 let results: [Result<KafkaDeliveryReport, KafkaError>]
                 do {
-                    results = try await tracedProducer.send(items)
+                    results = try await kafka.producer.send(items)
                 } catch {
                     logger.error("the producer is closed: \(pending.count) fills not published; their exchange orders are read again after a restart")
                     return
@@ -352,7 +373,7 @@ public final class ExchangeGateway: Service, Sendable {
                         failed.append(item)
                     }
                 }
-                storeOffsets(state.finishOrders(ended))
+                kafka.offsets.finish(state.finishOrders(ended))
                 pending = failed
                 if !pending.isEmpty {
                     if Task.isCancelled { return }
@@ -364,12 +385,6 @@ public final class ExchangeGateway: Service, Sendable {
     }
 
     // MARK: Helpers
-
-    /// Stores, per partition, the offset after the last record that is done with all before it.
-    private func storeOffsets(_ lastDone: [KafkaRecordID]) {
-        guard !lastDone.isEmpty else { return }
-        consumer.storeOffsets(lastProcessed: lastDone)
-    }
 
     private static func text(_ message: ExchangeClientMessage) -> String {
         String(decoding: message.encoded(), as: UTF8.self)

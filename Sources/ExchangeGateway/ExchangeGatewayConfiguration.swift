@@ -29,6 +29,8 @@ public struct ExchangeGatewayConfiguration: Sendable, Hashable {
     /// The most exchange orders open at once. When full, the gateway stops taking exchange orders
     /// from Kafka until some finish (fetching pauses); nothing is dropped.
     public var maxOpenOrders = 10_000
+    /// How long a revoke of exchange-orders partitions waits for the gateway to let them go.
+    public var revokeTimeout: Duration = .seconds(60)
     /// How many ids of done exchange orders are remembered, so a redelivered record is not sent again.
     public var doneOrderMemory = 100_000
     /// Fills waiting between the WebSocket receive loop and the producer; when full, reading

@@ -178,6 +178,9 @@ public struct OpenExchangeOrders: Sendable {
     /// How many orders are open.
     public var openCount: Int { orders.count }
 
+    /// The ids of the open orders, sorted.
+    public var openOrderIDs: [String] { orders.keys.sorted() }
+
     /// Whether another order may be opened.
     public var hasRoom: Bool { orders.count < maxOpenOrders }
 
@@ -205,6 +208,12 @@ public struct OpenExchangeOrders: Sendable {
         let newOrder = markSent(&open, now: now)
         orders[order.exchangeOrderId] = open
         return .send(newOrder)
+    }
+
+    /// Forgets open orders without ending them (their partition moved to another member, which
+    /// reads them again and asks the exchange for their state): they are not remembered as done.
+    public mutating func drop(_ exchangeOrderIds: some Sequence<String>) {
+        for id in exchangeOrderIds { orders[id] = nil }
     }
 
     /// The connection ended: nothing sent on it waits for an answer any more.

@@ -47,12 +47,15 @@ public final class KafkaConsumer: Service, Sendable {
             guard let client else { return }
             switch event {
             case .assign(let partitions):
-                logger.debug("assigned \(partitions)")
+                logger.info("assigned \(partitions.count) partitions: \(Self.describe(partitions))")
+                Counter(label: "kafka_consumer_rebalances_total", dimensions: [("group", configuration.groupID), ("kind", "assign")]).increment()
                 buffer.assigned(partitions)
+                revocationHandOver.assigned(partitions)
             case .revoke(let partitions):
-                logger.debug("revoked \(partitions)")
+                logger.info("revoked \(partitions.count) partitions: \(Self.describe(partitions))")
+                Counter(label: "kafka_consumer_rebalances_total", dimensions: [("group", configuration.groupID), ("kind", "revoke")]).increment()
                 // The handler finishes what it holds of these partitions and stores its offsets
-                // before the commit below (when it asked for revocations).
+                // before the commit below (when it asked for rebalances).
                 revocationHandOver.handOver(partitions, logger: logger)
                 buffer.revoked(partitions)
                 client.commitStoredOffsets()
@@ -68,12 +71,19 @@ public final class KafkaConsumer: Service, Sendable {
         Batches(consumer: self, storesAutomatically: storeOffsetsAutomatically)
     }
 
-    /// The revokes of this member's partitions (also those of its close, at graceful shutdown),
-    /// each handed over before its offsets are committed: the polling thread waits until the
-    /// handler calls `done()` on it, or `timeout` passed. Ask for them once, before `run()`;
-    /// the sequence ends when the consumer is closed. Without a call, revokes are not handed over.
-    public func revocations(timeout: Duration = .seconds(60)) -> AsyncStream<KafkaRevocation> {
-        revocationHandOver.stream(timeout: timeout)
+    /// This member's assignments and revokes (also the revoke of its close, at graceful
+    /// shutdown), in the order they happen. Each revoke is handed over before its offsets are
+    /// committed: the polling thread waits until the handler calls `done()` on it, or
+    /// `revokeTimeout` passed. Ask once, before `run()`; the sequence ends when the consumer is
+    /// closed. Without a call, revokes are not handed over.
+    public func rebalances(revokeTimeout: Duration = .seconds(60)) -> AsyncStream<KafkaRebalance> {
+        revocationHandOver.stream(timeout: revokeTimeout)
+    }
+
+    /// `topic[0,1,2]` per topic, for logs.
+    static func describe(_ partitions: [KafkaTopicPartition]) -> String {
+        Dictionary(grouping: partitions, by: \.topic).sorted { $0.key < $1.key }
+            .map { "\($0.key)\($0.value.map(\.partition).sorted())" }.joined(separator: " ")
     }
 
     /// The generation of a partition's current assignment (see `KafkaMessage.assignmentGeneration`),

@@ -5,7 +5,7 @@ import Synchronization
 /// Partitions about to be taken from this consumer, handed to the handler before their offsets
 /// are committed for the revoke.
 ///
-/// The consumer's polling thread waits (up to the timeout given to `revocations(timeout:)`)
+/// The consumer's polling thread waits (up to the timeout given to `rebalances(revokeTimeout:)`)
 /// until `done()` is called: the handler finishes what it holds from these partitions and
 /// stores its offsets first, then the consumer commits them and lets the partitions go. The
 /// same happens when the consumer closes (graceful shutdown), before it leaves the group.
@@ -37,11 +37,19 @@ public struct KafkaRevocation: Sendable {
     }
 }
 
-/// Where a consumer hands revocations over, when its handler asked for them.
+/// A change of this member's partitions, as its handler hears it (`KafkaConsumer.rebalances`).
+public enum KafkaRebalance: Sendable {
+    /// Partitions now assigned to this member; their records follow, read from the committed offset.
+    case assigned([KafkaTopicPartition])
+    /// Partitions about to be taken away; the consumer commits for them once `done()` is called.
+    case revoked(KafkaRevocation)
+}
+
+/// Where a consumer hands rebalances over, when its handler asked for them.
 final class RevocationHandOver: Sendable {
     private struct Listener {
         var id: UInt64
-        var continuation: AsyncStream<KafkaRevocation>.Continuation
+        var continuation: AsyncStream<KafkaRebalance>.Continuation
         var timeout: Duration
     }
 
@@ -52,8 +60,8 @@ final class RevocationHandOver: Sendable {
 
     private let state = Mutex(State())
 
-    func stream(timeout: Duration) -> AsyncStream<KafkaRevocation> {
-        let (stream, continuation) = AsyncStream.makeStream(of: KafkaRevocation.self)
+    func stream(timeout: Duration) -> AsyncStream<KafkaRebalance> {
+        let (stream, continuation) = AsyncStream.makeStream(of: KafkaRebalance.self)
         let (id, previous) = state.withLock { state in
             state.lastID += 1
             defer { state.listener = Listener(id: state.lastID, continuation: continuation, timeout: timeout) }
@@ -69,18 +77,34 @@ final class RevocationHandOver: Sendable {
         return stream
     }
 
+    /// Tells the handler of newly assigned partitions (without waiting).
+    func assigned(_ partitions: [KafkaTopicPartition]) {
+        guard !partitions.isEmpty, let listener = state.withLock({ $0.listener }) else { return }
+        listener.continuation.yield(.assigned(partitions))
+    }
+
     /// Hands `partitions` over and waits until the handler is done with them or the timeout
     /// passed (blocking: the polling thread only). Returns at once when nobody listens.
     func handOver(_ partitions: [KafkaTopicPartition], logger: Logger) {
         guard !partitions.isEmpty, let listener = state.withLock({ $0.listener }) else { return }
         let revocation = KafkaRevocation(partitions: partitions, acknowledgement: .init())
-        guard case .enqueued = listener.continuation.yield(revocation) else { return }
-        if !revocation.acknowledgement.wait(timeout: listener.timeout) {
-            logger.warning("the handler did not finish with revoked partitions \(partitions) within \(listener.timeout); committing what it stored")
+        guard case .enqueued = listener.continuation.yield(.revoked(revocation)) else { return }
+        // Waits in slices, so a handler that stopped reading (its task ended or was cancelled
+        // with the revoke unread) does not hold the commit up for the whole timeout.
+        let started = ContinuousClock.now
+        while !revocation.acknowledgement.wait(timeout: .milliseconds(100)) {
+            if state.withLock({ $0.listener?.id }) != listener.id {
+                logger.debug("the handler stopped reading before it finished with revoked partitions \(partitions)")
+                return
+            }
+            if ContinuousClock.now - started >= listener.timeout {
+                logger.warning("the handler did not finish with revoked partitions \(partitions) within \(listener.timeout); committing what it stored")
+                return
+            }
         }
     }
 
-    /// No more revocations: the stream ends.
+    /// No more rebalances: the stream ends.
     func finish() {
         state.withLock { $0.listener }?.continuation.finish()
     }

@@ -7,12 +7,15 @@ import Pipeline
 import Tracing
 
 extension OrderGateway {
-    /// Pushes every record of `order-updates` to the open sockets of its user, until the consumer stops.
-    func deliverUpdates() async {
-        let tracing = KafkaConsumerTracing(updates)
-        for await batch in updates.batches() {
+    /// Runs the updates consumer and pushes every record of `order-updates` to the open sockets of
+    /// its user, until the consumer stops. Nothing is held: a record is done once pushed to the sockets
+    /// open at that moment.
+    func deliverUpdates() async throws {
+        let kafka = ComponentKafka(consumer: updates, producer: producer)
+        try await kafka.run(logger: logger) { event, _ in
+            guard case .records(let batch) = event else { return }
             for message in batch {
-                await deliverUpdate(message, tracing: tracing)
+                await deliverUpdate(message, tracing: kafka.tracing)
             }
         }
     }

@@ -105,8 +105,7 @@ public struct OrderGateway: Service {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.runServer() }
-            group.addTask { try await self.updates.run() }
-            group.addTask { await self.deliverUpdates() }
+            group.addTask { try await self.deliverUpdates() }
             while try await group.next() != nil {}
         }
     }

@@ -1,4 +1,3 @@
-import AsyncAlgorithms
 import Baggage
 import BoundedCollections
 import Kafka
@@ -26,7 +25,7 @@ import Tracing
 ///   crash re-reads pooled orders instead of losing them.
 ///
 /// No order is batched twice, whatever stops the process or moves a partition:
-/// - **Revoke and shutdown.** The consumer hands every revoke over (`KafkaConsumer.revocations`)
+/// - **Revoke and shutdown.** The component loop hands every revoke over (`ComponentEvent.revoked`)
 ///   before it commits for it, and on SIGTERM its close revokes everything before it leaves the
 ///   group. The order manager then closes every open batch holding an order of those partitions,
 ///   delivers the batches and their `batched` updates and stores their offsets: the commit that
@@ -59,67 +58,45 @@ public struct OrderManager: Service {
     }
 
     public func run() async throws {
-        try await kafka.run { try await process() }
+        var state = State(configuration: configuration)
+        let admin = try KafkaAdmin(configuration: kafka.consumer.configuration.kafka, logger: logger)
+        try await kafka.run(tick: configuration.tick, revokeTimeout: configuration.revokeTimeout, logger: logger) { event, step in
+            switch event {
+            case .records(let messages):
+                try await rememberBatched(startingWith: messages, state: &state, admin: admin)
+                for message in messages {
+                    handle(message, state: &state, step: &step)
+                }
+                for closed in state.pool.closeExpired(now: .now) {
+                    emit(closed, state: &state, step: &step)
+                }
+            case .tick:
+                guard let deadline = state.pool.nextDeadline, deadline <= .now else { return }
+                for closed in state.pool.closeExpired(now: .now) {
+                    emit(closed, state: &state, step: &step)
+                }
+            case .revoked(let partitions):
+                // The batches holding their orders go out now, and their records are done with
+                // them: the commit that follows covers them, and nothing of theirs stays pooled.
+                let revoked = Set(partitions)
+                for closed in state.pool.close(where: { revoked.contains($0.item.source.partition) }) {
+                    emit(closed, state: &state, step: &step)
+                }
+                state.forget(partitions)
+                logger.debug("revoked \(partitions): their batches go out before the commit")
+            case .end:
+                for closed in state.pool.closeAll() {
+                    emit(closed, state: &state, step: &step)
+                }
+            case .assigned:
+                return
+            }
+        }
     }
 
     /// The header of a batch record that lists its members' source records, `topic:partition:offset`
     /// separated by commas (a member whose order was read twice lists both reads).
     public static let memberSourcesHeader = "ordertrace.member-sources"
-
-    enum Event: Sendable {
-        case records([KafkaMessage])
-        case tick
-        case revoke(KafkaRevocation)
-        case end
-    }
-
-    func process() async throws {
-        var state = State(configuration: configuration)
-        let admin = try KafkaAdmin(configuration: kafka.consumer.configuration.kafka, logger: logger)
-        let revocations = kafka.consumer.revocations(timeout: configuration.revokeTimeout).map { Event.revoke($0) }
-        let records = chain(kafka.consumer.batches(storeOffsetsAutomatically: false).map { Event.records($0) }, [Event.end].async)
-        let ticks = AsyncTimerSequence(interval: configuration.tick, clock: .continuous).map { _ in Event.tick }
-        for await event in merge(records, ticks, revocations) {
-            var outgoing = Outgoing()
-            switch event {
-            case .records(let messages):
-                let current = messages.filter { !state.isRevoked($0) }
-                try await rememberBatched(startingWith: current, state: &state, admin: admin)
-                for message in current {
-                    handle(message, state: &state, outgoing: &outgoing)
-                }
-                for closed in state.pool.closeExpired(now: .now) {
-                    emit(closed, state: &state, outgoing: &outgoing)
-                }
-            case .tick:
-                guard let deadline = state.pool.nextDeadline, deadline <= .now else { continue }
-                for closed in state.pool.closeExpired(now: .now) {
-                    emit(closed, state: &state, outgoing: &outgoing)
-                }
-            case .revoke(let revocation):
-                let revoked = Set(revocation.partitions)
-                for closed in state.pool.close(where: { revoked.contains($0.item.source.partition) }) {
-                    emit(closed, state: &state, outgoing: &outgoing)
-                }
-            case .end:
-                for closed in state.pool.closeAll() {
-                    emit(closed, state: &state, outgoing: &outgoing)
-                }
-            }
-            do {
-                try await send(outgoing, state: &state)
-            } catch {
-                if case .revoke(let revocation) = event { revocation.done() }
-                throw error
-            }
-            if case .revoke(let revocation) = event {
-                state.forget(revocation.partitions, generations: revocation.partitions.map { kafka.consumer.assignmentGeneration(of: $0) })
-                logger.debug("revoked \(revocation.partitions): their batches are out and their offsets stored")
-                revocation.done()
-            }
-            if case .end = event { break }
-        }
-    }
 
     /// For each partition whose records arrive under a new assignment, remembers which of its
     /// records from the first one on are members of batches already on the batches topic.
@@ -166,17 +143,11 @@ public struct OrderManager: Service {
         }
     }
 
-    /// What one step sends, and the records that are done once it is delivered.
-    struct Outgoing {
-        var items: [(KafkaProducerRecord, ServiceContext)] = []
-        var done: [KafkaRecordID] = []
-    }
-
-    /// What the order manager knows between records; owned by its one loop.
+    /// What the order manager knows between records; owned by its one loop. Everything kept
+    /// per partition is dropped with the partition (`forget`).
     struct State {
         var pool: OrderPool<Member>
         var seen: RecentSet<OrderKey>
-        var offsets = OffsetTracker()
         /// The record each pooled order is tracked by. A copy of the order read again after a
         /// rebalance takes over from the first one: its record is done only when the batch is sent.
         var pooledSources: [OrderKey: KafkaRecordID] = [:]
@@ -185,8 +156,6 @@ public struct OrderManager: Service {
         /// Per partition, the offsets (from the current assignment's first record on) of records
         /// already in a batch on the batches topic.
         var batchedSources: [KafkaTopicPartition: Set<Int64>] = [:]
-        /// Per revoked partition, the last generation handled: its records are no longer ours.
-        var revokedThrough: [KafkaTopicPartition: UInt64] = [:]
         var batchCount = 0
         let batchIDPrefix: String
 
@@ -196,21 +165,10 @@ public struct OrderManager: Service {
             batchIDPrefix = configuration.batchIDPrefix
         }
 
-        /// Whether a record belongs to an assignment that was revoked.
-        func isRevoked(_ message: KafkaMessage) -> Bool {
-            guard let through = revokedThrough[KafkaTopicPartition(topic: message.topic, partition: message.partition)] else { return false }
-            return message.assignmentGeneration <= through
-        }
-
         /// Drops what is known of revoked partitions (their open batches are already closed).
-        /// `current` is each one's assignment generation as the consumer had it at the revoke:
-        /// records of it not handled yet are no longer ours either.
-        mutating func forget(_ partitions: [KafkaTopicPartition], generations current: [UInt64?]) {
-            for (partition, generation) in zip(partitions, current) {
-                let handled = generations.removeValue(forKey: partition)
-                if let through = [handled, generation, revokedThrough[partition]].compactMap({ $0 }).max() {
-                    revokedThrough[partition] = through
-                }
+        mutating func forget(_ partitions: [KafkaTopicPartition]) {
+            for partition in partitions {
+                generations[partition] = nil
                 batchedSources[partition] = nil
             }
         }
@@ -229,8 +187,8 @@ public struct OrderManager: Service {
         var source: KafkaRecordID
     }
 
-    func handle(_ message: KafkaMessage, state: inout State, outgoing: inout Outgoing) {
-        let source = state.offsets.add(message)
+    func handle(_ message: KafkaMessage, state: inout State, step: inout ComponentStep) {
+        let source = KafkaRecordID(message)
         let processSpan = kafka.tracing.startProcessSpan(message, rootName: OrderManagerSpans.clientOrderReceived)
         defer { processSpan.end() }
         let span = OrderManagerSpans.startProcessing(context: processSpan.context)
@@ -241,8 +199,7 @@ public struct OrderManager: Service {
             span.attributes[BusinessAttribute.rejectReason] = reason
             span.setStatus(SpanStatus(code: .error, message: "malformed client order: \(errorType)"))
             logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)")
-            outgoing.items.append((DeadLetter.record(for: message, errorType: errorType, errorMessage: reason, topic: topics.deadLetters), span.context))
-            outgoing.done.append(source)
+            step.send(DeadLetter.record(for: message, errorType: errorType, errorMessage: reason, topic: topics.deadLetters), context: span.context)
         case .rejected(let update, let reason):
             var context = span.context
             context.baggage = Self.orderBaggage(context.baggage, userId: update.userId, clientOrderId: update.clientOrderId)
@@ -252,8 +209,7 @@ public struct OrderManager: Service {
                 attributes[BusinessAttribute.rejectReason] = reason
             }
             processSpan.updateAttributes { OrderManagerSpans.setOrderAttributes(&$0, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side) }
-            outgoing.items.append((Self.record(update, topics: topics), context))
-            outgoing.done.append(source)
+            step.send(Self.record(update, topics: topics), context: context)
         case .accepted(let order):
             var context = span.context
             context.baggage = Self.orderBaggage(context.baggage, userId: order.userId, clientOrderId: order.clientOrderId)
@@ -270,7 +226,6 @@ public struct OrderManager: Service {
                 _ = state.seen.insert(key)
                 OrderManagerSpans.markDuplicate(span)
                 logger.info("client order \(order.userId)/\(order.clientOrderId) (\(message.topic)[\(message.partition)]@\(message.offset)) is already in a batch; not batched again")
-                outgoing.done.append(source)
                 return
             }
             guard state.seen.insert(key) else {
@@ -279,24 +234,24 @@ public struct OrderManager: Service {
                 if state.pooledSources[key] != nil {
                     // Still pooled: this copy's record is done when the batch is sent.
                     state.pooledSources[key] = source
-                } else {
-                    outgoing.done.append(source)
+                    step.hold(source)
                 }
                 return
             }
             state.pooledSources[key] = source
+            step.hold(source)
             span.attributes[BusinessAttribute.status] = OrderStatus.accepted.rawValue
-            outgoing.items.append((Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), context))
+            step.send(Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), context: context)
             let member = Member(context: context, stored: StoredContext(of: context), source: source)
             for closed in state.pool.add(order, item: member, now: .now) {
-                emit(closed, state: &state, outgoing: &outgoing)
+                emit(closed, state: &state, step: &step)
             }
         }
     }
 
     /// Sends a closed batch: the `order_batching` root with a link to every member, the batch
     /// record, and per member a `client_order_batched` span and a `batched` update.
-    func emit(_ closed: OrderPool<Member>.ClosedBatch, state: inout State, outgoing: inout Outgoing) {
+    func emit(_ closed: OrderPool<Member>.ClosedBatch, state: inout State, step: inout ComponentStep) {
         let batchID = state.nextBatchID(symbol: closed.symbol, side: closed.side)
         let now = WallClock.nowMilliseconds()
         let openedAt = now - Int64((ContinuousClock.now - closed.openedAt) / .milliseconds(1))
@@ -325,19 +280,14 @@ public struct OrderManager: Service {
         }
         var batchRecord = KafkaProducerRecord(topic: configuration.topics.batches, key: closed.symbol, value: batch.encodeJSON())
         batchRecord.headers.set(Self.memberSourcesHeader, sources.map { "\($0.partition.topic):\($0.partition.partition):\($0.offset)" }.joined(separator: ","))
-        outgoing.items.append((batchRecord, batchSpan.context))
+        step.send(batchRecord, context: batchSpan.context)
         for entry in closed.entries {
             let (span, context) = OrderManagerSpans.startBatched(entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan)
-            outgoing.items.append((Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context))
+            step.send(Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context: context)
             span.end()
         }
-        outgoing.done += done
+        step.finish(done)
         batchSpan.end()
-    }
-
-    func send(_ outgoing: Outgoing, state: inout State) async throws {
-        try await kafka.send(outgoing.items, logger: logger)
-        kafka.consumer.storeOffsets(lastProcessed: state.offsets.finish(outgoing.done))
     }
 
     static func record(_ update: OrderUpdate, topics: PipelineTopics) -> KafkaProducerRecord {

@@ -9,20 +9,28 @@ public struct ComponentKafka: Sendable {
     public let consumer: KafkaConsumer
     public let producer: TracedKafkaProducer
     public let tracing: KafkaConsumerTracing
+    /// Which consumed records are done (see ``run(tick:revokeTimeout:logger:_:)``).
+    public let offsets: ComponentOffsets
 
     /// - Parameter distrustedBaggageKeys: keys dropped from what the records' baggage says (see
     ///   ``KafkaConsumerTracing/distrustedBaggageKeys``).
     public init(consumer: KafkaConsumer, producer: KafkaProducer, distrustedBaggageKeys: [String] = []) {
+        self.init(consumer: consumer, producer: TracedKafkaProducer(producer), distrustedBaggageKeys: distrustedBaggageKeys)
+    }
+
+    public init(consumer: KafkaConsumer, producer: TracedKafkaProducer, distrustedBaggageKeys: [String] = []) {
         self.consumer = consumer
-        self.producer = TracedKafkaProducer(producer)
+        self.producer = producer
         var tracing = KafkaConsumerTracing(consumer)
         tracing.distrustedBaggageKeys = distrustedBaggageKeys
         self.tracing = tracing
+        self.offsets = ComponentOffsets(consumer: consumer)
     }
 
-    /// Runs the consumer's poll loop next to `body`, which reads its batches; returns once both
-    /// ended (the batches end when graceful shutdown closes the consumer).
-    public func run(_ body: () async throws -> Void) async throws {
+    /// Runs the consumer's poll loop next to `body`; returns once both ended (the batches end
+    /// when graceful shutdown closes the consumer). Components run
+    /// ``run(tick:revokeTimeout:logger:_:)``, which reads the batches for them.
+    func run(_ body: () async throws -> Void) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await consumer.run() }
             try await body()

@@ -80,6 +80,17 @@ public struct OffsetTracker: Sendable {
         return safe
     }
 
+    /// Stops tracking partitions (revoked): what was pending of them is read again by their next
+    /// owner, and finishing it later is ignored.
+    public mutating func forget(_ revoked: some Sequence<KafkaTopicPartition>) {
+        for partition in revoked { partitions[partition] = nil }
+    }
+
+    /// How many records of a partition's current generation are tracked and not yet done.
+    public func pendingCount(of partition: KafkaTopicPartition) -> Int {
+        partitions[partition].map { $0.offsets.count - $0.head - $0.done.count } ?? 0
+    }
+
     /// How many records of the partitions' current generations are tracked and not yet done.
     public var pendingCount: Int {
         partitions.values.reduce(0) { $0 + $1.offsets.count - $1.head - $1.done.count }

@@ -14,13 +14,19 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// It is drawn below Linux's ephemeral range (32768-60999): a port from that range (what binding
 /// port 0 gives) can be taken, between this choice and the child's bind, as the local port of any
 /// outgoing connection on the machine, and the tests open many.
+///
+/// A port is handed out once per test process: tests run in parallel, and a port chosen for one
+/// test is free until its process binds it, so another test could otherwise draw it too.
 func freePort() -> Int {
     for _ in 0..<1_000 {
         let port = Int.random(in: 20_000..<32_768)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
         if canBind(port) { return port }
     }
     return 0
 }
+
+private let handedOutPorts = Mutex<Set<Int>>([])
 
 private func canBind(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

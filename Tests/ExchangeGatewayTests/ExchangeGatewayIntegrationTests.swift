@@ -6,6 +6,7 @@ import KafkaTestSupport
 import KafkaTracing
 import OrderModel
 import Pipeline
+import Synchronization
 import Testing
 import Tracing
 
@@ -13,7 +14,7 @@ import Tracing
 struct ExchangeGatewayIntegrationTests {
     @Test("exchange orders in, fills out: every order ends (filled, canceled or rejected) with consistent quantities; bad records are dead-lettered")
     func ordersToFills() async throws {
-        try await withSimServer { exchange in try await withGateway(exchangePort: exchange.port, configure: { $0.orderTimeout = .seconds(2) }) { gateway, topics, input, output in
+        try await withSimServer { exchange in try await withGateway(exchangePort: exchange.port, configure: { $0.orderTimeout = .seconds(2) }) { gateway, topics, input, output, _ in
             let orders = [
                 exchangeOrder("it-1", symbol: "AAPL", quantity: 500),  // market, within the visible depth: filled
                 exchangeOrder("it-2", symbol: "MSFT", side: .sell, quantity: 20_000),  // market, more than the depth: rest canceled
@@ -74,7 +75,7 @@ struct ExchangeGatewayIntegrationTests {
         let first = try await RunningSimServer.start()
         let port = first.port
         try await withTracer(tracer) {
-            try await withGateway(exchangePort: port, configure: { $0.orderTimeout = .seconds(6) }) { gateway, topics, input, output in
+            try await withGateway(exchangePort: port, configure: { $0.orderTimeout = .seconds(6) }) { gateway, topics, input, output, _ in
                 // Connected first: an order that comes before the connection waits in a queue,
                 // and its first send then happens on connecting (the case this test is not about).
                 let connected = await eventually { gateway.sessionsOpened >= 1 }
@@ -122,7 +123,7 @@ struct ExchangeGatewayIntegrationTests {
     func traceStructure() async throws {
         let tracer = InMemoryTracer()
         try await withSimServer { exchange in try await withTracer(tracer) {
-            try await withGateway(exchangePort: exchange.port) { _, topics, input, output in
+            try await withGateway(exchangePort: exchange.port) { _, topics, input, output, _ in
                 let order = exchangeOrder("tr-1", symbol: "AAPL", quantity: 300, batch: "b-trace")
                 _ = try await withBaggage([BusinessAttribute.batchID: "b-trace", "vendor.key": "kept"]) {
                     try await withSpan("exchange_order_send") { _ in
@@ -181,5 +182,49 @@ struct ExchangeGatewayIntegrationTests {
                 }
             }
         } }
+    }
+
+    @Test("a rebalance takes a partition away: its open orders are dropped, their records stay uncommitted, and the gateway opens them again when the partition comes back")
+    func revokeDropsTheOpenOrdersOfThePartition() async throws {
+        try await withSimServer { exchange in
+            try await withGateway(exchangePort: exchange.port, configure: { $0.orderTimeout = .seconds(300) }) { gateway, topics, input, _, rig in
+                #expect(await eventually(timeout: .seconds(60)) { gateway.sessionsOpened >= 1 })
+                // Both rest far below the market: open until the test ends.
+                let orders = (0..<2).map { exchangeOrder("rv-\($0)", symbol: "AAPL", quantity: 100, limit: Price(ticks: 1_750_000)) }
+                for (index, order) in orders.enumerated() {
+                    _ = try await input.send(
+                        KafkaProducerRecord(topic: topics.exchangeOrders, partition: Int32(index), key: order.symbol, value: order.encodeJSON()))
+                }
+                #expect(await eventually(timeout: .seconds(60)) { gateway.openOrderCount == 2 })
+
+                // A second member joins the group and takes one of the two partitions; it stores nothing.
+                let member = try KafkaConsumer(configuration: consumerConfiguration(rig.broker, group: rig.group, topics: [topics.exchangeOrders]), logger: testLogger)
+                let read = Mutex<[KafkaMessage]>([])
+                let running = Task { try await member.run() }
+                let reading = Task {
+                    for await batch in member.batches(storeOffsetsAutomatically: false) { read.withLock { $0 += batch } }
+                }
+                let moved = await eventually(timeout: .seconds(90)) {
+                    member.assignment.count == 1 && gateway.openOrderCount == 1 && read.withLock { $0.count } == 1
+                }
+                #expect(moved, "open orders: \(gateway.openOrderCount), the member holds \(member.assignment) and read \(read.withLock { $0.count }) records")
+                let taken = try #require(read.withLock { $0.first })
+                #expect(taken.offset == 0, "the dropped order's record was not committed: its next owner reads it from the start")
+                let kept = taken.partition == 0 ? "rv-1" : "rv-0"
+                let opened = await eventually(timeout: .seconds(60)) { gateway.openOrderIDs == [kept] }
+                #expect(opened, "the gateway keeps only the order of the partition it still holds: \(gateway.openOrderIDs)")
+
+                // The member leaves: the partition comes back, and its order is opened again.
+                running.cancel()
+                _ = try? await running.value
+                await reading.value
+                let back = await eventually(timeout: .seconds(90)) { gateway.openOrderIDs == ["rv-0", "rv-1"] }
+                #expect(back, "open orders after the partition came back: \(gateway.openOrderIDs)")
+                let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [rig.broker.bootstrapServers]), logger: testLogger)
+                let committed = try await admin.committedOffsets(
+                    group: rig.group, partitions: (0..<2).map { KafkaTopicPartition(topic: topics.exchangeOrders, partition: $0) })
+                #expect(committed.values.allSatisfy { $0 <= 0 }, "nothing of an open order is committed: \(committed)")
+            }
+        }
     }
 }

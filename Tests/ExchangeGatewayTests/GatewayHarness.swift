@@ -106,11 +106,17 @@ func decodedFills(_ messages: [KafkaMessage]) throws -> [String: [Fill]] {
     return result
 }
 
+/// Where a gateway under test runs: its broker and its consumer group.
+struct GatewayRig {
+    var broker: EmbeddedBroker
+    var group: String
+}
+
 /// An embedded broker with the pipeline's topics, a gateway connected to `exchangeURL`, a producer
 /// of exchange orders and a reader of fills and dead letters.
 func withGateway(
     exchangePort: Int, configure: (inout ExchangeGatewayConfiguration) -> Void = { _ in },
-    _ body: (_ gateway: ExchangeGateway, _ topics: PipelineTopics, _ input: KafkaProducer, _ output: TopicReader) async throws -> Void
+    _ body: (_ gateway: ExchangeGateway, _ topics: PipelineTopics, _ input: KafkaProducer, _ output: TopicReader, _ rig: GatewayRig) async throws -> Void
 ) async throws {
     try await withEmbeddedBroker { broker in
         let topics = PipelineTopics(prefix: uniqueName("xg") + ".")
@@ -120,8 +126,9 @@ func withGateway(
         configuration.topics = topics
         configuration.reconnectMaxBackoff = .milliseconds(400)
         configure(&configuration)
+        let rig = GatewayRig(broker: broker, group: uniqueName("exchange-gateway"))
         let consumer = try KafkaConsumer(
-            configuration: consumerConfiguration(broker, group: uniqueName("exchange-gateway"), topics: [topics.exchangeOrders]), logger: testLogger)
+            configuration: consumerConfiguration(broker, group: rig.group, topics: [topics.exchangeOrders]), logger: testLogger)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
         let gateway = ExchangeGateway(configuration: configuration, consumer: consumer, producer: producer, logger: quietLogger)
         let group = ServiceGroup(services: [producer, gateway], logger: quietLogger)
@@ -129,7 +136,7 @@ func withGateway(
         let input = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
         let output = try TopicReader(broker: broker, topics: [topics.fills, topics.deadLetters])
         do {
-            try await body(gateway, topics, input, output)
+            try await body(gateway, topics, input, output, rig)
         } catch {
             await output.stop()
             await input.close()

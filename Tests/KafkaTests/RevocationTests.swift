@@ -16,14 +16,22 @@ struct RevocationTests {
             }
             let group = uniqueName("group")
             let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
-            let revocations = consumer.revocations(timeout: .seconds(60))
+            let rebalances = consumer.rebalances(revokeTimeout: .seconds(60))
             let running = Task { try await consumer.run() }
             let read = await collect(consumer, count: 3, timeout: .seconds(60), storeOffsets: false)
             #expect(read.count == 3)
 
             running.cancel()
-            var iterator = revocations.makeAsyncIterator()
-            let revocation = try #require(await iterator.next())
+            var iterator = rebalances.makeAsyncIterator()
+            guard case .assigned(let assigned) = try #require(await iterator.next()) else {
+                Issue.record("the assignment comes first")
+                return
+            }
+            #expect(assigned == [KafkaTopicPartition(topic: topic, partition: 0)])
+            guard case .revoked(let revocation) = try #require(await iterator.next()) else {
+                Issue.record("then the close's revoke")
+                return
+            }
             #expect(revocation.partitions == [KafkaTopicPartition(topic: topic, partition: 0)])
             // Stored while the close waits: the commit that follows carries it.
             consumer.storeOffsets(read)

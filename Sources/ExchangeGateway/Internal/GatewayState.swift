@@ -6,19 +6,18 @@ import ServiceContextModule
 import Synchronization
 import WebSocketClient
 
-/// The state the gateway's tasks share: the open exchange orders, the current exchange session's writer,
-/// which consumed records are done, and the Kafka loop waiting for room. One lock; every method
-/// returns what to do, and the caller does the I/O after the lock is released.
+/// The state the gateway's tasks share: the open exchange orders, the current exchange session's
+/// writer, the record each open order was read from, and the Kafka loop waiting for room. One
+/// lock; every method returns what to do, and the caller does the I/O after the lock is released.
 final class GatewayState: Sendable {
     private struct State: ~Copyable {
         var openOrders: OpenExchangeOrders
         var writer: WebSocketOutbound?
-        var offsets = OffsetTracker()
         /// The record each open exchange order was read from, so that record is done when the
-        /// order is. A copy read again after a rebalance takes over from the first one.
+        /// order is. A copy read again takes over from the first one.
         var sources: [String: KafkaRecordID] = [:]
         var roomWaiter: CheckedContinuation<Void, Never>?
-        var roomWaitCanceled = false
+        var roomWaitStopped = false
     }
 
     private let state: Mutex<State>
@@ -32,39 +31,38 @@ final class GatewayState: Sendable {
 
     // MARK: Kafka records
 
-    /// Starts tracking consumed records: their offsets are stored only once they are done.
-    func track(_ messages: [KafkaMessage]) {
+    /// A record of an exchange order that is open or done already. Returns true when the order is
+    /// open: this record then takes over from the one the order was read from (it is done when
+    /// the order is); otherwise it is done now.
+    func takeOverDuplicate(_ record: KafkaRecordID, exchangeOrderId: String) -> Bool {
         state.withLock { state in
-            for message in messages { state.offsets.add(message) }
+            guard state.sources[exchangeOrderId] != nil else { return false }
+            state.sources[exchangeOrderId] = record
+            return true
         }
     }
 
-    /// Marks records done; returns, per partition, the last record done with everything before
-    /// it (store the offset after it).
-    func finish(_ records: [KafkaRecordID]) -> [KafkaRecordID] {
-        guard !records.isEmpty else { return [] }
-        return state.withLock { $0.offsets.finish(records) }
-    }
-
-    /// A record of an exchange order that is open or done already: while the order is open, this
-    /// record takes over from the one the order was read from (it is done when the order is);
-    /// otherwise it is done now.
-    func finishDuplicate(_ record: KafkaRecordID, exchangeOrderId: String) -> [KafkaRecordID] {
-        state.withLock { state in
-            if state.sources[exchangeOrderId] != nil {
-                state.sources[exchangeOrderId] = record
-                return []
-            }
-            return state.offsets.finish([record])
-        }
-    }
-
-    /// Marks the records of done exchange orders as done.
+    /// The records of done exchange orders, which are done with them.
     func finishOrders(_ exchangeOrderIds: [String]) -> [KafkaRecordID] {
         state.withLock { state in
-            let records = exchangeOrderIds.compactMap { state.sources.removeValue(forKey: $0) }
-            return records.isEmpty ? [] : state.offsets.finish(records)
+            exchangeOrderIds.compactMap { state.sources.removeValue(forKey: $0) }
         }
+    }
+
+    /// Forgets the open orders read from revoked partitions: their next owner reads them again and
+    /// asks the exchange for their state. Returns how many were dropped.
+    func drop(_ partitions: [KafkaTopicPartition]) -> Int {
+        let revoked = Set(partitions)
+        let (count, waiter) = state.withLock { state -> (Int, CheckedContinuation<Void, Never>?) in
+            let dropped = state.sources.filter { revoked.contains($0.value.partition) }.map(\.key)
+            for id in dropped { state.sources[id] = nil }
+            state.openOrders.drop(dropped)
+            guard !dropped.isEmpty, state.openOrders.hasRoom else { return (dropped.count, nil) }
+            defer { state.roomWaiter = nil }
+            return (dropped.count, state.roomWaiter)
+        }
+        waiter?.resume()
+        return count
     }
 
     // MARK: Orders
@@ -75,15 +73,15 @@ final class GatewayState: Sendable {
 
     var hasRoom: Bool { state.withLock { $0.openOrders.hasRoom } }
 
-    /// Opens `order`; with `.send`, the writer of the session to send it on.
+    /// Opens `order`, read from `record`; with `.send`, the writer of the session to send it on.
     func open(
-        _ order: ExchangeOrder, context: ServiceContext, from message: KafkaMessage, now: ContinuousClock.Instant
+        _ order: ExchangeOrder, context: ServiceContext, from record: KafkaRecordID, now: ContinuousClock.Instant
     ) -> (OpenExchangeOrders.OpenDecision, WebSocketOutbound?) {
         state.withLock { state in
             let decision = state.openOrders.open(order, context: context, now: now)
             switch decision {
             case .send, .queued:
-                state.sources[order.exchangeOrderId] = KafkaRecordID(message)
+                state.sources[order.exchangeOrderId] = record
             case .duplicate, .full:
                 break
             }
@@ -132,24 +130,32 @@ final class GatewayState: Sendable {
         return result
     }
 
-    /// Waits until there is room for another order, or the task is canceled.
-    func waitForRoom() async {
+    /// Waits until there is room for another order or `stopWaitingForRoom()` was called (or the
+    /// task is canceled). Returns whether there is room.
+    func waitForRoom() async -> Bool {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let goOn = state.withLock { state in
-                    if state.openOrders.hasRoom || state.roomWaitCanceled { return true }
+                    if state.openOrders.hasRoom || state.roomWaitStopped { return true }
                     state.roomWaiter = continuation
                     return false
                 }
                 if goOn { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state in
-                state.roomWaitCanceled = true
-                defer { state.roomWaiter = nil }
-                return state.roomWaiter
-            }
-            waiter?.resume()
+            stopWaitingForRoom()
         }
+        return state.withLock { $0.openOrders.hasRoom }
+    }
+
+    /// Ends every wait for room, now and later (graceful shutdown: what waits is read again after
+    /// the restart).
+    func stopWaitingForRoom() {
+        let waiter = state.withLock { state in
+            state.roomWaitStopped = true
+            defer { state.roomWaiter = nil }
+            return state.roomWaiter
+        }
+        waiter?.resume()
     }
 }
