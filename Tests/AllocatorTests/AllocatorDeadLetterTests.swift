@@ -96,4 +96,35 @@ struct AllocatorDeadLetterTests {
             await producer.close()
         }
     }
+
+    @Test("a fill whose batch never comes goes to dead-letters when its wait is over, with no other record arriving to wake the allocator")
+    func aFillWaitingPastItsTimeIsDeadLetteredOnTheTick() async throws {
+        let database = temporaryFilePath("allocator-pending", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: database) }
+        try await withEmbeddedBroker { broker in
+            let topics = PipelineTopics(prefix: uniqueName("pending") + "-")
+            for topic in topics.all { try broker.createTopic(topic, partitions: 1) }
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            var configuration = AllocatorConfiguration()
+            configuration.topics = topics
+            configuration.databasePath = database
+            configuration.pendingTimeout = .seconds(1)
+            configuration.housekeepingInterval = .milliseconds(200)
+            let consumer = try KafkaConsumer(
+                configuration: consumerConfiguration(broker, group: uniqueName("allocator"), topics: [topics.batches, topics.fills]), logger: testLogger)
+            let allocator = Allocator(configuration: configuration, consumer: consumer, producer: producer, logger: testLogger)
+            let deadLetters = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("dead"), topics: [topics.deadLetters]), logger: testLogger)
+            let running = Task { try await allocator.run() }
+            let value = Self.fill("f-lonely", batch: "b-never", quantity: 10, cumulative: 10).encodeJSON()
+            try await producer.send(KafkaProducerRecord(topic: topics.fills, key: "AAPL", value: value))
+            let dead = try await withRunningConsumer(deadLetters) { await collect(deadLetters, count: 1, timeout: .seconds(60)) }
+            running.cancel()
+            try? await running.value
+            try #require(dead.count == 1)
+            #expect(dead[0].value == value)
+            #expect(dead[0].headers.string(DeadLetter.errorTypeHeader) == "batch_missing")
+            #expect(dead[0].headers.string(DeadLetter.errorMessageHeader)?.contains("b-never") == true)
+            await producer.close()
+        }
+    }
 }
