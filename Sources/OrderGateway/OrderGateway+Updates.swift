@@ -23,7 +23,12 @@ extension OrderGateway {
     /// One update: a `process order-updates` span, and inside it `client_order_update_delivered`
     /// with the business ids and `ordertrace.sockets` (how many sockets got it). A record that is
     /// not an order update is logged and skipped.
+    ///
+    /// Every gateway reads every update, and most are for users with no socket here: those are
+    /// only counted (and end their order's latency clock) from three fields read in place, with
+    /// no decoding and no spans: there is nothing to deliver or to trace.
     func deliverUpdate(_ message: KafkaMessage, tracing: KafkaConsumerTracing) async {
+        if let user = message.keyString, !connections.hasSockets(user), countUndelivered(message) { return }
         await tracing.withProcessSpan(message) { processSpan in
             let update: OrderUpdate
             switch OrderUpdate.decode(json: message.value) {
@@ -39,11 +44,30 @@ extension OrderGateway {
                     ])
                 return
             }
-            Counter(label: "ordertrace_order_updates_total", dimensions: [("status", update.status.rawValue)]).increment()
+            Self.updateCounters[update.status]?.increment()
             latency.updated(update)
             OrderGatewaySpans.withDelivered(update) {
                 connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
             }
         }
     }
+
+    /// Counts an update nobody here listens to, and ends its order's latency clock when it is
+    /// terminal. Returns false when the record does not read as an order update of a user without
+    /// a socket (it then takes the full path, which says what is wrong with it).
+    func countUndelivered(_ message: KafkaMessage) -> Bool {
+        let fields = message.value.withUnsafeBytes { JSONFieldPeek.topLevelFields($0, wanted: Self.peekedFields) }
+        guard let status = fields["status"].flatMap(OrderStatus.init(rawValue:)), let user = fields["userId"], let clientOrderId = fields["clientOrderId"],
+            !connections.hasSockets(user)
+        else { return false }
+        Self.updateCounters[status]?.increment()
+        if status.isTerminal { latency.ended(userId: user, clientOrderId: clientOrderId) }
+        return true
+    }
+
+    static let peekedFields: Set<String> = ["status", "userId", "clientOrderId"]
+
+    /// `ordertrace_order_updates_total`, one counter per status (made once, not per record).
+    static let updateCounters: [OrderStatus: Counter] = Dictionary(
+        uniqueKeysWithValues: OrderStatus.allCases.map { ($0, Counter(label: "ordertrace_order_updates_total", dimensions: [("status", $0.rawValue)])) })
 }

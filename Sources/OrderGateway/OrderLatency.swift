@@ -34,9 +34,14 @@ final class OrderLatency: Sendable {
     @discardableResult
     func updated(_ update: OrderUpdate, at instant: ContinuousClock.Instant = .now) -> Duration? {
         guard update.status.isTerminal else { return nil }
-        guard let start = received.withLock({ $0.removeValue(for: Key(userId: update.userId, clientOrderId: update.clientOrderId)) }) else {
-            return nil
-        }
+        return ended(userId: update.userId, clientOrderId: update.clientOrderId, at: instant)
+    }
+
+    /// The gateway read a terminal update of (`userId`, `clientOrderId`) without decoding it:
+    /// ends its clock if it is held. Returns the latency it recorded, if any.
+    @discardableResult
+    func ended(userId: String, clientOrderId: String, at instant: ContinuousClock.Instant = .now) -> Duration? {
+        guard let start = received.withLock({ $0.removeValue(for: Key(userId: userId, clientOrderId: clientOrderId)) }) else { return nil }
         let elapsed = instant - start
         latency.recordNanoseconds(Int64(elapsed / .nanoseconds(1)))
         return elapsed

@@ -211,4 +211,35 @@ struct OrderGatewayTests {
         }
         #expect(tracer.finishedSpans.contains { $0.operationName == "send client-orders" })
     }
+
+    @Test("an update for a user with no socket here is counted without decoding or spans; one for a connected user is delivered and traced")
+    func updatesNobodyListensToAreNotTraced() async throws {
+        let tracer = InMemoryTracer()
+        try await withTracer(tracer) {
+            try await GatewayHarness.run { gateway in
+                let alice = TestSocket(url: gateway.socketURL, token: "demo-alice")
+                // A reply proves the socket is registered.
+                alice.send(#"{"clientOrderId":"c-bad","symbol":"AAPL","side":"hold","quantity":1,"orderType":"market"}"#)
+                #expect(await alice.waitFor { $0.contains("c-bad") } != nil)
+
+                let producer = try KafkaProducer(configuration: producerConfiguration(gateway.broker), logger: testLogger)
+                func update(_ user: String, _ id: String) -> KafkaProducerRecord {
+                    let order = ClientOrder(clientOrderId: id, userId: user, symbol: "AAPL", side: .buy, quantity: 10, orderType: .market)
+                    return KafkaProducerRecord(topic: gateway.topics.orderUpdates, partition: 0, key: user, value: OrderUpdate(order: order, status: .accepted).encodeJSON())
+                }
+                // Same partition, so bob's is handled before alice's arrives at her socket.
+                _ = try await producer.send(update("bob", "c-bob-1"))
+                _ = try await producer.send(update("alice", "c-alice-1"))
+                #expect(await alice.waitFor(timeout: .seconds(60)) { $0.contains("c-alice-1") } != nil)
+                await producer.close()
+                await alice.close()
+            }
+        }
+        let spans = tracer.finishedSpans
+        let processed = spans.filter { $0.operationName == "process order-updates" }
+        let delivered = spans.filter { $0.operationName == "client_order_update_delivered" }
+        #expect(processed.count == 1, "only the update with a socket to go to is traced: \(processed.count) process spans")
+        #expect(delivered.count == 1)
+        #expect(delivered.first?.attributes["user.id"]?.toSpanAttribute() == "alice")
+    }
 }

@@ -68,6 +68,11 @@ final class ConnectionRegistry: Sendable {
         return delivered
     }
 
+    /// Whether `userId` has an open socket.
+    func hasSockets(_ userId: String) -> Bool {
+        state.withLock { $0.byUser[userId] != nil }
+    }
+
     /// Open sockets.
     var count: Int { state.withLock { $0.count } }
 }
