@@ -10,8 +10,9 @@ import Synchronization
 /// The simulated external exchange behind a WebSocket (`ws://127.0.0.1:9100` by default).
 ///
 /// A connection to `ws://host:port/?session=NAME` attaches to the named session: its books, orders,
-/// executions and remembered ids outlive the connection (for the life of this process), and a later
-/// connection with the same name takes it over (the older connection is closed). A connection without a
+/// executions and remembered ids outlive the connection (for the life of this process), and every
+/// connection with the same name shares it (see ``ExchangeSession``: an order's reports go to the
+/// connection that last spoke about it). A connection without a
 /// name is a session of its own that ends with it. Each session has its own execution id prefix, so ids
 /// never repeat across sessions, connections or restarts of one server. Client messages
 /// and clock ticks are handled one at a time in one loop, so every reply goes out in the order
@@ -48,12 +49,13 @@ public struct ExchangeSimServer: Service {
             let session: SessionHandle
             if let name {
                 session = try sessions.attach(name) { try ExchangeSimulator(configuration: Self.sessionConfiguration(configuration, connection: number)) }
-                logger.info("exchange session \"\(name)\" attached to connection \(number)")
+                logger.info("exchange session \"\(name)\" attached to connection \(number) (\(session.session.attachedCount) connections share it)")
             } else {
-                session = SessionHandle(
-                    session: ExchangeSession(try ExchangeSimulator(configuration: Self.sessionConfiguration(configuration, connection: number))), token: 0)
+                let unnamed = ExchangeSession(try ExchangeSimulator(configuration: Self.sessionConfiguration(configuration, connection: number)))
+                session = SessionHandle(session: unnamed, token: unnamed.attach())
                 logger.info("exchange session \(number) opened")
             }
+            defer { session.detach() }
             enum Event {
                 case message(WebSocketMessage)
                 case tick
@@ -63,19 +65,15 @@ public struct ExchangeSimServer: Service {
             let messages = chain(inbound.messages(maxSize: ExchangeProtocol.maxMessageBytes).map { Event.message($0) }, [Event.closed].async)
             let ticks = AsyncTimerSequence(interval: configuration.tickInterval, clock: ContinuousClock()).map { _ in Event.tick }
             loop: for try await event in merge(messages, ticks) {
-                let replies: [ExchangeMessage]?
+                let replies: [ExchangeMessage]
                 switch event {
                 case .message(.text(let text)):
-                    replies = session.run { $0.handle(bytes: Array(text.utf8)) }
+                    replies = session.handle(bytes: Array(text.utf8))
                 case .message(.binary(let buffer)):
-                    replies = session.run { $0.handle(bytes: buffer.readableBytesView) }
+                    replies = session.handle(bytes: Array(buffer.readableBytesView))
                 case .tick:
-                    replies = session.run { $0.tick(now: ContinuousClock.now - session.session.start) }
+                    replies = session.tick(now: ContinuousClock.now - session.session.start)
                 case .closed:
-                    break loop
-                }
-                guard let replies else {
-                    logger.info("exchange session \"\(name ?? "")\" was taken over by a newer connection: closing connection \(number)")
                     break loop
                 }
                 for reply in replies {
@@ -122,14 +120,26 @@ enum ExchangeSessionName {
     }
 }
 
-/// One exchange session: a simulator and which connection owns it now.
+/// One session's orders, shared by the connections attached to it (a gateway's replicas, or a
+/// gateway and the connection it reconnects with).
+///
+/// Every report about an order goes to the connection that last spoke about it (sent its
+/// `new_order`, repeated it, or canceled it): when another connection repeats a known order's
+/// `new_order`, it gets the `order_status` and every later report of that order. Reports for an
+/// order whose connection is gone go to the newest connection of the session, which takes the
+/// order over. Reports for another attached connection wait until that connection's next turn
+/// (its next message or tick).
 final class ExchangeSession: Sendable {
     private struct State: Sendable {
         var simulator: ExchangeSimulator
-        var owner: UInt64 = 0
+        var lastToken: UInt64 = 0
+        var attached: Set<UInt64> = []
+        /// Who gets the reports of each order not yet done.
+        var owners: [String: UInt64] = [:]
+        /// Reports waiting for their connection's turn.
+        var waiting: [UInt64: [ExchangeMessage]] = [:]
     }
 
-    /// Time zero of the session's simulated clock.
     let start = ContinuousClock.now
     private let state: Mutex<State>
 
@@ -137,38 +147,101 @@ final class ExchangeSession: Sendable {
         state = Mutex(State(simulator: simulator))
     }
 
-    /// Makes a new connection the owner; returns its token. The previous owner's next `run` gives nil.
-    func takeOver() -> UInt64 {
+    /// A new connection's token.
+    func attach() -> UInt64 {
         state.withLock { state in
-            state.owner += 1
-            return state.owner
+            state.lastToken += 1
+            state.attached.insert(state.lastToken)
+            return state.lastToken
         }
     }
 
-    /// Runs `body` on the simulator if `token` still owns the session; nil when a newer connection took it over.
-    func run(token: UInt64, _ body: (inout ExchangeSimulator) -> [ExchangeMessage]) -> [ExchangeMessage]? {
+    func detach(_ token: UInt64) {
         state.withLock { state in
-            guard state.owner == token else { return nil }
-            return body(&state.simulator)
+            state.attached.remove(token)
+            state.waiting[token] = nil
         }
+    }
+
+    var attachedCount: Int { state.withLock { $0.attached.count } }
+
+    /// Handles a client message from `token`'s connection; returns what that connection is sent now.
+    func handle(bytes: [UInt8], from token: UInt64) -> [ExchangeMessage] {
+        state.withLock { state in
+            guard let message = try? ExchangeClientMessage.decode(bytes) else {
+                // Unreadable: the simulator's answer (an error) goes to the sender.
+                return Self.route(state.simulator.handle(bytes: bytes), from: token, &state)
+            }
+            switch message {
+            case .newOrder(let order): state.owners[order.orderId] = token
+            case .cancel(let orderId): state.owners[orderId] = token
+            }
+            return Self.route(state.simulator.handle(message), from: token, &state)
+        }
+    }
+
+    /// Advances the session's time (any attached connection may); returns what `token`'s
+    /// connection is sent now.
+    func tick(now: Duration, from token: UInt64) -> [ExchangeMessage] {
+        state.withLock { state in
+            Self.route(state.simulator.tick(now: now), from: token, &state)
+        }
+    }
+
+    /// Sends each report to its order's connection: `token`'s are returned (after those that
+    /// waited for it), other attached ones wait, the rest are dropped.
+    private static func route(_ replies: [ExchangeMessage], from token: UInt64, _ state: inout State) -> [ExchangeMessage] {
+        var own = take(&state, for: token)
+        for reply in replies {
+            let orderId = reply.orderId
+            var owner = orderId.flatMap { state.owners[$0] } ?? token
+            if !state.attached.contains(owner) {
+                // Its connection is gone: the newest connection of the session takes the order.
+                owner = state.attached.max() ?? token
+                if let orderId { state.owners[orderId] = owner }
+            }
+            if let orderId, reply.endsOrder { state.owners[orderId] = nil }
+            if owner == token {
+                own.append(reply)
+            } else {
+                state.waiting[owner, default: []].append(reply)
+            }
+        }
+        return own
+    }
+
+    private static func take(_ state: inout State, for token: UInt64) -> [ExchangeMessage] {
+        state.waiting.removeValue(forKey: token) ?? []
     }
 }
 
-/// A connection's hold on a session.
 struct SessionHandle: Sendable {
     let session: ExchangeSession
     let token: UInt64
 
-    func run(_ body: (inout ExchangeSimulator) -> [ExchangeMessage]) -> [ExchangeMessage]? {
-        session.run(token: token, body)
+    func handle(bytes: [UInt8]) -> [ExchangeMessage] { session.handle(bytes: bytes, from: token) }
+    func tick(now: Duration) -> [ExchangeMessage] { session.tick(now: now, from: token) }
+    func detach() { session.detach(token) }
+}
+
+extension ExchangeMessage {
+    /// Whether this report ends its order (nothing more is reported about it unless asked).
+    var endsOrder: Bool {
+        switch self {
+        case .execution(let execution): execution.leavesQuantity == 0
+        case .reject, .canceled: true
+        case .orderStatus(let status): status.leavesQuantity == 0 || [.filled, .canceled, .rejected].contains(status.status)
+        case .ack, .cancelReject, .error: false
+        }
     }
 }
 
-/// The named sessions of this process. They are kept in memory until the process ends.
+/// The named sessions of this process, shared by every connection that names them. They are
+/// kept in memory until the process ends.
 final class NamedSessions: Sendable {
     private let sessions = Mutex<[String: ExchangeSession]>([:])
 
-    /// The session `name` (made with `make` the first time), now owned by the calling connection.
+    /// The session `name` (made with `make` the first time), attached to the calling connection.
     func attach(_ name: String, make: () throws -> ExchangeSimulator) throws -> SessionHandle {
         let session = try sessions.withLock { sessions in
             if let session = sessions[name] { return session }
@@ -176,7 +249,7 @@ final class NamedSessions: Sendable {
             sessions[name] = session
             return session
         }
-        return SessionHandle(session: session, token: session.takeOver())
+        return SessionHandle(session: session, token: session.attach())
     }
 }
 

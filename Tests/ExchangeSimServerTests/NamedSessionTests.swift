@@ -118,8 +118,8 @@ struct NamedSessionTests {
         }
     }
 
-    @Test("a second connection with the same session name takes the session over: the first is closed")
-    func takeOver() async throws {
+    @Test("connections with the same session name share it: one that repeats another's order gets its state and its later executions; the other stays open and gets none of them")
+    func sharedSession() async throws {
         try await withServer { port in
             let url = "ws://127.0.0.1:\(port)/?session=gateway-c"
             let firstReplies = Mutex<[String]>([])
@@ -135,12 +135,20 @@ struct NamedSessionTests {
             }
             defer { first.cancel() }
             #expect(await poll { firstReplies.withLock { $0 }.contains { parse($0)["type"] as? String == "ack" } })
-            // The second connection sees the first one's order: the same session.
+            // The second connection sees the first one's order (the same session), and from its
+            // repeat on, the order's executions come to it.
             let second = try await converse(port: port, path: "/?session=gateway-c", send: [resting]) { texts in
-                texts.contains { parse($0)["type"] as? String == "order_status" }
+                let replies = texts.map(parse)
+                guard let status = replies.firstIndex(where: { $0["type"] as? String == "order_status" }) else { return false }
+                return executions(Array(replies[(status + 1)...]), of: "rest-1").count >= 2
             }.map(parse)
             #expect(second.contains { $0["type"] as? String == "order_status" && $0["orderId"] as? String == "rest-1" })
-            #expect(await poll { firstEnded.withLock { $0 } }, "the first connection was not closed")
+            let status = try #require(second.firstIndex { $0["type"] as? String == "order_status" })
+            let later = Set(executions(Array(second[(status + 1)...]), of: "rest-1").compactMap { $0["executionId"] as? String })
+            #expect(later.count >= 2)
+            let firstExecutions = Set(executions(firstReplies.withLock { $0 }.map(parse), of: "rest-1").compactMap { $0["executionId"] as? String })
+            #expect(later.isDisjoint(with: firstExecutions), "an execution went to both connections")
+            #expect(!firstEnded.withLock { $0 }, "the first connection stays open")
         }
     }
 
