@@ -6,8 +6,9 @@ import Settings
 public struct OrderManagerConfiguration: Sendable, Hashable {
     public var topics = PipelineTopics()
     public var limits = BatchLimits()
-    /// Starts every batch id; unique per process by default, so ids never repeat across restarts.
-    public var batchIDPrefix = "b\(WallClock.nowMilliseconds() % 100_000_000)"
+    /// Starts every batch id; unique per process by default (the start time and a random part),
+    /// so ids never repeat across restarts, nor across replicas started in the same millisecond.
+    public var batchIDPrefix = "b\(String(WallClock.nowMilliseconds(), radix: 36))\(String(UInt32.random(in: 0..<(36 * 36 * 36 * 36)), radix: 36))"
     /// How many (userId, clientOrderId) keys are remembered to refuse duplicates.
     public var duplicateMemory = 1_000_000
     /// How long a revoke (or the close at shutdown) may wait for the open batches holding orders

@@ -18,24 +18,33 @@ enum MetricsAnnouncement {
     }
 }
 
-/// The `/metrics` address of each component, as they announce them.
+/// The `/metrics` address of each child, as they announce them (a replica announces with its
+/// component's name; it is known by its child's name, `order-manager-2`).
 final class MetricsAddresses: Sendable {
-    let components: [String]
+    /// The children, in order, each with the component it runs.
+    let children: [(name: String, component: String)]
     private let urls = Mutex<[String: String]>([:])
 
-    init(components: [String]) {
-        self.components = components
+    init(children: [(name: String, component: String)]) {
+        self.children = children
     }
 
-    /// Reads one line of `component`'s output.
-    func observe(_ line: Substring, of component: String) {
-        guard components.contains(component), let url = MetricsAnnouncement.url(in: line, component: component) else { return }
-        urls.withLock { $0[component] = url }
+    /// Children that run the component of the same name.
+    convenience init(components: [String]) {
+        self.init(children: components.map { ($0, $0) })
     }
 
-    /// Every component, with its address once known.
+    /// Reads one line of `child`'s output.
+    func observe(_ line: Substring, of child: String) {
+        guard let component = children.first(where: { $0.name == child })?.component,
+            let url = MetricsAnnouncement.url(in: line, component: component)
+        else { return }
+        urls.withLock { $0[child] = url }
+    }
+
+    /// Every child, with its address once known.
     var sources: [(service: String, url: String?)] {
         let known = urls.withLock { $0 }
-        return components.map { (service: $0, url: known[$0]) }
+        return children.map { (service: $0.name, url: known[$0.name]) }
     }
 }

@@ -13,6 +13,9 @@ struct Supervisor: Service {
         var arguments: [String]
         /// Variables of this child only (its metrics port).
         var environment: [String: String] = [:]
+        /// The service it runs (its spans' `service.name` is `ordertrace-<service>`); a replica's
+        /// name differs from it (`order-manager-2`).
+        var service: String?
     }
 
     let executable: String
@@ -50,7 +53,7 @@ struct Supervisor: Service {
             }
             for child in children {
                 var environment = self.environment
-                environment["OTEL_SERVICE_NAME"] = "ordertrace-" + child.name
+                environment["OTEL_SERVICE_NAME"] = "ordertrace-" + (child.service ?? child.name)
                 environment[ParentWatch.variable] = String(getpid())
                 environment.merge(child.environment) { $1 }
                 let onLine = self.onLine

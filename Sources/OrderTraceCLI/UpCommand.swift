@@ -58,7 +58,17 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Show every component's log here, each line prefixed with its name (otherwise only warnings and errors; all of it is in <data dir>/logs/).")
     var verbose = false
 
+    @Option(help: "Processes of each of order-manager, algo and exchange-gateway (1 to 8), sharing their component's consumer group; the allocator and the gateway run once.")
+    var replicas = 1
+
     @OptionGroup var topics: TopicsDirectoryOption
+
+    /// The components that run as several replicas with --replicas.
+    static let replicated: Set<String> = ["order-manager", "algo", "exchange-gateway"]
+
+    func validate() throws {
+        guard (1...8).contains(replicas) else { throw ValidationError("--replicas must be 1 to 8") }
+    }
 
     func run() async throws {
         // Its own notes at info only with --verbose: the terminal is for the banner, warnings and errors.
@@ -103,7 +113,12 @@ struct UpCommand: AsyncParsableCommand {
         }
         // Every component serves /metrics on a port the system picks (METRICS_PORT=0) and says
         // which; `up` serves them merged.
-        let metricsAddresses = MetricsAddresses(components: ["order-manager", "algo", "exchange-gateway", "allocator", "gateway"])
+        var children: [(name: String, component: String)] = []
+        for component in ["order-manager", "algo", "exchange-gateway", "allocator", "gateway"] {
+            let count = Self.replicated.contains(component) ? replicas : 1
+            for replica in 1...count { children.append((replica == 1 ? component : "\(component)-\(replica)", component)) }
+        }
+        let metricsAddresses = MetricsAddresses(children: children)
         let gatheredMetrics = MetricsAddresses(components: ["up"])
         // The lag monitor: the pipeline's groups, sampled every 5 s; its series in up's metrics.
         let brokers = environment["KAFKA_BROKERS"] ?? ""
@@ -122,7 +137,7 @@ struct UpCommand: AsyncParsableCommand {
                 sources: { metricsAddresses.sources },
                 onListening: { port in gatheredMetrics.observe(MetricsAnnouncement.line(component: "up", host: "127.0.0.1", port: port)[...], of: "up") }))
         services.append(lagMonitor)
-        let components = metricsAddresses.components.map { Supervisor.Child(name: $0, arguments: [$0], environment: ["METRICS_PORT": "0"]) }
+        let components = children.map { Supervisor.Child(name: $0.name, arguments: [$0.component], environment: ["METRICS_PORT": "0"], service: $0.component) }
         let exchangeHealth = "http://127.0.0.1:\(exchangePort)/health"
         let explorerHealth = explorerURL.map { $0 + "api/orders" }
         let banner = Banner(
