@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import KafkaTestSupport
+import LocalHTTP
 import Testing
 
 /// `ordertrace up` as a process a person starts and stops: ready means ready, and its children do
@@ -8,14 +9,14 @@ import Testing
 @Suite("End to end: ordertrace up's readiness and its children's lifetime", .timeLimit(.minutes(4)))
 struct UpLifecycleTests {
     /// Starts `up` on ports of its own, tracing off; returns it once its banner is out.
-    func startUp(dataDirectory: String) async throws -> (up: UpProcess, gatewayPort: Int, exchangePort: Int, metricsPort: Int) {
+    func startUp(dataDirectory: String, arguments extra: [String] = []) async throws -> (up: UpProcess, gatewayPort: Int, exchangePort: Int, metricsPort: Int) {
         let kafkaPort = freePort(), gatewayPort = freePort(), exchangePort = freePort(), metricsPort = freePort()
         let up = try UpProcess(
             arguments: [
                 "--kafka-port", String(kafkaPort), "--gateway-port", String(gatewayPort), "--exchange-port", String(exchangePort),
                 "--metrics-port", String(metricsPort), "--data-dir", dataDirectory,
                 "--topics-dir", repositoryRoot.appendingPathComponent("topics").path,
-            ],
+            ] + extra,
             environment: ["OTEL_SDK_DISABLED": "true"])
         let ready = await eventually(timeout: .seconds(120)) { up.log.contains("up: ready in") || !up.process.isRunning }
         try #require(ready && up.process.isRunning, "no banner:\n\(up.log)")
@@ -53,6 +54,34 @@ struct UpLifecycleTests {
             let log = (try? String(contentsOfFile: "\(dataDirectory)/logs/\(component).log", encoding: .utf8)) ?? ""
             #expect(log.contains("\(component): "), "\(component).log: \(log.prefix(300))")
         }
+        let status = await up.stop()
+        stopped = true
+        #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
+    }
+
+    @Test("up --replicas 2 runs two of each replicated component in its group: every order ends, each replica has its log, and the merged metrics name each")
+    func replicas() async throws {
+        let dataDirectory = NSTemporaryDirectory() + "ordertrace-replicas-up-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let (up, gatewayPort, _, metricsPort) = try await startUp(dataDirectory: dataDirectory, arguments: ["--replicas", "2"])
+        var stopped = false
+        defer { if !stopped { up.process.terminate() } }
+        let ids = (1...120).map { "rp-\($0)" }
+        let symbols = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "JPM"]
+        let orders = ids.enumerated().map { index, id in
+            #"{"clientOrderId":"\#(id)","symbol":"\#(symbols[index % symbols.count])","side":"\#(index % 2 == 0 ? "buy" : "sell")","quantity":\#(10 + index % 7),"orderType":"market"}"#
+        }
+        let pushed = try await PipelineEndToEndTests.trade(port: gatewayPort, token: "demo-alice", orders: orders, expect: Set(ids), timeout: .seconds(120))
+        let ended = Set(pushed.filter { ["filled", "canceled", "rejected"].contains($0.status) }.map(\.clientOrderId))
+        #expect(ended == Set(ids), "\(Set(ids).subtracting(ended).count) orders did not end\n\(up.log)")
+        let metrics = await HTTPGet.fetch("http://127.0.0.1:\(metricsPort)/metrics", timeout: .seconds(10), maxBodyBytes: 1 << 24)
+        let text = metrics.map { String(decoding: $0.body, as: UTF8.self) } ?? ""
+        for name in ["order-manager", "order-manager-2", "algo-2", "exchange-gateway-2", "allocator"] {
+            #expect(text.contains(#"ordertrace_scrape_up{service="\#(name)"} 1"#), "\(name) is not in the merged metrics")
+            let log = (try? String(contentsOfFile: "\(dataDirectory)/logs/\(name).log", encoding: .utf8)) ?? ""
+            #expect(log.contains("assigned"), "\(name).log: \(log.prefix(300))")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(dataDirectory)/logs/allocator-2.log"), "the allocator runs once")
         let status = await up.stop()
         stopped = true
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
