@@ -14,9 +14,11 @@ import Tracing
 /// publishes each member's new state to order-updates.
 ///
 /// - Idempotent per `fillId`; a fill that arrives before its batch waits for it.
-/// - State lives in SQLite (`AllocatorStore`): each step's fills, state changes and outgoing
-///   updates are one transaction, and updates leave an outbox only once Kafka acknowledged
-///   them, so a restart neither loses nor repeats an update (see the README).
+/// - State lives in SQLite (`AllocatorStore`), one file per partition number, open while this
+///   member holds the partition: each step's fills, state changes and outgoing updates are one
+///   transaction, and updates leave an outbox only once Kafka acknowledged them, so a restart or
+///   a partition moving to another replica (which opens the same file) neither loses nor repeats
+///   an update (see the README).
 /// - Spans per the trace model: `fill_matching` in the batch trace, linked to the fill and to
 ///   every client order it was allocated to; `client_order_update` (and `order_completed` for a
 ///   terminal state) in each order's trace, parented on the member's order span from the
@@ -40,27 +42,49 @@ public struct Allocator: Service {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let store = try AllocatorStore(path: configuration.databasePath)
-        logger.info("allocator state at \(configuration.databasePath): \(store.open.count) open batches")
-        try await sendOutbox(store)
-        // Each step is one transaction, delivered (and its outbox rows cleared) before its records
-        // are stored as done; nothing is held between steps, so a revoke has nothing to hand over:
-        // what was applied is in the store.
+        // One store per partition number (batches and fills are co-partitioned by symbol, so a
+        // batch and its fills share it), open while this member holds the partition. Each step
+        // is one transaction, delivered (and its outbox rows cleared) before its records are
+        // stored as done; nothing is held between steps, so a revoke only closes the stores: their
+        // next owner opens the same files, sends what their outbox holds and goes on.
+        var stores: [Int32: AllocatorStore] = [:]
+        func store(_ partition: Int32) async throws -> AllocatorStore {
+            if let store = stores[partition] { return store }
+            let path = configuration.databasePath(partition: partition)
+            let store = try AllocatorStore(path: path)
+            stores[partition] = store
+            logger.info("partition \(partition): allocator state at \(path), \(store.open.count) open batches")
+            try await sendOutbox(store)
+            return store
+        }
         try await kafka.run(tick: configuration.housekeepingInterval, logger: logger) { event, _ in
-            var step = Step()
             switch event {
             case .records(let messages):
-                try store.transaction {
-                    for message in messages {
-                        try handleIsolated(message, store: store, step: &step)
+                for (partition, records) in Dictionary(grouping: messages, by: \.partition).sorted(by: { $0.key < $1.key }) {
+                    let store = try await store(partition)
+                    var step = Step()
+                    try store.transaction {
+                        for message in records {
+                            try handleIsolated(message, store: store, step: &step)
+                        }
                     }
+                    try await send(step, store: store)
+                }
+            case .assigned(let partitions):
+                for partition in Set(partitions.map(\.partition)).sorted() { _ = try await store(partition) }
+            case .revoked(let partitions):
+                for partition in Set(partitions.map(\.partition)) where stores.removeValue(forKey: partition) != nil {
+                    logger.info("partition \(partition): allocator state closed; its next owner opens it")
                 }
             case .tick:
-                try store.transaction { try housekeeping(store, step: &step) }
-            case .assigned, .revoked, .end:
-                return
+                for (_, store) in stores.sorted(by: { $0.key < $1.key }) {
+                    var step = Step()
+                    try store.transaction { try housekeeping(store, step: &step) }
+                    try await send(step, store: store)
+                }
+            case .end:
+                stores.removeAll()
             }
-            try await send(step, store: store)
         }
     }
 

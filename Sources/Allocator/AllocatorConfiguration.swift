@@ -1,3 +1,4 @@
+import Foundation
 import Pipeline
 import Settings
 
@@ -5,8 +6,17 @@ import Settings
 /// `fromEnvironment` reads `ALLOCATOR_DB`, `ORDERTRACE_DATA_DIR` and `ORDERTRACE_TOPIC_PREFIX`.
 public struct AllocatorConfiguration: Sendable, Hashable {
     public var topics = PipelineTopics()
-    /// Where the state is kept.
+    /// Where the state is kept: one SQLite file per partition, named after this path
+    /// (`allocator.sqlite` → `allocator.p3.sqlite`), in a folder every replica reaches.
     public var databasePath = ".ordertrace/allocator.sqlite"
+
+    /// The file of one partition's state.
+    public func databasePath(partition: Int32) -> String {
+        let path = databasePath as NSString
+        let ext = path.pathExtension
+        let base = ext.isEmpty ? databasePath : path.deletingPathExtension
+        return "\(base).p\(partition)" + (ext.isEmpty ? "" : ".\(ext)")
+    }
     /// How long the id of a finished batch is kept to recognize late duplicates.
     public var doneRetention: Duration = .seconds(7 * 24 * 3_600)
     /// How long a fill waits for its batch before it goes to dead-letters.

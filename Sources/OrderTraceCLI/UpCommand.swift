@@ -58,13 +58,13 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Show every component's log here, each line prefixed with its name (otherwise only warnings and errors; all of it is in <data dir>/logs/).")
     var verbose = false
 
-    @Option(help: "Processes of each of order-manager, algo and exchange-gateway (1 to 8), sharing their component's consumer group; the allocator and the gateway run once.")
+    @Option(help: "Processes of each of order-manager, algo, exchange-gateway and allocator (1 to 8), sharing their component's consumer group (the allocators share the data dir); the gateway runs once.")
     var replicas = 1
 
     @OptionGroup var topics: TopicsDirectoryOption
 
     /// The components that run as several replicas with --replicas.
-    static let replicated: Set<String> = ["order-manager", "algo", "exchange-gateway"]
+    static let replicated: Set<String> = ["order-manager", "algo", "exchange-gateway", "allocator"]
 
     func validate() throws {
         guard (1...8).contains(replicas) else { throw ValidationError("--replicas must be 1 to 8") }

@@ -31,7 +31,7 @@ struct AllocatorDeadLetterTests {
     @Test("a fill whose id was applied to another batch goes to dead-letters; the allocator keeps serving, also after a restart")
     func reusedFillIDIsDeadLettered() async throws {
         let database = temporaryFilePath("allocator-dead-letter", extension: "sqlite")
-        defer { try? FileManager.default.removeItem(atPath: database) }
+        defer { removeFiles(derivedFrom: database) }
         try await withEmbeddedBroker { broker in
             let topics = PipelineTopics(prefix: uniqueName("dl") + "-")
             for topic in topics.all { try broker.createTopic(topic, partitions: 1) }
@@ -100,7 +100,7 @@ struct AllocatorDeadLetterTests {
     @Test("a fill whose batch never comes goes to dead-letters when its wait is over, with no other record arriving to wake the allocator")
     func aFillWaitingPastItsTimeIsDeadLetteredOnTheTick() async throws {
         let database = temporaryFilePath("allocator-pending", extension: "sqlite")
-        defer { try? FileManager.default.removeItem(atPath: database) }
+        defer { removeFiles(derivedFrom: database) }
         try await withEmbeddedBroker { broker in
             let topics = PipelineTopics(prefix: uniqueName("pending") + "-")
             for topic in topics.all { try broker.createTopic(topic, partitions: 1) }

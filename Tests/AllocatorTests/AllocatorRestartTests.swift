@@ -12,7 +12,7 @@ struct AllocatorRestartTests {
     @Test("a restarted allocator continues from its stored state: no update lost, none repeated, a redelivered fill changes nothing")
     func restartKeepsEveryUpdateOnce() async throws {
         let database = temporaryFilePath("allocator-restart", extension: "sqlite")
-        defer { try? FileManager.default.removeItem(atPath: database) }
+        defer { removeFiles(derivedFrom: database) }
         try await withEmbeddedBroker { broker in
             let topics = PipelineTopics(prefix: uniqueName("r") + "-")
             for topic in topics.all { try broker.createTopic(topic, partitions: 2) }

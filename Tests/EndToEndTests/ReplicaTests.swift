@@ -8,8 +8,8 @@ import Synchronization
 import Testing
 import TopicAudit
 
-/// Several replicas of the order manager, the algo and the exchange gateway in their consumer
-/// groups, on a three-broker embedded broker with topics of 6 partitions, while orders stream in:
+/// Several replicas of the order manager, the algo, the exchange gateway and the allocator in
+/// their consumer groups (the allocators sharing their state's folder), on a three-broker embedded broker with topics of 6 partitions, while orders stream in:
 /// one replica of each stops gracefully or is killed with SIGKILL, and new ones join. Partitions
 /// move each time; afterwards every order has ended exactly once.
 @Suite("Replicas: partitions move between replicas while orders flow", .timeLimit(.minutes(10)))
@@ -31,9 +31,12 @@ struct ReplicaTests {
     static let steps: [Step] = [
         .stop("order-manager-1"),
         .kill("exchange-gateway-1"),
+        .stop("allocator-1"),
         .start("order-manager", as: "order-manager-3"),
         .kill("algo-1"),
+        .start("allocator", as: "allocator-3"),
         .start("exchange-gateway", as: "exchange-gateway-3"),
+        .kill("allocator-2"),
         .kill("order-manager-2"),
         .start("algo", as: "algo-3"),
     ]
@@ -52,7 +55,7 @@ struct ReplicaTests {
         return directory
     }
 
-    @Test("2 to 3 replicas of the order manager, the algo and the exchange gateway on 6 partitions: graceful stops, SIGKILLs and joins while orders flow; every order ends exactly once")
+    @Test("2 to 3 replicas of the order manager, the algo, the exchange gateway and the allocator on 6 partitions: graceful stops, SIGKILLs and joins while orders flow; every order ends exactly once")
     func replicasComeAndGo() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: ordertrace.path), "build the ordertrace product first")
         let topicsDirectory = try Self.topicsDirectory(partitions: 6)
@@ -88,10 +91,9 @@ struct ReplicaTests {
             processes.withLock { $0[name] = process }
             try #require(await FaultTests.waitUntilReady(process, component), "\(name) never became ready:\n\(process.log)")
         }
-        for component in ["order-manager", "algo", "exchange-gateway"] {
+        for component in ["order-manager", "algo", "exchange-gateway", "allocator"] {
             for replica in 1...2 { try await start(component, as: "\(component)-\(replica)") }
         }
-        try await start("allocator", as: "allocator")
 
         let kafka = KafkaConfiguration(brokers: [brokers])
         let follower = try await AuditFollower.start(topics: PipelineTopics(), kafka: kafka, logger: testLogger)
@@ -99,8 +101,8 @@ struct ReplicaTests {
         let producing = Task { try await producer.run() }
         defer { producing.cancel() }
 
-        // 1,400 orders at about 60 a second; a step every 200 orders.
-        let orders = 1_400
+        // 1,500 orders at about 60 a second; a step every 150 orders.
+        let orders = 1_500
         let every = orders / Self.steps.count
         var deliveries: [Task<Void, any Error>] = []
         for index in 0..<orders {
@@ -157,7 +159,7 @@ struct ReplicaTests {
         #expect(batchedTwice == 0)
         #expect(overExecuted == 0)
         // Every step moved partitions: each start, stop or kill made at least one assignment.
-        #expect(assignments >= 7 + Self.steps.count, "\(assignments) assignments")
+        #expect(assignments >= 8 + Self.steps.count, "\(assignments) assignments")
         // Batch ids of different replicas never collide.
         #expect(Set(snapshot.batches.map(\.batchId)).count == snapshot.batches.count)
 

@@ -76,12 +76,12 @@ struct UpLifecycleTests {
         #expect(ended == Set(ids), "\(Set(ids).subtracting(ended).count) orders did not end\n\(up.log)")
         let metrics = await HTTPGet.fetch("http://127.0.0.1:\(metricsPort)/metrics", timeout: .seconds(10), maxBodyBytes: 1 << 24)
         let text = metrics.map { String(decoding: $0.body, as: UTF8.self) } ?? ""
-        for name in ["order-manager", "order-manager-2", "algo-2", "exchange-gateway-2", "allocator"] {
+        for name in ["order-manager", "order-manager-2", "algo-2", "exchange-gateway-2", "allocator", "allocator-2"] {
             #expect(text.contains(#"ordertrace_scrape_up{service="\#(name)"} 1"#), "\(name) is not in the merged metrics")
             let log = (try? String(contentsOfFile: "\(dataDirectory)/logs/\(name).log", encoding: .utf8)) ?? ""
             #expect(log.contains("assigned"), "\(name).log: \(log.prefix(300))")
         }
-        #expect(!FileManager.default.fileExists(atPath: "\(dataDirectory)/logs/allocator-2.log"), "the allocator runs once")
+        #expect(!FileManager.default.fileExists(atPath: "\(dataDirectory)/logs/gateway-2.log"), "the gateway runs once")
         let status = await up.stop()
         stopped = true
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")

@@ -20,7 +20,7 @@ extension PipelineFlowTests {
         let headers = try #require(peer["headers"] as? [String: String])
         let traceID = try #require(peer["traceId"] as? String)
         let database = temporaryFilePath("order-context", extension: "sqlite")
-        defer { try? FileManager.default.removeItem(atPath: database) }
+        defer { removeFiles(derivedFrom: database) }
 
         var updates: [KafkaMessage] = []
         try await withTracer(LeanTracer(propagatesBaggage: false)) {

@@ -58,7 +58,7 @@ struct PipelineFlowTests {
     @Test("every valid order is accepted, batched and filled exactly; bad input is refused or dead-lettered; the audit passes")
     func ordersFlowThrough() async throws {
         let database = temporaryFilePath("pipeline-flow", extension: "sqlite")
-        defer { try? FileManager.default.removeItem(atPath: database) }
+        defer { removeFiles(derivedFrom: database) }
         try await withPipeline(databasePath: database) { pipeline in
             let topics = pipeline.topics
             var orders: [ClientOrder] = []

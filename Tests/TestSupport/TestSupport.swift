@@ -10,3 +10,14 @@ public let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHa
 public func temporaryFilePath(_ prefix: String, extension pathExtension: String) -> String {
     NSTemporaryDirectory() + "\(prefix)-\(UInt64.random(in: 0...UInt64.max)).\(pathExtension)"
 }
+
+/// Removes every file whose path starts with `path` without its extension: a SQLite file with
+/// its `-wal` and `-shm`, and the allocator's files per partition (`allocator.p3.sqlite`).
+public func removeFiles(derivedFrom path: String) {
+    let base = (path as NSString).deletingPathExtension
+    let directory = (base as NSString).deletingLastPathComponent
+    let prefix = (base as NSString).lastPathComponent
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix + ".") || name.hasPrefix(prefix + "-") {
+        try? FileManager.default.removeItem(atPath: directory + "/" + name)
+    }
+}
