@@ -143,8 +143,9 @@ struct LagCommand: AsyncParsableCommand {
                     "\(partition.high)",
                     partition.isCountedFromLowWatermark ? "\(partition.lag) (from low \(partition.low))" : "\(partition.lag)",
                     seconds(partition.lagSeconds),
-                    partition.owner?.description ?? "-",
-                    partition.owner?.memberID ?? "-",
+                    // Unknown when the broker cannot describe the group; "-" when no member holds it.
+                    partition.owner?.description ?? (group.members == nil ? "unknown" : "-"),
+                    partition.owner?.memberID ?? (group.members == nil ? "unknown" : "-"),
                 ])
             }
             lines += table(header: header, rows: rows).map { "  " + $0 }
