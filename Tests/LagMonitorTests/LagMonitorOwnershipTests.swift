@@ -3,7 +3,31 @@ import Kafka
 import KafkaTestSupport
 @testable import LagMonitor
 import LagStatus
+import Logging
+import Synchronization
 import Testing
+
+/// Messages logged, with their level.
+final class LoggedLines: Sendable {
+    let lines = Mutex<[(Logger.Level, String)]>([])
+}
+
+/// Keeps the messages logged through it (at info and above), to check what a monitor logged.
+struct RecordingLogHandler: LogHandler {
+    let lines: LoggedLines
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let extra = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lines.lines.withLock { $0.append((event.level, "\(event.message) \(extra)")) }
+    }
+}
 
 /// Which member owns which partition, as the lag monitor learns it from the broker's description
 /// of each group, and the owner changes it sees between rounds.
@@ -39,12 +63,12 @@ struct LagMonitorOwnershipTests {
         }
     }
 
-    func monitor(brokers: String, group: String, topic: String) throws -> LagMonitor {
+    func monitor(brokers: String, group: String, topic: String, logger: Logger = testLogger) throws -> LagMonitor {
         var configuration = LagMonitor.Configuration()
         configuration.groups = [group]
         configuration.topics = [topic]
         configuration.includeListedGroups = false
-        return LagMonitor(admin: try KafkaAdmin(configuration: KafkaConfiguration(brokers: [brokers])), configuration: configuration, logger: testLogger)
+        return LagMonitor(admin: try KafkaAdmin(configuration: KafkaConfiguration(brokers: [brokers])), configuration: configuration, logger: logger)
     }
 
     static func owners(_ snapshot: LagMonitor.Snapshot?, group: String) -> [Int32: PartitionOwner] {
@@ -143,7 +167,15 @@ struct LagMonitorOwnershipTests {
     @Test("an owner change between two rounds is counted once per round, and the owner and member series follow the description")
     func ownerChangesAreCounted() async throws {
         // The rounds are given, not read: the broker is there only for the monitor's admin client.
-        try await withEmbeddedBroker { broker in try checkOwnerChanges(try monitor(brokers: broker.bootstrapServers, group: "g", topic: "t")) }
+        let logged = LoggedLines()
+        let logger = Logger(label: "lag") { _ in RecordingLogHandler(lines: logged) }
+        try await withEmbeddedBroker { broker in
+            try checkOwnerChanges(try monitor(brokers: broker.bootstrapServers, group: "g", topic: "t", logger: logger))
+        }
+        let rebalances = logged.lines.withLock { $0 }.filter { $0.1.contains("rebalanced") }
+        #expect(rebalances.count == 1, "\(logged.lines.withLock { $0 })")
+        #expect(rebalances.first?.0 == .info)
+        #expect(rebalances.first?.1.contains("t/2 m-b -> m-a, t/3 m-b -> m-a") == true, "\(rebalances)")
     }
 
     func checkOwnerChanges(_ monitor: LagMonitor) throws {
