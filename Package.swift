@@ -503,7 +503,9 @@ let package = Package(
         ),
         .testTarget(name: "LagStatusTests", dependencies: ["LagStatus"]),
         .testTarget(name: "TopicAuditTests", dependencies: ["TopicAudit", "OrderModel", "Pipeline", "Kafka", "KafkaTestSupport"]),
-        .testTarget(name: "LagMonitorTests", dependencies: ["LagMonitor", "LagStatus", "Kafka", "KafkaTestSupport"]),
+        .testTarget(
+            name: "LagMonitorTests",
+            dependencies: ["LagMonitor", "LagStatus", "Kafka", "KafkaTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "MetricsEndpointTests",
             dependencies: [

@@ -54,6 +54,9 @@ enum LagJSON {
         optional(group.brokerState, into: &json)
         json.key("describeError")
         optional(group.describeError, into: &json)
+        json.key("members")
+        optional(group.members.map(Int64.init), into: &json)
+        json.field("rebalancesObserved", Int64(group.rebalancesObserved))
         json.field("lag", group.lag)
         json.key("lagSeconds")
         optional(group.lagSeconds, into: &json)
@@ -71,7 +74,15 @@ enum LagJSON {
             json.key("lagSeconds")
             optional(partition.lagSeconds, into: &json)
             json.key("owner")
-            optional(partition.owner, into: &json)
+            if let owner = partition.owner {
+                json.beginObject()
+                json.field("memberId", owner.memberID)
+                json.field("clientId", owner.clientID)
+                json.field("host", owner.host)
+                json.endObject()
+            } else {
+                json.null()
+            }
             json.field("status", partition.evaluation.state.description)
             json.field("reason", partition.evaluation.reason)
             json.key("history")

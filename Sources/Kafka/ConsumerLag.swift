@@ -20,12 +20,13 @@ public struct PartitionLag: Sendable, Hashable {
     /// Seconds since the oldest unconsumed record was written: 0 when caught up, `nil` when its
     /// timestamp could not be read.
     public var lagSeconds: Double?
-    /// The member that holds the partition (`client-id@host`), when the group could be described.
-    public var owner: String?
+    /// The member that holds the partition, when the group could be described and the
+    /// partition is assigned.
+    public var owner: PartitionOwner?
 
     public var isCountedFromLowWatermark: Bool { committed == nil }
 
-    public init(topic: String, partition: Int32, committed: Int64?, low: Int64, high: Int64, lagSeconds: Double?, owner: String?) {
+    public init(topic: String, partition: Int32, committed: Int64?, low: Int64, high: Int64, lagSeconds: Double?, owner: PartitionOwner?) {
         self.topic = topic
         self.partition = partition
         self.committed = committed
@@ -34,6 +35,28 @@ public struct PartitionLag: Sendable, Hashable {
         self.lag = max(0, high - (committed ?? low))
         self.lagSeconds = lagSeconds
         self.owner = owner
+    }
+}
+
+/// The member of a group that holds a partition, as the broker describes it.
+public struct PartitionOwner: Sendable, Hashable, CustomStringConvertible {
+    /// The id the group coordinator gave the member (changes each time it joins anew).
+    public var memberID: String
+    /// The member's `client.id`.
+    public var clientID: String
+    /// The member's address as the broker sees it (Kafka writes `/` before it).
+    public var host: String
+
+    public init(memberID: String, clientID: String, host: String) {
+        self.memberID = memberID
+        self.clientID = clientID
+        self.host = host
+    }
+
+    /// `client-id@host`, as the lag report names a partition's owner.
+    public var description: String {
+        let address = host.hasPrefix("/") ? String(host.dropFirst()) : host
+        return address.isEmpty ? clientID : "\(clientID)@\(address)"
     }
 }
 
@@ -69,13 +92,20 @@ public struct ConsumerGroupLag: Sendable, Hashable {
     /// described (see `describeError`).
     public var state: String?
     public var describeError: String?
+    /// The members the broker described, each with the partitions it holds; `nil` when the
+    /// group could not be described (the members are then unknown, not absent).
+    public var members: [KafkaConsumerGroupDescription.Member]?
     public var topicSource: TopicSource
     public var topics: [TopicLag]
 
-    public init(group: String, state: String?, describeError: String?, topicSource: TopicSource, topics: [TopicLag]) {
+    public init(
+        group: String, state: String?, describeError: String?, members: [KafkaConsumerGroupDescription.Member]? = nil, topicSource: TopicSource,
+        topics: [TopicLag]
+    ) {
         self.group = group
         self.state = state
         self.describeError = describeError
+        self.members = members
         self.topicSource = topicSource
         self.topics = topics
     }
@@ -160,7 +190,8 @@ extension KafkaAdmin {
             var source: ConsumerGroupLag.TopicSource
             var partitions: [KafkaTopicPartition]
             var committed: [KafkaTopicPartition: Int64]
-            var owners: [KafkaTopicPartition: String]
+            var members: [KafkaConsumerGroupDescription.Member]?
+            var owners: [KafkaTopicPartition: PartitionOwner]
         }
         // Every group's committed offsets: one batch of requests for all groups.
         let requestedPartitions = partitions(of: requested)
@@ -170,12 +201,14 @@ extension KafkaAdmin {
         for group in groupIDs {
             var state: String?
             var describeError: String?
-            var owners: [KafkaTopicPartition: String] = [:]
+            var owners: [KafkaTopicPartition: PartitionOwner] = [:]
+            var members: [KafkaConsumerGroupDescription.Member]?
             switch descriptions[group] {
             case .success(let description):
                 state = description.state
+                members = description.members
                 for member in description.members {
-                    for partition in member.partitions { owners[partition] = member.owner }
+                    for partition in member.partitions { owners[partition] = member.partitionOwner }
                 }
             case .failure(let error):
                 describeError = error.message
@@ -193,7 +226,7 @@ extension KafkaAdmin {
                 source = owners.isEmpty ? .committedOffsets : .assignments
                 groupPartitions = partitions(of: topics.sorted())
             }
-            plans.append(GroupPlan(group: group, state: state, describeError: describeError, source: source, partitions: groupPartitions, committed: committed, owners: owners))
+            plans.append(GroupPlan(group: group, state: state, describeError: describeError, source: source, partitions: groupPartitions, committed: committed, members: members, owners: owners))
         }
 
         let marks = try await watermarks(of: plans.flatMap(\.partitions), timeout: timeout)
@@ -245,7 +278,7 @@ extension KafkaAdmin {
                         lagSeconds: seconds, owner: plan.owners[partition]))
             }
             return ConsumerGroupLag(
-                group: plan.group, state: plan.state, describeError: plan.describeError, topicSource: plan.source,
+                group: plan.group, state: plan.state, describeError: plan.describeError, members: plan.members, topicSource: plan.source,
                 topics: byTopic.sorted { $0.key < $1.key }.map { TopicLag(topic: $0.key, partitions: $0.value) })
         }
         return ConsumerLagReport(listedGroups: listed, listError: listError, groups: groups, timeMilliseconds: now)

@@ -16,7 +16,7 @@ extension LagMonitor: LagOverviewSource {
     /// The latest round as plain values, with each partition's recent samples; groups in the
     /// order they were read, partitions by topic and number.
     public func lagOverview() -> LagOverview {
-        let (latest, recent, failure) = state.withLock { ($0.latest, $0.recent, $0.failure) }
+        let (latest, recent, failure, observed) = state.withLock { ($0.latest, $0.recent, $0.failure, $0.rebalancesObserved) }
         var groups: [LagOverview.Group] = []
         for group in latest?.report.groups ?? [] {
             var partitions: [LagOverview.Partition] = []
@@ -25,7 +25,8 @@ extension LagMonitor: LagOverviewSource {
                 partitions.append(
                     LagOverview.Partition(
                         topic: lag.topic, partition: lag.partition, committed: lag.committed, logStart: lag.low, logEnd: lag.high, lag: lag.lag,
-                        lagSeconds: lag.lagSeconds, owner: lag.owner,
+                        lagSeconds: lag.lagSeconds,
+                        owner: lag.owner.map { LagOverview.Owner(memberID: $0.memberID, clientID: $0.clientID, host: $0.host) },
                         evaluation: latest?.partitions[key] ?? LagEvaluation(.ok, "no samples yet"),
                         history: recent[key] ?? []))
             }
@@ -33,7 +34,8 @@ extension LagMonitor: LagOverviewSource {
             groups.append(
                 LagOverview.Group(
                     name: group.group, evaluation: latest?.groups[group.group] ?? LagEvaluation(.ok, "no partitions"),
-                    brokerState: group.state, describeError: group.describeError, partitions: partitions))
+                    brokerState: group.state, describeError: group.describeError, members: group.members?.count,
+                    rebalancesObserved: observed[group.group] ?? 0, partitions: partitions))
         }
         return LagOverview(
             interval: configuration.interval.seconds, window: configuration.rules.window, historyLimit: max(1, configuration.historyLimit),

@@ -1,3 +1,4 @@
+import Kafka
 import LagStatus
 
 /// The monitor's lag and status series in Prometheus text format, written from the last round.
@@ -16,6 +17,13 @@ extension LagMonitor {
         var maxLag = Family("kafka_consumergroup_group_max_lag", "The group's largest partition lag, in records.")
         var status = Family("ordertrace_consumergroup_status", "The partition's lag status (the series of its current status, at 1).")
         var groupStatus = Family("ordertrace_consumergroup_group_status", "The group's lag status, its worst partition's: 1 for the current status, 0 for the others.")
+        var members = Family("kafka_consumergroup_members", "Members of the group, as the broker describes it (absent when it cannot).")
+        var owners = Family(
+            "kafka_consumergroup_partition_owner", "The member holding the partition (1), as the broker describes the group (absent when it cannot).")
+        var rebalances = Family(
+            "kafka_consumergroup_rebalances_observed_total", "Rounds of the lag monitor in which a partition of the group had changed owner since the round before.",
+            type: "counter")
+        let observed = state.withLock { $0.rebalancesObserved }
         for group in snapshot.report.groups {
             let groupLabel = Array("group=\"\(Self.escape(group.group))\"".utf8)
             var largest: Int64 = 0
@@ -29,13 +37,24 @@ extension LagMonitor {
                 }
             }
             maxLag.add(groupLabel, String(largest))
+            if let described = group.members {
+                members.add(groupLabel, String(described.count))
+                for member in described {
+                    let memberLabels = Array(
+                        ",member=\"\(Self.escape(member.memberID))\",client_id=\"\(Self.escape(member.clientID))\",host=\"\(Self.escape(member.host))\"".utf8)
+                    for partition in member.partitions {
+                        owners.add(groupLabel + Array(",topic=\"\(Self.escape(partition.topic))\",partition=\"\(partition.partition)\"".utf8) + memberLabels, "1")
+                    }
+                }
+            }
+            if let count = observed[group.group] { rebalances.add(groupLabel, String(count)) }
             let current = snapshot.groups[group.group]?.state
             for state in LagState.allCases {
                 groupStatus.add(groupLabel, state == current ? "1" : "0", status: state)
             }
         }
         var text = lag.bytes
-        for family in [seconds, maxLag, status, groupStatus] { text += family.bytes }
+        for family in [seconds, maxLag, status, groupStatus, members, owners, rebalances] { text += family.bytes }
         return String(decoding: text, as: UTF8.self)
     }
 
@@ -44,9 +63,9 @@ extension LagMonitor {
         let name: [UInt8]
         var bytes: [UInt8]
 
-        init(_ name: String, _ help: String) {
+        init(_ name: String, _ help: String, type: String = "gauge") {
             self.name = Array(name.utf8)
-            bytes = Array("# HELP \(name) \(help)\n# TYPE \(name) gauge\n".utf8)
+            bytes = Array("# HELP \(name) \(help)\n# TYPE \(name) \(type)\n".utf8)
         }
 
         mutating func add(_ labels: [UInt8], _ value: String, status: LagState? = nil) {

@@ -16,7 +16,11 @@ import Synchronization
 /// `kafka_consumergroup_group_max_lag{group}`,
 /// `ordertrace_consumergroup_status{group,topic,partition,status}` (one series per partition, at
 /// 1, labelled with its current status) and `ordertrace_consumergroup_group_status{group,status}`
-/// (1 for the current status, 0 for the others); and through swift-metrics
+/// (1 for the current status, 0 for the others); from the broker's description of each group,
+/// `kafka_consumergroup_members{group}`, `kafka_consumergroup_partition_owner{group,topic,partition,
+/// member,client_id,host}` (1 per assigned partition) and the counter
+/// `kafka_consumergroup_rebalances_observed_total{group}` (rounds in which a partition had changed
+/// owner since the round before; each change is logged); and through swift-metrics
 /// `ordertrace_lag_samples_total`.
 ///
 /// Besides the window the rules need, it keeps each partition's last ``Configuration/historyLimit``
@@ -91,6 +95,23 @@ public final class LagMonitor: Service, Sendable {
         var recent: [PartitionKey: [LagPoint]] = [:]
         /// Why the latest attempt to sample failed, `nil` after a round that succeeded.
         var failure: LagOverview.Failure?
+        /// Per group the broker last described: which member (id) held which partition.
+        var assignments: [String: [KafkaTopicPartition: String]] = [:]
+        /// Per group: the rounds in which some partition had changed owner since the round before.
+        var rebalancesObserved: [String: Int] = [:]
+    }
+
+    /// A partition that changed owner between two rounds.
+    struct OwnerChange {
+        var partition: KafkaTopicPartition
+        var before: String?
+        var after: String?
+    }
+
+    /// How many times a partition of `group` was seen with another owner than the round before
+    /// (counted once per round, however many partitions moved).
+    public func rebalancesObserved(group: String) -> Int {
+        state.withLock { $0.rebalancesObserved[group] ?? 0 }
     }
 
     public init(admin: KafkaAdmin, configuration: Configuration = Configuration(), logger: Logger) {
@@ -126,6 +147,7 @@ public final class LagMonitor: Service, Sendable {
         let rules = configuration.rules
         let historyLimit = max(1, configuration.historyLimit)
         var changes: [(String, LagState?, LagEvaluation)] = []
+        var moves: [(group: String, changes: [OwnerChange], members: Int)] = []
         let snapshot = state.withLock { state -> Snapshot in
             var recent: [PartitionKey: [LagPoint]] = [:]
             var partitions: [PartitionKey: LagEvaluation] = [:]
@@ -148,6 +170,26 @@ public final class LagMonitor: Service, Sendable {
                         changes.append(("\(group.group) \(key)", before, evaluation))
                     }
                 }
+                if let members = group.members {
+                    // Who holds what, by member id, over every member's partitions (not only those
+                    // the round covers); a group first described has nothing to compare with.
+                    var assignment: [KafkaTopicPartition: String] = [:]
+                    for member in members {
+                        for partition in member.partitions { assignment[partition] = member.memberID }
+                    }
+                    if let before = state.assignments[group.group] {
+                        let moved = Set(before.keys).union(assignment.keys).sorted()
+                            .filter { before[$0] != assignment[$0] }
+                            .map { OwnerChange(partition: $0, before: before[$0], after: assignment[$0]) }
+                        if !moved.isEmpty {
+                            state.rebalancesObserved[group.group, default: 0] += 1
+                            moves.append((group.group, moved, members.count))
+                        }
+                    } else {
+                        state.rebalancesObserved[group.group] = state.rebalancesObserved[group.group] ?? 0
+                    }
+                    state.assignments[group.group] = assignment
+                }
                 let groupEvaluation = LagRules.worst(evaluations)
                 groups[group.group] = groupEvaluation
                 if state.groupStatus[group.group] != groupEvaluation.state {
@@ -166,6 +208,12 @@ public final class LagMonitor: Service, Sendable {
             logger.log(
                 level: after.state == .ok ? .info : .warning, "lag status \(before.map(\.description) ?? "new") -> \(after.state): \(subject)",
                 metadata: ["lag.subject": "\(subject)", "lag.status": "\(after.state)", "lag.reason": "\(after.reason)"])
+        }
+        for move in moves {
+            let list = move.changes.map { "\($0.partition.topic)/\($0.partition.partition) \($0.before ?? "none") -> \($0.after ?? "none")" }
+            logger.info(
+                "group \(move.group) rebalanced: \(move.changes.count) partition(s) changed owner, \(move.members) member(s) now",
+                metadata: ["lag.group": "\(move.group)", "lag.moved": "\(list.joined(separator: ", "))", "lag.members": "\(move.members)"])
         }
         publish(snapshot)
         return snapshot

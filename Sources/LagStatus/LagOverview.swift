@@ -46,13 +46,22 @@ public struct LagOverview: Sendable, Hashable {
         public var brokerState: String?
         /// Why it could not be described, when it could not.
         public var describeError: String?
+        /// How many members the broker described, `nil` when it could not describe the group.
+        public var members: Int?
+        /// How many times the monitor saw a partition of the group change owner between two rounds.
+        public var rebalancesObserved: Int
         public var partitions: [Partition]
 
-        public init(name: String, evaluation: LagEvaluation, brokerState: String?, describeError: String?, partitions: [Partition]) {
+        public init(
+            name: String, evaluation: LagEvaluation, brokerState: String?, describeError: String?, members: Int? = nil, rebalancesObserved: Int = 0,
+            partitions: [Partition]
+        ) {
             self.name = name
             self.evaluation = evaluation
             self.brokerState = brokerState
             self.describeError = describeError
+            self.members = members
+            self.rebalancesObserved = rebalancesObserved
             self.partitions = partitions
         }
 
@@ -60,6 +69,22 @@ public struct LagOverview: Sendable, Hashable {
         public var lag: Int64 { partitions.reduce(0) { $0 + $1.lag } }
         /// The oldest unconsumed record's age over its partitions, `nil` when none is known.
         public var lagSeconds: Double? { partitions.compactMap(\.lagSeconds).max() }
+    }
+
+    /// The member of a group that holds a partition.
+    public struct Owner: Sendable, Hashable {
+        /// The id the group coordinator gave the member.
+        public var memberID: String
+        /// The member's `client.id`.
+        public var clientID: String
+        /// The member's address as the broker sees it.
+        public var host: String
+
+        public init(memberID: String, clientID: String, host: String) {
+            self.memberID = memberID
+            self.clientID = clientID
+            self.host = host
+        }
     }
 
     /// One partition of one group.
@@ -76,15 +101,16 @@ public struct LagOverview: Sendable, Hashable {
         public var lag: Int64
         /// The oldest unconsumed record's age, 0 when caught up, `nil` when unknown.
         public var lagSeconds: Double?
-        /// The member holding the partition, when known.
-        public var owner: String?
+        /// The member holding the partition, when the broker described the group and the
+        /// partition is assigned.
+        public var owner: Owner?
         public var evaluation: LagEvaluation
         /// The recent samples, oldest first, at most ``LagOverview/historyLimit``.
         public var history: [LagPoint]
 
         public init(
             topic: String, partition: Int32, committed: Int64?, logStart: Int64, logEnd: Int64, lag: Int64, lagSeconds: Double?,
-            owner: String?, evaluation: LagEvaluation, history: [LagPoint]
+            owner: Owner?, evaluation: LagEvaluation, history: [LagPoint]
         ) {
             self.topic = topic
             self.partition = partition

@@ -126,6 +126,7 @@ struct LagCommand: AsyncParsableCommand {
         for group in report.groups {
             var heading = "group \(group.group)"
             if let state = group.state { heading += "  state \(state)" } else if group.describeError != nil { heading += "  state unknown (cannot describe)" }
+            if let members = group.members { heading += "  members \(members.count)" }
             heading += "  topics: \(group.topicSource.rawValue)"
             lines.append("")
             lines.append(heading)
@@ -133,7 +134,7 @@ struct LagCommand: AsyncParsableCommand {
                 lines.append("  no committed offsets and no members: nothing to report")
                 continue
             }
-            let header = ["TOPIC", "PARTITION", "COMMITTED", "LOG-END", "LAG", "LAG-SECONDS", "OWNER"]
+            let header = ["TOPIC", "PARTITION", "COMMITTED", "LOG-END", "LAG", "LAG-SECONDS", "OWNER", "MEMBER-ID"]
             var rows: [[String]] = []
             for partition in group.partitions {
                 rows.append([
@@ -142,7 +143,9 @@ struct LagCommand: AsyncParsableCommand {
                     "\(partition.high)",
                     partition.isCountedFromLowWatermark ? "\(partition.lag) (from low \(partition.low))" : "\(partition.lag)",
                     seconds(partition.lagSeconds),
-                    partition.owner ?? "-",
+                    // Unknown when the broker cannot describe the group; "-" when no member holds it.
+                    partition.owner?.description ?? (group.members == nil ? "unknown" : "-"),
+                    partition.owner?.memberID ?? (group.members == nil ? "unknown" : "-"),
                 ])
             }
             lines += table(header: header, rows: rows).map { "  " + $0 }
@@ -183,6 +186,7 @@ struct LagCommand: AsyncParsableCommand {
                 "group": group.group,
                 "state": group.state as Any? ?? NSNull(),
                 "describeError": group.describeError as Any? ?? NSNull(),
+                "members": group.members.map { $0.count as Any } ?? NSNull(),
                 "topicSource": group.topicSource.rawValue,
                 "lag": group.lag,
                 "lagSeconds": number(group.lagSeconds),
@@ -196,7 +200,9 @@ struct LagCommand: AsyncParsableCommand {
                                 "low": partition.low, "logEnd": partition.high, "lag": partition.lag,
                                 "countedFromLowWatermark": partition.isCountedFromLowWatermark,
                                 "lagSeconds": number(partition.lagSeconds),
-                                "owner": partition.owner as Any? ?? NSNull(),
+                                "owner": partition.owner.map { owner -> Any in
+                                    ["memberId": owner.memberID, "clientId": owner.clientID, "host": owner.host]
+                                } ?? NSNull(),
                             ]
                         },
                     ]

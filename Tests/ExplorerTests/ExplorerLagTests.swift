@@ -107,6 +107,8 @@ struct ExplorerLagTests {
 
             let behind = try #require(Self.group(groups.behind, in: document))
             #expect(Self.int(behind["lag"]) == 7)
+            #expect(behind["members"] is NSNull)
+            #expect(Self.int(behind["rebalancesObserved"]) == 0)
             #expect((behind["reason"] as? String)?.contains("has not moved") == true, "\(behind["reason"] ?? "")")
             let rows = Self.partitions(of: behind)
             for (row, (committed, logEnd, lag)) in zip(rows, [(Int64(6), Int64(10), Int64(4)), (2, 5, 3)]) {
@@ -115,6 +117,8 @@ struct ExplorerLagTests {
                 #expect(Self.int(row["logEnd"]) == logEnd)
                 #expect(Self.int(row["lag"]) == lag)
                 #expect(row["status"] as? String == "STALL")
+                // The embedded broker cannot describe groups: no owner, rather than a made-up one.
+                #expect(row["owner"] is NSNull)
                 #expect((row["lagSeconds"] as? NSNumber)?.doubleValue ?? -1 >= 0)
                 let history = try #require(row["history"] as? [[String: Any]])
                 #expect(history.allSatisfy { Self.int($0["lag"]) == lag && Self.int($0["time"]) != nil && $0["lagSeconds"] != nil })
@@ -204,6 +208,9 @@ struct ExplorerLagTests {
             #expect(count(#"<td class="n lag" data-lag="4">4</td>"#, dom) == 1)
             #expect(count(#"<td class="n lag" data-lag="3">3</td>"#, dom) == 1)
             #expect(count(#"<td class="n lag" data-lag="0">0</td>"#, dom) == 2)
+            // An owner column: the embedded broker cannot describe groups, so every owner is unknown (with the reason on hover).
+            #expect(count(#"<th class="c-owner">Owner</th>"#, dom) == 2)
+            #expect(count(#"<td class="owner" data-owner="unknown"><span class="none" title="the broker cannot describe the group: "#, dom) == 4)
             #expect(count(#"<span class="lag-status st-stall" data-status="STALL">STALL</span>"#, dom) >= 3)
             #expect(dom.contains("has not moved"))
             // Two sparklines per row, drawn as lines.

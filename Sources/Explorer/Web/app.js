@@ -1400,6 +1400,11 @@
       h('span', { text: parts.length + ' partition' + (parts.length === 1 ? '' : 's') }),
     ];
     if (group.brokerState) totals.push(h('span', { text: 'broker state ' + group.brokerState }));
+    if (group.members !== null && group.members !== undefined) {
+      totals.push(h('span', { class: 'group-members', text: group.members + ' member' + (group.members === 1 ? '' : 's') }));
+      totals.push(h('span', { class: 'group-rebalances', title: 'rounds in which a partition had changed owner since the round before',
+        text: (group.rebalancesObserved || 0) + ' rebalance' + (group.rebalancesObserved === 1 ? '' : 's') + ' seen' }));
+    }
     const section = h('section', { class: 'panel lag-group ' + statusClass(group.status), 'data-group': group.group, 'data-status': group.status },
       h('div', { class: 'lag-group-head' },
         statusBadge(group.status),
@@ -1413,7 +1418,8 @@
       return section;
     }
     const head = h('tr', null,
-      h('th', { class: 'c-topic', text: 'Topic' }), h('th', { class: 'n c-part', text: 'Partition' }), h('th', { class: 'n c-off', text: 'Committed' }),
+      h('th', { class: 'c-topic', text: 'Topic' }), h('th', { class: 'n c-part', text: 'Partition' }), h('th', { class: 'c-owner', text: 'Owner' }),
+      h('th', { class: 'n c-off', text: 'Committed' }),
       h('th', { class: 'n c-off', text: 'Log end' }), h('th', { class: 'n c-lag', text: 'Lag' }), h('th', { class: 'chart', text: 'Lag, recent' }),
       h('th', { class: 'n c-sec', text: 'Lag seconds' }), h('th', { class: 'chart', text: 'Lag seconds, recent' }),
       h('th', { class: 'c-status', text: 'Status' }), h('th', { class: 'c-reason', text: 'Reason' }));
@@ -1422,9 +1428,10 @@
       const committed = p.committed === null || p.committed === undefined
         ? h('span', { class: 'none', title: 'never committed: the lag counts from the first offset, ' + fmtInt(p.logStart), text: 'none' })
         : fmtInt(p.committed);
-      body.appendChild(h('tr', { class: 'lag-row ' + statusClass(p.status), 'data-topic': p.topic, 'data-partition': p.partition, 'data-status': p.status, title: p.owner ? 'held by ' + p.owner : null },
+      body.appendChild(h('tr', { class: 'lag-row ' + statusClass(p.status), 'data-topic': p.topic, 'data-partition': p.partition, 'data-status': p.status },
         h('td', { class: 'topic', title: p.topic, text: p.topic }),
         h('td', { class: 'n', text: p.partition }),
+        ownerCell(p.owner, group.describeError),
         h('td', { class: 'n' }, committed),
         h('td', { class: 'n', text: fmtInt(p.logEnd) }),
         h('td', { class: 'n lag', 'data-lag': p.lag, text: fmtInt(p.lag) }),
@@ -1436,6 +1443,19 @@
     }
     section.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'lag-table' }, h('thead', null, head), body)));
     return section;
+  }
+
+  // The member holding a partition: client id and host, the member id on hover; "unknown" when
+  // the broker cannot describe the group, "none" when no member holds it.
+  function ownerCell(owner, describeError) {
+    if (!owner) {
+      return describeError
+        ? h('td', { class: 'owner', 'data-owner': 'unknown' }, h('span', { class: 'none', title: 'the broker cannot describe the group: ' + describeError, text: 'unknown' }))
+        : h('td', { class: 'owner', 'data-owner': 'none' }, h('span', { class: 'none', title: 'no member holds the partition', text: 'none' }));
+    }
+    const host = (owner.host || '').replace(/^\//, '');
+    const label = host ? owner.clientId + '@' + host : owner.clientId;
+    return h('td', { class: 'owner', 'data-owner': owner.memberId, title: 'member ' + owner.memberId, text: label });
   }
 
   function renderLag(data) {

@@ -19,8 +19,8 @@ public struct KafkaConsumerGroupDescription: Sendable, Hashable {
             self.partitions = partitions
         }
 
-        /// `client-id@host`, as a lag report names a partition's owner.
-        public var owner: String { host.isEmpty ? clientID : "\(clientID)@\(host)" }
+        /// The member as the owner of its partitions.
+        public var partitionOwner: PartitionOwner { PartitionOwner(memberID: memberID, clientID: clientID, host: host) }
     }
 
     public var group: String
