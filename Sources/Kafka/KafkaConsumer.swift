@@ -50,6 +50,7 @@ public final class KafkaConsumer: Service, Sendable {
                 logger.info("assigned \(partitions.count) partitions: \(Self.describe(partitions))")
                 Counter(label: "kafka_consumer_rebalances_total", dimensions: [("group", configuration.groupID), ("kind", "assign")]).increment()
                 buffer.assigned(partitions)
+                Self.recordAssignment(partitions, group: configuration.groupID, held: true)
                 revocationHandOver.assigned(partitions)
             case .revoke(let partitions):
                 logger.info("revoked \(partitions.count) partitions: \(Self.describe(partitions))")
@@ -58,6 +59,7 @@ public final class KafkaConsumer: Service, Sendable {
                 // before the commit below (when it asked for rebalances).
                 revocationHandOver.handOver(partitions, logger: logger)
                 buffer.revoked(partitions)
+                Self.recordAssignment(partitions, group: configuration.groupID, held: false)
                 client.commitStoredOffsets()
             }
         }
@@ -78,6 +80,15 @@ public final class KafkaConsumer: Service, Sendable {
     /// closed. Without a call, revokes are not handed over.
     public func rebalances(revokeTimeout: Duration = .seconds(60)) -> AsyncStream<KafkaRebalance> {
         revocationHandOver.stream(timeout: revokeTimeout)
+    }
+
+    /// `kafka_consumer_assigned_partition{group,topic,partition}`: 1 while this member holds the
+    /// partition, 0 after it was revoked; so every member's metrics say which partitions it owns.
+    static func recordAssignment(_ partitions: [KafkaTopicPartition], group: String, held: Bool) {
+        for partition in partitions {
+            Gauge(label: "kafka_consumer_assigned_partition", dimensions: [("group", group), ("topic", partition.topic), ("partition", "\(partition.partition)")])
+                .record(held ? 1 : 0)
+        }
     }
 
     /// `topic[0,1,2]` per topic, for logs.

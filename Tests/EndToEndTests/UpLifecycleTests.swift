@@ -82,6 +82,16 @@ struct UpLifecycleTests {
             #expect(log.contains("assigned"), "\(name).log: \(log.prefix(300))")
         }
         #expect(!FileManager.default.fileExists(atPath: "\(dataDirectory)/logs/gateway-2.log"), "the gateway runs once")
+        // Each replica's metrics say which partitions it holds: between them, every partition of
+        // client-orders, each held by one order manager.
+        var holders: [String: [String]] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("kafka_consumer_assigned_partition{") && Double(line.split(separator: " ").last ?? "") == 1 {
+            guard line.contains(#"topic="client-orders""#), let service = Self.label("service", in: line), let partition = Self.label("partition", in: line) else { continue }
+            holders[partition, default: []].append(service)
+        }
+        #expect(holders.keys.sorted() == ["0", "1", "2", "3"], "\(holders): \(text.split(separator: "\n").filter { $0.contains("assigned_partition") }.prefix(6))")
+        #expect(holders.values.allSatisfy { $0.count == 1 }, "\(holders)")
+        #expect(Set(holders.values.flatMap { $0 }) == ["order-manager", "order-manager-2"], "\(holders)")
         let status = await up.stop()
         stopped = true
         #expect(status == 0, "ordertrace up did not stop cleanly:\n\(up.log)")
@@ -192,5 +202,12 @@ struct UpLifecycleTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+
+    /// The value of `name="..."` in a Prometheus sample line.
+    static func label(_ name: String, in line: Substring) -> String? {
+        guard let range = line.range(of: name + "=\"") else { return nil }
+        let rest = line[range.upperBound...]
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
     }
 }
