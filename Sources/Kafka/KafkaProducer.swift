@@ -138,8 +138,12 @@ public final class KafkaProducer: Service, Sendable {
         return records.withUnsafeBufferPointer { records in
             var lastTopic: (name: String, handle: OpaquePointer)?
             var index = start
+            var now = RDKafkaClient.nowMilliseconds()
             while index < records.count {
-                if index & (Self.pollEvery - 1) == Self.pollEvery - 1 { client.poll(timeoutMilliseconds: 0) }
+                if index & (Self.pollEvery - 1) == Self.pollEvery - 1 {
+                    client.poll(timeoutMilliseconds: 0)
+                    now = RDKafkaClient.nowMilliseconds()
+                }
                 let rkt: OpaquePointer
                 if let lastTopic, lastTopic.name == records[index].topic {
                     rkt = lastTopic.handle
@@ -153,7 +157,7 @@ public final class KafkaProducer: Service, Sendable {
                         continue
                     }
                 }
-                let code = client.produce(records[index], topic: rkt, slot: batch.slot(index))
+                let code = client.produce(records[index], topic: rkt, slot: batch.slot(index), timestampMilliseconds: now)
                 if code == RDKafkaClient.queueFullCode { return index }
                 if code != 0 {
                     batch.fail(
