@@ -269,8 +269,19 @@ public final class KafkaConsumer: Service, Sendable {
                 let batch = await consumer.buffer.next { client.wakeConsumerQueue() }
                 if storesAutomatically { previous = batch }
                 if let batch, !batch.isEmpty {
+                    // Counted per run of one topic: the dictionary is touched once a run, not
+                    // once a record.
                     var topics: [String: Int] = [:]
-                    for message in batch { topics[message.topic, default: 0] += 1 }
+                    var run = (topic: batch[0].topic, count: 0)
+                    for message in batch {
+                        if message.topic == run.topic {
+                            run.count += 1
+                        } else {
+                            topics[run.topic, default: 0] += run.count
+                            run = (message.topic, 1)
+                        }
+                    }
+                    topics[run.topic, default: 0] += run.count
                     handedOutTopics = topics
                     handedOut = .now
                 }
