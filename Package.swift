@@ -329,13 +329,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Counts the heap allocations of each thread (the executable's malloc, calloc and realloc
+        // forward to glibc's), for the allocations per operation of `ordertrace bench hotpaths`.
+        .target(
+            name: "CMallocCounter",
+            path: "Benchmarks/CMallocCounter"
+        ),
         // `ordertrace bench`: our Kafka client against kcat, the lean tracer against swift-otel,
         // the cost of tracing on the Kafka hot path, the lag monitor's CPU cost.
         .target(
             name: "OrderTraceBenchmarks",
             dependencies: [
                 "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "TraceContext", "TracingSetup", "Baggage", "OTLPReceiver", "OTLPWire", "OrderModel",
-                "OTLPExporter", "LagMonitor", "MetricsEndpoint",
+                "OTLPExporter", "LagMonitor", "MetricsEndpoint", "CMallocCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -87,8 +87,15 @@ final class ConsumerBuffer: Sendable {
             state.assignment.formUnion(partitions)
             state.lastGeneration += 1
             for partition in partitions { state.generations[partition] = state.lastGeneration }
+            assignmentChanges.add(1, ordering: .releasing)
         }
     }
+
+    /// Grows at every assign and revoke: a generation looked up while it had one value is still
+    /// the partition's while it keeps it (the polling thread reuses one look-up for a run of
+    /// records of one partition).
+    var assignmentChangeCount: UInt64 { assignmentChanges.load(ordering: .acquiring) }
+    private let assignmentChanges = Atomic<UInt64>(0)
 
     /// The generation of a partition's current assignment; `nil` when it is not assigned.
     func generation(of partition: KafkaTopicPartition) -> UInt64? {
@@ -102,6 +109,7 @@ final class ConsumerBuffer: Sendable {
         state.withLock { state in
             state.assignment.subtract(revoked)
             for partition in revoked { state.generations[partition] = nil }
+            assignmentChanges.add(1, ordering: .releasing)
             guard !state.batches.isEmpty else { return }
             var kept = CircularBuffer<[KafkaMessage]>()
             var count = 0

@@ -59,13 +59,16 @@ final class DeliveryBatch: Sendable {
     /// Called from the C delivery callback.
     static func complete(slot: UnsafeMutableRawPointer, error: Int32, partition: Int32, offset: Int64?) {
         let batchAddress = slot.load(as: UnsafeMutableRawPointer.self)
-        let batch = Unmanaged<DeliveryBatch>.fromOpaque(batchAddress).takeUnretainedValue()
-        let index = (slot - UnsafeMutableRawPointer(batch.slots)) / MemoryLayout<UnsafeMutableRawPointer>.stride
-        batch.codes[index] = error
-        batch.partitions[index] = partition
-        batch.offsets[index] = offset ?? -1
-        if let onEach = batch.onEach { onEach(index, batch.outcome(index)) }
-        batch.countDown()
+        // The batch keeps itself alive until its last report (`retainUntilComplete`): no retain
+        // and release of it per report, which several threads would contend for.
+        Unmanaged<DeliveryBatch>.fromOpaque(batchAddress)._withUnsafeGuaranteedRef { batch in
+            let index = (slot - UnsafeMutableRawPointer(batch.slots)) / MemoryLayout<UnsafeMutableRawPointer>.stride
+            batch.codes[index] = error
+            batch.partitions[index] = partition
+            batch.offsets[index] = offset ?? -1
+            if let onEach = batch.onEach { onEach(index, batch.outcome(index)) }
+            batch.countDown()
+        }
     }
 
     /// Records a record that never got queued.

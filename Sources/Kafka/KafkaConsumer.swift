@@ -113,10 +113,21 @@ public final class KafkaConsumer: Service, Sendable {
     /// Marks records as done: the next offset of each partition becomes committable.
     public func storeOffsets(_ messages: some Sequence<KafkaMessage>) {
         var next: [KafkaTopicPartition: Int64] = [:]
-        for message in messages {
-            let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
-            if message.offset + 1 > next[partition, default: -1] { next[partition] = message.offset + 1 }
+        // Batches come in runs of one partition: the dictionary is touched once a run.
+        var run: (topic: String, partition: Int32, next: Int64)?
+        func close(_ run: (topic: String, partition: Int32, next: Int64)) {
+            let partition = KafkaTopicPartition(topic: run.topic, partition: run.partition)
+            if run.next > next[partition, default: -1] { next[partition] = run.next }
         }
+        for message in messages {
+            if let current = run, current.partition == message.partition, current.topic == message.topic {
+                run!.next = max(current.next, message.offset + 1)
+            } else {
+                if let run { close(run) }
+                run = (message.topic, message.partition, message.offset + 1)
+            }
+        }
+        if let run { close(run) }
         if !next.isEmpty { client.storeOffsets(next) }
     }
 
@@ -177,9 +188,23 @@ public final class KafkaConsumer: Service, Sendable {
                     continue
                 }
             }
+            // One look-up (a lock and a hash of the topic name) per run of records of one
+            // partition, not per record, unless an assign or revoke came in between.
+            var lastGeneration: (partition: KafkaTopicPartition, changes: UInt64, generation: UInt64)?
             client.pollBatch(
                 maxMessages: configuration.maxBatchSize, timeoutMilliseconds: timeout, topicNames: &topicNames,
-                messages: &messages, events: &events, generation: { [buffer] in buffer.generation(of: $0) ?? 0 })
+                messages: &messages, events: &events,
+                generation: { [buffer] partition in
+                    let changes = buffer.assignmentChangeCount
+                    if let last = lastGeneration, last.changes == changes, last.partition.partition == partition.partition,
+                        last.partition.topic == partition.topic
+                    {
+                        return last.generation
+                    }
+                    let generation = buffer.generation(of: partition) ?? 0
+                    lastGeneration = (partition, changes, generation)
+                    return generation
+                })
             for event in events { handle(event) }
             events.removeAll(keepingCapacity: true)
             if !messages.isEmpty {
@@ -265,8 +290,19 @@ public final class KafkaConsumer: Service, Sendable {
                 let batch = await consumer.buffer.next { client.wakeConsumerQueue() }
                 if storesAutomatically { previous = batch }
                 if let batch, !batch.isEmpty {
+                    // Counted per run of one topic: the dictionary is touched once a run, not
+                    // once a record.
                     var topics: [String: Int] = [:]
-                    for message in batch { topics[message.topic, default: 0] += 1 }
+                    var run = (topic: batch[0].topic, count: 0)
+                    for message in batch {
+                        if message.topic == run.topic {
+                            run.count += 1
+                        } else {
+                            topics[run.topic, default: 0] += run.count
+                            run = (message.topic, 1)
+                        }
+                    }
+                    topics[run.topic, default: 0] += run.count
                     handedOutTopics = topics
                     handedOut = .now
                 }

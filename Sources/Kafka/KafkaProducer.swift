@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -7,8 +8,9 @@ import Synchronization
 /// The producer is live as soon as it is made: a dedicated thread serves librdkafka's delivery
 /// reports. As a `Service`, `run()` waits for graceful shutdown and then flushes and closes, so
 /// nothing sent before shutdown is lost. Records sent together share one wait (one continuation
-/// per call, not per record). When librdkafka's queue is full, `send` waits for room instead of
-/// failing or growing memory.
+/// per call, not per record). While a `send` hands its records to librdkafka it also serves the
+/// delivery reports that are ready, without blocking, and the polling thread stands aside. When
+/// librdkafka's queue is full, `send` waits for room instead of failing or growing memory.
 public final class KafkaProducer: Service, Sendable {
     private struct State {
         var topics: [String: OpaquePointer] = [:]
@@ -20,6 +22,13 @@ public final class KafkaProducer: Service, Sendable {
     private final class Shared: Sendable {
         let state = Mutex(State())
         let stopPolling = Mutex(false)
+        /// Sends that are handing records to librdkafka right now (they serve delivery reports
+        /// themselves meanwhile; the polling thread waits for them to finish).
+        let activeSenders = Atomic(0)
+        /// Whether the polling thread waits on `sendersGone` (so senders signal only then).
+        let pollerWaits = Atomic(false)
+        /// Signalled when the last active sender finishes handing over its records.
+        let sendersGone = DispatchSemaphore(value: 0)
     }
 
     private let client: RDKafkaClient
@@ -41,6 +50,16 @@ public final class KafkaProducer: Service, Sendable {
         let roomThreshold = Int32(clamping: max(1, configuration.maxQueuedMessages / 2))
         pollThread = BlockingThread(name: "kafka-producer-poll") {
             while !shared.stopPolling.withLock({ $0 }) {
+                if shared.activeSenders.load(ordering: .sequentiallyConsistent) > 0 {
+                    // A sender serves the reports while it hands records over; the last one
+                    // signals when done (the timeout only bounds a signal lost to a race).
+                    shared.pollerWaits.store(true, ordering: .sequentiallyConsistent)
+                    if shared.activeSenders.load(ordering: .sequentiallyConsistent) > 0 {
+                        _ = shared.sendersGone.wait(timeout: .now() + .milliseconds(20))
+                    }
+                    shared.pollerWaits.store(false, ordering: .sequentiallyConsistent)
+                    continue
+                }
                 client.poll(timeoutMilliseconds: 100)
                 let waiters = shared.state.withLock { state -> [CheckedContinuation<Void, Never>] in
                     guard !state.spaceWaiters.isEmpty, client.outQueueLength < roomThreshold else { return [] }
@@ -72,8 +91,10 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Sends records in order and waits for all their delivery reports, returned in the same order.
     ///
-    /// - Parameter onDelivery: called on the delivery thread as each report arrives, with the
-    ///   record's index (for example to end its span at the true delivery time). Keep it short.
+    /// - Parameter onDelivery: called as each report arrives, with the record's index (for example
+    ///   to end its span at the true delivery time), on the thread that serves reports: the
+    ///   producer's polling thread, or the thread of a `send` that is handing records over. Keep
+    ///   it short, and never block in it.
     /// - Throws: `KafkaError.shutDown` after `close()`; per-record failures are in the results.
     public func send(
         _ records: [KafkaProducerRecord],
@@ -83,40 +104,76 @@ public final class KafkaProducer: Service, Sendable {
         let started = ContinuousClock.now
         let batch = DeliveryBatch(topics: records.map(\.topic), onEach: onDelivery)
         batch.retainUntilComplete()
-        var lastTopic: (name: String, handle: OpaquePointer)?
-        for index in records.indices {
-            let record = records[index]
-            let rkt: OpaquePointer
-            if let lastTopic, lastTopic.name == record.topic {
-                rkt = lastTopic.handle
-            } else {
-                do {
-                    rkt = try topic(record.topic)
-                    lastTopic = (record.topic, rkt)
-                } catch {
-                    batch.fail(index, error)
-                    continue
-                }
-            }
-            while true {
-                let code = client.produce(record, topic: rkt, slot: batch.slot(index))
-                if code == 0 { break }
-                if code == RDKafkaClient.queueFullCode {
-                    await waitForSpace()
-                    continue
-                }
-                batch.fail(
-                    index,
-                    KafkaError(
-                        code: .delivery, message: "cannot send to \(record.topic): \(RDKafkaClient.errorDescription(code))",
-                        brokerCode: code, isRetriable: RDKafkaClient.isRetriable(code)))
-                break
-            }
+        var next = 0
+        while true {
+            next = enqueue(records, from: next, into: batch)
+            if next == records.count { break }
+            // librdkafka's queue is full: wait (without holding a thread) until it is half empty.
+            await waitForSpace()
         }
         let outcomes = await batch.outcomes()
         MessagingMetrics.sent(records, outcomes: outcomes, duration: ContinuousClock.now - started)
         return outcomes
     }
+
+    /// Hands records to librdkafka from `start` on, until all are queued (returns
+    /// `records.count`) or its queue is full (returns the index of the first record not queued).
+    ///
+    /// Never blocks. While it runs, the calling thread also serves the delivery reports that are
+    /// ready (a non-blocking poll every `pollEvery` records) and the polling thread stands aside:
+    /// librdkafka frees each delivered record in the thread that serves its report, so the
+    /// memory of delivered records goes back to the allocator of the thread that makes the next
+    /// ones, instead of crossing threads for every record (which made allocation the largest
+    /// cost of sending, measured in `docs/benchmarks-hotpaths.md`).
+    private func enqueue(_ records: [KafkaProducerRecord], from start: Int, into batch: DeliveryBatch) -> Int {
+        shared.activeSenders.add(1, ordering: .sequentiallyConsistent)
+        defer {
+            client.poll(timeoutMilliseconds: 0)
+            if shared.activeSenders.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
+                shared.pollerWaits.load(ordering: .sequentiallyConsistent)
+            {
+                shared.sendersGone.signal()
+            }
+        }
+        return records.withUnsafeBufferPointer { records in
+            var lastTopic: (name: String, handle: OpaquePointer)?
+            var index = start
+            var now = RDKafkaClient.nowMilliseconds()
+            while index < records.count {
+                if index & (Self.pollEvery - 1) == Self.pollEvery - 1 {
+                    client.poll(timeoutMilliseconds: 0)
+                    now = RDKafkaClient.nowMilliseconds()
+                }
+                let rkt: OpaquePointer
+                if let lastTopic, lastTopic.name == records[index].topic {
+                    rkt = lastTopic.handle
+                } else {
+                    do throws(KafkaError) {
+                        rkt = try topic(records[index].topic)
+                        lastTopic = (records[index].topic, rkt)
+                    } catch {
+                        batch.fail(index, error)
+                        index += 1
+                        continue
+                    }
+                }
+                let code = client.produce(records[index], topic: rkt, slot: batch.slot(index), timestampMilliseconds: now)
+                if code == RDKafkaClient.queueFullCode { return index }
+                if code != 0 {
+                    batch.fail(
+                        index,
+                        KafkaError(
+                            code: .delivery, message: "cannot send to \(records[index].topic): \(RDKafkaClient.errorDescription(code))",
+                            brokerCode: code, isRetriable: RDKafkaClient.isRetriable(code)))
+                }
+                index += 1
+            }
+            return records.count
+        }
+    }
+
+    /// How often (in records) a sender serves ready delivery reports itself; a power of two.
+    private static let pollEvery = 32
 
     private func topic(_ name: String) throws(KafkaError) -> OpaquePointer {
         try shared.state.withLock { state throws(KafkaError) in
@@ -177,3 +234,4 @@ public final class KafkaProducer: Service, Sendable {
         await close()
     }
 }
+

@@ -11,12 +11,26 @@ enum MessagingMetrics {
     static func sent(_ records: [KafkaProducerRecord], outcomes: [Result<KafkaDeliveryReport, KafkaError>], duration: Duration) {
         var delivered: [String: Int] = [:]
         var failed: [String: Int] = [:]
+        // Counted in runs of one topic and outcome (records of a send mostly share a topic), so
+        // the dictionaries are touched once a run, not once a record.
+        var run: (topic: String, succeeded: Bool, count: Int)?
+        func close(_ run: (topic: String, succeeded: Bool, count: Int)) {
+            if run.succeeded { delivered[run.topic, default: 0] += run.count } else { failed[run.topic, default: 0] += run.count }
+        }
         for (record, outcome) in zip(records, outcomes) {
+            let succeeded: Bool
             switch outcome {
-            case .success: delivered[record.topic, default: 0] += 1
-            case .failure: failed[record.topic, default: 0] += 1
+            case .success: succeeded = true
+            case .failure: succeeded = false
+            }
+            if let current = run, current.succeeded == succeeded, current.topic == record.topic {
+                run!.count += 1
+            } else {
+                if let run { close(run) }
+                run = (record.topic, succeeded, 1)
             }
         }
+        if let run { close(run) }
         for (topic, count) in delivered {
             Counter(label: "messaging_client_sent_messages_total", dimensions: [("messaging_system", "kafka"), ("messaging_destination_name", topic)])
                 .increment(by: count)

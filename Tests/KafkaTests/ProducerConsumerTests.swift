@@ -1,4 +1,5 @@
 import Kafka
+import Synchronization
 import KafkaTestSupport
 import Testing
 
@@ -41,6 +42,48 @@ struct ProducerConsumerTests {
             #expect(unkeyed.value.isEmpty)
             #expect(unkeyed.headers.isEmpty)
             #expect(received.contains { $0.keyString == "MSFT" && $0.value == [0, 1, 2, 255] })
+        }
+    }
+
+    @Test("sends larger than librdkafka's queue, from two tasks at once, deliver every record and report each one once, in order")
+    func sendsLargerThanTheQueue() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("bigsend")
+            try broker.createTopic(topic, partitions: 3)
+            var configuration = producerConfiguration(broker)
+            configuration.maxQueuedMessages = 500
+            let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
+            let perSend = 3_000
+            let reported = DeliveryCounts(count: 2 * perSend)
+            @Sendable func send(_ first: Int) async throws -> [KafkaDeliveryReport] {
+                let records = (first..<first + perSend).map { index in
+                    KafkaProducerRecord(topic: topic, key: "k\(index % 7)", value: Array(String(index).utf8), headers: ["n": Array(String(index).utf8)])
+                }
+                return try await producer.send(records) { index, outcome in
+                    if case .success = outcome { reported.counts.withLock { $0[first + index] += 1 } }
+                }.map { try $0.get() }
+            }
+            async let firstHalf = send(0)
+            async let secondHalf = send(perSend)
+            let reports = try await firstHalf + secondHalf
+            #expect(reports.count == 2 * perSend)
+            #expect(reports.allSatisfy { $0.topic == topic && $0.offset != nil })
+            #expect(reported.counts.withLock { $0 }.allSatisfy { $0 == 1 })
+            // Per partition, the offsets are distinct: nothing was written twice.
+            var offsets: [Int32: Set<Int64>] = [:]
+            for report in reports { offsets[report.partition, default: []].insert(report.offset!) }
+            #expect(offsets.values.reduce(0) { $0 + $1.count } == 2 * perSend)
+            await producer.close()
+
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+            let received = try await withRunningConsumer(consumer) { await collect(consumer, count: 2 * perSend) }
+            #expect(Set(received.map { String(decoding: $0.value, as: UTF8.self) }) == Set((0..<2 * perSend).map(String.init)))
+            #expect(received.allSatisfy { $0.headers["n"] == $0.value })
+            // Each result is its own record's: the record stored where report i says is record i.
+            var stored: [KafkaRecordPlace: String] = [:]
+            for message in received { stored[KafkaRecordPlace(partition: message.partition, offset: message.offset)] = String(decoding: message.value, as: UTF8.self) }
+            let misplaced = reports.indices.filter { stored[KafkaRecordPlace(partition: reports[$0].partition, offset: reports[$0].offset ?? -1)] != String($0) }
+            #expect(misplaced.isEmpty)
         }
     }
 }
@@ -246,4 +289,15 @@ struct ConsumerGroupTests {
             await producer.close()
         }
     }
+}
+
+private struct KafkaRecordPlace: Hashable {
+    var partition: Int32
+    var offset: Int64
+}
+
+/// How many delivery reports each record got.
+private final class DeliveryCounts: Sendable {
+    let counts: Mutex<[Int]>
+    init(count: Int) { counts = Mutex([Int](repeating: 0, count: count)) }
 }

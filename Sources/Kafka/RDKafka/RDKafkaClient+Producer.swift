@@ -1,12 +1,20 @@
 import CRdKafka
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension RDKafkaClient {
     /// Enqueues one record; librdkafka copies key, value and headers. `slot` comes back in the
-    /// delivery report. Returns librdkafka's error code (0 when enqueued).
+    /// delivery report. `timestampMilliseconds` is the record's create time unless it has its own
+    /// (the caller reads the clock once for a run of records, instead of librdkafka once a record).
+    /// Returns librdkafka's error code (0 when enqueued).
     ///
-    /// Hot path: no heap allocation. The argument list, and the header names (NUL-terminated) and
-    /// values, live in temporary (stack) buffers for the duration of the call.
-    func produce(_ record: KafkaProducerRecord, topic rkt: OpaquePointer, slot: UnsafeMutableRawPointer) -> Int32 {
+    /// Hot path: no heap allocation, and the record is borrowed, not copied. The argument list,
+    /// and the header names (NUL-terminated) and values, live in temporary (stack) buffers for the
+    /// duration of the call.
+    func produce(
+        _ record: borrowing KafkaProducerRecord, topic rkt: OpaquePointer, slot: UnsafeMutableRawPointer, timestampMilliseconds: Int64
+    ) -> Int32 {
         let headers = record.headers.storage
         var headerBytes = 0
         for header in headers { headerBytes += header.key.utf8.count + 1 + (header.value?.count ?? 0) }
@@ -38,12 +46,10 @@ extension RDKafkaClient {
                             vus[used].u.mem.size = key.count
                             used += 1
                         }
-                        if let timestamp = record.timestampMilliseconds {
-                            vus[used] = rd_kafka_vu_t()
-                            vus[used].vtype = RD_KAFKA_VTYPE_TIMESTAMP
-                            vus[used].u.i64 = timestamp
-                            used += 1
-                        }
+                        vus[used] = rd_kafka_vu_t()
+                        vus[used].vtype = RD_KAFKA_VTYPE_TIMESTAMP
+                        vus[used].u.i64 = record.timestampMilliseconds ?? timestampMilliseconds
+                        used += 1
                         if headers.isEmpty {
                             return producevaError(vus.baseAddress!, count: used)
                         }
@@ -101,6 +107,13 @@ extension RDKafkaClient {
     /// Returns librdkafka's error code (`_TIMED_OUT` when records are left).
     func flush(timeoutMilliseconds: Int32) -> Int32 {
         rd_kafka_flush(handle, timeoutMilliseconds).rawValue
+    }
+
+    /// The wall clock in milliseconds since the epoch, as librdkafka stamps a record.
+    static func nowMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     /// Records still queued or in flight.

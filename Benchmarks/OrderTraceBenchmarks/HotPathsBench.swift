@@ -1,0 +1,294 @@
+import ArgumentParser
+import Baggage
+import CMallocCounter
+import CommandLineSupport
+import Foundation
+import Kafka
+import KafkaTracing
+import LeanTracing
+import OrderModel
+import TraceContext
+import Tracing
+
+/// Micro-benchmarks of the per-record hot paths, each in ns per operation and heap allocations
+/// per operation (malloc, calloc, realloc and aligned allocations of the measuring thread, counted by the
+/// executable's `CMallocCounter`), with a baseline where one exists, in one run:
+///
+/// - W3C propagation: `traceparent` written into Kafka headers and parsed back, `baggage`
+///   serialized and parsed, a received record's whole context read (`CarriedTraceContext`);
+///   baseline: the same through the swift-distributed-tracing `Instrument` API (a dictionary
+///   carrier), which is what a tracer-agnostic component would pay;
+/// - spans: start, typical attributes, a link, end, on the lean tracer; baseline: the same calls on
+///   `NoOpTracer` (untraced). Export is not included (see `bench spans`): ended spans stay in the
+///   tracer's buffer, made large enough that none is dropped;
+/// - JSON: decode (with validation) and encode of each message type with OrderModel's codec;
+///   baseline: Foundation's `JSONSerialization` on the same bytes, into untyped dictionaries and
+///   without validation;
+/// - allocation of one fill over a 100-member batch (`BatchAllocation.apply`).
+struct HotPathsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hotpaths",
+        abstract: "ns and heap allocations per operation of the per-record hot paths (propagation, spans, JSON, fill allocation), with ratios to their baselines."
+    )
+
+    @Option(help: "Operations per round of each benchmark (spans: a fifth of it).")
+    var iterations = 100_000
+
+    @Option(help: "Rounds; the fastest is reported (allocations are the same in every round).")
+    var rounds = 3
+
+    struct Measurement {
+        var ns: Double
+        var allocations: Double
+    }
+
+    func run() throws {
+        guard iterations > 0, rounds > 0 else { throw ValidationError("--iterations and --rounds must be positive") }
+        say("bench-hotpaths: \(iterations) operations a round, best of \(rounds) round(s); allocs = heap allocations (malloc, calloc, realloc, aligned) of this thread per operation")
+        say("  " + "operation".padding(toLength: 44, withPad: " ", startingAt: 0) + "      ns/op  allocs/op   baseline                            ns/op  allocs/op  ratio")
+        try propagation()
+        spans()
+        try json()
+        try fillAllocation()
+    }
+
+    // MARK: Measuring
+
+    /// The fastest of `rounds` rounds of `count` calls of `body`, in ns per call, and the
+    /// allocations of the calling thread per call.
+    private func measure(_ count: Int? = nil, _ body: () -> Void) -> Measurement {
+        let count = count ?? iterations
+        var fastest = Double.infinity
+        var allocations = Double.infinity
+        for _ in 0..<rounds {
+            let allocationsBefore = ordertrace_thread_allocations()
+            let start = ContinuousClock.now
+            for _ in 0..<count { body() }
+            let elapsed = ContinuousClock.now - start
+            let allocated = ordertrace_thread_allocations() - allocationsBefore
+            fastest = min(fastest, elapsed.seconds * 1e9 / Double(count))
+            allocations = min(allocations, Double(allocated) / Double(count))
+        }
+        return Measurement(ns: fastest, allocations: allocations)
+    }
+
+    private func report(_ name: String, _ ours: Measurement, baseline: (name: String, Measurement)? = nil) {
+        var line = "  " + name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: " %9.0f  %9.1f", ours.ns, ours.allocations)
+        if let (baselineName, theirs) = baseline {
+            line += "   " + baselineName.padding(toLength: 32, withPad: " ", startingAt: 0)
+            line += String(format: " %9.0f  %9.1f  %5.2f", theirs.ns, theirs.allocations, ours.ns / theirs.ns)
+        }
+        say(line)
+    }
+
+    // MARK: Propagation
+
+    private func propagation() throws {
+        let tracer = LeanTracer(bufferCapacity: 1_024)
+        let messaging = MessagingTracing.tracer(for: tracer)
+        let parent = messaging.startMessagingSpan("send client-orders", context: .topLevel, ofKind: .producer)
+        defer { parent.end() }
+        var context = parent.context
+        let baggage: Baggage = ["user.id": "alice", "client.order_id": "c-1001", "batch.id": "b-AAPL-buy-7"]
+        context.baggage = baggage
+
+        // traceparent into Kafka headers, as the traced producer writes it (bytes, in place).
+        var headers = KafkaHeaders()
+        headers.reserveCapacity(4)
+        parent.writeContext(into: &headers)
+        let inject = measure { parent.writeContext(into: &headers) }
+        var carrier: [String: String] = [:]
+        let instrumentInject = measure {
+            tracer.inject(context, into: &carrier, using: DictionaryCarrier())
+        }
+        report("traceparent inject (into Kafka headers)", inject, baseline: ("Instrument.inject (dictionary)", instrumentInject))
+
+        let traceparent = headers["traceparent"]!
+        var found = 0
+        let extract = measure {
+            if case .valid = SpanContext.parse(traceparent: traceparent) { found &+= 1 }
+        }
+        let textCarrier = ["traceparent": String(decoding: traceparent, as: UTF8.self)]
+        let instrumentExtract = measure {
+            var extracted = ServiceContext.topLevel
+            tracer.extract(textCarrier, into: &extracted, using: DictionaryCarrier())
+            if extracted.baggage == nil { found &+= 1 }
+        }
+        report("traceparent extract (parse the header)", extract, baseline: ("Instrument.extract (dictionary)", instrumentExtract))
+
+        let baggageInject = measure {
+            headers.set("baggage", bytes: Array(baggage.headerValue.utf8))
+        }
+        report("baggage inject (3 entries, serialize)", baggageInject)
+        let baggageBytes = headers["baggage"]!
+        let baggageExtract = measure {
+            found &+= Baggage(utf8HeaderValues: CollectionOfOne(baggageBytes)).count
+        }
+        report("baggage extract (3 entries, parse)", baggageExtract)
+
+        let message = KafkaMessage(topic: "client-orders", partition: 0, offset: 0, key: Array("AAPL".utf8), value: [], headers: headers)
+        let carried = measure {
+            let carried = CarriedTraceContext(message)
+            found &+= (carried.baggage?.count ?? 0) + (carried.parent == nil ? 0 : 1)
+        }
+        var fullCarrier = textCarrier
+        fullCarrier["baggage"] = String(decoding: baggageBytes, as: UTF8.self)
+        let baggageTracer = LeanTracer(bufferCapacity: 1_024, propagatesBaggage: true)
+        let instrumentCarried = measure {
+            var extracted = ServiceContext.topLevel
+            baggageTracer.extract(fullCarrier, into: &extracted, using: DictionaryCarrier())
+            found &+= extracted.baggage?.count ?? 0
+        }
+        report("a record's context (traceparent+baggage)", carried, baseline: ("Instrument.extract (dictionary)", instrumentCarried))
+        guard found > 0 else { throw ValidationError("propagation lost every context") }
+    }
+
+    // MARK: Spans
+
+    private func spans() {
+        let count = max(1, iterations / 5)
+        // Export is not measured: every ended span stays in the buffer (sized for a round).
+        func makeLean() -> LeanTracer { LeanTracer(bufferCapacity: count + 1_024) }
+        let linked = makeLean().startSpan("order received", context: .topLevel, ofKind: .server)
+        linked.end()
+        let link = SpanLink(context: linked.context, attributes: [:])
+        let attributes: SpanAttributes = [
+            "messaging.system": "kafka", "messaging.operation.name": "process", "messaging.operation.type": "process",
+            "messaging.destination.name": "client-orders", "messaging.kafka.message.key": "AAPL",
+            "messaging.destination.partition.id": "3", "messaging.kafka.offset": 1_234,
+        ]
+
+        func measureSpans<T: Tracer>(_ makeTracer: () -> T, withLink: Bool) -> Measurement {
+            var best = Measurement(ns: .infinity, allocations: .infinity)
+            for _ in 0..<rounds {
+                let tracer = makeTracer()
+                let parent = tracer.startSpan("process client-orders", context: .topLevel, ofKind: .consumer)
+                let context = parent.context
+                let once = Self.measureOnce(count) {
+                    let span = tracer.startSpan("allocate fill", context: context, ofKind: .internal)
+                    span.updateAttributes { $0.merge(attributes) }
+                    if withLink { span.addLink(link) }
+                    span.end()
+                }
+                parent.end()
+                best = Measurement(ns: min(best.ns, once.ns), allocations: min(best.allocations, once.allocations))
+            }
+            return best
+        }
+        let lean = measureSpans(makeLean, withLink: false)
+        let untraced = measureSpans({ NoOpTracer() }, withLink: false)
+        report("span: start, 7 attributes, end", lean, baseline: ("untraced (NoOpTracer)", untraced))
+        let leanLinked = measureSpans(makeLean, withLink: true)
+        let untracedLinked = measureSpans({ NoOpTracer() }, withLink: true)
+        report("span: start, 7 attributes, 1 link, end", leanLinked, baseline: ("untraced (NoOpTracer)", untracedLinked))
+    }
+
+    private static func measureOnce(_ count: Int, _ body: () -> Void) -> Measurement {
+        let allocationsBefore = ordertrace_thread_allocations()
+        let start = ContinuousClock.now
+        for _ in 0..<count { body() }
+        let elapsed = ContinuousClock.now - start
+        let allocated = ordertrace_thread_allocations() - allocationsBefore
+        return Measurement(ns: elapsed.seconds * 1e9 / Double(count), allocations: Double(allocated) / Double(count))
+    }
+
+    // MARK: JSON
+
+    /// One example of each message type (the contract's examples in `topics/*.json`; a batch of two members).
+    static let examples: [(name: String, json: String)] = JSONBench.examples + [
+        ("exchange order", #"{"exchangeOrderId":"x-b-AAPL-buy-1-0","batchId":"b-AAPL-buy-1","symbol":"AAPL","side":"buy","quantity":250,"orderType":"limit","limitPrice":189.25,"slice":0,"slices":2}"#)
+    ]
+
+    private func json() throws {
+        for (name, text) in Self.examples {
+            let bytes = Array(text.utf8)
+            let (decode, encode) = try measureJSON(name, bytes)
+            let data = Data(bytes)
+            let foundationDecode = measure { _ = try? JSONSerialization.jsonObject(with: data) }
+            let object = try JSONSerialization.jsonObject(with: data)
+            let foundationEncode = measure { _ = try? JSONSerialization.data(withJSONObject: object) }
+            report("json decode \(name)", decode, baseline: ("Foundation JSONSerialization", foundationDecode))
+            report("json encode \(name)", encode, baseline: ("Foundation JSONSerialization", foundationEncode))
+        }
+    }
+
+    private func measureJSON(_ name: String, _ bytes: [UInt8]) throws -> (Measurement, Measurement) {
+        switch name {
+        case "client order": return try measureJSON(ClientOrder.self, bytes)
+        case "batch": return try measureJSON(Batch.self, bytes)
+        case "fill": return try measureJSON(Fill.self, bytes)
+        case "exchange order": return try measureJSON(ExchangeOrder.self, bytes)
+        default: return try measureJSON(OrderUpdate.self, bytes)
+        }
+    }
+
+    private func measureJSON<Message: JSONMessage>(_ type: Message.Type, _ bytes: [UInt8]) throws -> (Measurement, Measurement) {
+        let message = try Message(json: bytes)
+        guard case .success = Message.decode(json: message.encodeJSON()) else {
+            throw ValidationError("\(Message.self): what the codec encodes does not decode again")
+        }
+        var sink = 0
+        let decode = measure {
+            if case .success = Message.decode(json: bytes) { sink &+= 1 }
+        }
+        let encode = measure { sink &+= message.encodeJSON().count }
+        guard sink > 0 else { throw ValidationError("\(Message.self): nothing decoded") }
+        return (decode, encode)
+    }
+
+    // MARK: Fill allocation
+
+    /// One execution of half a 100-member batch, split pro-rata: 100 order updates. Each operation
+    /// starts from the same untouched state, so it includes copying that state on its first change
+    /// (the allocator keeps one state per batch and changes it in place). A duplicate fill (found
+    /// applied already, nothing changed) is reported beside it.
+    private func fillAllocation() throws {
+        let members = (0..<100).map { index in
+            Batch.Member(
+                clientOrderId: "c-\(1_000 + index)", userId: "user-\(index % 7)", quantity: Int64(100 + index), limitPrice: nil,
+                traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        }
+        let total = members.reduce(0) { $0 + $1.quantity }
+        let batch = Batch(
+            batchId: "b-AAPL-buy-1", symbol: "AAPL", side: .buy, quantity: total, members: members, closeReason: .linger,
+            openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
+        let initial = try BatchAllocation(batch: batch)
+        let fill = Fill(
+            fillId: "f-1", exchangeOrderId: "x-b-AAPL-buy-1-0", batchId: batch.batchId, symbol: "AAPL", side: .buy,
+            quantity: total / 2, price: Price(ticks: 1_892_400), cumulativeQuantity: total / 2, leavesQuantity: total - total / 2,
+            status: .partiallyFilled)
+        var probe = initial
+        guard case .applied(let allocation) = probe.apply(fill), allocation.updates.count == 100 else {
+            throw ValidationError("the bench's fill does not reach every member")
+        }
+        var updates = 0
+        let count = max(1, iterations / 10)
+        let apply = measure(count) {
+            var state = initial
+            if case .applied(let allocation) = state.apply(fill) { updates &+= allocation.updates.count }
+        }
+        let duplicate = Fill(
+            fillId: "f-0", exchangeOrderId: fill.exchangeOrderId, batchId: fill.batchId, symbol: "AAPL", side: .buy, quantity: 1,
+            price: fill.price, cumulativeQuantity: 1, leavesQuantity: total - 1, status: .partiallyFilled)
+        var seen = initial
+        _ = seen.apply(duplicate)
+        let again = measure(count) {
+            var state = seen
+            if case .duplicate = state.apply(duplicate) { updates &+= 1 }
+        }
+        report("fill over a 100-member batch (100 updates)", apply)
+        report("the same batch, a duplicate fill", again)
+        guard updates > 0 else { throw ValidationError("no fill was allocated") }
+    }
+}
+
+/// A `[String: String]` carrier for the `Instrument` API baseline.
+private struct DictionaryCarrier: Injector, Extractor {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key] = value
+    }
+
+    func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key]
+    }
+}
