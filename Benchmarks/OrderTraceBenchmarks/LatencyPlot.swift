@@ -47,7 +47,7 @@ struct LatencyPlot {
     }
 
     func svg() -> String {
-        let left = 70.0, right = 20.0, top = 40.0, bottom = 60.0
+        let left = 70.0, right = 40.0, top = 40.0, bottom = 60.0
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
         let highest = series.flatMap(\.points).map(\.milliseconds).max() ?? 1

@@ -26,7 +26,9 @@ struct PipelineOrders {
     /// The order's JSON; `user` only for Kafka records (the gateway takes it from the token).
     func text(_ index: Int) -> String {
         let side = (index / Self.symbols.count) % 2 == 0 ? "buy" : "sell"
-        let quantity = 10 * (1 + index % 10)
+        // 1 to 10: small enough that the simulated exchange's liquidity (5 levels of 100-1,000 a
+        // side, laid again every 250 ms) fills nearly all of them even at full speed.
+        let quantity = 1 + index % 10
         var user = ""
         if door(index) == .kafka {
             let number = index % 16
