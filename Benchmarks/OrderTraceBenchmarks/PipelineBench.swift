@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Histogram
 import Logging
+import Synchronization
 
 /// The whole pipeline under load: `ordertrace up` as a child process (embedded broker, every
 /// component), traced rounds (spans to `ordertrace bench sink`) and untraced rounds
@@ -59,7 +60,9 @@ struct PipelineBench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logs.bootstrap(defaultLevel: .warning)
         logger.logLevel = .warning
+        BenchChildren.stopOnSignals()
         let sink = try await onThread { try Sink.start() }
+        BenchChildren.add(sink.process.processIdentifier)
         do {
             try await measureAll(sink: sink, logger: logger)
         } catch {
@@ -100,17 +103,18 @@ struct PipelineBench: AsyncParsableCommand {
         var session: PipelineSession?
         do {
             try await up.waitUntilReady(timeout: .seconds(180))
-            let connected = try await PipelineSession.open(bootstrap: up.bootstrap!, gatewayPort: up.gatewayPort, logger: logger)
+            guard up.bootstrap != nil else { throw CommandError(description: "bench-pipeline: `ordertrace up` named no broker") }
+            let connected = try await PipelineSession.open(bootstrap: up.bootstrap ?? "", gatewayPort: up.gatewayPort, logger: logger)
             session = connected
             let tag = "\(traced ? "t" : "u")\(round)"
             var sent = 0
             if warmup > 0 {
-                _ = try await connected.run(PipelineOrders(prefix: "\(tag)w-", count: warmup), rate: nil, stall: .seconds(120))
+                _ = try await connected.run(PipelineOrders(prefix: "\(tag)w-", count: warmup), rate: nil, stall: .seconds(120), alive: up.isRunning)
                 sent += warmup
             }
             var results: [Measured] = []
             let full = try await measure(kind: kind, up: up, sink: sink) {
-                try await connected.run(PipelineOrders(prefix: "\(tag)f-", count: orders), rate: nil)
+                try await connected.run(PipelineOrders(prefix: "\(tag)f-", count: orders), rate: nil, alive: up.isRunning)
             }
             sent += orders
             say(line(round: round, full))
@@ -118,7 +122,7 @@ struct PipelineBench: AsyncParsableCommand {
             if traced {
                 let rate = full.throughput / 2
                 let paced = try await measure(kind: "traced-paced", up: up, sink: sink) {
-                    try await connected.run(PipelineOrders(prefix: "\(tag)p-", count: pacedCount), rate: rate)
+                    try await connected.run(PipelineOrders(prefix: "\(tag)p-", count: pacedCount), rate: rate, alive: up.isRunning)
                 }
                 sent += pacedCount
                 say(line(round: round, paced) + String(format: " (paced at %.0f/s)", rate))
@@ -250,5 +254,29 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread { continuation.resume(with: Result { try body() }) }
         thread.start()
+    }
+}
+
+/// The benchmark's child processes, asked to stop (SIGTERM) when the benchmark gets SIGINT or
+/// SIGTERM, so that neither `up` (with its children) nor the sink outlives it.
+enum BenchChildren {
+    private static let pids = Mutex<Set<pid_t>>([])
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func add(_ pid: pid_t) { _ = pids.withLock { $0.insert(pid) } }
+    static func remove(_ pid: pid_t) { _ = pids.withLock { $0.remove(pid) } }
+
+    static func stopOnSignals() {
+        guard sources.isEmpty else { return }
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                for pid in pids.withLock({ $0 }) { kill(pid, SIGTERM) }
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            sources.append(source)
+        }
     }
 }

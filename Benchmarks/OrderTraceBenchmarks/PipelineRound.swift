@@ -107,13 +107,15 @@ final class RoundTracker: Sendable {
 
     var terminalCount: Int { state.withLock { $0.terminalCount } }
 
-    /// Waits (polling) until every order is terminal; false when none more ended for `stall`.
-    func waitUntilAllTerminal(stall: Duration) async -> Bool {
+    /// Waits (polling) until every order is terminal; false when none more ended for `stall`,
+    /// or as soon as `alive` says the system is gone.
+    func waitUntilAllTerminal(stall: Duration, alive: () -> Bool) async -> Bool {
         var lastCount = -1
         var lastProgress = ContinuousClock.now
         while true {
             let count = terminalCount
             if count >= orders.count { return true }
+            if !alive() { return false }
             if count != lastCount {
                 lastCount = count
                 lastProgress = .now

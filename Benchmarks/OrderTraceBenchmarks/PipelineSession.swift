@@ -136,7 +136,7 @@ final class PipelineSession: Sendable {
     /// Sends the round's orders, at once (`rate` nil: as fast as they go) or paced at `rate`
     /// orders per second, then waits until every one is terminal.
     /// - Throws: when records were not delivered, a socket failed, or no order ended for `stall`.
-    func run(_ orders: PipelineOrders, rate: Double?, stall: Duration = .seconds(60)) async throws -> RoundTracker {
+    func run(_ orders: PipelineOrders, rate: Double?, stall: Duration = .seconds(60), alive: () -> Bool) async throws -> RoundTracker {
         let tracker = RoundTracker(orders: orders)
         current.tracker = tracker
         let texts = (0..<orders.count).map { orders.text($0) }
@@ -181,10 +181,11 @@ final class PipelineSession: Sendable {
             return try await group.reduce(0, +)
         }
         guard undelivered == 0 else { throw CommandError(description: "bench-pipeline: \(undelivered) orders were not delivered to \(Self.clientOrdersTopic)") }
-        guard await tracker.waitUntilAllTerminal(stall: stall) else {
+        guard await tracker.waitUntilAllTerminal(stall: stall, alive: alive) else {
             let failure = socketState.withLock { $0.failure }
             throw CommandError(
-                description: "bench-pipeline: \(orders.count - tracker.terminalCount) of \(orders.count) orders did not end (none ended for \(stall))"
+                description: "bench-pipeline: \(orders.count - tracker.terminalCount) of \(orders.count) orders did not end "
+                    + (alive() ? "(none ended for \(stall))" : "(`ordertrace up` exited)")
                     + (failure.map { "; WebSocket: \($0)" } ?? ""))
         }
         return tracker

@@ -52,6 +52,7 @@ final class UpProcess: Sendable {
         process.standardError = pipe
         let up = UpProcess(process: process, gatewayPort: ports[1], dataDirectory: dataDirectory)
         try process.run()
+        BenchChildren.add(process.processIdentifier)
         up.readOutput(pipe.fileHandleForReading)
         return up
     }
@@ -87,8 +88,12 @@ final class UpProcess: Sendable {
             kill(process.processIdentifier, SIGKILL)
             while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
         }
+        BenchChildren.remove(process.processIdentifier)
         try? FileManager.default.removeItem(at: dataDirectory)
     }
+
+    /// Whether `up` still runs.
+    @Sendable func isRunning() -> Bool { process.isRunning }
 
     private func readOutput(_ handle: FileHandle) {
         let reader = Thread { [self] in
