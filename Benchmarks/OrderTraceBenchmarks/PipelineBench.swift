@@ -258,13 +258,14 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 }
 
 /// The benchmark's child processes, asked to stop (SIGTERM) when the benchmark gets SIGINT or
-/// SIGTERM, so that neither `up` (with its children) nor the sink outlives it.
+/// SIGTERM, so that neither `up` (with its children) nor the sink outlives it; their temporary
+/// folders are removed once they have exited (10 s at most).
 enum BenchChildren {
-    private static let pids = Mutex<Set<pid_t>>([])
+    private static let children = Mutex<[pid_t: String?]>([:])
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
-    static func add(_ pid: pid_t) { _ = pids.withLock { $0.insert(pid) } }
-    static func remove(_ pid: pid_t) { _ = pids.withLock { $0.remove(pid) } }
+    static func add(_ pid: pid_t, folder: String? = nil) { children.withLock { $0[pid] = folder } }
+    static func remove(_ pid: pid_t) { _ = children.withLock { $0.removeValue(forKey: pid) } }
 
     static func stopOnSignals() {
         guard sources.isEmpty else { return }
@@ -272,11 +273,26 @@ enum BenchChildren {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
-                for pid in pids.withLock({ $0 }) { kill(pid, SIGTERM) }
+                // On a dispatch thread, not the cooperative pool: waiting here blocks no task.
+                let running = children.withLock { $0 }
+                for pid in running.keys { kill(pid, SIGTERM) }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while running.keys.contains(where: isAlive) && ContinuousClock.now < deadline {
+                    usleep(50_000)
+                }
+                for case let folder? in running.values { try? FileManager.default.removeItem(atPath: folder) }
                 exit(128 + signalNumber)
             }
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// Whether the process exists and has not exited (a zombie, exited but not yet reaped, has not).
+    private static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return false
+        }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
     }
 }

@@ -52,7 +52,7 @@ final class UpProcess: Sendable {
         process.standardError = pipe
         let up = UpProcess(process: process, gatewayPort: ports[1], dataDirectory: dataDirectory)
         try process.run()
-        BenchChildren.add(process.processIdentifier)
+        BenchChildren.add(process.processIdentifier, folder: dataDirectory.path)
         up.readOutput(pipe.fileHandleForReading)
         return up
     }
