@@ -33,6 +33,9 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "Orders of each paced round (default: --orders).")
     var pacedOrders: Int?
 
+    @Option(help: "Orders per second of the paced rounds (default: half the rate of the traced round before each).")
+    var pacedRate: Double?
+
     @Option(help: "Orders sent (and awaited) before each measured round, once the system is up.")
     var warmup = 500
 
@@ -43,8 +46,8 @@ struct PipelineBench: AsyncParsableCommand {
     var topicsDirectory: String?
 
     func validate() throws {
-        guard orders > 0, rounds > 0, warmup >= 0, (pacedOrders ?? 1) > 0 else {
-            throw ValidationError("--orders, --rounds and --paced-orders must be positive, --warmup at least 0")
+        guard orders > 0, rounds > 0, warmup >= 0, (pacedOrders ?? 1) > 0, (pacedRate ?? 1) > 0 else {
+            throw ValidationError("--orders, --rounds, --paced-orders and --paced-rate must be positive, --warmup at least 0")
         }
     }
 
@@ -77,7 +80,7 @@ struct PipelineBench: AsyncParsableCommand {
         say(
             "bench-pipeline: \(rounds) traced and \(rounds) untraced rounds of \(orders) market orders over \(PipelineOrders.symbols.count) symbols "
                 + "(80% produced into client-orders, 20% over \(PipelineOrders.webSocketUsers) WebSockets), each on a fresh `ordertrace up`; "
-                + "after each traced round \(pacedCount) orders paced at half its rate; spans to the OTLP sink at \(sink.endpoint)")
+                + "after each traced round \(pacedCount) orders paced at \(pacedRate.map { String(format: "%g/s", $0) } ?? "half its rate"); spans to the OTLP sink at \(sink.endpoint)")
         var measured: [Measured] = []
         var spansPerOrder: [Double] = []
         for round in 1...rounds {
@@ -120,7 +123,7 @@ struct PipelineBench: AsyncParsableCommand {
             say(line(round: round, full))
             results.append(full)
             if traced {
-                let rate = full.throughput / 2
+                let rate = pacedRate ?? full.throughput / 2
                 let paced = try await measure(kind: "traced-paced", up: up, sink: sink) {
                     try await connected.run(PipelineOrders(prefix: "\(tag)p-", count: pacedCount), rate: rate, alive: up.isRunning)
                 }
