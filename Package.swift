@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         // Prometheus text for swift-metrics: every process's `/metrics`.
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        // Latency distributions of `ordertrace bench pipeline` (the benchmarks only).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // librdkafka, as Debian's librdkafka-dev installs it (pkg-config `rdkafka`).
@@ -341,7 +343,8 @@ let package = Package(
             name: "OrderTraceBenchmarks",
             dependencies: [
                 "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "TraceContext", "TracingSetup", "Baggage", "OTLPReceiver", "OTLPWire", "OrderModel",
-                "OTLPExporter", "LagMonitor", "MetricsEndpoint", "CMallocCounter",
+                "OTLPExporter", "LagMonitor", "MetricsEndpoint", "CMallocCounter", "WebSocketClient",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -371,6 +374,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The benchmarks' pure parts: the latency plot and the result line.
+        .testTarget(name: "OrderTraceBenchmarksTests", dependencies: ["OrderTraceBenchmarks"]),
         // Test helpers that need neither Kafka nor a tracer: seeded randomness, temporary files.
         .target(
             name: "TestSupport",

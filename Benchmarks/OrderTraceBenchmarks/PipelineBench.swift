@@ -1,0 +1,301 @@
+import ArgumentParser
+import CommandLineSupport
+import Foundation
+import Glibc
+import Histogram
+import Logging
+import Synchronization
+
+/// The whole pipeline under load: `ordertrace up` as a child process (embedded broker, every
+/// component), traced rounds (spans to `ordertrace bench sink`) and untraced rounds
+/// (`OTEL_SDK_DISABLED=true`) alternating, each on a fresh `up` since tracing is decided per
+/// process.
+///
+/// A round sends N market orders over 8 symbols, 80% as records produced straight into
+/// client-orders (as `kcat -P -K:` would) and 20% over the gateway's WebSocket (the three demo
+/// users, one socket each), all at once; its throughput is N over the time from the first send
+/// to the Nth terminal update read from order-updates. After each traced round, a paced round
+/// sends N more at half that round's rate: its latencies (send to terminal update, minus the
+/// time the order waited in its batch window: from its `accepted` to its `batched` update) go
+/// into an HdrHistogram. CPU per component is read from /proc/<pid>/stat around every round.
+struct PipelineBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Run `ordertrace up` and measure traced and untraced throughput, latency at half load and CPU per order per component."
+    )
+
+    @Option(help: "Orders per round.")
+    var orders = 20_000
+
+    @Option(help: "Rounds of each kind (traced, untraced), alternating; each traced round is followed by a paced one.")
+    var rounds = 3
+
+    @Option(help: "Orders of each paced round (default: --orders).")
+    var pacedOrders: Int?
+
+    @Option(help: "Orders per second of the paced rounds (default: half the rate of the traced round before each).")
+    var pacedRate: Double?
+
+    @Option(help: "Orders sent (and awaited) before each measured round, once the system is up.")
+    var warmup = 500
+
+    @Option(help: "Write the latency distribution of the paced rounds as an SVG picture here.")
+    var plot: String?
+
+    @Option(name: .customLong("topics-dir"), help: "Folder of topic definitions, passed to `ordertrace up` (default: its own default, ./topics).")
+    var topicsDirectory: String?
+
+    func validate() throws {
+        guard orders > 0, rounds > 0, warmup >= 0, (pacedOrders ?? 1) > 0, (pacedRate ?? 1) > 0 else {
+            throw ValidationError("--orders, --rounds, --paced-orders and --paced-rate must be positive, --warmup at least 0")
+        }
+    }
+
+    struct Measured {
+        var kind: String
+        var throughput: Double
+        var cpu: [String: Double]
+        var orders: Int
+        var statuses: [String: Int]
+        var latencies: (raw: Histogram<UInt64>, adjusted: Histogram<UInt64>)?
+    }
+
+    func run() async throws {
+        var logger = Logs.bootstrap(defaultLevel: .warning)
+        logger.logLevel = .warning
+        BenchChildren.stopOnSignals()
+        let sink = try await onThread { try Sink.start() }
+        BenchChildren.add(sink.process.processIdentifier)
+        do {
+            try await measureAll(sink: sink, logger: logger)
+        } catch {
+            _ = try? await onThread { sink.stop() }
+            throw error
+        }
+        _ = try? await onThread { sink.stop() }
+    }
+
+    private func measureAll(sink: Sink, logger: Logger) async throws {
+        let pacedCount = pacedOrders ?? orders
+        say(
+            "bench-pipeline: \(rounds) traced and \(rounds) untraced rounds of \(orders) market orders over \(PipelineOrders.symbols.count) symbols "
+                + "(80% produced into client-orders, 20% over \(PipelineOrders.webSocketUsers) WebSockets), each on a fresh `ordertrace up`; "
+                + "after each traced round \(pacedCount) orders paced at \(pacedRate.map { String(format: "%g/s", $0) } ?? "half its rate"); spans to the OTLP sink at \(sink.endpoint)")
+        var measured: [Measured] = []
+        var spansPerOrder: [Double] = []
+        for round in 1...rounds {
+            for traced in [true, false] {
+                let spansBefore = traced ? try await onThread { try sink.count() } : 0
+                let (results, sent) = try await session(round: round, traced: traced, sink: sink, pacedCount: pacedCount, logger: logger)
+                measured += results
+                if traced {
+                    // `up` has stopped: every component flushed its spans.
+                    let spans = try await countSettled(sink, from: spansBefore)
+                    spansPerOrder.append(Double(spans) / Double(sent))
+                    say(String(format: "  round %d traced: %d spans for %d orders (%.1f a order)", round, spans, sent, spansPerOrder.last!))
+                }
+            }
+        }
+        report(measured, spansPerOrder: spansPerOrder)
+    }
+
+    /// One `up`: warm-up, a round at full speed and, when traced, a paced round.
+    private func session(round: Int, traced: Bool, sink: Sink, pacedCount: Int, logger: Logger) async throws -> ([Measured], sent: Int) {
+        let kind = traced ? "traced" : "untraced"
+        let up = try UpProcess.start(otlpEndpoint: traced ? sink.endpoint : nil, extraArguments: topicsDirectory.map { ["--topics-dir", $0] } ?? [], environment: [:])
+        var session: PipelineSession?
+        do {
+            try await up.waitUntilReady(timeout: .seconds(180))
+            guard up.bootstrap != nil else { throw CommandError(description: "bench-pipeline: `ordertrace up` named no broker") }
+            let connected = try await PipelineSession.open(bootstrap: up.bootstrap ?? "", gatewayPort: up.gatewayPort, logger: logger)
+            session = connected
+            let tag = "\(traced ? "t" : "u")\(round)"
+            var sent = 0
+            if warmup > 0 {
+                _ = try await connected.run(PipelineOrders(prefix: "\(tag)w-", count: warmup), rate: nil, stall: .seconds(120), alive: up.isRunning)
+                sent += warmup
+            }
+            var results: [Measured] = []
+            let full = try await measure(kind: kind, up: up, sink: sink) {
+                try await connected.run(PipelineOrders(prefix: "\(tag)f-", count: orders), rate: nil, alive: up.isRunning)
+            }
+            sent += orders
+            say(line(round: round, full))
+            results.append(full)
+            if traced {
+                let rate = pacedRate ?? full.throughput / 2
+                let paced = try await measure(kind: "traced-paced", up: up, sink: sink) {
+                    try await connected.run(PipelineOrders(prefix: "\(tag)p-", count: pacedCount), rate: rate, alive: up.isRunning)
+                }
+                sent += pacedCount
+                say(line(round: round, paced) + String(format: " (paced at %.0f/s)", rate))
+                results.append(paced)
+            }
+            await connected.close()
+            session = nil
+            await up.stop()
+            return (results, sent)
+        } catch {
+            await session?.close()
+            await up.stop()
+            throw error
+        }
+    }
+
+    private func measure(kind: String, up: UpProcess, sink: Sink, _ body: () async throws -> RoundTracker) async throws -> Measured {
+        let before = cpu(up: up, sink: sink)
+        let tracker = try await body()
+        let after = cpu(up: up, sink: sink)
+        var used: [String: Double] = [:]
+        for (name, seconds) in after { used[name] = seconds - (before[name] ?? 0) }
+        return Measured(
+            kind: kind, throughput: tracker.throughput, cpu: used, orders: tracker.orders.count, statuses: tracker.statuses,
+            latencies: kind == "traced-paced" ? tracker.latencies() : nil)
+    }
+
+    private func cpu(up: UpProcess, sink: Sink) -> [String: Double] {
+        var seconds = ProcessCPU.ofTree(root: up.pid)
+        seconds["bench sink (OTLP receiver)"] = ProcessCPU.seconds(sink.process.processIdentifier)?.seconds
+        seconds["load generator (this process)"] = ProcessCPU.seconds(getpid())?.seconds
+        return seconds
+    }
+
+    /// Spans the sink received since `before`, once the count stops growing (up to 30 s).
+    private func countSettled(_ sink: Sink, from before: Int) async throws -> Int {
+        var last = try await onThread { try sink.count() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = try await onThread { try sink.count() }
+            if now == last { break }
+            last = now
+        }
+        return last - before
+    }
+
+    private func line(round: Int, _ result: Measured) -> String {
+        let total = result.cpu.filter { !$0.key.hasPrefix("load generator") && !$0.key.hasPrefix("bench sink") }.values.reduce(0, +)
+        let statuses = result.statuses.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        var text = "  round \(round) " + result.kind.padding(toLength: 13, withPad: " ", startingAt: 0)
+            + String(format: "%7.0f orders/s  system CPU %4.0f µs/order", result.throughput, total * 1e6 / Double(result.orders))
+        if let latencies = result.latencies {
+            let adjusted = latencies.adjusted
+            text += String(
+                format: "  latency p50 %.1f p99 %.1f p99.9 %.1f ms", Double(adjusted.valueAtPercentile(50)) / 1000, Double(adjusted.valueAtPercentile(99)) / 1000,
+                Double(adjusted.valueAtPercentile(99.9)) / 1000)
+        }
+        return text + "  (\(statuses))"
+    }
+
+    private func report(_ measured: [Measured], spansPerOrder: [Double]) {
+        let kinds = ["traced", "untraced", "traced-paced"]
+        // CPU µs per order per component, mean over the rounds of each kind.
+        let names = Set(measured.flatMap(\.cpu.keys)).sorted { a, b in
+            let order = { (name: String) in name.hasPrefix("load generator") ? 2 : name.hasPrefix("bench sink") ? 1 : 0 }
+            return (order(a), a) < (order(b), b)
+        }
+        say("")
+        say("CPU per order (µs, user+system from /proc/<pid>/stat, mean over the rounds):")
+        say("  " + "component".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { $0.leftPadded(14) }.joined())
+        func perOrder(_ kind: String, _ name: String?) -> Double {
+            let rounds = measured.filter { $0.kind == kind }
+            guard !rounds.isEmpty else { return 0 }
+            let values = rounds.map { round -> Double in
+                let seconds = name.map { round.cpu[$0] ?? 0 }
+                    ?? round.cpu.filter { !$0.key.hasPrefix("load generator") && !$0.key.hasPrefix("bench sink") }.values.reduce(0, +)
+                return seconds * 1e6 / Double(round.orders)
+            }
+            return values.reduce(0, +) / Double(values.count)
+        }
+        for name in names {
+            say("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { String(format: "%.0f", perOrder($0, name)).leftPadded(14) }.joined())
+        }
+        say("  " + "system (up and its children)".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { String(format: "%.0f", perOrder($0, nil)).leftPadded(14) }.joined())
+
+        let traced = PipelineResult.median(measured.filter { $0.kind == "traced" }.map(\.throughput))
+        let untraced = PipelineResult.median(measured.filter { $0.kind == "untraced" }.map(\.throughput))
+        var adjusted = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+        var raw = adjusted
+        var series: [LatencyPlot.Series] = []
+        for (index, round) in measured.filter({ $0.kind == "traced-paced" }).enumerated() {
+            guard let latencies = round.latencies else { continue }
+            adjusted.add(latencies.adjusted)
+            raw.add(latencies.raw)
+            series.append(.init(name: String(format: "paced round %d (%.0f orders/s)", index + 1, round.throughput), points: LatencyPlot.points(latencies.adjusted)))
+        }
+        func ms(_ histogram: Histogram<UInt64>, _ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
+        say("")
+        say(String(format: "latency of the paced traced rounds (%llu orders), send to terminal update minus the batch wait: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms", adjusted.totalCount, ms(adjusted, 50), ms(adjusted, 99), ms(adjusted, 99.9), Double(adjusted.max) / 1000))
+        say(String(format: "  without subtracting the batch wait: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms", ms(raw, 50), ms(raw, 99), ms(raw, 99.9)))
+        if !spansPerOrder.isEmpty {
+            say(String(format: "spans per order (traced sessions, warm-up and paced orders included): %.1f", spansPerOrder.reduce(0, +) / Double(spansPerOrder.count)))
+        }
+        if let plot {
+            series.append(.init(name: "all paced rounds", points: LatencyPlot.points(adjusted)))
+            let picture = LatencyPlot(
+                title: "bench pipeline: traced, at half the traced maximum rate; send to terminal update minus batch wait",
+                series: series, goalMilliseconds: 10, goalLabel: "goal: p99 ≤ 10 ms")
+            do {
+                try picture.svg().write(toFile: plot, atomically: true, encoding: .utf8)
+                say("latency plot: \(plot)")
+            } catch {
+                say("bench-pipeline: cannot write \(plot): \(error)")
+            }
+        }
+        say(PipelineResult.line(traced: traced, untraced: untraced, p50Milliseconds: ms(adjusted, 50), p99Milliseconds: ms(adjusted, 99)))
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+/// Runs `body` (blocking I/O) on a thread of its own, off the cooperative pool.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
+}
+
+/// The benchmark's child processes, asked to stop (SIGTERM) when the benchmark gets SIGINT or
+/// SIGTERM, so that neither `up` (with its children) nor the sink outlives it; their temporary
+/// folders are removed once they have exited (10 s at most).
+enum BenchChildren {
+    private static let children = Mutex<[pid_t: String?]>([:])
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func add(_ pid: pid_t, folder: String? = nil) { children.withLock { $0[pid] = folder } }
+    static func remove(_ pid: pid_t) { _ = children.withLock { $0.removeValue(forKey: pid) } }
+
+    static func stopOnSignals() {
+        guard sources.isEmpty else { return }
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                // On a dispatch thread, not the cooperative pool: waiting here blocks no task.
+                let running = children.withLock { $0 }
+                for pid in running.keys { kill(pid, SIGTERM) }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while running.keys.contains(where: isAlive) && ContinuousClock.now < deadline {
+                    usleep(50_000)
+                }
+                for case let folder? in running.values { try? FileManager.default.removeItem(atPath: folder) }
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Whether the process exists and has not exited (a zombie, exited but not yet reaped, has not).
+    private static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return false
+        }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
+}

@@ -1,0 +1,188 @@
+import CommandLineSupport
+import Foundation
+import Glibc
+import Synchronization
+
+/// `ordertrace up` (the same executable) as a child process, on free ports and a temporary data
+/// folder, with tracing to `otlpEndpoint` or off (`OTEL_SDK_DISABLED=true`). A thread of its own
+/// reads its output, which is how the benchmark learns the broker's address and that it is ready.
+final class UpProcess: Sendable {
+    let process: Process
+    let gatewayPort: Int
+    let dataDirectory: URL
+    private let state = Mutex(OutputState())
+
+    private struct OutputState {
+        var bootstrap: String?
+        var ready = false
+        var closed = false
+        var lastLines: [String] = []
+    }
+
+    private init(process: Process, gatewayPort: Int, dataDirectory: URL) {
+        self.process = process
+        self.gatewayPort = gatewayPort
+        self.dataDirectory = dataDirectory
+    }
+
+    /// Starts `up`; `extraArguments` go after the ports (e.g. `--topics-dir`).
+    static func start(otlpEndpoint: String?, extraArguments: [String], environment extra: [String: String]) throws -> UpProcess {
+        let ports = try (0..<4).map { _ in try freePort() }
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ordertrace-bench-up-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
+            !key.hasPrefix("OTEL_") && !["ORDERTRACE_TOPIC_PREFIX", "ORDERTRACE_TOKENS", "ORDERTRACE_TOKENS_FILE", "KAFKA_BROKERS"].contains(key)
+        }
+        if let otlpEndpoint {
+            environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = otlpEndpoint
+        } else {
+            environment["OTEL_SDK_DISABLED"] = "true"
+        }
+        environment.merge(extra) { _, new in new }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
+        process.arguments =
+            [
+                "up", "--kafka-port", String(ports[0]), "--gateway-port", String(ports[1]), "--exchange-port", String(ports[2]),
+                "--metrics-port", String(ports[3]), "--data-dir", dataDirectory.path,
+            ] + extraArguments
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let up = UpProcess(process: process, gatewayPort: ports[1], dataDirectory: dataDirectory)
+        try process.run()
+        BenchChildren.add(process.processIdentifier, folder: dataDirectory.path)
+        up.readOutput(pipe.fileHandleForReading)
+        return up
+    }
+
+    var pid: pid_t { process.processIdentifier }
+
+    /// The embedded broker's bootstrap address, once `up` said it.
+    var bootstrap: String? { state.withLock { $0.bootstrap } }
+
+    /// Waits (polling, up to `timeout`) until `up` printed its banner.
+    /// - Throws: when it exited or did not become ready in time, with its last lines.
+    func waitUntilReady(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (ready, bootstrap, closed) = state.withLock { ($0.ready, $0.bootstrap, $0.closed) }
+            if ready, bootstrap != nil { return }
+            if closed || !process.isRunning || ContinuousClock.now >= deadline {
+                let lines = state.withLock { $0.lastLines }.suffix(15).joined(separator: "\n  ")
+                throw CommandError(description: "bench-pipeline: `ordertrace up` did not become ready (\(closed ? "it exited" : "timed out")); its last lines:\n  \(lines)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// SIGTERM (each child flushes its spans), then SIGKILL after `timeout`; removes the data folder.
+    func stop(timeout: Duration = .seconds(60)) async {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        }
+        BenchChildren.remove(process.processIdentifier)
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+
+    /// Whether `up` still runs.
+    @Sendable func isRunning() -> Bool { process.isRunning }
+
+    private func readOutput(_ handle: FileHandle) {
+        let reader = Thread { [self] in
+            let descriptor = handle.fileDescriptor
+            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+            var buffer: [UInt8] = []
+            while true {
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                buffer += chunk[..<count]
+                var start = buffer.startIndex
+                while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    observe(String(decoding: buffer[start..<newline], as: UTF8.self))
+                    start = newline + 1
+                }
+                buffer.removeSubrange(..<start)
+            }
+            try? handle.close()
+            state.withLock { $0.closed = true }
+        }
+        reader.name = "output of ordertrace up"
+        reader.start()
+    }
+
+    private func observe(_ line: String) {
+        state.withLock { state in
+            state.lastLines.append(line)
+            if state.lastLines.count > 50 { state.lastLines.removeFirst(state.lastLines.count - 50) }
+            // "up: embedded broker at 127.0.0.1:PORT with N topics"
+            if line.hasPrefix("up: embedded broker at "), let address = line.dropFirst("up: embedded broker at ".count).split(separator: " ").first {
+                state.bootstrap = String(address)
+            }
+            if line.hasPrefix("up: ready in ") { state.ready = true }
+        }
+    }
+
+    /// A TCP port nothing listens on now (the system's choice for port 0).
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw CommandError(description: "bench-pipeline: socket() failed (errno \(errno))") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw CommandError(description: "bench-pipeline: cannot find a free port (errno \(errno))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// CPU time (user + system) of `up` and of each of its children, from /proc/<pid>/stat.
+enum ProcessCPU {
+    /// Seconds of CPU by process: "up" (the embedded broker, the lag monitor and the metrics) and
+    /// each child by its subcommand (order-manager, gateway, ...).
+    static func ofTree(root: pid_t) -> [String: Double] {
+        var result: [String: Double] = [:]
+        if let own = seconds(root) { result["up (broker)"] = own.seconds }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return result }
+        for entry in entries {
+            guard let pid = pid_t(entry), pid != root, let stat = seconds(pid), stat.parent == root else { continue }
+            result[subcommand(pid) ?? "pid \(pid)", default: 0] += stat.seconds
+        }
+        return result
+    }
+
+    /// Seconds of CPU of one process, and its parent.
+    static func seconds(_ pid: pid_t) -> (seconds: Double, parent: pid_t)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
+        return parse(stat: text)
+    }
+
+    /// Fields after the command's closing parenthesis: state (3), ppid (4), ..., utime (14), stime (15).
+    static func parse(stat text: String) -> (seconds: Double, parent: pid_t)? {
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let parent = pid_t(fields[1]), let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return ((user + system) / Double(sysconf(Int32(_SC_CLK_TCK))), parent)
+    }
+
+    private static func subcommand(_ pid: pid_t) -> String? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return arguments.count > 1 ? arguments[1] : arguments.first
+    }
+}

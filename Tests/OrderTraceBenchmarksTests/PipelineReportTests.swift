@@ -1,0 +1,71 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Histogram
+import Testing
+
+@testable import OrderTraceBenchmarks
+
+@Suite struct PipelineReportTests {
+    @Test func resultLineHasTheIssuesFormat() {
+        let line = PipelineResult.line(traced: 4_123.4, untraced: 5_000, p50Milliseconds: 3.456, p99Milliseconds: 12.5)
+        #expect(line == "bench: traced=4123 untraced=5000 ratio=0.82 p50_ms=3.46 p99_ms=12.50")
+    }
+
+    @Test func medianOfOddAndEvenCounts() {
+        #expect(PipelineResult.median([3, 1, 2]) == 2)
+        #expect(PipelineResult.median([4, 1, 3, 2]) == 2.5)
+        #expect(PipelineResult.median([]) == 0)
+    }
+
+    @Test func ninesPlacePercentilesOnTheLogAxis() {
+        #expect(LatencyPlot.nines(0) == 0)
+        #expect(abs(LatencyPlot.nines(90) - 1) < 1e-9)
+        #expect(abs(LatencyPlot.nines(99.9) - 3) < 1e-9)
+    }
+
+    @Test func pointsOfAHistogramRiseToItsMaximum() {
+        var histogram = Histogram<UInt64>(highestTrackableValue: 1_000_000, numberOfSignificantValueDigits: .three)
+        for microseconds in 1...1_000 { _ = histogram.record(UInt64(microseconds * 10)) }
+        let points = LatencyPlot.points(histogram)
+        #expect(points.first!.percentile < 1)
+        #expect(zip(points, points.dropFirst()).allSatisfy { $0.milliseconds <= $1.milliseconds && $0.percentile <= $1.percentile })
+        #expect(abs(points.last!.milliseconds - 10) < 0.01)
+    }
+
+    @Test func svgHasALinePerSeriesTheGoalAndEscapedNames() {
+        let plot = LatencyPlot(
+            title: "a < b", series: [.init(name: "one", points: [.init(percentile: 0, milliseconds: 1), .init(percentile: 99, milliseconds: 8)]), .init(name: "two & more", points: [])],
+            goalMilliseconds: 10, goalLabel: "goal")
+        let svg = plot.svg()
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(svg.hasSuffix("</svg>\n"))
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 2)
+        #expect(svg.contains("a &lt; b"))
+        #expect(svg.contains("two &amp; more"))
+        #expect(svg.contains("stroke-dasharray"))
+        // 99% sits at 2 of 5 decades: x = 70 + 690 * 2 / 5 = 346.
+        #expect(svg.contains("346.0,"))
+        // Well-formed XML.
+        #expect(XMLParser(data: Data(svg.utf8)).parse())
+    }
+
+    @Test func statLineGivesCPUSecondsAndParent() throws {
+        // A command name with spaces and parentheses, as /proc/<pid>/stat may hold.
+        let stat = "1234 (a (b) c) S 77 1234 1234 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 4 0 100 0 0"
+        let parsed = try #require(ProcessCPU.parse(stat: stat))
+        #expect(parsed.parent == 77)
+        #expect(abs(parsed.seconds - 300.0 / Double(sysconf(Int32(_SC_CLK_TCK)))) < 1e-9)
+    }
+
+    @Test func ordersSplitEightyTwentyOverTheDoors() {
+        let orders = PipelineOrders(prefix: "x-", count: 1_000)
+        let webSocket = (0..<1_000).filter { orders.door($0) != .kafka }.count
+        #expect(webSocket == 200)
+        #expect(Set((0..<1_000).map(orders.symbol)).count == 8)
+        #expect(orders.text(0).contains(#""userId":"k00""#))
+        #expect(!orders.text(4).contains("userId"))
+        #expect(orders.text(4).contains(#""orderType":"market""#))
+    }
+}
