@@ -21,17 +21,26 @@ struct MonitoringConfigTests {
         #expect(result.output.contains("SUCCESS"), "\(result.output)")
     }
 
-    @Test("every pipeline process and the lag monitor is a target on port 9464, labelled with its service name")
+    @Test("every pipeline process and the lag monitor is a target on port 9464, labelled with its service name (the scalable ones found by DNS)")
     func everyProcessIsATarget() throws {
         let text = try String(contentsOf: repositoryRoot.appendingPathComponent("compose/prometheus/prometheus.yml"), encoding: .utf8)
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        for service in ["gateway", "order-manager", "algo", "exchange-gateway", "allocator", "lag-monitor"] {
+        // The gateway and the lag monitor run once: a static target with its service label.
+        for service in ["gateway", "lag-monitor"] {
             let target = lines.firstIndex(of: #"- targets: ["\#(service):9464"]"#)
             #expect(target != nil, "no target \(service):9464")
             if let target {
                 #expect(lines[target + 1 ..< min(lines.count, target + 3)].contains("service: \(service)"), "\(service)'s target has no service label")
             }
         }
+        // The scalable components: every replica, by Docker's DNS (one A record per container);
+        // the name looked up becomes the service label.
+        let names = try #require(lines.firstIndex(of: #"- names: ["order-manager", "algo", "exchange-gateway", "allocator"]"#), "the scalable services are not discovered")
+        #expect(lines[names + 1 ..< min(lines.count, names + 4)].contains("type: A"))
+        #expect(lines[names + 1 ..< min(lines.count, names + 4)].contains("port: 9464"))
+        let relabel = try #require(lines.firstIndex(of: "- source_labels: [__meta_dns_name]"), "discovered targets get no service label")
+        #expect(lines[relabel + 1 ..< min(lines.count, relabel + 5)].contains("target_label: service"))
+        #expect(lines[relabel + 1 ..< min(lines.count, relabel + 5)].contains("regex: (.+)"))
         #expect(lines.contains("scrape_interval: 5s"))
     }
 
