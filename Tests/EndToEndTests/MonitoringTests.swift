@@ -44,6 +44,41 @@ struct MonitoringConfigTests {
         #expect(lines.contains("scrape_interval: 5s"))
     }
 
+    @Test("a real Prometheus loads compose's config: the named targets keep their service label beside the DNS relabelling")
+    func realPrometheusKeepsTheStaticLabels() async throws {
+        let prometheus = try #require(executableOnPath("prometheus"), "prometheus is missing: `make test-deps` installs it (Debian's prometheus package)")
+        let folder = NSTemporaryDirectory() + "ordertrace-compose-prometheus-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let port = freePort()
+        let server = try LoggedProcess(
+            executable: prometheus,
+            arguments: [
+                "--config.file=\(repositoryRoot.appendingPathComponent("compose/prometheus/prometheus.yml").path)",
+                "--storage.tsdb.path=\(folder)/tsdb", "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+            ])
+        defer { server.killNow() }
+        // The compose services' names do not resolve here: the named targets are listed (down),
+        // and the DNS lookups find nothing, so only the named ones are active.
+        var targets: [[String: Any]] = []
+        let listed = await eventually(timeout: .seconds(60)) {
+            guard let text = try? await fetchText("http://127.0.0.1:\(port)/api/v1/targets?state=active"),
+                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                let data = object["data"] as? [String: Any]
+            else { return false }
+            targets = data["activeTargets"] as? [[String: Any]] ?? []
+            return targets.count >= 3
+        }
+        try #require(listed, "prometheus listed no targets:\n\(server.log)")
+        let labels = targets.map { $0["labels"] as? [String: String] ?? [:] }
+        for service in ["gateway", "lag-monitor"] {
+            let target = labels.first { $0["instance"] == "\(service):9464" }
+            #expect(target?["service"] == service && target?["job"] == "ordertrace", "\(service):9464 is labelled \(target ?? [:])")
+        }
+        #expect(labels.filter { $0["job"] == "ordertrace" }.allSatisfy { $0["service"]?.isEmpty == false }, "\(labels)")
+        await server.stop()
+    }
+
     @Test("the dashboard reads the provisioned datasource, and its status colours name every lag status in LagState's order")
     func dashboardShape() throws {
         let dashboard = try Dashboard.load()
