@@ -32,7 +32,7 @@ RUN swift build -c release --product ordertrace --static-swift-stdlib \
 FROM ${RUNTIME_IMAGE}
 # librdkafka1 and libsqlite3-0: what the binary links besides libc, libstdc++ and zlib (zlib1g),
 # which the base image has. curl: the compose health checks. kcat: to look into Kafka from inside
-# the stack (`docker compose exec order-manager kcat -b kafka:9092 -L`).
+# the stack (`docker compose exec order-manager kcat -b kafka-1:9092 -L`).
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
     && apt-get -q install -y --no-install-recommends librdkafka1 libsqlite3-0 ca-certificates curl kcat \

@@ -80,3 +80,30 @@ public struct KafkaTopicDefinition: Sendable, Hashable, Codable {
         }
     }
 }
+
+extension KafkaTopicDefinition {
+    /// This definition for a given cluster: `replicationFactor` in place of the file's (3 on a
+    /// cluster of three brokers), and `min.insync.replicas` in its config, so that a write
+    /// acknowledged by all in-sync replicas is on at least that many brokers. `nil` keeps what the
+    /// file says.
+    /// - Throws: `KafkaError.topicDefinition` when the factor is below 1, or the minimum is below 1
+    ///   or above the replication factor (no write could then succeed).
+    public func replicated(factor: Int?, minInSyncReplicas: Int?) throws -> KafkaTopicDefinition {
+        var definition = self
+        if let factor {
+            guard factor >= 1 else {
+                throw KafkaError(code: .topicDefinition, message: "\(name): the replication factor must be at least 1, not \(factor)")
+            }
+            definition.replicationFactor = factor
+        }
+        if let minInSyncReplicas {
+            guard (1...definition.replicationFactor).contains(minInSyncReplicas) else {
+                throw KafkaError(
+                    code: .topicDefinition,
+                    message: "\(name): min.insync.replicas must be between 1 and the replication factor (\(definition.replicationFactor)), not \(minInSyncReplicas)")
+            }
+            definition.config["min.insync.replicas"] = String(minInSyncReplicas)
+        }
+        return definition
+    }
+}

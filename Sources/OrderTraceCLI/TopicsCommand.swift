@@ -12,16 +12,28 @@ struct TopicsCommand: AsyncParsableCommand {
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the topics of the topics folder that the cluster lacks; report those that differ.",
-            discussion: "Running it again changes nothing. Exits non-zero when a topic differs or cannot be created."
+            discussion: """
+                Running it again changes nothing. Exits non-zero when a topic differs or cannot be created. \
+                --replication-factor and --min-insync-replicas apply to the topics it creates; a topic that \
+                exists keeps its replicas and configs.
+                """
         )
 
         @OptionGroup var kafka: KafkaOptions
         @OptionGroup var topics: TopicsDirectoryOption
 
+        @Option(name: .customLong("replication-factor"), help: "Replicas of every topic, in place of each definition's replicationFactor (3 on a cluster of three brokers).")
+        var replicationFactor: Int?
+
+        @Option(name: .customLong("min-insync-replicas"), help: "min.insync.replicas of every topic: how many replicas must hold a write before it is acknowledged (2 with 3 replicas).")
+        var minInSyncReplicas: Int?
+
         func run() async throws {
             _ = Logs.bootstrap()
             do {
-                let definitions = try KafkaTopicDefinition.load(directory: topics.path)
+                let definitions = try KafkaTopicDefinition.load(directory: topics.path).map {
+                    try $0.replicated(factor: replicationFactor, minInSyncReplicas: minInSyncReplicas)
+                }
                 let admin = try KafkaAdmin(configuration: kafka.configuration())
                 let outcomes = try await admin.apply(definitions)
                 for (name, outcome) in outcomes {

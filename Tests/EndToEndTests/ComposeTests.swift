@@ -9,8 +9,12 @@ import Testing
 @Suite("Compose stack: compose/docker-compose.yml")
 struct ComposeFileTests {
     static let components = ["gateway", "order-manager", "algo", "exchange-gateway", "allocator"]
-    static let services = components + [
-        "kafka", "topics-init", "exchange-sim", "lag-monitor", "explorer", "otel-collector", "jaeger", "prometheus", "grafana",
+    /// The consumer-driven components, which run as several replicas (`--scale NAME=N`).
+    static let scalable = ["order-manager", "algo", "exchange-gateway", "allocator"]
+    /// The Kafka cluster: three nodes, each broker and KRaft controller.
+    static let brokers = ["kafka-1", "kafka-2", "kafka-3"]
+    static let services = components + brokers + [
+        "topics-init", "exchange-sim", "lag-monitor", "explorer", "otel-collector", "jaeger", "prometheus", "grafana",
     ]
 
     @Test("every service of the stack is defined")
@@ -19,7 +23,10 @@ struct ComposeFileTests {
         for name in Self.services {
             #expect(compose.services[name] != nil, "no service \(name)")
         }
-        #expect(compose.services["kafka"]?.image.hasPrefix("apache/kafka:3.") == true)
+        for broker in Self.brokers {
+            #expect(compose.services[broker]?.image.hasPrefix("apache/kafka:3.") == true, "\(broker)")
+        }
+        #expect(compose.services["kafka"] == nil, "a single-node kafka service is still defined beside the cluster")
     }
 
     @Test("every bind-mounted path exists in the repository, every named volume is declared, the build context holds the Dockerfile")
@@ -44,7 +51,16 @@ struct ComposeFileTests {
             }
         }
         // State that outlives a container: Kafka's log, the allocator's and the explorer's SQLite.
-        #expect(compose.services["kafka"]?.volumes.contains { !$0.isBind && $0.target == "/var/lib/kafka/data" } == true)
+        // Each broker its own log volume: a replica on a volume another broker writes is no replica.
+        var logVolumes: [String] = []
+        for broker in Self.brokers {
+            let service = compose.services[broker]
+            let logs = try #require(service?.environment["KAFKA_LOG_DIRS"], "\(broker) names no log folder")
+            let volume = service?.volumes.first { !$0.isBind && $0.target == logs }
+            #expect(volume != nil, "\(broker) keeps its log (\(logs)) on no named volume")
+            if let volume { logVolumes.append(volume.source) }
+        }
+        #expect(Set(logVolumes).count == Self.brokers.count, "the brokers share log volumes: \(logVolumes)")
         #expect(compose.services["allocator"]?.volumes.contains { !$0.isBind && $0.target == "/data" } == true)
         #expect(compose.services["allocator"]?.environment["ALLOCATOR_DB"]?.hasPrefix("/data/") == true)
         #expect(compose.services["explorer"]?.volumes.contains { !$0.isBind && $0.target == "/data" } == true)
@@ -80,20 +96,23 @@ struct ComposeFileTests {
         }
         for name in compose.services.keys.sorted() { visit(name, path: []) }
         // The order that matters: Kafka healthy, then the topics, then the pipeline.
-        #expect(compose.services["topics-init"]?.dependsOn["kafka"] == "service_healthy")
+        for broker in Self.brokers {
+            #expect(compose.services["topics-init"]?.dependsOn[broker] == "service_healthy", "topics-init does not wait for \(broker)")
+            #expect(compose.services["explorer"]?.dependsOn[broker] == "service_healthy", "the explorer does not wait for \(broker)")
+        }
         for name in Self.components + ["lag-monitor"] {
             #expect(compose.services[name]?.dependsOn["topics-init"] == "service_completed_successfully", "\(name) does not wait for the topics")
         }
         #expect(compose.services["exchange-gateway"]?.dependsOn["exchange-sim"] == "service_healthy")
     }
 
-    @Test("every component reads Kafka at kafka:9092, serves metrics on 9464 on all addresses with a /ready health check, and names its spans")
+    @Test("every component reads Kafka from the three brokers, serves metrics on 9464 on all addresses with a /ready health check, and names its spans")
     func componentsFollowTheConventions() async throws {
         let compose = try await ComposeFile.load()
         for name in Self.components {
             let service = try #require(compose.services[name])
             #expect(service.command.first == name, "\(name) runs \(service.command)")
-            #expect(service.environment["KAFKA_BROKERS"] == "kafka:9092", "\(name)")
+            #expect(service.environment["KAFKA_BROKERS"] == "kafka-1:9092,kafka-2:9092,kafka-3:9092", "\(name)")
             #expect(service.environment["METRICS_PORT"] == "9464", "\(name)")
             #expect(service.environment["METRICS_HOST"] == "0.0.0.0", "\(name)")
             #expect(service.environment["OTEL_SERVICE_NAME"] == "ordertrace-\(name)", "\(name)")
@@ -108,50 +127,170 @@ struct ComposeFileTests {
         #expect(compose.services["exchange-gateway"]?.environment["EXCHANGE_URL"] == "ws://exchange-sim:9100/")
         #expect(compose.services["exchange-sim"]?.command == ["exchange-sim", "--host", "0.0.0.0", "--port", "9100"])
         #expect(compose.services["exchange-sim"]?.healthcheck?.contains("http://localhost:9100/health") == true)
-        #expect(compose.services["topics-init"]?.command == ["topics", "apply", "--topics-dir", "/topics"])
-        #expect(compose.services["topics-init"]?.environment["KAFKA_BROKERS"] == "kafka:9092")
+        #expect(Array(compose.services["topics-init"]?.command.prefix(4) ?? []) == ["topics", "apply", "--topics-dir", "/topics"])
 
         let lag = try #require(compose.services["lag-monitor"])
         #expect(lag.command == ["lag", "--serve", "9464"])
         #expect(lag.environment["METRICS_HOST"] == "0.0.0.0")
-        #expect(lag.environment["KAFKA_BROKERS"] == "kafka:9092")
         #expect(lag.healthcheck?.contains("http://localhost:9464/ready") == true)
 
         let explorer = try #require(compose.services["explorer"])
         #expect(explorer.command == ["explorer"])
         #expect(explorer.environment["EXPLORER_HOST"] == "0.0.0.0")
-        #expect(explorer.environment["KAFKA_BROKERS"] == "kafka:9092")
         let explorerPort = explorer.environment["EXPLORER_PORT"] ?? "8686"
         #expect(explorer.healthcheck?.contains("http://localhost:\(explorerPort)/api/orders") == true, "\(explorer.healthcheck ?? [])")
     }
 
-    @Test("the gateway, the explorer, Jaeger, Prometheus, Grafana and Kafka's external listener are published on the host")
+    @Test("the gateway, the explorer, Jaeger, Prometheus, Grafana and each broker's external listener are published on the host")
     func portsArePublished() async throws {
         let compose = try await ComposeFile.load()
-        let expected: [(String, Int)] = [("gateway", 8080), ("explorer", 8686), ("jaeger", 16686), ("prometheus", 9090), ("grafana", 3000), ("kafka", 29092)]
+        let expected: [(String, Int)] = [("gateway", 8080), ("explorer", 8686), ("jaeger", 16686), ("prometheus", 9090), ("grafana", 3000), ("kafka-1", 29092)]
         for (name, port) in expected {
             let ports = compose.services[name]?.ports ?? []
             #expect(ports.contains { $0.host == port && $0.container == port }, "\(name) does not publish \(port): \(ports)")
         }
-        // Kafka: containers reach kafka:9092, the host the published port, each as advertised.
-        let kafka = try #require(compose.services["kafka"])
-        let listeners = Dictionary(uniqueKeysWithValues: (kafka.environment["KAFKA_LISTENERS"] ?? "").split(separator: ",").map(ComposeFile.listener))
-        let advertised = Dictionary(uniqueKeysWithValues: (kafka.environment["KAFKA_ADVERTISED_LISTENERS"] ?? "").split(separator: ",").map(ComposeFile.listener))
-        let interBroker = try #require(kafka.environment["KAFKA_INTER_BROKER_LISTENER_NAME"])
-        #expect(advertised[interBroker]?.host == "kafka" && advertised[interBroker]?.port == 9092, "\(advertised)")
-        #expect(listeners[interBroker]?.port == 9092)
-        let external = try #require(advertised.first { $0.value.host == "localhost" })
-        #expect(listeners[external.key]?.port == external.value.port)
-        #expect(kafka.ports.contains { $0.host == external.value.port && $0.container == listeners[external.key]?.port })
-        let controller = try #require(kafka.environment["KAFKA_CONTROLLER_LISTENER_NAMES"])
-        #expect(listeners[controller] != nil && advertised[controller] == nil)
-        #expect(kafka.environment["KAFKA_PROCESS_ROLES"] == "broker,controller")
-        for name in (kafka.environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"] ?? "").split(separator: ",").map({ String($0.split(separator: ":")[0]) }) {
-            #expect(listeners[name] != nil, "\(name) is mapped but not a listener")
+        // Each broker: containers reach kafka-N:9092, the host its published port, each as
+        // advertised. A client on the host follows every partition's leader, so every broker
+        // advertises and publishes an external address of its own.
+        var externalPorts: [Int] = []
+        for name in ComposeFileTests.brokers {
+            let kafka = try #require(compose.services[name])
+            let listeners = Dictionary(uniqueKeysWithValues: (kafka.environment["KAFKA_LISTENERS"] ?? "").split(separator: ",").map(ComposeFile.listener))
+            let advertised = Dictionary(uniqueKeysWithValues: (kafka.environment["KAFKA_ADVERTISED_LISTENERS"] ?? "").split(separator: ",").map(ComposeFile.listener))
+            let interBroker = try #require(kafka.environment["KAFKA_INTER_BROKER_LISTENER_NAME"])
+            #expect(advertised[interBroker]?.host == name && advertised[interBroker]?.port == 9092, "\(name): \(advertised)")
+            #expect(kafka.hostname == nil || kafka.hostname == name, "\(name) is called \(kafka.hostname ?? "")")
+            #expect(listeners[interBroker]?.port == 9092)
+            let external = try #require(advertised.first { $0.value.host == "localhost" }, "\(name) advertises nothing for the host")
+            #expect(listeners[external.key]?.port == external.value.port)
+            #expect(kafka.ports.contains { $0.host == external.value.port && $0.container == listeners[external.key]?.port }, "\(name): \(kafka.ports)")
+            externalPorts.append(external.value.port)
+            let controller = try #require(kafka.environment["KAFKA_CONTROLLER_LISTENER_NAMES"])
+            #expect(listeners[controller] != nil && advertised[controller] == nil)
+            #expect(kafka.environment["KAFKA_PROCESS_ROLES"] == "broker,controller")
+            for listener in (kafka.environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"] ?? "").split(separator: ",").map({ String($0.split(separator: ":")[0]) }) {
+                #expect(listeners[listener] != nil, "\(name): \(listener) is mapped but not a listener")
+            }
+        }
+        #expect(Set(externalPorts).count == ComposeFileTests.brokers.count, "the brokers publish the same host port: \(externalPorts)")
+    }
+
+    @Test("Kafka is three KRaft nodes, broker and controller each, with distinct node ids, one cluster id and a quorum of all three")
+    func kraftCluster() async throws {
+        let compose = try await ComposeFile.load()
+        let brokers = try ComposeFileTests.brokers.map { name in (name, try #require(compose.services[name], "no \(name)")) }
+        let nodeIDs = brokers.compactMap { Int($0.1.environment["KAFKA_NODE_ID"] ?? "") }
+        #expect(nodeIDs.count == 3 && Set(nodeIDs).count == 3, "node ids: \(nodeIDs)")
+        let clusterIDs = Set(brokers.map { $0.1.environment["CLUSTER_ID"] ?? "" })
+        #expect(clusterIDs.count == 1 && clusterIDs.first?.isEmpty == false, "cluster ids: \(clusterIDs)")
+        // A cluster id is 16 bytes in URL-safe base64 without padding: 22 characters.
+        #expect(clusterIDs.first.map { $0.count == 22 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } } == true)
+        for (name, broker) in brokers {
+            #expect(broker.environment["KAFKA_PROCESS_ROLES"] == "broker,controller", "\(name)")
+            // The quorum every node names: each node, by its id, at its controller listener.
+            let voters = try #require(broker.environment["KAFKA_CONTROLLER_QUORUM_VOTERS"], "\(name) names no quorum")
+            var quorum: [Int: String] = [:]
+            for voter in voters.split(separator: ",") {
+                let parts = voter.split(separator: "@", maxSplits: 1)
+                guard parts.count == 2, let id = Int(parts[0]) else {
+                    Issue.record("\(name): \(voter) is not id@host:port")
+                    continue
+                }
+                quorum[id] = String(parts[1])
+            }
+            for (otherName, other) in brokers {
+                let id = try #require(Int(other.environment["KAFKA_NODE_ID"] ?? ""))
+                let controller = try #require(other.environment["KAFKA_CONTROLLER_LISTENER_NAMES"])
+                let listeners = Dictionary(uniqueKeysWithValues: (other.environment["KAFKA_LISTENERS"] ?? "").split(separator: ",").map(ComposeFile.listener))
+                let port = try #require(listeners[controller]?.port, "\(otherName) has no \(controller) listener")
+                #expect(quorum[id] == "\(otherName):\(port)", "\(name)'s quorum \(voters) does not reach \(otherName) (node \(id)) at \(otherName):\(port)")
+            }
+            #expect(quorum.count == brokers.count, "\(name)'s quorum: \(voters)")
+            // Internal topics (consumer offsets, transaction state) on three replicas, two in sync.
+            #expect(broker.environment["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3", "\(name)")
+            #expect(broker.environment["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "3", "\(name)")
+            #expect(broker.environment["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "2", "\(name)")
+            #expect(broker.environment["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3", "\(name)")
+            #expect(broker.environment["KAFKA_MIN_INSYNC_REPLICAS"] == "2", "\(name)")
+            #expect(broker.restart == "unless-stopped" && broker.healthcheck != nil, "\(name)")
+        }
+        // The same settings apart from the node's id and addresses.
+        let shared = brokers.map { $0.1.environment.filter { !["KAFKA_NODE_ID", "KAFKA_LISTENERS", "KAFKA_ADVERTISED_LISTENERS"].contains($0.key) } }
+        #expect(shared.allSatisfy { $0 == shared[0] }, "the brokers' settings differ")
+    }
+
+    @Test("every service that reads Kafka lists all three brokers' internal addresses")
+    func everyClientListsEveryBroker() async throws {
+        let compose = try await ComposeFile.load()
+        let internalAddresses = Set(try ComposeFileTests.brokers.map { name -> String in
+            let broker = try #require(compose.services[name])
+            let advertised = Dictionary(uniqueKeysWithValues: (broker.environment["KAFKA_ADVERTISED_LISTENERS"] ?? "").split(separator: ",").map(ComposeFile.listener))
+            let address = try #require(advertised[broker.environment["KAFKA_INTER_BROKER_LISTENER_NAME"] ?? ""])
+            return "\(address.host):\(address.port)"
+        })
+        #expect(internalAddresses.count == 3)
+        let clients = compose.services.filter { $0.value.environment["KAFKA_BROKERS"] != nil }
+        #expect(Set(clients.keys).isSuperset(of: ComposeFileTests.components + ["topics-init", "lag-monitor", "explorer"]))
+        for (name, service) in clients {
+            let listed = (service.environment["KAFKA_BROKERS"] ?? "").split(separator: ",").map(String.init)
+            #expect(Set(listed) == internalAddresses && listed.count == internalAddresses.count, "\(name) reads Kafka at \(listed), not at all of \(internalAddresses.sorted())")
         }
     }
 
-    @Test("every Prometheus target is a compose service that serves its metrics on the target's port")
+    @Test("topics-init creates the topics with three replicas and min.insync.replicas 2, after all three brokers are healthy")
+    func topicsAreReplicated() async throws {
+        let compose = try await ComposeFile.load()
+        let command = try #require(compose.services["topics-init"]?.command)
+        func option(_ name: String) -> Int? {
+            command.firstIndex(of: name).flatMap { command.indices.contains($0 + 1) ? Int(command[$0 + 1]) : nil }
+        }
+        let factor = try #require(option("--replication-factor"), "topics-init does not set the replication factor: \(command)")
+        let minimum = try #require(option("--min-insync-replicas"), "topics-init does not set min.insync.replicas: \(command)")
+        #expect(factor == 3 && factor <= ComposeFileTests.brokers.count)
+        // Two of three: a write survives one broker lost, and one broker down stops no producer.
+        #expect(minimum == 2 && minimum < factor)
+        // Each topic of topics/ gets them, and keeps its partitions: enough for the replicas.
+        let topics = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("topics").path).filter { $0.hasSuffix(".json") }
+        #expect(topics.count >= 6)
+        for file in topics {
+            let data = try Data(contentsOf: repositoryRoot.appendingPathComponent("topics/\(file)"))
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let partitions = try #require(object["partitions"] as? Int)
+            #expect(partitions >= 3, "\(file): \(partitions) partitions leave a third replica of a component idle")
+        }
+        let dockerfile = try String(contentsOf: repositoryRoot.appendingPathComponent("Dockerfile"), encoding: .utf8)
+        #expect(dockerfile.contains("COPY topics/ /topics/") && command.contains("/topics"))
+    }
+
+    @Test("the order manager, the algo, the exchange gateway and the allocator scale: no container name, no host port; one allocator volume, one exchange session")
+    func scalableServices() async throws {
+        let compose = try await ComposeFile.load()
+        for name in ComposeFileTests.scalable {
+            let service = try #require(compose.services[name])
+            #expect(service.containerName == nil, "\(name) has the container_name \(service.containerName ?? ""): --scale would fail")
+            #expect(service.hostname == nil, "\(name) has a fixed hostname: its replicas would share it")
+            #expect(service.ports.allSatisfy { $0.host == nil }, "\(name) publishes \(service.ports): a second replica could not bind it")
+            #expect(service.volumes.allSatisfy { !$0.isBind || $0.source.hasPrefix("./") }, "\(name)")
+        }
+        // The allocator's per-partition files lie beside ALLOCATOR_DB, on one named volume that
+        // every replica mounts at the same path: a partition's next owner opens the same file.
+        let allocator = try #require(compose.services["allocator"])
+        let database = try #require(allocator.environment["ALLOCATOR_DB"])
+        let folder = (database as NSString).deletingLastPathComponent
+        let volume = try #require(allocator.volumes.first { $0.target == folder }, "no volume holds \(database)")
+        #expect(!volume.isBind, "the allocator's state is on a bind mount, not a named volume")
+        #expect(compose.volumes.contains(volume.source))
+        #expect(!database.contains("$") && !volume.source.contains("$"), "a per-replica path: \(volume.source):\(database)")
+        let others = compose.services.filter { $0.key != "allocator" && $0.value.volumes.contains { $0.source == volume.source } }
+        #expect(others.isEmpty, "\(others.keys.sorted()) also mount \(volume.source)")
+        // The exchange gateways: one exchange session, named in the file (not from the container).
+        let session = try #require(compose.services["exchange-gateway"]?.environment["EXCHANGE_SESSION"], "no EXCHANGE_SESSION: the replicas' sessions are not visibly shared")
+        #expect(!session.isEmpty && !session.contains("$") && !session.lowercased().contains("hostname"), "EXCHANGE_SESSION: \(session)")
+        // Services that cannot run twice keep their single published ports.
+        #expect(compose.services["gateway"]?.ports.isEmpty == false)
+    }
+
+    @Test("every Prometheus target, named or found through Docker's DNS, is a compose service that serves its metrics on the target's port")
     func prometheusTargetsAreServices() async throws {
         let compose = try await ComposeFile.load()
         let config = try #require(try await loadYAML("compose/prometheus/prometheus.yml") as? [String: Any])
@@ -159,6 +298,11 @@ struct ComposeFileTests {
         for job in config["scrape_configs"] as? [[String: Any]] ?? [] {
             for group in job["static_configs"] as? [[String: Any]] ?? [] {
                 targets += group["targets"] as? [String] ?? []
+            }
+            // dns_sd_configs of type A: every address a name resolves to, on the given port.
+            for discovery in job["dns_sd_configs"] as? [[String: Any]] ?? [] {
+                let port = (discovery["port"] as? Int).map(String.init) ?? "none"
+                targets += (discovery["names"] as? [String] ?? []).map { "\($0):\(port)" }
             }
         }
         #expect(targets.count >= 6)
@@ -172,11 +316,48 @@ struct ComposeFileTests {
         }
         // Prometheus's own target is itself, on the port it publishes.
         #expect(targets.contains("localhost:9090"))
+        // Every OrderTrace process that serves metrics is scraped.
+        for name in ComposeFileTests.components + ["lag-monitor"] {
+            #expect(targets.contains("\(name):9464"), "\(name) is not scraped")
+        }
         let mounted = compose.services["prometheus"]?.volumes.first { $0.isBind && $0.source.hasSuffix("prometheus/prometheus.yml") }
         #expect(mounted?.target == "/etc/prometheus/prometheus.yml")
         let grafana = compose.services["grafana"]?.volumes ?? []
         #expect(grafana.contains { $0.isBind && $0.source == "./grafana/provisioning" && $0.target == "/etc/grafana/provisioning" })
         #expect(grafana.contains { $0.isBind && $0.source == "./grafana/dashboards" && $0.target == "/var/lib/grafana/dashboards" })
+    }
+
+    @Test("Prometheus finds every replica of the scalable services through Docker's DNS (type A, port 9464) and labels it with its service")
+    func prometheusDiscoversReplicas() async throws {
+        let config = try #require(try await loadYAML("compose/prometheus/prometheus.yml") as? [String: Any])
+        let jobs = config["scrape_configs"] as? [[String: Any]] ?? []
+        for name in ComposeFileTests.scalable {
+            // A static target would be one replica among several, picked by Docker's DNS.
+            let statics = jobs.flatMap { $0["static_configs"] as? [[String: Any]] ?? [] }.flatMap { $0["targets"] as? [String] ?? [] }
+            #expect(!statics.contains { $0.hasPrefix("\(name):") }, "\(name) is a static target: only one of its replicas would be scraped")
+            let job = try #require(
+                jobs.first { ($0["dns_sd_configs"] as? [[String: Any]] ?? []).contains { ($0["names"] as? [String] ?? []).contains(name) } },
+                "\(name) is not discovered")
+            let discovery = try #require((job["dns_sd_configs"] as? [[String: Any]])?.first { ($0["names"] as? [String] ?? []).contains(name) })
+            // Docker's embedded DNS answers a service's name with an A record per container.
+            #expect(discovery["type"] as? String == "A", "\(name): \(discovery)")
+            #expect(discovery["port"] as? Int == 9464, "\(name): \(discovery)")
+            #expect((job["metrics_path"] as? String ?? "/metrics") == "/metrics")
+            // The discovered name becomes the `service` label, as the static targets carry it.
+            let relabels = job["relabel_configs"] as? [[String: Any]] ?? []
+            let naming = relabels.first {
+                ($0["source_labels"] as? [String]) == ["__meta_dns_name"] && $0["target_label"] as? String == "service"
+            }
+            #expect(naming != nil, "\(name)'s replicas get no service label: \(relabels)")
+            if let naming {
+                #expect((naming["action"] as? String ?? "replace") == "replace")
+                #expect((naming["replacement"] as? String ?? "$1") == "$1")
+                // Only a non-empty name replaces: the static targets keep their own label.
+                let regex = try Regex(#"^(?:"# + (naming["regex"] as? String ?? "(.*)") + #")$"#)
+                #expect((try? regex.wholeMatch(in: "")) == nil, "the relabelling would erase the static targets' service label")
+                #expect((try? regex.wholeMatch(in: name)) != nil)
+            }
+        }
     }
 
     @Test("the components export to the collector's OTLP/HTTP receiver; the collector to the explorer's receiver and Jaeger's OTLP port")
@@ -387,6 +568,8 @@ struct ComposeFile {
         /// The test's words, nil without one (or when disabled).
         var healthcheck: [String]?
         var restart: String?
+        var containerName: String?
+        var hostname: String?
     }
 
     var services: [String: Service]
@@ -484,6 +667,8 @@ extension ComposeFile.Service {
             }
         }
         restart = value["restart"] as? String
+        containerName = value["container_name"] as? String
+        hostname = value["hostname"] as? String
     }
 }
 

@@ -21,18 +21,62 @@ struct MonitoringConfigTests {
         #expect(result.output.contains("SUCCESS"), "\(result.output)")
     }
 
-    @Test("every pipeline process and the lag monitor is a target on port 9464, labelled with its service name")
+    @Test("every pipeline process and the lag monitor is a target on port 9464, labelled with its service name (the scalable ones found by DNS)")
     func everyProcessIsATarget() throws {
         let text = try String(contentsOf: repositoryRoot.appendingPathComponent("compose/prometheus/prometheus.yml"), encoding: .utf8)
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        for service in ["gateway", "order-manager", "algo", "exchange-gateway", "allocator", "lag-monitor"] {
+        // The gateway and the lag monitor run once: a static target with its service label.
+        for service in ["gateway", "lag-monitor"] {
             let target = lines.firstIndex(of: #"- targets: ["\#(service):9464"]"#)
             #expect(target != nil, "no target \(service):9464")
             if let target {
                 #expect(lines[target + 1 ..< min(lines.count, target + 3)].contains("service: \(service)"), "\(service)'s target has no service label")
             }
         }
+        // The scalable components: every replica, by Docker's DNS (one A record per container);
+        // the name looked up becomes the service label.
+        let names = try #require(lines.firstIndex(of: #"- names: ["order-manager", "algo", "exchange-gateway", "allocator"]"#), "the scalable services are not discovered")
+        #expect(lines[names + 1 ..< min(lines.count, names + 4)].contains("type: A"))
+        #expect(lines[names + 1 ..< min(lines.count, names + 4)].contains("port: 9464"))
+        let relabel = try #require(lines.firstIndex(of: "- source_labels: [__meta_dns_name]"), "discovered targets get no service label")
+        #expect(lines[relabel + 1 ..< min(lines.count, relabel + 5)].contains("target_label: service"))
+        #expect(lines[relabel + 1 ..< min(lines.count, relabel + 5)].contains("regex: (.+)"))
         #expect(lines.contains("scrape_interval: 5s"))
+    }
+
+    @Test("a real Prometheus loads compose's config: the named targets keep their service label beside the DNS relabelling")
+    func realPrometheusKeepsTheStaticLabels() async throws {
+        let prometheus = try #require(executableOnPath("prometheus"), "prometheus is missing: `make test-deps` installs it (Debian's prometheus package)")
+        let folder = NSTemporaryDirectory() + "ordertrace-compose-prometheus-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let port = freePort()
+        let server = try LoggedProcess(
+            executable: prometheus,
+            arguments: [
+                "--config.file=\(repositoryRoot.appendingPathComponent("compose/prometheus/prometheus.yml").path)",
+                "--storage.tsdb.path=\(folder)/tsdb", "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+            ])
+        defer { server.killNow() }
+        // The compose services' names do not resolve here: the named targets are listed (down),
+        // and the DNS lookups find nothing, so only the named ones are active.
+        var targets: [[String: Any]] = []
+        let listed = await eventually(timeout: .seconds(60)) {
+            guard let text = try? await fetchText("http://127.0.0.1:\(port)/api/v1/targets?state=active"),
+                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                let data = object["data"] as? [String: Any]
+            else { return false }
+            targets = data["activeTargets"] as? [[String: Any]] ?? []
+            return targets.count >= 3
+        }
+        try #require(listed, "prometheus listed no targets:\n\(server.log)")
+        let labels = targets.map { $0["labels"] as? [String: String] ?? [:] }
+        for service in ["gateway", "lag-monitor"] {
+            let target = labels.first { $0["instance"] == "\(service):9464" }
+            #expect(target?["service"] == service && target?["job"] == "ordertrace", "\(service):9464 is labelled \(target ?? [:])")
+        }
+        #expect(labels.filter { $0["job"] == "ordertrace" }.allSatisfy { $0["service"]?.isEmpty == false }, "\(labels)")
+        await server.stop()
     }
 
     @Test("the dashboard reads the provisioned datasource, and its status colours name every lag status in LagState's order")

@@ -46,6 +46,31 @@ struct TopicTests {
         #expect(missing?.message.contains("missing field 'partitions'") == true)
     }
 
+    @Test("topics apply --replication-factor and --min-insync-replicas: every definition gets the factor and the minimum, nothing else changes")
+    func replicationOverride() throws {
+        let definitions = try KafkaTopicDefinition.load(directory: topicsDirectory)
+        for definition in definitions {
+            let replicated = try definition.replicated(factor: 3, minInSyncReplicas: 2)
+            #expect(replicated.replicationFactor == 3)
+            #expect(replicated.config["min.insync.replicas"] == "2")
+            #expect(replicated.config.filter { $0.key != "min.insync.replicas" } == definition.config, "\(definition.name): other configs changed")
+            #expect(replicated.name == definition.name && replicated.partitions == definition.partitions && replicated.key == definition.key)
+            // Neither given: the file's definition as it is.
+            #expect(try definition.replicated(factor: nil, minInSyncReplicas: nil) == definition)
+            // Only the factor: no minimum is invented.
+            let factorOnly = try definition.replicated(factor: 3, minInSyncReplicas: nil)
+            #expect(factorOnly.replicationFactor == 3 && factorOnly.config == definition.config)
+        }
+        let topic = try #require(definitions.first)
+        // A minimum above the factor would refuse every write with acks=all; below 1 is no minimum.
+        let above = #expect(throws: KafkaError.self) { try topic.replicated(factor: 3, minInSyncReplicas: 4) }
+        #expect(above?.message.contains("min.insync.replicas") == true && above?.message.contains(topic.name) == true)
+        #expect(throws: KafkaError.self) { try topic.replicated(factor: nil, minInSyncReplicas: topic.replicationFactor + 1) }
+        #expect(throws: KafkaError.self) { try topic.replicated(factor: 3, minInSyncReplicas: 0) }
+        let zero = #expect(throws: KafkaError.self) { try topic.replicated(factor: 0, minInSyncReplicas: nil) }
+        #expect(zero?.message.contains("replication factor") == true)
+    }
+
     @Test("the embedded broker creates the defined topics; topics apply twice changes nothing and reports a mismatch")
     func applyTwiceIsANoOp() async throws {
         let definitions = try KafkaTopicDefinition.load(directory: topicsDirectory)
