@@ -42,6 +42,9 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "Write the latency distribution of the paced rounds as an SVG picture here.")
     var plot: String?
 
+    @Option(help: "Replicas of the order manager, algo, exchange gateway and allocator, passed to `ordertrace up --replicas` (CPU figures add up a component's replicas).")
+    var replicas = 1
+
     @Option(name: .customLong("topics-dir"), help: "Folder of topic definitions, passed to `ordertrace up` (default: its own default, ./topics).")
     var topicsDirectory: String?
 
@@ -102,7 +105,7 @@ struct PipelineBench: AsyncParsableCommand {
     /// One `up`: warm-up, a round at full speed and, when traced, a paced round.
     private func session(round: Int, traced: Bool, sink: Sink, pacedCount: Int, logger: Logger) async throws -> ([Measured], sent: Int) {
         let kind = traced ? "traced" : "untraced"
-        let up = try UpProcess.start(otlpEndpoint: traced ? sink.endpoint : nil, extraArguments: topicsDirectory.map { ["--topics-dir", $0] } ?? [], environment: [:])
+        let up = try UpProcess.start(otlpEndpoint: traced ? sink.endpoint : nil, extraArguments: (topicsDirectory.map { ["--topics-dir", $0] } ?? []) + ["--replicas", String(replicas)], environment: [:])
         var session: PipelineSession?
         do {
             try await up.waitUntilReady(timeout: .seconds(180))

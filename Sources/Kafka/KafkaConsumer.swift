@@ -60,7 +60,11 @@ public final class KafkaConsumer: Service, Sendable {
                 revocationHandOver.handOver(partitions, logger: logger)
                 buffer.revoked(partitions)
                 Self.recordAssignment(partitions, group: configuration.groupID, held: false)
-                client.commitStoredOffsets()
+                let code = client.commitStoredOffsets()
+                // _NO_OFFSET (-168): nothing was stored since the last commit.
+                if code != 0 && code != -168 {
+                    logger.warning("committing at the revoke failed (\(RDKafkaClient.errorDescription(code))): the next owner reads those records again (and recognises what was done)")
+                }
             }
         }
         try client.subscribe(configuration.topics)

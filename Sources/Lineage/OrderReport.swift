@@ -10,14 +10,23 @@ struct OrderReport {
 
     func orders() -> [OrderCompleteness] {
         var reports: [OrderCompleteness] = []
+        var index: [String: Int] = [:]
         var seen: Set<String> = []
         for traceID in assembly.traceOrder {
             let spans = assembly.loaded[traceID] ?? []
             guard spans.contains(where: { $0.span.name == "client_order_received" }) || isOrderTrace(spans),
                 let orderID = LineageAssembly.attribute("client.order_id", in: spans)
             else { continue }
-            guard seen.insert(orderID).inserted else { continue }
-            reports.append(report(orderID: orderID, traceID: traceID, spans: spans))
+            let candidate = report(orderID: orderID, traceID: traceID, spans: spans)
+            guard seen.insert(orderID).inserted else {
+                // An order read twice (a record without trace context read again after its
+                // partition moved or its reader stopped) has a trace per read; the second only says
+                // it was already batched. The order is judged by the trace that carries its life.
+                if let position = index[orderID], Self.isBetter(candidate, than: reports[position]) { reports[position] = candidate }
+                continue
+            }
+            index[orderID] = reports.count
+            reports.append(candidate)
         }
         // Batch members that the batch names but whose spans never arrived.
         for missing in missingLinks {
@@ -39,6 +48,13 @@ struct OrderReport {
                     problems: ["its spans never arrived (batch member span \(spanIDHex(missing.missing.spanID)) is missing)"]))
         }
         return reports
+    }
+
+    /// Complete first, then batched, then the fewest problems.
+    static func isBetter(_ candidate: OrderCompleteness, than current: OrderCompleteness) -> Bool {
+        if candidate.complete != current.complete { return candidate.complete }
+        if candidate.batched != current.batched { return candidate.batched }
+        return candidate.problems.count < current.problems.count
     }
 
     private func isOrderTrace(_ spans: [StoredSpan]) -> Bool {

@@ -53,6 +53,35 @@ struct LineageTests {
         #expect(graph.missingParents.isEmpty)
     }
 
+    @Test("an order read twice has a trace per read; it is judged by the one that carries its batch, not by the read that found it already batched")
+    func anOrderReadTwiceIsJudgedByItsWholeTrace() async throws {
+        // The second read of o-1's record (no trace context: a root of its own), recognised as
+        // already batched: received and processed, nothing else. Its trace id sorts first.
+        let again = TraceID(high: 1, low: 1)
+        let ids = [Attribute("client.order_id", .string("o-1")), Attribute("user.id", .string("alice"))]
+        let start = LineageScenario.base - 10_000_000
+        let received = SpanData(
+            traceID: again, spanID: 0x9001, parentSpanID: 0, name: "client_order_received", kind: .server, startTimeUnixNano: start,
+            endTimeUnixNano: start + 100_000, attributes: ids, links: [])
+        let processing = SpanData(
+            traceID: again, spanID: 0x9002, parentSpanID: 0x9001, name: "order_manager_processing", kind: .internal, startTimeUnixNano: start + 10_000,
+            endTimeUnixNano: start + 90_000, attributes: ids + [Attribute("ordertrace.duplicate", .bool(true))], links: [])
+        let duplicate = ExportedSpans(
+            origin: ExportOrigin(resourceAttributes: [Attribute("service.name", .string("order-manager"))], scopeName: "ordertrace"), spans: [received, processing])
+        let graph = try #require(
+            try await withStore { store in
+                _ = store.ingest([duplicate])
+                _ = store.ingest(scenario.batches)
+                try await store.flush()
+                return try await LineageBuilder(store: store, limits: LineageLimits()).lineage(of: "o-1")
+            })
+        #expect(graph.traces.contains { $0.traceID == again && $0.loaded }, "both reads are in the graph")
+        let reports = graph.orders.filter { $0.clientOrderID == "o-1" }
+        #expect(reports.count == 1)
+        #expect(reports.first?.traceID == scenario.orderTrace1)
+        #expect(reports.first?.complete == true, "\(reports.first?.problems ?? [])")
+    }
+
     @Test func anOrderWithASpanLostAndNoCompletionIsIncomplete() async throws {
         let graph = try #require(try await lineage("o-2"))
         #expect(graph.missingParents.map(\.missing.spanID) == [scenario.missingSendUpdate])
