@@ -60,6 +60,8 @@ public struct Allocator: Service {
         try await kafka.run(tick: configuration.housekeepingInterval, logger: logger) { event, _ in
             switch event {
             case .records(let messages):
+                // A transaction per partition's store, then one send for all of them.
+                var steps: [(step: Step, store: AllocatorStore)] = []
                 for (partition, records) in Dictionary(grouping: messages, by: \.partition).sorted(by: { $0.key < $1.key }) {
                     let store = try await store(partition)
                     var step = Step()
@@ -68,8 +70,9 @@ public struct Allocator: Service {
                             try handleIsolated(message, store: store, step: &step)
                         }
                     }
-                    try await send(step, store: store)
+                    steps.append((step, store))
                 }
+                try await send(steps)
             case .assigned(let partitions):
                 for partition in Set(partitions.map(\.partition)).sorted() { _ = try await store(partition) }
             case .revoked(let partitions):
@@ -100,20 +103,34 @@ public struct Allocator: Service {
     }
 
     func send(_ step: Step, store: AllocatorStore) async throws {
-        guard !step.items.isEmpty else { return }
-        let results = try await kafka.producer.send(step.items)
-        var delivered: [Int64] = []
-        for (result, sequence) in zip(results, step.outbox) {
-            switch result {
-            case .success:
-                if let sequence { delivered.append(sequence) }
-            case .failure(let error):
-                try store.delivered(delivered)
-                logger.error("could not deliver: \(error)")
-                throw error
+        try await send([(step, store)])
+    }
+
+    /// Sends the records of several stores' steps in one call; each store's delivered outbox rows
+    /// leave its outbox. Throws the first delivery failure (after clearing what was delivered).
+    func send(_ steps: [(step: Step, store: AllocatorStore)]) async throws {
+        let items = steps.flatMap(\.step.items)
+        guard !items.isEmpty else { return }
+        let results = try await kafka.producer.send(items)
+        var firstFailure: KafkaError?
+        var index = 0
+        for (step, store) in steps {
+            var delivered: [Int64] = []
+            for sequence in step.outbox {
+                switch results[index] {
+                case .success:
+                    if let sequence { delivered.append(sequence) }
+                case .failure(let error):
+                    if firstFailure == nil { firstFailure = error }
+                }
+                index += 1
             }
+            try store.delivered(delivered)
         }
-        try store.delivered(delivered)
+        if let firstFailure {
+            logger.error("could not deliver: \(firstFailure)")
+            throw firstFailure
+        }
     }
 
     /// Sends what a previous run stored and did not get delivered.
