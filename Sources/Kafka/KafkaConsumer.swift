@@ -60,10 +60,15 @@ public final class KafkaConsumer: Service, Sendable {
                 revocationHandOver.handOver(partitions, logger: logger)
                 buffer.revoked(partitions)
                 Self.recordAssignment(partitions, group: configuration.groupID, held: false)
-                let code = client.commitStoredOffsets()
-                // _NO_OFFSET (-168): nothing was stored since the last commit.
-                if code != 0 && code != -168 {
-                    logger.warning("committing at the revoke failed (\(RDKafkaClient.errorDescription(code))): the next owner reads those records again (and recognises what was done)")
+                // A failed commit here means the next owner reads again what was done: try a few
+                // times (this is the polling thread, which may block). _NO_OFFSET (-168): nothing
+                // was stored since the last commit.
+                for attempt in 1...3 {
+                    let code = client.commitStoredOffsets()
+                    if code == 0 || code == -168 { break }
+                    logger.warning(
+                        "committing at the revoke failed (\(RDKafkaClient.errorDescription(code)), attempt \(attempt) of 3)\(attempt < 3 ? "; trying again" : ": the next owner reads those records again (and recognises what was done)")")
+                    if attempt < 3 { usleep(200_000) }
                 }
             }
         }

@@ -107,7 +107,8 @@ struct ComponentLoopTests {
             #expect(read)
             #expect(stuck, "the held record's offset is the committed one")
             // Finished in the revoke's step, before the close committed: all three are done.
-            #expect(try await committed(broker, group: group, topic: topic) == 3)
+            let final = try await committed(broker, group: group, topic: topic)
+            #expect(final == 3, "committed after the close: \(String(describing: final)); events: \(journal.log)")
         }
         #expect(journal.log == ["assigned [0]", "revoked [0]", "end"])
     }
