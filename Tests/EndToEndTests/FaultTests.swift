@@ -148,16 +148,7 @@ struct FaultTests {
         #expect(settled, "\(snapshot.clientOrders.count) of \(orders) orders read; \(violations.count) violations: \(violations.prefix(10))\n\(logs)")
 
         // No order lost, none executed twice.
-        var last: [OrderKey: OrderStatus] = [:]
-        for update in snapshot.updates { last[update.orderKey] = update.status }
-        let lost = (0..<orders).filter { !(last[Self.order($0).orderKey]?.isTerminal ?? false) }.count
-        var batchesOfOrder: [OrderKey: Int] = [:]
-        for batch in snapshot.batches { for member in batch.members { batchesOfOrder[member.orderKey, default: 0] += 1 } }
-        let batchedTwice = batchesOfOrder.values.filter { $0 > 1 }.count
-        var executed: [String: Int64] = [:]
-        var seenFills = Set<String>()
-        for fill in snapshot.fills where seenFills.insert(fill.fillId).inserted { executed[fill.batchId, default: 0] += fill.quantity }
-        let overExecuted = snapshot.batches.filter { executed[$0.batchId, default: 0] > $0.quantity }.count
+        let (lost, batchedTwice, overExecuted, _) = Self.outcomes(snapshot, orders: orders)
         print("faults: \(injected) injected, \(killed) components killed with SIGKILL and restarted; \(orders) orders: \(orders - lost) ended, \(lost) lost, \(batchedTwice) batched twice, \(overExecuted) batches executed past their quantity")
         #expect(lost == 0)
         #expect(batchedTwice == 0)
@@ -174,6 +165,22 @@ struct FaultTests {
             #expect(exited, "\(component) did not stop on SIGTERM:\n\(process.log)")
             if !exited { kill(process.process.processIdentifier, SIGKILL) }
         }
+    }
+
+    /// Of the first `orders` orders of `order(_:)`: how many have no terminal update, how many are
+    /// in more than one batch, how many batches executed past their quantity (each fill id
+    /// counted once), and how many orders are in a batch.
+    static func outcomes(_ snapshot: AuditSnapshot, orders: Int) -> (lost: Int, batchedTwice: Int, overExecuted: Int, batched: Int) {
+        var last: [OrderKey: OrderStatus] = [:]
+        for update in snapshot.updates { last[update.orderKey] = update.status }
+        let lost = (0..<orders).filter { !(last[order($0).orderKey]?.isTerminal ?? false) }.count
+        var batchesOfOrder: [OrderKey: Int] = [:]
+        for batch in snapshot.batches { for member in batch.members { batchesOfOrder[member.orderKey, default: 0] += 1 } }
+        var executed: [String: Int64] = [:]
+        var seenFills = Set<String>()
+        for fill in snapshot.fills where seenFills.insert(fill.fillId).inserted { executed[fill.batchId, default: 0] += fill.quantity }
+        let overExecuted = snapshot.batches.filter { executed[$0.batchId, default: 0] > $0.quantity }.count
+        return (lost, batchesOfOrder.values.filter { $0 > 1 }.count, overExecuted, batchesOfOrder.count)
     }
 
     /// Market orders, marketable limits, and limits far from the market that rest until the
