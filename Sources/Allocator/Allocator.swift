@@ -16,9 +16,10 @@ import Tracing
 /// - Idempotent per `fillId`; a fill that arrives before its batch waits for it.
 /// - State lives in SQLite (`AllocatorStore`), one file per partition number, open while this
 ///   member holds the partition: each step's fills, state changes and outgoing updates are one
-///   transaction, and updates leave an outbox only once Kafka acknowledged them, so a restart or
-///   a partition moving to another replica (which opens the same file) neither loses nor repeats
-///   an update (see the README).
+///   transaction, written to a compacted changelog topic once its updates are delivered (they
+///   leave an outbox only once Kafka acknowledged them), so a restart or a partition moving to
+///   another replica (which opens the same file, or rebuilds it from the changelog) neither
+///   loses nor repeats an update (see the README).
 /// - Spans per the trace model: `fill_matching` in the batch trace, linked to the fill and to
 ///   every client order it was allocated to; `client_order_update` (and `order_completed` for a
 ///   terminal state) in each order's trace, parented on the member's order span from the
@@ -42,26 +43,44 @@ public struct Allocator: Service {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        var changelog: (topic: String, admin: KafkaAdmin)?
+        if let topic = configuration.changelogTopic {
+            let admin = try KafkaAdmin(configuration: kafka.consumer.configuration.kafka, logger: logger)
+            try await ensureChangelog(topic, admin: admin)
+            changelog = (topic, admin)
+        }
         // One store per partition number (batches and fills are co-partitioned by symbol, so a
         // batch and its fills share it), open while this member holds the partition. Each step
-        // is one transaction, delivered (and its outbox rows cleared) before its records are
-        // stored as done; nothing is held between steps, so a revoke only closes the stores: their
-        // next owner opens the same files, sends what their outbox holds and goes on.
+        // is one transaction, delivered (and its outbox rows cleared) and written to the
+        // changelog before its records are stored as done; nothing is held between steps, so a
+        // revoke only closes the stores: their next owner opens the same files if it can reach
+        // them and they are current, or rebuilds them from the changelog, sends what their
+        // outbox holds and goes on.
         var stores: [Int32: AllocatorStore] = [:]
         func store(_ partition: Int32) async throws -> AllocatorStore {
             if let store = stores[partition] { return store }
             let path = configuration.databasePath(partition: partition)
-            let store = try AllocatorStore(path: path)
-            stores[partition] = store
-            logger.info("partition \(partition): allocator state at \(path), \(store.open.count) open batches")
+            let store: AllocatorStore
+            if let changelog {
+                store = try await open(partition, path: path, changelog: changelog.topic, admin: changelog.admin)
+                stores[partition] = store
+            } else {
+                store = try AllocatorStore(path: path)
+                stores[partition] = store
+                logger.info("partition \(partition): allocator state at \(path), \(store.open.count) open batches")
+            }
+            // A crash may have left updates in the outbox, and changes the changelog lacks.
             try await sendOutbox(store)
+            try await writeChangelog([(partition, store)])
             return store
         }
         try await kafka.run(tick: configuration.housekeepingInterval, logger: logger) { event, _ in
             switch event {
             case .records(let messages):
-                // A transaction per partition's store, then one send for all of them.
+                // A transaction per partition's store, then one changelog write and one send for
+                // all of them.
                 var steps: [(step: Step, store: AllocatorStore)] = []
+                var touched: [(Int32, AllocatorStore)] = []
                 for (partition, records) in Dictionary(grouping: messages, by: \.partition).sorted(by: { $0.key < $1.key }) {
                     let store = try await store(partition)
                     var step = Step()
@@ -71,23 +90,114 @@ public struct Allocator: Service {
                         }
                     }
                     steps.append((step, store))
+                    touched.append((partition, store))
                 }
                 try await send(steps)
+                try await writeChangelog(touched)
             case .assigned(let partitions):
                 for partition in Set(partitions.map(\.partition)).sorted() { _ = try await store(partition) }
             case .revoked(let partitions):
-                for partition in Set(partitions.map(\.partition)) where stores.removeValue(forKey: partition) != nil {
-                    logger.info("partition \(partition): allocator state closed; its next owner opens it")
+                for partition in Set(partitions.map(\.partition)).sorted() {
+                    guard let store = stores.removeValue(forKey: partition) else { continue }
+                    // Anything a failed write left (every step writes its own changes).
+                    try await writeChangelog([(partition, store)])
+                    logger.info("partition \(partition): allocator state closed; its next owner opens or rebuilds it")
                 }
             case .tick:
-                for (_, store) in stores.sorted(by: { $0.key < $1.key }) {
+                for (partition, store) in stores.sorted(by: { $0.key < $1.key }) {
                     var step = Step()
                     try store.transaction { try housekeeping(store, step: &step) }
                     try await send(step, store: store)
+                    try await writeChangelog([(partition, store)])
                 }
             case .end:
+                try await writeChangelog(stores.sorted(by: { $0.key < $1.key }))
                 stores.removeAll()
             }
+        }
+    }
+
+    /// Creates the changelog topic when it is missing: compacted, with as many partitions as the
+    /// fills topic (a store's partition number is its changelog partition).
+    func ensureChangelog(_ topic: String, admin: KafkaAdmin) async throws {
+        let topics = try await admin.topics(timeout: .seconds(30))
+        if topics.contains(where: { $0.name == topic }) { return }
+        guard let fills = topics.first(where: { $0.name == configuration.topics.fills }) else {
+            throw KafkaError(code: .admin, message: "the changelog \(topic) cannot be created: the topic \(configuration.topics.fills) does not exist")
+        }
+        let definition = KafkaTopicDefinition(
+            name: topic, partitions: fills.partitionCount, replicationFactor: -1,
+            config: ["cleanup.policy": "compact", "min.compaction.lag.ms": "60000"])
+        let outcome: [(String, KafkaAdmin.ApplyOutcome)]
+        do {
+            outcome = try await admin.apply([definition], timeout: .seconds(30))
+        } catch {
+            throw KafkaError(
+                code: .admin,
+                message: "the changelog \(topic) does not exist and could not be created (\(error)); create it like the other topics (topics/allocator-changelog.json), or run with ALLOCATOR_CHANGELOG=off")
+        }
+        logger.info("changelog \(topic): \(outcome.first?.1.description ?? "?")")
+        if let problem = outcome.first?.1, problem.isProblem {
+            throw KafkaError(code: .admin, message: "the changelog \(topic): \(problem)")
+        }
+    }
+
+    /// The store of a partition, current with its changelog: the local file when it is (its
+    /// position is the changelog's end: nobody wrote since), else a file rebuilt from the
+    /// changelog. A file that never had a changelog, next to an empty one, is adopted and
+    /// written to it whole.
+    func open(_ partition: Int32, path: String, changelog: String, admin: KafkaAdmin) async throws -> AllocatorStore {
+        let (low, high) = try await admin.watermarks(topic: changelog, partition: partition, timeout: .seconds(30))
+        if FileManager.default.fileExists(atPath: path) {
+            let local = try AllocatorStore(path: path)
+            let position = try local.changelogPosition
+            if position == high || (position == nil && low == high) {
+                try local.recordChanges()
+                if position == nil, try !local.isEmpty {
+                    try local.markAllChanged()
+                    logger.info("partition \(partition): allocator state at \(path) adopted; it goes to the changelog whole")
+                }
+                logger.info("partition \(partition): allocator state at \(path) is current (changelog end \(high)), \(local.open.count) open batches")
+                return local
+            }
+            logger.info("partition \(partition): allocator state at \(path) is behind the changelog (at \(position.map(String.init) ?? "none"), end \(high)); rebuilding")
+        }
+        let started = ContinuousClock.now
+        let (records, end) = try await admin.records(of: changelog, partition: partition)
+        let store = try AllocatorStore.rebuilt(path: path, from: records.map { ($0.key, $0.value) }, end: end)
+        try store.recordChanges()
+        logger.info(
+            "partition \(partition): allocator state rebuilt from \(records.count) changelog records in \(started.duration(to: .now)), \(store.open.count) open batches")
+        return store
+    }
+
+    /// Writes what the stores changed to the changelog and waits until Kafka has it: only then
+    /// may their input records count as done. Called after the step's updates are delivered (see
+    /// `AllocatorStore+Changelog`).
+    func writeChangelog(_ stores: [(Int32, AllocatorStore)]) async throws {
+        guard let topic = configuration.changelogTopic else { return }
+        var records: [KafkaProducerRecord] = []
+        var written: [(store: AllocatorStore, changes: AllocatorStore.PendingChanges, range: Range<Int>)] = []
+        for (partition, store) in stores {
+            let changes = try store.pendingChanges()
+            guard !changes.keys.isEmpty else { continue }
+            let first = records.count
+            for change in changes.records {
+                var record = KafkaProducerRecord(topic: topic, partition: partition, key: change.key, value: change.value ?? [])
+                record.isTombstone = change.value == nil
+                records.append(record)
+            }
+            written.append((store, changes, first..<records.count))
+        }
+        guard !written.isEmpty else { return }
+        let results = records.isEmpty ? [] : try await kafka.producer.producer.send(records)
+        for (store, changes, range) in written {
+            var end: Int64? = -1
+            for result in results[range] {
+                let report = try result.get()
+                end = report.offset.flatMap { offset in end.map { max($0, offset + 1) } }
+            }
+            try store.changesWritten(changes, end: end)
         }
     }
 
@@ -133,7 +243,7 @@ public struct Allocator: Service {
         }
     }
 
-    /// Sends what a previous run stored and did not get delivered.
+    /// Sends what a previous run (or owner) stored and did not get delivered.
     func sendOutbox(_ store: AllocatorStore) async throws {
         let rows = try store.outbox()
         guard !rows.isEmpty else { return }

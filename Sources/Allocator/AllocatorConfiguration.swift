@@ -17,6 +17,14 @@ public struct AllocatorConfiguration: Sendable, Hashable {
         let base = ext.isEmpty ? databasePath : path.deletingPathExtension
         return "\(base).p\(partition)" + (ext.isEmpty ? "" : ".\(ext)")
     }
+    /// Whether the state's changes are written to a compacted topic (`topics.allocatorChangelog`),
+    /// so that a replica on another machine (or with another folder) rebuilds a partition's state
+    /// when it gets the partition. Without it, every replica must reach the same folder. The
+    /// topic is created when missing, with as many partitions as the fills topic.
+    public var changelog = true
+
+    /// The changelog topic, when there is one.
+    public var changelogTopic: String? { changelog ? topics.allocatorChangelog : nil }
     /// How long the id of a finished batch is kept to recognize late duplicates.
     public var doneRetention: Duration = .seconds(7 * 24 * 3_600)
     /// How long a fill waits for its batch before it goes to dead-letters.
@@ -28,13 +36,15 @@ public struct AllocatorConfiguration: Sendable, Hashable {
     public init() {}
 
     /// Reads `ALLOCATOR_DB` (default `$ORDERTRACE_DATA_DIR/allocator.sqlite`, data dir
-    /// default `.ordertrace`) and `ORDERTRACE_TOPIC_PREFIX`.
+    /// default `.ordertrace`), `ALLOCATOR_CHANGELOG` (`on`, the default, or `off`) and
+    /// `ORDERTRACE_TOPIC_PREFIX`.
     public static func fromEnvironment(_ environment: [String: String]) -> AllocatorConfiguration {
         let reader = EnvironmentReader(environment)
         var configuration = AllocatorConfiguration()
         configuration.topics = .fromEnvironment(environment)
         let directory = reader.string("ORDERTRACE_DATA_DIR") ?? ".ordertrace"
         configuration.databasePath = reader.string("ALLOCATOR_DB") ?? "\(directory)/allocator.sqlite"
+        configuration.changelog = !["off", "false", "no", "0"].contains(reader.string("ALLOCATOR_CHANGELOG")?.lowercased() ?? "on")
         return configuration
     }
 }

@@ -99,6 +99,16 @@ final class AllocatorStore {
                     CREATE INDEX done_fills_age ON done_fills (done_at);
                     """)
         }
+        // The changelog (see AllocatorStore+Changelog): the rows changed since the changelog last
+        // took them (`fresh`: the row did not exist when it last did), and the changelog offset
+        // this file is current up to.
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE changelog_pending (tbl TEXT NOT NULL, row INTEGER NOT NULL, fresh INTEGER NOT NULL, PRIMARY KEY (tbl, row)) WITHOUT ROWID;
+                    CREATE TABLE changelog_position (id INTEGER PRIMARY KEY CHECK (id = 0), next_offset INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -133,7 +143,7 @@ final class AllocatorStore {
 
     /// Runs `body` with the connection. Inside `transaction` it joins that transaction; outside,
     /// each statement commits on its own. The store is used by one task at a time.
-    private func access<T>(_ body: (Database) throws -> T) throws -> T {
+    func access<T>(_ body: (Database) throws -> T) throws -> T {
         try database.unsafeReentrantWrite(body)
     }
 
@@ -188,7 +198,7 @@ final class AllocatorStore {
     }
 
     /// Forgets the open batches in memory and rebuilds them from the database.
-    private func reload() throws {
+    func reload() throws {
         open = [:]
         try load()
     }

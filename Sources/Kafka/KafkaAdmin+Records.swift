@@ -48,4 +48,28 @@ extension KafkaAdmin {
             return records
         }
     }
+
+    /// Every record of one partition, from its oldest to the end it had when the call began, and
+    /// that end (its high watermark): how a component rebuilds state from a changelog partition.
+    ///
+    /// - Throws: `KafkaError` when the partition's offsets cannot be read, or not every record
+    ///   could be read within `timeout`.
+    public func records(of topic: String, partition: Int32, timeout: Duration = .seconds(120)) async throws -> (records: [KafkaMessage], end: Int64) {
+        var properties = self.properties
+        properties["enable.partition.eof"] = "true"
+        properties["fetch.wait.max.ms"] = "10"
+        let logger = self.logger
+        let milliseconds = Int32(clamping: timeout.milliseconds)
+        return try await offThePool { [properties] in
+            let reader = try RDKafkaClient(kind: .consumer, properties: properties, callbacks: .init(logger: logger))
+            let topicPartition = KafkaTopicPartition(topic: topic, partition: partition)
+            guard let (low, high) = reader.watermarks(topicPartition, timeoutMilliseconds: milliseconds) else {
+                throw KafkaError(code: .admin, message: "reading \(topicPartition): its offsets could not be read", isRetriable: true)
+            }
+            guard let records = reader.read([topicPartition: low..<high], timeoutMilliseconds: milliseconds) else {
+                throw KafkaError(code: .admin, message: "reading \(topicPartition): not every record could be read within \(timeout)", isRetriable: true)
+            }
+            return (records, high)
+        }
+    }
 }

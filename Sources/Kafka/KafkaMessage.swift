@@ -60,6 +60,9 @@ public struct KafkaProducerRecord: Sendable, Hashable {
     public var headers: KafkaHeaders
     /// The record's create time in milliseconds since the epoch, or `nil` for the time it is sent.
     public var timestampMilliseconds: Int64? = nil
+    /// Sends no value at all (a null value, not an empty one): on a compacted topic, a tombstone
+    /// that deletes its key. `value` is ignored. A consumer reads it as an empty value.
+    public var isTombstone = false
 
     public init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: KafkaHeaders = KafkaHeaders()) {
         self.topic = topic

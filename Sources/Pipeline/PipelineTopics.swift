@@ -7,6 +7,8 @@ public struct PipelineTopics: Sendable, Hashable {
     public var fills = "fills"
     public var orderUpdates = "order-updates"
     public var deadLetters = "dead-letters"
+    /// The allocator's own compacted changelog (internal: not in `all`, not a contract).
+    public var allocatorChangelog = "allocator-changelog"
 
     public init() {}
 
@@ -18,6 +20,7 @@ public struct PipelineTopics: Sendable, Hashable {
         fills = prefix + fills
         orderUpdates = prefix + orderUpdates
         deadLetters = prefix + deadLetters
+        allocatorChangelog = prefix + allocatorChangelog
     }
 
     /// Reads `ORDERTRACE_TOPIC_PREFIX` (default none).

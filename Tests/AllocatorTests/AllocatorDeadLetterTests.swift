@@ -34,7 +34,7 @@ struct AllocatorDeadLetterTests {
         defer { removeFiles(derivedFrom: database) }
         try await withEmbeddedBroker { broker in
             let topics = PipelineTopics(prefix: uniqueName("dl") + "-")
-            for topic in topics.all { try broker.createTopic(topic, partitions: 1) }
+            for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 1) }
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             let group = uniqueName("allocator")
             var configuration = AllocatorConfiguration()
@@ -103,7 +103,7 @@ struct AllocatorDeadLetterTests {
         defer { removeFiles(derivedFrom: database) }
         try await withEmbeddedBroker { broker in
             let topics = PipelineTopics(prefix: uniqueName("pending") + "-")
-            for topic in topics.all { try broker.createTopic(topic, partitions: 1) }
+            for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 1) }
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             var configuration = AllocatorConfiguration()
             configuration.topics = topics

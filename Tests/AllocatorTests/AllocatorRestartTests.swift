@@ -9,13 +9,19 @@ import Testing
 
 @Suite("Allocator across a restart", .timeLimit(.minutes(2)))
 struct AllocatorRestartTests {
-    @Test("a restarted allocator continues from its stored state: no update lost, none repeated, a redelivered fill changes nothing")
-    func restartKeepsEveryUpdateOnce() async throws {
+    @Test(
+        "a restarted allocator continues from its stored state, in its own folder or another machine's (rebuilt from the changelog): no update lost, none repeated, a redelivered fill changes nothing",
+        arguments: [false, true])
+    func restartKeepsEveryUpdateOnce(elsewhere: Bool) async throws {
         let database = temporaryFilePath("allocator-restart", extension: "sqlite")
-        defer { removeFiles(derivedFrom: database) }
+        let otherDatabase = temporaryFilePath("allocator-restart-elsewhere", extension: "sqlite")
+        defer {
+            removeFiles(derivedFrom: database)
+            removeFiles(derivedFrom: otherDatabase)
+        }
         try await withEmbeddedBroker { broker in
             let topics = PipelineTopics(prefix: uniqueName("r") + "-")
-            for topic in topics.all { try broker.createTopic(topic, partitions: 2) }
+            for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 2) }
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             let group = uniqueName("allocator")
             var configuration = AllocatorConfiguration()
@@ -49,12 +55,22 @@ struct AllocatorRestartTests {
                 try await producer.send(fill("f-1", 40, cumulative: 40))
                 let before = await collect(reader, count: 2, timeout: .seconds(30)).map { try! OrderUpdate(json: $0.value) }
                 #expect(before.count == 2)
+                // The changelog has the step that sent them (the batch's row, then the fill's)
+                // before the first life stops: that is when the fill counts as done.
+                let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]), logger: testLogger)
+                #expect(
+                    await eventually(timeout: .seconds(30)) {
+                        var written: Int64 = 0
+                        for partition in 0..<2 { written += (try? await admin.watermarks(topic: topics.allocatorChangelog, partition: Int32(partition)).high) ?? 0 }
+                        return written >= 2
+                    })
                 first.cancel()
                 try? await first.value
 
                 // Second life, same state: the first fill again (Kafka delivers at least once), then the last one.
                 try await producer.send(fill("f-1", 40, cumulative: 40))
                 try await producer.send(fill("f-2", 60, cumulative: 100))
+                if elsewhere { configuration.databasePath = otherDatabase }
                 let second = try runAllocator()
                 let after = await collect(reader, count: 2, timeout: .seconds(30)).map { try! OrderUpdate(json: $0.value) }
                 // Nothing more comes: the repeated fill made no update.

@@ -1,5 +1,6 @@
 /// Helpers shared by the test targets: embedded brokers, consumers, waiting.
 import Kafka
+import Foundation
 import Logging
 
 /// A name no other test uses, so tests can share nothing and run in parallel.
@@ -9,7 +10,7 @@ public func uniqueName(_ prefix: String) -> String {
 
 public let testLogger: Logger = {
     var logger = Logger(label: "test")
-    logger.logLevel = .critical
+    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
     return logger
 }()
 

@@ -10,10 +10,12 @@ let topicsDirectory = URL(fileURLWithPath: #filePath)
 
 @Suite("Topic definitions and topics apply", .timeLimit(.minutes(2)))
 struct TopicTests {
-    @Test("topics/ defines the pipeline's six topics, co-partitioned, with examples that carry the documented fields")
+    @Test("topics/ defines the pipeline's six topics and the allocator's compacted changelog, co-partitioned, with examples that carry the documented fields")
     func definitionsMatchTheContract() throws {
         let definitions = try KafkaTopicDefinition.load(directory: topicsDirectory)
-        #expect(definitions.map(\.name).sorted() == ["batches", "client-orders", "dead-letters", "exchange-orders", "fills", "order-updates"])
+        #expect(
+            definitions.map(\.name).sorted() == ["allocator-changelog", "batches", "client-orders", "dead-letters", "exchange-orders", "fills", "order-updates"])
+        #expect(definitions.first { $0.name == "allocator-changelog" }?.config["cleanup.policy"] == "compact")
         #expect(Set(definitions.map(\.partitions)).count == 1, "equal partition counts keep topics co-partitioned by symbol")
         for definition in definitions {
             #expect(definition.config["retention.ms"] != nil, "\(definition.name) states its retention")

@@ -25,7 +25,7 @@ struct PipelineFlowTests {
     func withPipeline(databasePath: String, _ body: (Running) async throws -> Void) async throws {
         try await withEmbeddedBroker { broker in
             let topics = PipelineTopics(prefix: uniqueName("p") + "-")
-            for topic in topics.all { try broker.createTopic(topic, partitions: 2) }
+            for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 2) }
             let kafka = KafkaConfiguration(brokers: [broker.bootstrapServers])
             let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: testLogger)
             func consumer(_ group: String, _ names: [String]) throws -> KafkaConsumer {

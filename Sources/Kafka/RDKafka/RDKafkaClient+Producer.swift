@@ -30,8 +30,8 @@ extension RDKafkaClient {
                         vus[1].u.i32 = record.partition ?? RD_KAFKA_PARTITION_UA
                         vus[2] = rd_kafka_vu_t()
                         vus[2].vtype = RD_KAFKA_VTYPE_VALUE
-                        vus[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                        vus[2].u.mem.size = value.count
+                        vus[2].u.mem.ptr = record.isTombstone ? nil : UnsafeMutableRawPointer(mutating: value.baseAddress)
+                        vus[2].u.mem.size = record.isTombstone ? 0 : value.count
                         vus[3] = rd_kafka_vu_t()
                         vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
                         vus[3].u.i = RD_KAFKA_MSG_F_COPY
