@@ -164,6 +164,12 @@ public struct Allocator: Service {
         }
         let started = ContinuousClock.now
         let (records, end) = try await admin.records(of: changelog, partition: partition)
+        if let first = records.first, first.offset > 0, try await admin.watermarks(topic: changelog, partition: partition).low > 0 {
+            // Kafka compacts the changelog and keeps every live row; a broker that deletes old
+            // records instead (the embedded one keeps about 5 MB a partition) loses old rows.
+            logger.warning(
+                "partition \(partition): the changelog \(changelog) starts at offset \(first.offset): older changes were deleted, not compacted; state older than that (ids of long-finished batches) is not rebuilt")
+        }
         let store = try AllocatorStore.rebuilt(path: path, from: records.map { ($0.key, $0.value) }, end: end)
         try store.recordChanges()
         logger.info(

@@ -58,7 +58,7 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Show every component's log here, each line prefixed with its name (otherwise only warnings and errors; all of it is in <data dir>/logs/).")
     var verbose = false
 
-    @Option(help: "Processes of each of order-manager, algo, exchange-gateway and allocator (1 to 8), sharing their component's consumer group (the allocators share the data dir); the gateway runs once.")
+    @Option(help: "Processes of each of order-manager, algo, exchange-gateway and allocator (1 to 8), sharing their component's consumer group (each allocator after the first keeps its state in <data dir>/allocator-<n>/, rebuilt from the changelog when partitions move to it); the gateway runs once.")
     var replicas = 1
 
     @OptionGroup var topics: TopicsDirectoryOption
@@ -137,7 +137,15 @@ struct UpCommand: AsyncParsableCommand {
                 sources: { metricsAddresses.sources },
                 onListening: { port in gatheredMetrics.observe(MetricsAnnouncement.line(component: "up", host: "127.0.0.1", port: port)[...], of: "up") }))
         services.append(lagMonitor)
-        let components = children.map { Supervisor.Child(name: $0.name, arguments: [$0.component], environment: ["METRICS_PORT": "0"], service: $0.component) }
+        // Each allocator replica keeps its state in a folder of its own, as it would on a machine
+        // of its own: a partition that moves to it is rebuilt from the changelog.
+        let components = children.map { child in
+            var own = ["METRICS_PORT": "0"]
+            if child.component == "allocator", child.name != child.component, !isSet("ALLOCATOR_DB") {
+                own["ALLOCATOR_DB"] = "\(dataDirectory)/\(child.name)/allocator.sqlite"
+            }
+            return Supervisor.Child(name: child.name, arguments: [child.component], environment: own, service: child.component)
+        }
         let exchangeHealth = "http://127.0.0.1:\(exchangePort)/health"
         let explorerHealth = explorerURL.map { $0 + "api/orders" }
         let banner = Banner(
