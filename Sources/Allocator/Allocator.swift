@@ -120,7 +120,7 @@ public struct Allocator: Service {
     /// Creates the changelog topic when it is missing: compacted, with as many partitions as the
     /// fills topic (a store's partition number is its changelog partition).
     func ensureChangelog(_ topic: String, admin: KafkaAdmin) async throws {
-        let topics = try await admin.topics(timeout: .seconds(30))
+        let topics = try await cancelWhenGracefulShutdown { try await admin.topics(timeout: .seconds(30)) }
         if topics.contains(where: { $0.name == topic }) { return }
         guard let fills = topics.first(where: { $0.name == configuration.topics.fills }) else {
             throw KafkaError(code: .admin, message: "the changelog \(topic) cannot be created: the topic \(configuration.topics.fills) does not exist")
@@ -147,7 +147,8 @@ public struct Allocator: Service {
     /// changelog. A file that never had a changelog, next to an empty one, is adopted and
     /// written to it whole.
     func open(_ partition: Int32, path: String, changelog: String, admin: KafkaAdmin) async throws -> AllocatorStore {
-        let (low, high) = try await admin.watermarks(topic: changelog, partition: partition, timeout: .seconds(30))
+        // A broker that is gone must not hold up a shutdown: these calls stop waiting at once then.
+        let (low, high) = try await cancelWhenGracefulShutdown { try await admin.watermarks(topic: changelog, partition: partition, timeout: .seconds(30)) }
         if FileManager.default.fileExists(atPath: path) {
             let local = try AllocatorStore(path: path)
             let position = try local.changelogPosition
@@ -163,7 +164,7 @@ public struct Allocator: Service {
             logger.info("partition \(partition): allocator state at \(path) is behind the changelog (at \(position.map(String.init) ?? "none"), end \(high)); rebuilding")
         }
         let started = ContinuousClock.now
-        let (records, end) = try await admin.records(of: changelog, partition: partition)
+        let (records, end) = try await cancelWhenGracefulShutdown { try await admin.records(of: changelog, partition: partition) }
         if let first = records.first, first.offset > 0, try await admin.watermarks(topic: changelog, partition: partition).low > 0 {
             // Kafka compacts the changelog and keeps every live row; a broker that deletes old
             // records instead (the embedded one keeps about 5 MB a partition) loses old rows.

@@ -96,12 +96,15 @@ public final class KafkaAdmin: Sendable {
 }
 
 /// Runs a blocking call on a dedicated thread and waits for it without blocking the pool.
+/// A cancelled task stops waiting at once (`CancellationError`): the call runs to its own timeout
+/// on its thread, and its result is dropped, so a call to a broker that is gone never holds up a
+/// shutdown.
 func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     let result = Mutex<Result<T, Error>?>(nil)
     let thread = BlockingThread(name: "kafka-blocking-call") {
         let outcome = Result { try body() }
         result.withLock { $0 = outcome }
     }
-    await thread.join()
+    try await thread.joinUnlessCancelled()
     return try result.withLock { $0! }.get()
 }
