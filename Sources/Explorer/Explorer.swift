@@ -103,13 +103,22 @@ public final class Explorer: Service, Sendable {
         let api = ExplorerAPI(store: store, limits: LineageLimits(maxTraces: configuration.maxLineageTraces, maxSpans: configuration.maxLineageSpans), explorer: self)
         api.register(on: router)
         if let web = Self.webFolder {
-            router.add(middleware: FileMiddleware(web, searchForIndexHtml: true, logger: logger))
-            // The lag page at `/lag` as well as `/lag.html`.
-            if let page = FileManager.default.contents(atPath: web + "/lag.html") {
-                router.get("/lag") { _, _ in
+            // The UI's few files, read once and served from memory (`/` is the index, `/lag` the
+            // lag page).
+            var pages: [String: (contentType: String, body: ByteBuffer)] = [:]
+            let types = ["html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"]
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: web)) ?? [] {
+                guard let type = types[(name as NSString).pathExtension], let bytes = FileManager.default.contents(atPath: web + "/" + name) else { continue }
+                pages["/" + name] = (type, ByteBuffer(bytes: bytes))
+            }
+            pages["/"] = pages["/index.html"]
+            pages["/lag"] = pages["/lag.html"]
+            for (path, page) in pages {
+                router.get(RouterPath(path)) { _, _ in
                     var headers = HTTPFields()
-                    headers[.contentType] = "text/html; charset=utf-8"
-                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: page)))
+                    headers[.contentType] = page.contentType
+                    headers[.cacheControl] = "no-cache"
+                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: page.body))
                 }
             }
         } else {
