@@ -15,6 +15,9 @@ public struct KafkaConfiguration: Sendable, Hashable {
     public var clientID: String = "ordertrace"
     /// librdkafka properties passed through as they are.
     public var properties: [String: String] = [:]
+    /// How long the broker may hold a consumer's empty fetch (`fetch.wait.max.ms`), when not the
+    /// consumer's default (see `KafkaConsumerConfiguration.fetchMaxWait`).
+    public var fetchMaxWait: Duration?
 
     public init(brokers: [String] = ["127.0.0.1:9092"], clientID: String = "ordertrace", properties: [String: String] = [:]) {
         self.brokers = brokers
@@ -26,10 +29,12 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// - `KAFKA_BROKERS`: comma-separated bootstrap servers (default `127.0.0.1:9092`);
     /// - `KAFKA_CLIENT_ID`;
     /// - `KAFKA_PROPERTIES`: librdkafka properties, `name=value` separated by `;` or new lines;
-    /// - `KAFKA_PROPERTIES_FILE`: a file of `name=value` lines (`#` starts a comment).
+    /// - `KAFKA_PROPERTIES_FILE`: a file of `name=value` lines (`#` starts a comment);
+    /// - `KAFKA_FETCH_MAX_WAIT_MS`: consumers' `fetch.wait.max.ms` (`ordertrace up` sets 5 for the
+    ///   embedded broker, which holds an empty fetch that long even when records arrive).
     ///
     /// - Throws: `KafkaError` (`.configuration`) for a line that is not `name=value` or a file that
-    ///   cannot be read.
+    ///   cannot be read, or a fetch wait that is not a whole number of milliseconds.
     public static func fromEnvironment(_ environment: [String: String] = KafkaConfiguration.processEnvironment()) throws -> KafkaConfiguration {
         var configuration = KafkaConfiguration()
         if let brokers = environment["KAFKA_BROKERS"], !brokers.isEmpty {
@@ -46,6 +51,12 @@ public struct KafkaConfiguration: Sendable, Hashable {
         }
         if let inline = environment["KAFKA_PROPERTIES"], !inline.isEmpty {
             try configuration.properties.merge(parseProperties(inline, source: "KAFKA_PROPERTIES")) { $1 }
+        }
+        if let wait = environment["KAFKA_FETCH_MAX_WAIT_MS"], !wait.isEmpty {
+            guard let milliseconds = Int64(wait.trimmed), (0...300_000).contains(milliseconds) else {
+                throw KafkaError.configuration("KAFKA_FETCH_MAX_WAIT_MS: '\(wait)' is not a number of milliseconds from 0 to 300000")
+            }
+            configuration.fetchMaxWait = .milliseconds(milliseconds)
         }
         return configuration
     }
@@ -175,6 +186,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         self.kafka = kafka
         self.groupID = groupID
         self.topics = topics
+        if let wait = kafka.fetchMaxWait { fetchMaxWait = wait }
     }
 
     var librdkafkaProperties: [String: String] {

@@ -24,6 +24,17 @@ struct ConfigurationTests {
         #expect(configuration.properties.isEmpty)
     }
 
+    @Test("KAFKA_FETCH_MAX_WAIT_MS sets the consumers' fetch wait; anything but milliseconds is refused")
+    func fetchWait() throws {
+        let configuration = try KafkaConfiguration.fromEnvironment(["KAFKA_FETCH_MAX_WAIT_MS": "5"])
+        let consumer = KafkaConsumerConfiguration(kafka: configuration, groupID: "g", topics: ["t"])
+        #expect(consumer.fetchMaxWait == .milliseconds(5))
+        #expect(KafkaConsumerConfiguration(kafka: try KafkaConfiguration.fromEnvironment([:]), groupID: "g", topics: ["t"]).fetchMaxWait == .milliseconds(50))
+        for bad in ["soon", "-1", "5ms"] {
+            #expect(throws: KafkaError.self, "\(bad)") { try KafkaConfiguration.fromEnvironment(["KAFKA_FETCH_MAX_WAIT_MS": bad]) }
+        }
+    }
+
     @Test("a property line that is not name=value is rejected with its text")
     func malformedPropertyLine() {
         let error = #expect(throws: KafkaError.self) {
