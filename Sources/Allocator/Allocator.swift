@@ -187,7 +187,7 @@ public struct Allocator: Service {
         var written: [(store: AllocatorStore, changes: AllocatorStore.PendingChanges, range: Range<Int>)] = []
         for (partition, store) in stores {
             let changes = try store.pendingChanges()
-            guard !changes.keys.isEmpty else { continue }
+            guard !changes.isEmpty else { continue }
             let first = records.count
             for change in changes.records {
                 var record = KafkaProducerRecord(topic: topic, partition: partition, key: change.key, value: change.value ?? [])

@@ -20,6 +20,10 @@ import GRDB
 extension AllocatorStore {
     /// The tables whose rows go to the changelog: all of the allocator's state.
     static let changelogTables = ["open_batches", "applied_fills", "pending_fills", "done_batches", "done_fills", "outbox"]
+    /// The tables whose changes triggers record. The outbox is not one of them: its rows normally
+    /// come and go within a step, so instead of recording each, a write compares it with
+    /// `changelog_outbox` (the outbox rows the changelog has), both normally empty.
+    static let recordedTables = changelogTables.filter { $0 != "outbox" }
 
     /// One changed row: its current columns, or nil when it was deleted.
     struct ChangelogRecord: Equatable {
@@ -43,7 +47,7 @@ extension AllocatorStore {
             // REPLACE deletes the row it replaces; only with recursive triggers does that fire
             // the delete trigger, so the replaced row's key gets its tombstone.
             try db.execute(sql: "PRAGMA recursive_triggers = ON")
-            for table in Self.changelogTables {
+            for table in Self.recordedTables {
                 // The first change of a row since the last write tells whether the changelog may
                 // have it: an insert first means the row is new (fresh).
                 let record = { (row: String, fresh: Int) in
@@ -64,9 +68,10 @@ extension AllocatorStore {
     func markAllChanged() throws {
         try transaction {
             try access { db in
-                for table in Self.changelogTables {
+                for table in Self.recordedTables {
                     try db.execute(sql: "INSERT OR IGNORE INTO changelog_pending (tbl, row, fresh) SELECT '\(table)', rowid, 0 FROM \(table)")
                 }
+                try db.execute(sql: "DELETE FROM changelog_outbox")
             }
         }
     }
@@ -75,9 +80,14 @@ extension AllocatorStore {
     struct PendingChanges {
         /// What to write, in key order: each changed row's content, or a tombstone.
         var records: [ChangelogRecord] = []
-        /// Every recorded change, written or not: a row that came and went since the last write
-        /// needs no record.
+        /// Every change the triggers recorded, written or not: a row that came and went since the
+        /// last write needs no record.
         var keys: [(table: String, row: Int64)] = []
+        /// Outbox rows written, and outbox rows gone whose tombstones are written.
+        var outboxWritten: [Int64] = []
+        var outboxRemoved: [Int64] = []
+
+        var isEmpty: Bool { keys.isEmpty && outboxWritten.isEmpty && outboxRemoved.isEmpty }
     }
 
     func pendingChanges() throws -> PendingChanges {
@@ -89,11 +99,22 @@ extension AllocatorStore {
                 let row: Int64 = pending[1]
                 let fresh: Bool = pending[2]
                 changes.keys.append((table, row))
-                guard Self.changelogTables.contains(table) else { continue }
+                guard Self.recordedTables.contains(table) else { continue }
                 let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table) WHERE rowid = ?"), arguments: [row])
                 if current == nil && fresh { continue }
                 changes.records.append(ChangelogRecord(table: table, row: row, value: current.map(Self.encodeRow)))
             }
+            // The outbox: rows the changelog lacks, and rows it has that are gone.
+            let added = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT * FROM outbox WHERE sequence NOT IN (SELECT sequence FROM changelog_outbox) ORDER BY sequence"))
+            while let row = try added.next() {
+                let sequence: Int64 = row["sequence"]
+                changes.outboxWritten.append(sequence)
+                changes.records.append(ChangelogRecord(table: "outbox", row: sequence, value: Self.encodeRow(row)))
+            }
+            changes.outboxRemoved = try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT sequence FROM changelog_outbox WHERE sequence NOT IN (SELECT sequence FROM outbox) ORDER BY sequence"))
+            changes.records += changes.outboxRemoved.map { ChangelogRecord(table: "outbox", row: $0, value: nil) }
             return changes
         }
     }
@@ -101,11 +122,15 @@ extension AllocatorStore {
     /// Forgets changes the changelog now has, and records its end after them (nil when the broker
     /// did not tell: the next open then rebuilds rather than trust this file).
     func changesWritten(_ changes: PendingChanges, end: Int64?) throws {
-        guard !changes.keys.isEmpty else { return }
+        guard !changes.isEmpty else { return }
         try transaction {
             try access { db in
                 let statement = try db.cachedStatement(sql: "DELETE FROM changelog_pending WHERE tbl = ? AND row = ?")
                 for key in changes.keys { try statement.execute(arguments: [key.table, key.row]) }
+                let written = try db.cachedStatement(sql: "INSERT OR IGNORE INTO changelog_outbox (sequence) VALUES (?)")
+                for sequence in changes.outboxWritten { try written.execute(arguments: [sequence]) }
+                let removed = try db.cachedStatement(sql: "DELETE FROM changelog_outbox WHERE sequence = ?")
+                for sequence in changes.outboxRemoved { try removed.execute(arguments: [sequence]) }
                 if !changes.records.isEmpty { try Self.setPosition(end, db) }
             }
         }
@@ -167,6 +192,8 @@ extension AllocatorStore {
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (rowid, \(names)) VALUES (?, \(marks))")
                         .execute(arguments: StatementArguments([row.databaseValue] + columns.map(\.value)))
                 }
+                // The outbox rows it holds now are the changelog's.
+                try db.execute(sql: "INSERT INTO changelog_outbox (sequence) SELECT sequence FROM outbox")
                 try setPosition(end, db)
             }
         }

@@ -100,13 +100,14 @@ final class AllocatorStore {
                     """)
         }
         // The changelog (see AllocatorStore+Changelog): the rows changed since the changelog last
-        // took them (`fresh`: the row did not exist when it last did), and the changelog offset
-        // this file is current up to.
+        // took them (`fresh`: the row did not exist when it last did), the outbox rows it has,
+        // and the changelog offset this file is current up to.
         migrator.registerMigration("v3") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE changelog_pending (tbl TEXT NOT NULL, row INTEGER NOT NULL, fresh INTEGER NOT NULL, PRIMARY KEY (tbl, row)) WITHOUT ROWID;
                     CREATE TABLE changelog_position (id INTEGER PRIMARY KEY CHECK (id = 0), next_offset INTEGER NOT NULL);
+                    CREATE TABLE changelog_outbox (sequence INTEGER PRIMARY KEY);
                     """)
         }
         return migrator
