@@ -13,6 +13,8 @@ public final class EmbeddedBroker: Service, Sendable {
     private let owner: RDKafkaClient
     private nonisolated(unsafe) let cluster: OpaquePointer
     private let forwarder: TCPForwarder?
+    /// Turns Nagle's algorithm off on the cluster's connections (see `NoDelaySweeper`).
+    private let noDelay = NoDelaySweeper()
     private let logger: Logger
     private let stopped = Mutex(false)
     /// The brokers' own addresses (random ports), comma-separated.
@@ -107,6 +109,7 @@ public final class EmbeddedBroker: Service, Sendable {
         }
         if wasStopped { return }
         await forwarder?.stop()
+        await noDelay.stop()
         owner.destroyMockCluster(cluster)
     }
 
