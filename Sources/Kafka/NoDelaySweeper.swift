@@ -35,6 +35,8 @@ final class NoDelaySweeper: Sendable {
         await thread.join()
     }
 
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+
     /// Sets the option on the TCP sockets not in `done` (descriptors that were TCP sockets with it
     /// set at the last sweep); returns the TCP sockets that have it now.
     static func sweep(skipping done: Set<Int32>) -> Set<Int32> {
@@ -42,7 +44,9 @@ final class NoDelaySweeper: Sendable {
         defer { closedir(directory) }
         var now = Set<Int32>()
         while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            // The name in place: a directory entry is only as long as its name, so copying the
+            // whole `d_name` array could read past the end of readdir's buffer.
+            let name = String(cString: (UnsafeRawPointer(entry) + Self.nameOffset).assumingMemoryBound(to: CChar.self))
             guard let descriptor = Int32(name) else { continue }
             var on: Int32 = 1
             if done.contains(descriptor) {

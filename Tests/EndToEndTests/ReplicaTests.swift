@@ -112,7 +112,11 @@ struct ReplicaTests {
         let kills = Mutex<[(name: String, time: Date)]>([])
         func start(_ component: String, as name: String) async throws {
             note("start \(name)")
-            let process = try OrdertraceProcess(command: component, arguments: [], environment: environment)
+            // Each allocator keeps its state in a folder of its own, as on a machine of its own:
+            // a partition that moves to it is rebuilt from the changelog.
+            var own = environment
+            if component == "allocator" { own["ALLOCATOR_DB"] = "\(dataDirectory)/\(name)/allocator.sqlite" }
+            let process = try OrdertraceProcess(command: component, arguments: [], environment: own)
             processes.withLock { $0[name] = process }
             try #require(await FaultTests.waitUntilReady(process, component), "\(name) never became ready:\n\(process.log)")
         }
@@ -174,9 +178,21 @@ struct ReplicaTests {
                 partitionsAssigned += Int(line[range].split(separator: " ")[1]) ?? 0
             }
         }
+        // Allocator partitions that moved to a replica were rebuilt from the changelog there
+        // ("rebuilt from N changelog records"); a file still current is opened as it is.
+        var rebuilds = 0, rebuiltRecords = 0
+        for (name, process) in all where name.hasPrefix("allocator") {
+            for line in process.fullOutput.split(separator: "\n") {
+                guard let range = line.range(of: #"rebuilt from (\d+) changelog records"#, options: .regularExpression) else { continue }
+                let count = Int(line[range].split(separator: " ")[2]) ?? 0
+                if count > 0 { rebuilds += 1 }
+                rebuiltRecords += count
+            }
+        }
         print(
-            "replicas: \(Self.steps.count) steps (\(Self.steps.map(\.description).joined(separator: ", "))); \(assignments) assignments of \(partitionsAssigned) partitions in all; \(orders) orders: \(orders - lost) ended, \(lost) lost, \(batchedTwice) batched twice, \(batched) batched, \(overExecuted) batches executed past their quantity"
+            "replicas: \(Self.steps.count) steps (\(Self.steps.map(\.description).joined(separator: ", "))); \(assignments) assignments of \(partitionsAssigned) partitions in all; allocator partitions rebuilt from the changelog \(rebuilds) times (\(rebuiltRecords) records); \(orders) orders: \(orders - lost) ended, \(lost) lost, \(batchedTwice) batched twice, \(batched) batched, \(overExecuted) batches executed past their quantity"
         )
+        #expect(rebuilds > 0, "no allocator partition was rebuilt from a non-empty changelog")
         #expect(lost == 0)
         #expect(batchedTwice == 0)
         #expect(overExecuted == 0)
