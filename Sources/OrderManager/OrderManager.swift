@@ -283,7 +283,9 @@ public struct OrderManager: Service {
         step.send(batchRecord, context: batchSpan.context)
         for entry in closed.entries {
             let (span, context) = OrderManagerSpans.startBatched(entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan)
-            step.send(Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context: context)
+            // Only once the batch is delivered: an update must never name a batch that a crash
+            // could still lose (the order would then be batched again under another id).
+            step.sendAfterDelivery(Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context: context)
             span.end()
         }
         step.finish(done)
