@@ -101,7 +101,15 @@ public struct Allocator: Service {
                     guard let store = stores.removeValue(forKey: partition) else { continue }
                     // Anything a failed write left (every step writes its own changes).
                     try await writeChangelog([(partition, store)])
-                    logger.info("partition \(partition): allocator state closed; its next owner opens or rebuilds it")
+                    if configuration.changelog {
+                        // The changelog has all of it: the partition's state leaves this member
+                        // with the partition (its next owner rebuilds it, here or elsewhere).
+                        try store.close()
+                        try AllocatorStore.remove(path: configuration.databasePath(partition: partition))
+                        logger.info("partition \(partition): allocator state written to the changelog and removed here")
+                    } else {
+                        logger.info("partition \(partition): allocator state closed; its next owner opens it")
+                    }
                 }
             case .tick:
                 for (partition, store) in stores.sorted(by: { $0.key < $1.key }) {

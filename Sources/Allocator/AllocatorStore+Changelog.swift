@@ -171,9 +171,7 @@ extension AllocatorStore {
     ///
     /// - Throws: `ChangelogError` for a record this code did not write.
     static func rebuilt(path: String, from records: [(key: [UInt8]?, value: [UInt8])], end: Int64) throws -> AllocatorStore {
-        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-            try FileManager.default.removeItem(atPath: path + suffix)
-        }
+        try remove(path: path)
         let store = try AllocatorStore(path: path)
         try store.transaction {
             try store.access { db in
@@ -199,6 +197,18 @@ extension AllocatorStore {
         }
         try store.reload()
         return store
+    }
+
+    /// Removes a store's files (the database and its WAL and shared-memory files).
+    static func remove(path: String) throws {
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.removeItem(atPath: path + suffix)
+        }
+    }
+
+    /// Closes the database; the store is not used after.
+    func close() throws {
+        try database.close()
     }
 
     /// A row as bytes: a version byte (1), then per column its name (length byte, UTF-8), a type

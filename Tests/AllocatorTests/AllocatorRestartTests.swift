@@ -94,4 +94,45 @@ struct AllocatorRestartTests {
             await producer.close()
         }
     }
+
+    @Test("a partition that moves to another member leaves with its state: the first member's file of it is removed, the new owner builds its own")
+    func stateLeavesWithItsPartition() async throws {
+        let first = temporaryFilePath("allocator-move-a", extension: "sqlite")
+        let second = temporaryFilePath("allocator-move-b", extension: "sqlite")
+        defer {
+            removeFiles(derivedFrom: first)
+            removeFiles(derivedFrom: second)
+        }
+        try await withEmbeddedBroker { broker in
+            let topics = PipelineTopics(prefix: uniqueName("m") + "-")
+            for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 2) }
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let group = uniqueName("allocator")
+            func run(_ path: String) throws -> Task<Void, Error> {
+                var configuration = AllocatorConfiguration()
+                configuration.topics = topics
+                configuration.databasePath = path
+                let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topics.batches, topics.fills]), logger: testLogger)
+                let allocator = Allocator(configuration: configuration, consumer: consumer, producer: producer, logger: testLogger)
+                return Task { try await allocator.run() }
+            }
+            func files(_ path: String) -> Set<Int32> {
+                var configuration = AllocatorConfiguration()
+                configuration.databasePath = path
+                return Set((0..<2).filter { FileManager.default.fileExists(atPath: configuration.databasePath(partition: Int32($0))) })
+            }
+            let a = try run(first)
+            #expect(await eventually(timeout: .seconds(60)) { files(first) == [0, 1] }, "the only member opens both partitions")
+            let b = try run(second)
+            // Each partition's file exists at exactly one member: the one that holds it.
+            let split = await eventually(timeout: .seconds(90)) {
+                let (ofA, ofB) = (files(first), files(second))
+                return ofA.count == 1 && ofB.count == 1 && ofA.isDisjoint(with: ofB)
+            }
+            #expect(split, "first member: \(files(first)), second: \(files(second))")
+            for task in [a, b] { task.cancel() }
+            for task in [a, b] { try? await task.value }
+            await producer.close()
+        }
+    }
 }
