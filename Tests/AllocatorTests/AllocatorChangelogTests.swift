@@ -11,20 +11,13 @@ import Testing
 /// would keep it, rebuilds the same state in another file, whole or compacted.
 @Suite("Allocator state changelog: a rebuilt store equals the one that wrote it")
 struct AllocatorChangelogTests {
-    static let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    static let traceparent = AllocatorStoreTests.traceparent
+    /// The batches and fills of the store's own tests.
+    let fixtures = AllocatorStoreTests()
 
-    func batch(_ id: String, _ quantities: [Int64]) -> Batch {
-        Batch(
-            batchId: id, symbol: "AAPL", side: .buy,
-            members: quantities.enumerated().map { Batch.Member(clientOrderId: "c\($0)", userId: "u\($0 % 2)", quantity: $1, traceparent: Self.traceparent) },
-            closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
-    }
+    func batch(_ id: String, _ quantities: [Int64]) -> Batch { fixtures.batch(id, quantities) }
 
-    func fill(_ id: String, batch: String, quantity: Int64) -> Fill {
-        Fill(
-            fillId: id, exchangeOrderId: "x-\(batch)-0", batchId: batch, symbol: "AAPL", side: .buy, quantity: quantity,
-            price: Price(ticks: 1_900_000), cumulativeQuantity: 0, leavesQuantity: 0, status: .partiallyFilled)
-    }
+    func fill(_ id: String, batch: String, quantity: Int64) -> Fill { fixtures.fill(id, batch: batch, quantity: quantity) }
 
     /// A topic partition as the store sees it: records in order, and their end.
     struct Log {
