@@ -164,6 +164,7 @@ public final class TraceStore: Service, Sendable {
         for await _ in wakes {
             do {
                 try await flush()
+                try await truncateWALIfTooLarge()
                 checkpointIfDue()
                 try await retainIfDue()
             } catch {
@@ -191,6 +192,19 @@ public final class TraceStore: Service, Sendable {
             }
             checkpointing.withLock { $0 = false }
         }
+    }
+
+    /// When the write-ahead log is past ``TraceStoreConfiguration/maxWALBytes``: a checkpoint
+    /// that copies all of it and truncates it, on the writer's connection, so no write adds to
+    /// it meanwhile (readers finish first; the busy timeout bounds the wait).
+    func truncateWALIfTooLarge() async throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: configuration.path + "-wal")[.size] as? NSNumber)?.int64Value ?? 0
+        guard size > configuration.maxWALBytes else { return }
+        let started = ContinuousClock.now
+        try await database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        logger.info("write-ahead log of \(size >> 20) MB checkpointed and truncated in \(started.duration(to: .now))")
     }
 
     /// Ends ``writeLoop()`` after one last write.

@@ -14,6 +14,11 @@ public struct TraceStoreConfiguration: Sendable {
     /// At most this many spans wait to be written; past it, ``TraceStore/ingest(_:)`` refuses
     /// (the receiver answers 503 with `Retry-After`). This bounds the store's memory.
     public var maxPendingSpans = 200_000
+    /// Past this size the write-ahead log is checkpointed in full and truncated before the next
+    /// write (the writer waits meanwhile, and the receiver's buffer answers 503 if it fills):
+    /// under steady ingest the background checkpoints never catch up with the writer, and the
+    /// log grew without end (40 GB in a 1,000,000-order run).
+    public var maxWALBytes: Int64 = 256 << 20
     /// How often retention runs.
     public var retentionInterval: Duration = .seconds(10)
     /// SQLite's page cache of the writing connection, in bytes (each reading connection has an

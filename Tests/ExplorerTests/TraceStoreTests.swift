@@ -2,7 +2,7 @@ import Foundation
 import OTLPWire
 import Testing
 import TestSupport
-import TraceStore
+@testable import TraceStore
 
 /// A store in a file of its own; closed at the end.
 func withStore<T>(
@@ -150,6 +150,31 @@ struct TraceStoreTests {
             #expect(after.spans < before.spans)
             #expect(try await store.resolve("r0-0").isEmpty)
             #expect(try await !store.resolve("r59-4").isEmpty)
+        }
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct TraceStoreWALTests {
+    @Test("a write-ahead log past its limit is checkpointed and truncated, and what it held is still there")
+    func aLargeWALIsTruncated() async throws {
+        let path = temporaryFilePath("trace-store-wal", extension: "sqlite")
+        defer { removeFiles(derivedFrom: path) }
+        let scenario = LineageScenario()
+        try await withStore({ $0.maxWALBytes = 64 << 10 }, path: path) { store in
+            func walSize() -> Int64 {
+                (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.int64Value ?? 0
+            }
+            // The writer never checkpoints by itself: flushes alone grow the log.
+            for _ in 0..<5 {
+                #expect(store.ingest(scenario.batches))
+                try await store.flush()
+            }
+            #expect(walSize() > 64 << 10, "the log did not grow: \(walSize()) bytes")
+            try await store.truncateWALIfTooLarge()
+            #expect(walSize() == 0)
+            let spans = try await store.spans(inTrace: scenario.orderTrace1)
+            #expect(!spans.isEmpty)
         }
     }
 }
