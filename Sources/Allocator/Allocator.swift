@@ -63,12 +63,11 @@ public struct Allocator: Service {
             let store: AllocatorStore
             if let changelog {
                 store = try await open(partition, path: path, changelog: changelog.topic, admin: changelog.admin)
-                stores[partition] = store
             } else {
                 store = try AllocatorStore(path: path)
-                stores[partition] = store
                 logger.info("partition \(partition): allocator state at \(path), \(store.open.count) open batches")
             }
+            stores[partition] = store
             // A crash may have left updates in the outbox, and changes the changelog lacks.
             try await sendOutbox(store)
             try await writeChangelog([(partition, store)])
@@ -173,7 +172,7 @@ public struct Allocator: Service {
         }
         let started = ContinuousClock.now
         let (records, end) = try await cancelWhenGracefulShutdown { try await admin.records(of: changelog, partition: partition) }
-        if let first = records.first, first.offset > 0, try await admin.watermarks(topic: changelog, partition: partition).low > 0 {
+        if low > 0, let first = records.first {
             // Kafka compacts the changelog and keeps every live row; a broker that deletes old
             // records instead (the embedded one keeps about 5 MB a partition) loses old rows.
             logger.warning(
@@ -207,11 +206,10 @@ public struct Allocator: Service {
         guard !written.isEmpty else { return }
         let results = records.isEmpty ? [] : try await kafka.producer.producer.send(records)
         for (store, changes, range) in written {
-            var end: Int64? = -1
-            for result in results[range] {
-                let report = try result.get()
-                end = report.offset.flatMap { offset in end.map { max($0, offset + 1) } }
-            }
+            // The changelog's end after this store's records; unknown when the broker did not
+            // tell an offset.
+            let offsets = try results[range].map { try $0.get().offset }
+            let end = offsets.contains(nil) ? nil : offsets.compactMap { $0 }.max().map { $0 + 1 }
             try store.changesWritten(changes, end: end)
         }
     }

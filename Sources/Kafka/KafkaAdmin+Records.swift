@@ -1,5 +1,13 @@
 /// Reading a topic's recent records without a group.
 extension KafkaAdmin {
+    /// The properties of a consumer without a group that reads ranges to their end.
+    private var readerProperties: [String: String] {
+        var properties = self.properties
+        properties["enable.partition.eof"] = "true"
+        properties["fetch.wait.max.ms"] = "10"
+        return properties
+    }
+
     /// Every record of `topic` from the first one stored at or after `timestampMilliseconds` (by
     /// record timestamp) to the end each partition had when the call began, in offset order per
     /// partition. Where the broker cannot find an offset by time (librdkafka's mock cluster cannot),
@@ -7,10 +15,8 @@ extension KafkaAdmin {
     ///
     /// - Throws: `KafkaError` when the topic is unknown or not everything could be read within `timeout`.
     public func records(of topic: String, since timestampMilliseconds: Int64, timeout: Duration = .seconds(30)) async throws -> [KafkaMessage] {
-        var properties = self.properties
-        properties["enable.partition.eof"] = "true"
+        var properties = readerProperties
         properties["auto.offset.reset"] = "earliest"
-        properties["fetch.wait.max.ms"] = "10"
         let logger = self.logger
         let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await offThePool { [properties] in
@@ -55,9 +61,7 @@ extension KafkaAdmin {
     /// - Throws: `KafkaError` when the partition's offsets cannot be read, or not every record
     ///   could be read within `timeout`.
     public func records(of topic: String, partition: Int32, timeout: Duration = .seconds(120)) async throws -> (records: [KafkaMessage], end: Int64) {
-        var properties = self.properties
-        properties["enable.partition.eof"] = "true"
-        properties["fetch.wait.max.ms"] = "10"
+        let properties = readerProperties
         let logger = self.logger
         let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await offThePool { [properties] in

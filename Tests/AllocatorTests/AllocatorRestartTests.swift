@@ -9,6 +9,18 @@ import Testing
 
 @Suite("Allocator across a restart", .timeLimit(.minutes(2)))
 struct AllocatorRestartTests {
+    /// An allocator of `group` keeping its state at `path`, running until the task is cancelled.
+    static func runAllocator(
+        _ broker: EmbeddedBroker, topics: PipelineTopics, group: String, path: String, producer: KafkaProducer
+    ) throws -> Task<Void, Error> {
+        var configuration = AllocatorConfiguration()
+        configuration.topics = topics
+        configuration.databasePath = path
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topics.batches, topics.fills]), logger: testLogger)
+        let allocator = Allocator(configuration: configuration, consumer: consumer, producer: producer, logger: testLogger)
+        return Task { try await allocator.run() }
+    }
+
     @Test(
         "a restarted allocator continues from its stored state, in its own folder or another machine's (rebuilt from the changelog): no update lost, none repeated, a redelivered fill changes nothing",
         arguments: [false, true])
@@ -24,13 +36,9 @@ struct AllocatorRestartTests {
             for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 2) }
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             let group = uniqueName("allocator")
-            var configuration = AllocatorConfiguration()
-            configuration.topics = topics
-            configuration.databasePath = database
+            var path = database
             func runAllocator() throws -> Task<Void, Error> {
-                let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topics.batches, topics.fills]), logger: testLogger)
-                let allocator = Allocator(configuration: configuration, consumer: consumer, producer: producer, logger: testLogger)
-                return Task { try await allocator.run() }
+                try Self.runAllocator(broker, topics: topics, group: group, path: path, producer: producer)
             }
             let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
             let batch = Batch(
@@ -70,7 +78,7 @@ struct AllocatorRestartTests {
                 // Second life, same state: the first fill again (Kafka delivers at least once), then the last one.
                 try await producer.send(fill("f-1", 40, cumulative: 40))
                 try await producer.send(fill("f-2", 60, cumulative: 100))
-                if elsewhere { configuration.databasePath = otherDatabase }
+                if elsewhere { path = otherDatabase }
                 let second = try runAllocator()
                 let after = await collect(reader, count: 2, timeout: .seconds(30)).map { try! OrderUpdate(json: $0.value) }
                 // Nothing more comes: the repeated fill made no update.
@@ -109,12 +117,7 @@ struct AllocatorRestartTests {
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             let group = uniqueName("allocator")
             func run(_ path: String) throws -> Task<Void, Error> {
-                var configuration = AllocatorConfiguration()
-                configuration.topics = topics
-                configuration.databasePath = path
-                let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topics.batches, topics.fills]), logger: testLogger)
-                let allocator = Allocator(configuration: configuration, consumer: consumer, producer: producer, logger: testLogger)
-                return Task { try await allocator.run() }
+                try Self.runAllocator(broker, topics: topics, group: group, path: path, producer: producer)
             }
             func files(_ path: String) -> Set<Int32> {
                 var configuration = AllocatorConfiguration()
