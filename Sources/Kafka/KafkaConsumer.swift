@@ -66,6 +66,7 @@ public final class KafkaConsumer: Service, Sendable {
                 for attempt in 1...3 {
                     let code = client.commitStoredOffsets()
                     if code == 0 || code == -168 { break }
+                    if attempt == 3 { revocationHandOver.failedCommits.withLock { $0 += 1 } }
                     logger.warning(
                         "committing at the revoke failed (\(RDKafkaClient.errorDescription(code)), attempt \(attempt) of 3)\(attempt < 3 ? "; trying again" : ": the next owner reads those records again (and recognises what was done)")")
                     if attempt < 3 { usleep(200_000) }
@@ -118,6 +119,10 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Records lost to gaps so far (deleted by the broker before this group read them).
     public var lostMessageCount: Int { lostMessages.withLock { $0 } }
+
+    /// Revokes whose commit failed every attempt (the group was rebalancing, or the coordinator
+    /// unreachable): the next owner reads those records again.
+    public var failedRevokeCommitCount: Int { revocationHandOver.failedCommits.withLock { $0 } }
 
     /// Marks records as done: the next offset of each partition becomes committable.
     public func storeOffsets(_ messages: some Sequence<KafkaMessage>) {

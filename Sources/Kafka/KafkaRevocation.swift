@@ -59,6 +59,8 @@ final class RevocationHandOver: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Commits at a revoke that failed every attempt (counted by the consumer's rebalance callback).
+    let failedCommits = Mutex(0)
 
     func stream(timeout: Duration) -> AsyncStream<KafkaRebalance> {
         let (stream, continuation) = AsyncStream.makeStream(of: KafkaRebalance.self)
