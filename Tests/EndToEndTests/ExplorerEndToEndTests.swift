@@ -35,9 +35,9 @@ struct ExplorerEndToEndTests {
         var stopped = false
         defer { if !stopped { up.process.terminate() } }
         // The banner comes once everything serves, the explorer included.
-        let ready = await eventually(timeout: .seconds(120)) { up.log.contains("up: ready in") || !up.process.isRunning }
+        let ready = await eventually(timeout: .seconds(120)) { up.fullOutput.contains("up: ready in") || !up.process.isRunning }
         try #require(ready && up.process.isRunning, "no banner:\n\(up.log)")
-        #expect(up.log.contains("open http://127.0.0.1:\(uiPort)/"), "\(up.log)")
+        #expect(up.fullOutput.contains("open http://127.0.0.1:\(uiPort)/"), "\(up.log)")
 
         func order(_ id: String, _ quantity: Int) -> String {
             #"{"clientOrderId":"\#(id)","symbol":"AAPL","side":"buy","quantity":\#(quantity),"orderType":"market"}"#

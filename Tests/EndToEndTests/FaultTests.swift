@@ -150,7 +150,7 @@ struct FaultTests {
         // No order lost, none executed twice.
         let (lost, batchedTwice, overExecuted, _) = Self.outcomes(snapshot, orders: orders)
         print("faults: \(injected) injected, \(killed) components killed with SIGKILL and restarted; \(orders) orders: \(orders - lost) ended, \(lost) lost, \(batchedTwice) batched twice, \(overExecuted) batches executed past their quantity")
-        #expect(lost == 0)
+        #expect(lost == 0, "lost orders, as the topics show them:\n\(Self.trails(snapshot, orders: orders).joined(separator: "\n"))")
         #expect(batchedTwice == 0)
         #expect(overExecuted == 0)
         #expect(injected == Self.steps.filter { if case .fault = $0 { true } else { false } }.count)
@@ -181,6 +181,23 @@ struct FaultTests {
         for fill in snapshot.fills where seenFills.insert(fill.fillId).inserted { executed[fill.batchId, default: 0] += fill.quantity }
         let overExecuted = snapshot.batches.filter { executed[$0.batchId, default: 0] > $0.quantity }.count
         return (lost, batchesOfOrder.values.filter { $0 > 1 }.count, overExecuted, batchesOfOrder.count)
+    }
+
+    /// For each order of the first `orders` with no terminal update: its updates, its batches,
+    /// and each batch's fills, in the order the topics hold them.
+    static func trails(_ snapshot: AuditSnapshot, orders: Int) -> [String] {
+        var last: [OrderKey: OrderStatus] = [:]
+        for update in snapshot.updates { last[update.orderKey] = update.status }
+        return (0..<orders).map(order).filter { !(last[$0.orderKey]?.isTerminal ?? false) }.map { order in
+            let updates = snapshot.updates.filter { $0.orderKey == order.orderKey }
+                .map { "\($0.status) last=\($0.lastQuantity) cum=\($0.cumulativeQuantity) leaves=\($0.leavesQuantity) batch=\($0.batchId ?? "-") fill=\($0.fillId ?? "-")" }
+            let batches = snapshot.batches.filter { $0.members.contains { $0.orderKey == order.orderKey } }.map { batch in
+                let fills = snapshot.fills.filter { $0.batchId == batch.batchId }
+                    .map { "    fill \($0.fillId) \($0.exchangeOrderId) \($0.status) qty=\($0.quantity) cum=\($0.cumulativeQuantity) leaves=\($0.leavesQuantity)" }
+                return (["  batch \(batch.batchId) \(batch.symbol) qty=\(batch.quantity) members=\(batch.members.count) closed=\(batch.closedAt)"] + fills).joined(separator: "\n")
+            }
+            return (["\(order.userId)/\(order.clientOrderId) \(order.symbol) qty=\(order.quantity):"] + updates.map { "  update \($0)" } + batches).joined(separator: "\n")
+        }
     }
 
     /// Market orders, marketable limits, and limits far from the market that rest until the

@@ -18,7 +18,7 @@ struct UpLifecycleTests {
                 "--topics-dir", repositoryRoot.appendingPathComponent("topics").path,
             ] + extra,
             environment: ["OTEL_SDK_DISABLED": "true"])
-        let ready = await eventually(timeout: .seconds(120)) { up.log.contains("up: ready in") || !up.process.isRunning }
+        let ready = await eventually(timeout: .seconds(120)) { up.fullOutput.contains("up: ready in") || !up.process.isRunning }
         try #require(ready && up.process.isRunning, "no banner:\n\(up.log)")
         return (up, gatewayPort, exchangePort, metricsPort)
     }
@@ -46,10 +46,10 @@ struct UpLifecycleTests {
         #expect(missing.isEmpty, "\(missing.count) orders lack updates, e.g. \(missing.prefix(5))\n\(up.log)")
 
         // The terminal shows the banner, not the components' info logs; those are in their files.
-        #expect(up.log.contains("ws://127.0.0.1:\(gatewayPort)/v1/orders"))
-        #expect(up.log.contains("alice (token demo-alice)"))
-        #expect(up.log.contains("kcat -P -b 127.0.0.1:"))
-        #expect(!up.log.contains("[order-manager] order-manager: running"), "\(up.log)")
+        #expect(up.fullOutput.contains("ws://127.0.0.1:\(gatewayPort)/v1/orders"))
+        #expect(up.fullOutput.contains("alice (token demo-alice)"))
+        #expect(up.fullOutput.contains("kcat -P -b 127.0.0.1:"))
+        #expect(!up.fullOutput.contains("[order-manager] order-manager: running"), "\(up.log)")
         for component in ["order-manager", "algo", "exchange-gateway", "allocator", "gateway", "exchange-sim"] {
             let log = (try? String(contentsOfFile: "\(dataDirectory)/logs/\(component).log", encoding: .utf8)) ?? ""
             #expect(log.contains("\(component): "), "\(component).log: \(log.prefix(300))")
@@ -104,7 +104,7 @@ struct UpLifecycleTests {
         let (up, gatewayPort, _, metricsPort) = try await startUp(dataDirectory: dataDirectory)
         var stopped = false
         defer { if !stopped { up.process.terminate() } }
-        let brokers = try #require(up.log.split(separator: "\n").first { $0.contains("up: embedded broker at ") }?.split(separator: " ")[4])
+        let brokers = try #require(up.fullOutput.split(separator: "\n").first { $0.contains("up: embedded broker at ") }?.split(separator: " ")[4])
         let demo = try await offThePool {
             try runOrdertrace([
                 "demo", "-b", String(brokers), "--gateway", "ws://127.0.0.1:\(gatewayPort)/v1/orders", "--rate", "30", "--duration", "3", "--seed", "7",
@@ -131,7 +131,7 @@ struct UpLifecycleTests {
         let (up, gatewayPort, _, _) = try await startUp(dataDirectory: dataDirectory)
         var stopped = false
         defer { if !stopped { up.process.terminate() } }
-        let brokers = try #require(up.log.split(separator: "\n").first { $0.contains("up: embedded broker at ") }?.split(separator: " ")[4])
+        let brokers = try #require(up.fullOutput.split(separator: "\n").first { $0.contains("up: embedded broker at ") }?.split(separator: " ")[4])
         // Orders from before it started are not its run.
         let before = [#"{"clientOrderId":"before-1","symbol":"AAPL","side":"buy","quantity":5,"orderType":"market"}"#]
         _ = try await PipelineEndToEndTests.trade(port: gatewayPort, token: "demo-bob", orders: before, expect: ["before-1"], timeout: .seconds(120))

@@ -53,15 +53,13 @@ public final class OrdertraceProcess: Sendable {
     /// Everything it wrote so far.
     public var fullOutput: String { output.data.withLock { String(decoding: $0, as: UTF8.self) } }
 
-    /// The output's last part, and where the whole of it is kept once the process ended
+    /// The output's last part, and where the whole of it so far is kept
     /// (`test-output/up-<pid>.log`).
     public var log: String {
         let (all, tail) = output.data.withLock { ($0, $0.suffix(6_000)) }
         var text = String(decoding: tail, as: UTF8.self)
-        if !process.isRunning {
-            let file = testOutputFolder().appendingPathComponent("\(process.arguments?.first ?? "up")-\(process.processIdentifier).log")
-            if (try? all.write(to: file)) != nil { text += "\n(the whole output: \(file.path))" }
-        }
+        let file = testOutputFolder().appendingPathComponent("\(process.arguments?.first ?? "up")-\(process.processIdentifier).log")
+        if (try? all.write(to: file)) != nil { text += "\n(the whole output so far: \(file.path))" }
         return text
     }
 
