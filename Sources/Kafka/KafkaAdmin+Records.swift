@@ -5,6 +5,9 @@ extension KafkaAdmin {
         var properties = self.properties
         properties["enable.partition.eof"] = "true"
         properties["fetch.wait.max.ms"] = "10"
+        // A start the broker deleted meanwhile is read from the oldest record left, not skipped to
+        // the end.
+        properties["auto.offset.reset"] = "earliest"
         return properties
     }
 
@@ -15,8 +18,7 @@ extension KafkaAdmin {
     ///
     /// - Throws: `KafkaError` when the topic is unknown or not everything could be read within `timeout`.
     public func records(of topic: String, since timestampMilliseconds: Int64, timeout: Duration = .seconds(30)) async throws -> [KafkaMessage] {
-        var properties = readerProperties
-        properties["auto.offset.reset"] = "earliest"
+        let properties = readerProperties
         let logger = self.logger
         let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await offThePool { [properties] in

@@ -64,7 +64,10 @@ extension RDKafkaClient {
             let partition = KafkaTopicPartition(topic: topic, partition: message.pointee.partition)
             guard let range = pending[partition] else { continue }
             if message.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                pending[partition] = nil
+                // The end of what the broker had when it answered: the range is read once that end
+                // reaches its upper bound (its last offsets may be control records, never delivered).
+                // An earlier end (a broker answering from an older state) is not the range's end.
+                if message.pointee.offset >= range.upperBound { pending[partition] = nil }
                 continue
             }
             guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
