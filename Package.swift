@@ -250,7 +250,7 @@ let package = Package(
         .target(
             name: "Allocator",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings",
+                "Kafka", "KafkaTracing", "TraceContext", "OTLPWire", "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),

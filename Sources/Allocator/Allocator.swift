@@ -343,40 +343,33 @@ public struct Allocator: Service {
     /// The spans and updates of one applied fill.
     func match(_ applied: AllocatorStore.AppliedFill, parent: ServiceContext, fillLink: ServiceContext?, store: AllocatorStore, step: inout Step) throws {
         let fill = applied.fill
-        var memberContexts: [Int: ServiceContext] = [:]
+        let tracer = MessagingTracing.current
         var allocated: [(Batch.Member, context: ServiceContext, quantity: Int64)] = []
         for (index, member) in applied.members.enumerated() where applied.allocation.quantities[index] > 0 {
-            let context = Self.orderContext(member)
-            memberContexts[index] = context
-            allocated.append((member, context, applied.allocation.quantities[index]))
+            allocated.append((member, applied.memberContexts[index], applied.allocation.quantities[index]))
         }
-        let span = AllocatorSpans.startMatching(fill, parent: parent, fillLink: fillLink, members: allocated)
+        let span = AllocatorSpans.startMatching(fill, parent: parent, fillLink: fillLink, members: allocated, tracer: tracer)
         defer { span.end() }
         let memberIndex = Dictionary(applied.members.enumerated().map { ($1.orderKey, $0) }, uniquingKeysWith: { first, _ in first })
         for update in applied.allocation.updates {
             guard let index = memberIndex[update.orderKey] else { continue }
-            var memberContext = memberContexts[index] ?? Self.orderContext(applied.members[index])
+            var memberContext = applied.memberContexts[index]
             // The order's own baggage (entries the pipeline does not know included), with this
             // update's ids set on it.
             memberContext = memberContext.settingBaggage([
                 BusinessAttribute.userID: update.userId, BusinessAttribute.clientOrderID: update.clientOrderId,
                 BusinessAttribute.batchID: fill.batchId, BusinessAttribute.fillID: fill.fillId,
             ])
-            let updateSpan = AllocatorSpans.startUpdate(update, fill: fill, context: memberContext, matching: span)
+            let updateSpan = AllocatorSpans.startUpdate(update, fill: fill, context: memberContext, matching: span, tracer: tracer)
             let value = update.encodeJSON()
             let sequence = try store.enqueue(
                 key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: updateSpan.context), baggage: memberContext.baggage?.headerValue)
             step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), updateSpan.context, outbox: sequence)
             updateSpan.end()
             if update.status.isTerminal {
-                AllocatorSpans.recordCompleted(update, batchID: fill.batchId, context: memberContext, matching: span)
+                AllocatorSpans.recordCompleted(update, batchID: fill.batchId, context: memberContext, matching: span, tracer: tracer)
             }
         }
-    }
-
-    /// The whole context of a batch member's order: its span, `tracestate` and baggage.
-    static func orderContext(_ member: Batch.Member) -> ServiceContext {
-        StoredContext(traceparent: member.traceparent, tracestate: member.tracestate, baggage: member.baggage).context ?? .topLevel
     }
 
     func deadLetter(_ message: KafkaMessage, errorType: String, reason: String, span: any Span, step: inout Step) {

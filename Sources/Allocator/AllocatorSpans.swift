@@ -1,3 +1,4 @@
+import OTLPWire
 import OrderModel
 import Pipeline
 import TraceContext
@@ -25,18 +26,21 @@ enum AllocatorSpans {
     /// known and to every client order the fill was allocated to (link attributes
     /// `client.order_id`, `user.id`, `allocated.quantity`; one place is kept for the fill's own
     /// link under the link limit).
-    static func startMatching(_ fill: Fill, parent: ServiceContext, fillLink: ServiceContext?, members: [(Batch.Member, context: ServiceContext, quantity: Int64)]) -> any Span {
-        let span = startSpan(fillMatching, context: parent, ofKind: .internal)
-        span.updateAttributes { attributes in
-            attributes[BusinessAttribute.fillID] = fill.fillId
-            attributes[BusinessAttribute.batchID] = fill.batchId
-            attributes[BusinessAttribute.exchangeOrderID] = fill.exchangeOrderId
-            attributes[BusinessAttribute.symbol] = fill.symbol
-            attributes[BusinessAttribute.side] = fill.side.rawValue
-            attributes[BusinessAttribute.quantity] = fill.quantity
-            attributes[Key.fillStatus] = fill.status.rawValue
-            attributes[Key.fillPrice] = fill.price.description
-        }
+    static func startMatching(
+        _ fill: Fill, parent: ServiceContext, fillLink: ServiceContext?, members: [(Batch.Member, context: ServiceContext, quantity: Int64)],
+        tracer: any MessagingTracer
+    ) -> any Span {
+        let span = tracer.startMessagingSpan(fillMatching, context: parent, ofKind: .internal)
+        span.setAttributes([
+            Attribute(BusinessAttribute.fillID, .string(fill.fillId)),
+            Attribute(BusinessAttribute.batchID, .string(fill.batchId)),
+            Attribute(BusinessAttribute.exchangeOrderID, .string(fill.exchangeOrderId)),
+            Attribute(BusinessAttribute.symbol, .string(fill.symbol)),
+            Attribute(BusinessAttribute.side, .string(fill.side.rawValue)),
+            Attribute(BusinessAttribute.quantity, .int(fill.quantity)),
+            Attribute(Key.fillStatus, .string(fill.status.rawValue)),
+            Attribute(Key.fillPrice, .string(fill.price.description)),
+        ])
         if let fillLink { span.addLink(SpanLink(context: fillLink, attributes: [:])) }
         let links = members.map { member, context, quantity in
             var attributes = SpanAttributes()
@@ -51,36 +55,36 @@ enum AllocatorSpans {
 
     /// `client_order_update` (INTERNAL) in the order's trace (`context`: the member's order
     /// context), linked to the `fill_matching` span.
-    static func startUpdate(_ update: OrderUpdate, fill: Fill, context: ServiceContext, matching: any Span) -> any Span {
-        let span = startSpan(clientOrderUpdate, context: context, ofKind: .internal)
+    static func startUpdate(_ update: OrderUpdate, fill: Fill, context: ServiceContext, matching: any Span, tracer: any MessagingTracer) -> any Span {
+        let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, ofKind: .internal)
         span.addLink(SpanLink(context: matching.context, attributes: [:]))
-        span.updateAttributes { attributes in
-            attributes[BusinessAttribute.userID] = update.userId
-            attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
-            attributes[BusinessAttribute.batchID] = fill.batchId
-            attributes[BusinessAttribute.fillID] = fill.fillId
-            attributes[BusinessAttribute.symbol] = update.symbol
-            attributes[BusinessAttribute.side] = update.side.rawValue
-            attributes[BusinessAttribute.status] = update.status.rawValue
-            attributes[Key.lastQuantity] = update.lastQuantity
-            attributes[Key.cumulativeQuantity] = update.cumulativeQuantity
-        }
+        span.setAttributes([
+            Attribute(BusinessAttribute.userID, .string(update.userId)),
+            Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),
+            Attribute(BusinessAttribute.batchID, .string(fill.batchId)),
+            Attribute(BusinessAttribute.fillID, .string(fill.fillId)),
+            Attribute(BusinessAttribute.symbol, .string(update.symbol)),
+            Attribute(BusinessAttribute.side, .string(update.side.rawValue)),
+            Attribute(BusinessAttribute.status, .string(update.status.rawValue)),
+            Attribute(Key.lastQuantity, .int(update.lastQuantity)),
+            Attribute(Key.cumulativeQuantity, .int(update.cumulativeQuantity)),
+        ])
         return span
     }
 
     /// `order_completed` (INTERNAL) in the order's trace, linked to the last `fill_matching`
     /// span; ended at once.
-    static func recordCompleted(_ update: OrderUpdate, batchID: String, context: ServiceContext, matching: any Span) {
-        let span = startSpan(orderCompleted, context: context, ofKind: .internal)
+    static func recordCompleted(_ update: OrderUpdate, batchID: String, context: ServiceContext, matching: any Span, tracer: any MessagingTracer) {
+        let span = tracer.startMessagingSpan(orderCompleted, context: context, ofKind: .internal)
         span.addLink(SpanLink(context: matching.context, attributes: [:]))
-        span.updateAttributes { attributes in
-            attributes[BusinessAttribute.userID] = update.userId
-            attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
-            attributes[BusinessAttribute.batchID] = batchID
-            attributes[BusinessAttribute.status] = update.status.rawValue
-            attributes[Key.cumulativeQuantity] = update.cumulativeQuantity
-            attributes[Key.averagePrice] = update.averagePrice.description
-        }
+        span.setAttributes([
+            Attribute(BusinessAttribute.userID, .string(update.userId)),
+            Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),
+            Attribute(BusinessAttribute.batchID, .string(batchID)),
+            Attribute(BusinessAttribute.status, .string(update.status.rawValue)),
+            Attribute(Key.cumulativeQuantity, .int(update.cumulativeQuantity)),
+            Attribute(Key.averagePrice, .string(update.averagePrice.description)),
+        ])
         span.end()
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import Kafka
 import OrderModel
+import Tracing
+import TraceContext
 
 /// The allocator's state, kept in SQLite through GRDB so that it survives a restart: the open
 /// batches, the fills applied to each (in order), fills that arrived before their batch, the ids
@@ -18,6 +20,9 @@ final class AllocatorStore {
     struct OpenBatch {
         var allocation: BatchAllocation
         var memberIndex: [OrderKey: Int]
+        /// Each member's order context (span, `tracestate`, baggage), parsed once for all the
+        /// batch's fills.
+        var memberContexts: [ServiceContext]
     }
 
     /// A fill that was applied, with what the spans and updates need.
@@ -25,6 +30,8 @@ final class AllocatorStore {
         var fill: Fill
         var members: [Batch.Member]
         var allocation: FillAllocation
+        /// Each member's order context, in the order of `members`.
+        var memberContexts: [ServiceContext]
         /// The trace context of the fill's processing (for fills applied later, when their batch came).
         var fillTraceparent: String?
     }
@@ -152,7 +159,10 @@ final class AllocatorStore {
         let allocation = try BatchAllocation(batch: batch)
         var index: [OrderKey: Int] = [:]
         for (position, member) in batch.members.enumerated() { index[member.orderKey] = position }
-        return OpenBatch(allocation: allocation, memberIndex: index)
+        let contexts = batch.members.map { member in
+            StoredContext(traceparent: member.traceparent, tracestate: member.tracestate, baggage: member.baggage).context ?? .topLevel
+        }
+        return OpenBatch(allocation: allocation, memberIndex: index, memberContexts: contexts)
     }
 
     /// Runs `body` in one transaction (`BEGIN IMMEDIATE`): all of it is stored, or none of it.
@@ -305,7 +315,10 @@ final class AllocatorStore {
                 }
                 open[fill.batchId] = batch
             }
-            return .applied(AppliedFill(fill: fill, members: batch.allocation.batchMembers, allocation: allocation, fillTraceparent: fillTraceparent))
+            return .applied(
+                AppliedFill(
+                    fill: fill, members: batch.allocation.batchMembers, allocation: allocation, memberContexts: batch.memberContexts,
+                    fillTraceparent: fillTraceparent))
         }
     }
 
