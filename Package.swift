@@ -228,7 +228,7 @@ let package = Package(
             name: "OrderManager",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "BoundedCollections",
+                "Kafka", "KafkaTracing", "TraceContext", "OTLPWire", "Baggage", "OrderModel", "Pipeline", "Settings", "BoundedCollections",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),

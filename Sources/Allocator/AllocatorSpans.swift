@@ -31,6 +31,8 @@ enum AllocatorSpans {
         tracer: any MessagingTracer
     ) -> any Span {
         let span = tracer.startMessagingSpan(fillMatching, context: parent, ofKind: .internal)
+        // Not recording (tracing off, or not sampled): no attribute, link or id is built.
+        guard span.isRecording else { return span }
         span.setAttributes([
             Attribute(BusinessAttribute.fillID, .string(fill.fillId)),
             Attribute(BusinessAttribute.batchID, .string(fill.batchId)),
@@ -57,6 +59,7 @@ enum AllocatorSpans {
     /// context), linked to the `fill_matching` span.
     static func startUpdate(_ update: OrderUpdate, fill: Fill, context: ServiceContext, matching: any Span, tracer: any MessagingTracer) -> any Span {
         let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, ofKind: .internal)
+        guard span.isRecording else { return span }
         span.addLink(SpanLink(context: matching.context, attributes: [:]))
         span.setAttributes([
             Attribute(BusinessAttribute.userID, .string(update.userId)),
@@ -76,6 +79,8 @@ enum AllocatorSpans {
     /// span; ended at once.
     static func recordCompleted(_ update: OrderUpdate, batchID: String, context: ServiceContext, matching: any Span, tracer: any MessagingTracer) {
         let span = tracer.startMessagingSpan(orderCompleted, context: context, ofKind: .internal)
+        defer { span.end() }
+        guard span.isRecording else { return }
         span.addLink(SpanLink(context: matching.context, attributes: [:]))
         span.setAttributes([
             Attribute(BusinessAttribute.userID, .string(update.userId)),
@@ -85,6 +90,5 @@ enum AllocatorSpans {
             Attribute(Key.cumulativeQuantity, .int(update.cumulativeQuantity)),
             Attribute(Key.averagePrice, .string(update.averagePrice.description)),
         ])
-        span.end()
     }
 }

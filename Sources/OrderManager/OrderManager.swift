@@ -4,6 +4,7 @@ import Kafka
 import KafkaTracing
 import Logging
 import Metrics
+import OTLPWire
 import OrderModel
 import Pipeline
 import ServiceLifecycle
@@ -189,9 +190,10 @@ public struct OrderManager: Service {
 
     func handle(_ message: KafkaMessage, state: inout State, step: inout ComponentStep) {
         let source = KafkaRecordID(message)
-        let processSpan = kafka.tracing.startProcessSpan(message, rootName: OrderManagerSpans.clientOrderReceived)
+        let tracer = MessagingTracing.current
+        let processSpan = kafka.tracing.startProcessSpan(message, rootName: OrderManagerSpans.clientOrderReceived, tracer: tracer)
         defer { processSpan.end() }
-        let span = OrderManagerSpans.startProcessing(context: processSpan.context)
+        let span = OrderManagerSpans.startProcessing(context: processSpan.context, tracer: tracer)
         defer { span.end() }
         let topics = configuration.topics
         switch OrderIntake.classify(message.value) {
@@ -203,23 +205,29 @@ public struct OrderManager: Service {
         case .rejected(let update, let reason):
             var context = span.context
             context.baggage = Self.orderBaggage(context.baggage, userId: update.userId, clientOrderId: update.clientOrderId)
-            span.updateAttributes { attributes in
-                OrderManagerSpans.setOrderAttributes(&attributes, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side)
-                attributes[BusinessAttribute.status] = OrderStatus.rejected.rawValue
-                attributes[BusinessAttribute.rejectReason] = reason
+            if span.isRecording {
+                let ids = OrderManagerSpans.orderAttributes(userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side)
+                span.setAttributes(
+                    ids + [
+                        Attribute(BusinessAttribute.status, .string(OrderStatus.rejected.rawValue)),
+                        Attribute(BusinessAttribute.rejectReason, .string(reason)),
+                    ])
+                processSpan.setAttributes(ids)
             }
-            processSpan.updateAttributes { OrderManagerSpans.setOrderAttributes(&$0, userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side) }
             step.send(Self.record(update, topics: topics), context: context)
         case .accepted(let order):
             var context = span.context
             context.baggage = Self.orderBaggage(context.baggage, userId: order.userId, clientOrderId: order.clientOrderId)
-            span.updateAttributes { attributes in
-                OrderManagerSpans.setOrderAttributes(&attributes, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
-                attributes[BusinessAttribute.quantity] = order.quantity
-                attributes[BusinessAttribute.orderType] = order.orderType.rawValue
+            if span.isRecording {
+                let ids = OrderManagerSpans.orderAttributes(userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
+                span.setAttributes(
+                    ids + [
+                        Attribute(BusinessAttribute.quantity, .int(order.quantity)),
+                        Attribute(BusinessAttribute.orderType, .string(order.orderType.rawValue)),
+                    ])
+                // Orders that came without baggage (kcat) get their ids on the process span here.
+                processSpan.setAttributes(ids)
             }
-            // Orders that came without baggage (kcat) get their ids on the process span here.
-            processSpan.updateAttributes { OrderManagerSpans.setOrderAttributes(&$0, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) }
             let key = OrderKey(userId: order.userId, clientOrderId: order.clientOrderId)
             if state.batchedSources[source.partition]?.remove(source.offset) != nil {
                 // Batched before a restart or a partition move: its batch and updates are out.
@@ -269,6 +277,7 @@ public struct OrderManager: Service {
 
         Recorder(label: "ordertrace_batch_orders", dimensions: [("close_reason", closed.closeReason.rawValue)]).record(closed.entries.count)
         Timer(label: "ordertrace_batch_wait_seconds").recordNanoseconds(Int64((ContinuousClock.now - closed.openedAt) / .nanoseconds(1)))
+        let tracer = MessagingTracing.current
         let batchSpan = OrderManagerSpans.startBatching(batch, members: closed.entries.map { ($0.order, $0.item.context) })
         var sources: [KafkaRecordID] = []
         var done: [KafkaRecordID] = []
@@ -282,7 +291,8 @@ public struct OrderManager: Service {
         batchRecord.headers.set(Self.memberSourcesHeader, sources.map { "\($0.partition.topic):\($0.partition.partition):\($0.offset)" }.joined(separator: ","))
         step.send(batchRecord, context: batchSpan.context)
         for entry in closed.entries {
-            let (span, context) = OrderManagerSpans.startBatched(entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan)
+            let (span, context) = OrderManagerSpans.startBatched(
+                entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan, tracer: tracer)
             // Only once the batch is delivered: an update must never name a batch that a crash
             // could still lose (the order would then be batched again under another id).
             step.sendAfterDelivery(Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context: context)

@@ -1,4 +1,5 @@
 import Baggage
+import OTLPWire
 import OrderModel
 import Pipeline
 import TraceContext
@@ -19,8 +20,8 @@ enum OrderManagerSpans {
     }
 
     /// `order_manager_processing` (INTERNAL), child of the record's process span.
-    static func startProcessing(context: ServiceContext) -> any Span {
-        startSpan(orderManagerProcessing, context: context, ofKind: .internal)
+    static func startProcessing(context: ServiceContext, tracer: any MessagingTracer) -> any MessagingSpan {
+        tracer.startMessagingSpan(orderManagerProcessing, context: context, ofKind: .internal)
     }
 
     /// `order_batching` (INTERNAL), the root of the batch's trace, with `batch.id` in its baggage
@@ -54,23 +55,29 @@ enum OrderManagerSpans {
     /// `client_order_batched` (INTERNAL) in the order's trace, linked to the batch's
     /// `order_batching` span. Returns the span and the context to send the order's `batched`
     /// update with: the span's, with `batch.id` set in the order's baggage.
-    static func startBatched(_ order: ClientOrder, batchID: String, context: ServiceContext, batchSpan: any Span) -> (any Span, ServiceContext) {
-        let span = startSpan(clientOrderBatched, context: context, ofKind: .internal)
-        span.addLink(SpanLink(context: batchSpan.context, attributes: [:]))
-        span.updateAttributes { attributes in
-            setOrderAttributes(&attributes, userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
-            attributes[BusinessAttribute.batchID] = batchID
-            attributes[BusinessAttribute.status] = OrderStatus.batched.rawValue
+    static func startBatched(
+        _ order: ClientOrder, batchID: String, context: ServiceContext, batchSpan: any Span, tracer: any MessagingTracer
+    ) -> (any Span, ServiceContext) {
+        let span = tracer.startMessagingSpan(clientOrderBatched, context: context, ofKind: .internal)
+        if span.isRecording {
+            span.addLink(SpanLink(context: batchSpan.context, attributes: [:]))
+            span.setAttributes(
+                orderAttributes(userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) + [
+                    Attribute(BusinessAttribute.batchID, .string(batchID)),
+                    Attribute(BusinessAttribute.status, .string(OrderStatus.batched.rawValue)),
+                ])
         }
         return (span, span.context.settingBaggage([BusinessAttribute.batchID: batchID]))
     }
 
     /// The ids of an order on a span: user, client order, symbol and side.
-    static func setOrderAttributes(_ attributes: inout SpanAttributes, userId: String, clientOrderId: String, symbol: String, side: Side) {
-        attributes[BusinessAttribute.userID] = userId
-        attributes[BusinessAttribute.clientOrderID] = clientOrderId
-        attributes[BusinessAttribute.symbol] = symbol
-        attributes[BusinessAttribute.side] = side.rawValue
+    static func orderAttributes(userId: String, clientOrderId: String, symbol: String, side: Side) -> [Attribute] {
+        [
+            Attribute(BusinessAttribute.userID, .string(userId)),
+            Attribute(BusinessAttribute.clientOrderID, .string(clientOrderId)),
+            Attribute(BusinessAttribute.symbol, .string(symbol)),
+            Attribute(BusinessAttribute.side, .string(side.rawValue)),
+        ]
     }
 
     /// Marks a span as about a record seen before (not acted on again).
