@@ -56,16 +56,13 @@ extension OrderGateway {
     /// terminal. Returns false when the record does not read as an order update of a user without
     /// a socket (it then takes the full path, which says what is wrong with it).
     func countUndelivered(_ message: KafkaMessage) -> Bool {
-        let fields = message.value.withUnsafeBytes { JSONFieldPeek.topLevelFields($0, wanted: Self.peekedFields) }
-        guard let status = fields["status"].flatMap(OrderStatus.init(rawValue:)), let user = fields["userId"], let clientOrderId = fields["clientOrderId"],
-            !connections.hasSockets(user)
+        let (statusText, user, clientOrderId) = message.value.withUnsafeBytes { JSONFieldPeek.strings($0, "status", "userId", "clientOrderId") }
+        guard let status = statusText.flatMap(OrderStatus.init(rawValue:)), let user, let clientOrderId, !connections.hasSockets(user)
         else { return false }
         Self.updateCounters[status]?.increment()
         if status.isTerminal { latency.ended(userId: user, clientOrderId: clientOrderId) }
         return true
     }
-
-    static let peekedFields: Set<String> = ["status", "userId", "clientOrderId"]
 
     /// `ordertrace_order_updates_total`, one counter per status (made once, not per record).
     static let updateCounters: [OrderStatus: Counter] = Dictionary(
