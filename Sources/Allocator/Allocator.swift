@@ -304,6 +304,7 @@ public struct Allocator: Service {
                     processSpan.attributes[BusinessAttribute.duplicate] = true
                     return
                 }
+                try announceBatched(batch, contexts: opened.memberContexts, store: store, step: &step)
                 for applied in opened.applied {
                     let parent = applied.fillTraceparent.flatMap { StoredTraceContext.context(traceparent: $0) } ?? processSpan.context
                     try match(applied, parent: parent, fillLink: nil, store: store, step: &step)
@@ -337,6 +338,28 @@ public struct Allocator: Service {
                     deadLetter(message, errorType: "fill_rejected", reason: reason, span: processSpan, step: &step)
                 }
             }
+        }
+    }
+
+    /// Each member's `batched` update, ahead of any fill's. The allocator writes every state of an
+    /// order from `batched` on, through one producer in order, so no update of a fill can overtake
+    /// it; and it goes through the outbox like the others, so the batch's arrival is announced
+    /// exactly once.
+    func announceBatched(_ batch: Batch, contexts: [ServiceContext], store: AllocatorStore, step: inout Step) throws {
+        let tracer = MessagingTracing.current
+        for (index, member) in batch.members.enumerated() {
+            let update = OrderUpdate(
+                clientOrderId: member.clientOrderId, userId: member.userId, symbol: batch.symbol, side: batch.side, status: .batched,
+                cumulativeQuantity: 0, leavesQuantity: member.quantity, batchId: batch.batchId)
+            let context = contexts[index].settingBaggage([
+                BusinessAttribute.userID: member.userId, BusinessAttribute.clientOrderID: member.clientOrderId, BusinessAttribute.batchID: batch.batchId,
+            ])
+            let span = AllocatorSpans.startUpdate(update, batchID: batch.batchId, context: context, tracer: tracer)
+            let value = update.encodeJSON()
+            let sequence = try store.enqueue(
+                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: span.context), baggage: context.baggage?.headerValue)
+            step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), span.context, outbox: sequence)
+            span.end()
         }
     }
 

@@ -75,6 +75,23 @@ enum AllocatorSpans {
         return span
     }
 
+    /// `client_order_update` (INTERNAL) of an update that no fill caused (`batched`, when the
+    /// batch arrives), in the order's trace (`context`: the member's order context).
+    static func startUpdate(_ update: OrderUpdate, batchID: String, context: ServiceContext, tracer: any MessagingTracer) -> any Span {
+        let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, ofKind: .internal)
+        guard span.isRecording else { return span }
+        span.setAttributes([
+            Attribute(BusinessAttribute.userID, .string(update.userId)),
+            Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),
+            Attribute(BusinessAttribute.batchID, .string(batchID)),
+            Attribute(BusinessAttribute.symbol, .string(update.symbol)),
+            Attribute(BusinessAttribute.side, .string(update.side.rawValue)),
+            Attribute(BusinessAttribute.status, .string(update.status.rawValue)),
+            Attribute(Key.cumulativeQuantity, .int(update.cumulativeQuantity)),
+        ])
+        return span
+    }
+
     /// `order_completed` (INTERNAL) in the order's trace, linked to the last `fill_matching`
     /// span; ended at once.
     static func recordCompleted(_ update: OrderUpdate, batchID: String, context: ServiceContext, matching: any Span, tracer: any MessagingTracer) {

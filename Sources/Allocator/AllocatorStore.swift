@@ -234,6 +234,8 @@ final class AllocatorStore {
         var applied: [AppliedFill] = []
         /// Fills the batch could not take, with the reason: they are no longer kept.
         var refused: [(fill: Fill, reason: String)] = []
+        /// Each member's order context, in the batch's order.
+        var memberContexts: [ServiceContext] = []
     }
 
     /// Opens a batch. Returns nil when it is known already (a duplicate), else what became of the
@@ -255,7 +257,7 @@ final class AllocatorStore {
             return waiting
         }
         open[batch.batchId] = opened
-        var result = OpenedBatch()
+        var result = OpenedBatch(memberContexts: opened.memberContexts)
         for (fill, traceparent) in waiting {
             switch try apply(fill, fillTraceparent: traceparent, now: now) {
             case .applied(var applied):

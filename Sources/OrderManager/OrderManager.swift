@@ -290,13 +290,12 @@ public struct OrderManager: Service {
         var batchRecord = KafkaProducerRecord(topic: configuration.topics.batches, key: closed.symbol, value: batch.encodeJSON())
         batchRecord.headers.set(Self.memberSourcesHeader, sources.map { "\($0.partition.topic):\($0.partition.partition):\($0.offset)" }.joined(separator: ","))
         step.send(batchRecord, context: batchSpan.context)
+        // Each order's `batched` mark in its own trace. Its `batched` update is the allocator's,
+        // sent when the batch reaches it: the allocator then writes every state of the order
+        // from `batched` on, in order (two writers of one order's states could not keep them in
+        // order: a fill's update could overtake the `batched` one).
         for entry in closed.entries {
-            let (span, context) = OrderManagerSpans.startBatched(
-                entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan, tracer: tracer)
-            // Only once the batch is delivered: an update must never name a batch that a crash
-            // could still lose (the order would then be batched again under another id).
-            step.sendAfterDelivery(Self.record(OrderUpdate(order: entry.order, status: .batched, batchId: batchID), topics: configuration.topics), context: context)
-            span.end()
+            OrderManagerSpans.recordBatched(entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan, tracer: tracer)
         }
         step.finish(done)
         batchSpan.end()

@@ -53,21 +53,17 @@ enum OrderManagerSpans {
     }
 
     /// `client_order_batched` (INTERNAL) in the order's trace, linked to the batch's
-    /// `order_batching` span. Returns the span and the context to send the order's `batched`
-    /// update with: the span's, with `batch.id` set in the order's baggage.
-    static func startBatched(
-        _ order: ClientOrder, batchID: String, context: ServiceContext, batchSpan: any Span, tracer: any MessagingTracer
-    ) -> (any Span, ServiceContext) {
+    /// `order_batching` span; ended at once.
+    static func recordBatched(_ order: ClientOrder, batchID: String, context: ServiceContext, batchSpan: any Span, tracer: any MessagingTracer) {
         let span = tracer.startMessagingSpan(clientOrderBatched, context: context, ofKind: .internal)
-        if span.isRecording {
-            span.addLink(SpanLink(context: batchSpan.context, attributes: [:]))
-            span.setAttributes(
-                orderAttributes(userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) + [
-                    Attribute(BusinessAttribute.batchID, .string(batchID)),
-                    Attribute(BusinessAttribute.status, .string(OrderStatus.batched.rawValue)),
-                ])
-        }
-        return (span, span.context.settingBaggage([BusinessAttribute.batchID: batchID]))
+        defer { span.end() }
+        guard span.isRecording else { return }
+        span.addLink(SpanLink(context: batchSpan.context, attributes: [:]))
+        span.setAttributes(
+            orderAttributes(userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side) + [
+                Attribute(BusinessAttribute.batchID, .string(batchID)),
+                Attribute(BusinessAttribute.status, .string(OrderStatus.batched.rawValue)),
+            ])
     }
 
     /// The ids of an order on a span: user, client order, symbol and side.

@@ -31,8 +31,6 @@ public enum ComponentEvent: Sendable {
 /// (`finish`), or when `ComponentOffsets/finish(_:)` is called from elsewhere.
 public struct ComponentStep {
     public private(set) var items: [(KafkaProducerRecord, ServiceContext)] = []
-    /// Sent once every record of `items` is delivered.
-    public private(set) var itemsAfter: [(KafkaProducerRecord, ServiceContext)] = []
     var held: Set<KafkaRecordID> = []
     var finished: [KafkaRecordID] = []
 
@@ -46,14 +44,6 @@ public struct ComponentStep {
     /// Sends records, each in its own context.
     public mutating func send(contentsOf records: some Sequence<(KafkaProducerRecord, ServiceContext)>) {
         items.append(contentsOf: records)
-    }
-
-    /// Sends `record` once every record given to `send` in this step is delivered: for a record
-    /// that names another (an update naming its batch), which must never be seen while the other
-    /// could still be lost (the records of one send go to several brokers independently, so a
-    /// crash can deliver some and not others).
-    public mutating func sendAfterDelivery(_ record: KafkaProducerRecord, context: ServiceContext) {
-        itemsAfter.append((record, context))
     }
 
     /// Keeps a record of this step pending: its offset (and every later one of its partition) is
@@ -203,7 +193,6 @@ extension ComponentKafka {
 
     private func deliver(_ step: ComponentStep, logger: Logger) async throws {
         try await send(step.items, logger: logger)
-        try await send(step.itemsAfter, logger: logger)
         if !step.finished.isEmpty { offsets.finish(step.finished) }
     }
 }

@@ -60,8 +60,9 @@ struct AllocatorDeadLetterTests {
                     let first = try runAllocator()
                     try await send(Self.batch("b-1"))
                     _ = try await send(Self.fill("f-1", batch: "b-1", quantity: 40, cumulative: 40))
-                    let firstUpdates = await collect(updates, count: 2, timeout: .seconds(60))
-                    #expect(firstUpdates.count == 2)
+                    // Each member's `batched` update when the batch arrives, then the fill's.
+                    let firstUpdates = try await collect(updates, count: 4, timeout: .seconds(60)).map { try OrderUpdate(json: $0.value) }
+                    #expect(Dictionary(grouping: firstUpdates, by: \.userId).mapValues { $0.map(\.status) } == ["alice": [.batched, .partiallyFilled], "bob": [.batched, .partiallyFilled]])
 
                     // A second batch, and a fill of it that reuses f-1's id.
                     try await send(Self.batch("b-2"))
@@ -75,10 +76,14 @@ struct AllocatorDeadLetterTests {
 
                     // The allocator still serves: a valid fill of b-2 is allocated.
                     _ = try await send(Self.fill("f-2", batch: "b-2", quantity: 50, cumulative: 50))
-                    let secondUpdates = try await collect(updates, count: 2, timeout: .seconds(60)).map { try OrderUpdate(json: $0.value) }
-                    #expect(secondUpdates.count == 2)
-                    #expect(secondUpdates.allSatisfy { $0.fillId == "f-2" && $0.batchId == "b-2" })
-                    #expect(secondUpdates.map(\.cumulativeQuantity).reduce(0, +) == 50)
+                    let secondUpdates = try await collect(updates, count: 4, timeout: .seconds(60)).map { try OrderUpdate(json: $0.value) }
+                    // Per user (each user's updates are in order), b-2's `batched` update, then f-2's.
+                    let perUser = Dictionary(grouping: secondUpdates, by: \.userId)
+                    #expect(perUser.values.allSatisfy { $0.count == 2 && $0[0].status == .batched && $0[0].batchId == "b-2" && $0[0].fillId == nil })
+                    let allocated = perUser.values.compactMap { $0.last }
+                    #expect(allocated.count == 2)
+                    #expect(allocated.allSatisfy { $0.fillId == "f-2" && $0.batchId == "b-2" })
+                    #expect(allocated.map(\.cumulativeQuantity).reduce(0, +) == 50)
                     first.cancel()
                     try? await first.value
 

@@ -61,8 +61,9 @@ struct AllocatorRestartTests {
                 let first = try runAllocator()
                 try await producer.send(KafkaProducerRecord(topic: topics.batches, key: "AAPL", value: batch.encodeJSON()))
                 try await producer.send(fill("f-1", 40, cumulative: 40))
-                let before = await collect(reader, count: 2, timeout: .seconds(30)).map { try! OrderUpdate(json: $0.value) }
-                #expect(before.count == 2)
+                // Each member's `batched` update, then the fill's.
+                let before = await collect(reader, count: 4, timeout: .seconds(30)).map { try! OrderUpdate(json: $0.value) }
+                #expect(Dictionary(grouping: before, by: \.userId).mapValues { $0.map(\.status) } == ["alice": [.batched, .partiallyFilled], "bob": [.batched, .partiallyFilled]])
                 // The changelog has the step that sent them (the batch's row, then the fill's)
                 // before the first life stops: that is when the fill counts as done.
                 let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]), logger: testLogger)
