@@ -64,13 +64,11 @@ public struct OrderPool<Item: Sendable>: Sendable {
         if let batch = open[key], batch.quantity + order.quantity > limits.maxQuantity {
             closed.append(close(key, batch, reason: .size))
         }
-        var batch = open[key] ?? OpenBatch(openedAt: now)
-        batch.entries.append(Entry(order: order, item: item))
-        batch.quantity += order.quantity
-        if batch.entries.count >= limits.maxOrders || batch.quantity >= limits.maxQuantity {
+        // In place: a batch copied out of the dictionary would copy its entries on every append.
+        open[key, default: OpenBatch(openedAt: now)].entries.append(Entry(order: order, item: item))
+        open[key]!.quantity += order.quantity
+        if let batch = open[key], batch.entries.count >= limits.maxOrders || batch.quantity >= limits.maxQuantity {
             closed.append(close(key, batch, reason: .size))
-        } else {
-            open[key] = batch
         }
         return closed
     }
