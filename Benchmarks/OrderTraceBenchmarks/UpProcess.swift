@@ -180,7 +180,7 @@ enum ProcessCPU {
         return ((user + system) / Double(sysconf(Int32(_SC_CLK_TCK))), parent)
     }
 
-    private static func subcommand(_ pid: pid_t) -> String? {
+    static func subcommand(_ pid: pid_t) -> String? {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
         let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         return arguments.count > 1 ? arguments[1] : arguments.first
