@@ -16,7 +16,7 @@ import Synchronization
 /// users, one socket each), all at once; its throughput is N over the time from the first send
 /// to the Nth terminal update read from order-updates. After each traced round, a paced round
 /// sends N more at half that round's rate: its latencies (send to terminal update, minus the
-/// time the order waited in its batch window: from its `accepted` to its `batched` update) go
+/// time the order waited in its batch window: from its `accepted` update to its batch's record) go
 /// into an HdrHistogram. CPU per component is read from /proc/<pid>/stat around every round.
 struct PipelineBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -92,8 +92,7 @@ final class RoundTracker: Sendable {
             for (index, status) in updates {
                 switch status {
                 case .accepted: if state.accepted[index] < 0 { state.accepted[index] = time }
-                case .batched: if state.batched[index] < 0 { state.batched[index] = time }
-                case .partiallyFilled: break
+                case .batched, .partiallyFilled: break
                 case .filled, .canceled, .rejected:
                     guard state.terminal[index] < 0 else { continue }
                     state.terminal[index] = time
@@ -102,6 +101,17 @@ final class RoundTracker: Sendable {
                     state.statuses[status.rawValue, default: 0] += 1
                 }
             }
+        }
+    }
+
+    /// Members of batches read from the batches topic, all at the time of this call: the end of
+    /// their batch window, as the reader sees it (one hop after the order manager closed the
+    /// batch, as the `accepted` update is one hop after it pooled the order).
+    func observeBatched(_ indices: [Int]) {
+        guard !indices.isEmpty else { return }
+        let time = now()
+        state.withLock { state in
+            for index in indices where state.batched[index] < 0 { state.batched[index] = time }
         }
     }
 
@@ -137,8 +147,8 @@ final class RoundTracker: Sendable {
     var statuses: [String: Int] { state.withLock { $0.statuses } }
 
     /// Latencies in microseconds: from send to terminal update (`raw`), and the same minus the
-    /// time the order waited in its batch window, from its `accepted` update to its `batched`
-    /// update (`adjusted`, never below 0).
+    /// time the order waited in its batch window, from its `accepted` update to its batch's
+    /// record (`adjusted`, never below 0).
     func latencies() -> (raw: Histogram<UInt64>, adjusted: Histogram<UInt64>) {
         var raw = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
         var adjusted = raw

@@ -7,14 +7,15 @@ import Synchronization
 import WebSocketClient
 
 /// The load generator's connections to one running `ordertrace up`: a producer into
-/// client-orders, one WebSocket a demo user to the gateway, and a consumer of order-updates in a
-/// group of its own that sees every order's states (both doors) and hands them to the round
-/// being measured.
+/// client-orders, one WebSocket a demo user to the gateway, and a consumer of order-updates and
+/// batches in a group of its own that sees every order's states (both doors) and when its batch
+/// closed, and hands them to the round being measured.
 final class PipelineSession: Sendable {
     /// The demo users' tokens (`ORDERTRACE_DEMO=1`, which `up` sets when no tokens are given).
     static let demoTokens = ["demo-alice", "demo-bob", "demo-carol"]
     static let clientOrdersTopic = "client-orders"
     static let orderUpdatesTopic = "order-updates"
+    static let batchesTopic = "batches"
 
     private let producer: KafkaProducer
     private let consumer: KafkaConsumer
@@ -47,7 +48,7 @@ final class PipelineSession: Sendable {
         logger.logLevel = .critical
         let kafka = KafkaConfiguration(brokers: [bootstrap])
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        var settings = KafkaConsumerConfiguration(kafka: kafka, groupID: "bench-pipeline-\(UInt32.random(in: 0...UInt32.max))", topics: [orderUpdatesTopic])
+        var settings = KafkaConsumerConfiguration(kafka: kafka, groupID: "bench-pipeline-\(UInt32.random(in: 0...UInt32.max))", topics: [orderUpdatesTopic, batchesTopic])
         // Sees a terminal update within 10 ms of its write even when a fetch finds nothing (the
         // embedded broker holds an empty fetch for this long).
         settings.fetchMaxWait = .milliseconds(10)
@@ -58,14 +59,21 @@ final class PipelineSession: Sendable {
             for await batch in consumer.batches() {
                 guard let tracker = current.tracker else { continue }
                 var updates: [(index: Int, status: OrderStatus)] = []
+                var batched: [Int] = []
                 updates.reserveCapacity(batch.count)
                 for message in batch {
+                    if message.topic == batchesTopic {
+                        guard case .success(let closed) = message.value.withUnsafeBytes({ Batch.decode(json: $0) }) else { continue }
+                        batched += closed.members.compactMap { tracker.index(of: $0.clientOrderId) }
+                        continue
+                    }
                     guard case .success(let update) = message.value.withUnsafeBytes({ OrderUpdate.decode(json: $0) }),
                         let index = tracker.index(of: update.clientOrderId)
                     else { continue }
                     updates.append((index, update.status))
                 }
                 tracker.observe(updates)
+                tracker.observeBatched(batched)
             }
         }
         let socketState = SocketStatus()
