@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 
 /// Memory over a long run: `ordertrace up` (traced, spans to `ordertrace bench sink`), N orders
 /// sent at a steady rate through both doors (as `bench pipeline` sends them), and every process's
@@ -82,10 +83,13 @@ struct SoakBench: AsyncParsableCommand {
 }
 
 /// Resident memory samples per process name.
-final class Samples: @unchecked Sendable {
-    private let lock = NSLock()
-    private var times: [Double] = []
-    private var bytes: [String: [Int: Int]] = [:]
+final class Samples: Sendable {
+    private struct State {
+        var times: [Double] = []
+        var bytes: [String: [Int: Int]] = [:]
+    }
+
+    private let state = Mutex(State())
 
     func take(at seconds: Double, of root: pid_t) {
         record(at: seconds, ProcessMemory.ofTree(root: root))
@@ -93,18 +97,17 @@ final class Samples: @unchecked Sendable {
 
     /// One sample: resident bytes by process name.
     func record(at seconds: Double, _ resident: [String: Int]) {
-        lock.lock()
-        defer { lock.unlock() }
-        let index = times.count
-        times.append(seconds)
-        for (name, value) in resident { bytes[name, default: [:]][index] = value }
+        state.withLock { state in
+            let index = state.times.count
+            state.times.append(seconds)
+            for (name, value) in resident { state.bytes[name, default: [:]][index] = value }
+        }
     }
 
     /// A table (MB at each sample, a few columns) and each process's growth over the second half of
     /// the sending, in bytes per order.
     func report(sendingEnded: Double, allEnded: Double, orders: Int) -> String {
-        lock.lock()
-        defer { lock.unlock() }
+        let (times, bytes) = state.withLock { ($0.times, $0.bytes) }
         guard times.count >= 2 else { return "bench-soak: too few samples" }
         // Columns: the first sample, about every fifth of the run, and the last.
         let wanted = Set([0, times.count - 1] + (1..<5).map { times.count * $0 / 5 })

@@ -204,6 +204,7 @@ public struct Allocator: Service {
             written.append((store, changes, first..<records.count))
         }
         guard !written.isEmpty else { return }
+        // A row that came and went since the last write leaves bookkeeping but no record.
         let results = records.isEmpty ? [] : try await kafka.producer.producer.send(records)
         for (store, changes, range) in written {
             // The changelog's end after this store's records; unknown when the broker did not
@@ -354,13 +355,18 @@ public struct Allocator: Service {
             let context = contexts[index].settingBaggage([
                 BusinessAttribute.userID: member.userId, BusinessAttribute.clientOrderID: member.clientOrderId, BusinessAttribute.batchID: batch.batchId,
             ])
-            let span = AllocatorSpans.startUpdate(update, batchID: batch.batchId, context: context, tracer: tracer)
-            let value = update.encodeJSON()
-            let sequence = try store.enqueue(
-                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: span.context), baggage: context.baggage?.headerValue)
-            step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), span.context, outbox: sequence)
+            let span = AllocatorSpans.startUpdate(update, batchID: batch.batchId, fillID: nil, matching: nil, context: context, tracer: tracer)
+            try enqueue(update, span: span, baggage: context.baggage, store: store, step: &step)
             span.end()
         }
+    }
+
+    /// Keeps an order update in the outbox and adds it to the step, sent in its span's context.
+    func enqueue(_ update: OrderUpdate, span: any Span, baggage: Baggage?, store: AllocatorStore, step: inout Step) throws {
+        let value = update.encodeJSON()
+        let sequence = try store.enqueue(
+            key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: span.context), baggage: baggage?.headerValue)
+        step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), span.context, outbox: sequence)
     }
 
     /// The spans and updates of one applied fill.
@@ -376,18 +382,15 @@ public struct Allocator: Service {
         let memberIndex = Dictionary(applied.members.enumerated().map { ($1.orderKey, $0) }, uniquingKeysWith: { first, _ in first })
         for update in applied.allocation.updates {
             guard let index = memberIndex[update.orderKey] else { continue }
-            var memberContext = applied.memberContexts[index]
             // The order's own baggage (entries the pipeline does not know included), with this
             // update's ids set on it.
-            memberContext = memberContext.settingBaggage([
+            let memberContext = applied.memberContexts[index].settingBaggage([
                 BusinessAttribute.userID: update.userId, BusinessAttribute.clientOrderID: update.clientOrderId,
                 BusinessAttribute.batchID: fill.batchId, BusinessAttribute.fillID: fill.fillId,
             ])
-            let updateSpan = AllocatorSpans.startUpdate(update, fill: fill, context: memberContext, matching: span, tracer: tracer)
-            let value = update.encodeJSON()
-            let sequence = try store.enqueue(
-                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: updateSpan.context), baggage: memberContext.baggage?.headerValue)
-            step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), updateSpan.context, outbox: sequence)
+            let updateSpan = AllocatorSpans.startUpdate(
+                update, batchID: fill.batchId, fillID: fill.fillId, matching: span, context: memberContext, tracer: tracer)
+            try enqueue(update, span: updateSpan, baggage: memberContext.baggage, store: store, step: &step)
             updateSpan.end()
             if update.status.isTerminal {
                 AllocatorSpans.recordCompleted(update, batchID: fill.batchId, context: memberContext, matching: span, tracer: tracer)

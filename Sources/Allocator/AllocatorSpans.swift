@@ -56,31 +56,15 @@ enum AllocatorSpans {
     }
 
     /// `client_order_update` (INTERNAL) in the order's trace (`context`: the member's order
-    /// context), linked to the `fill_matching` span.
-    static func startUpdate(_ update: OrderUpdate, fill: Fill, context: ServiceContext, matching: any Span, tracer: any MessagingTracer) -> any Span {
+    /// context). An update a fill caused carries `fill.id` and links to its `fill_matching`
+    /// span; the `batched` update, sent when the batch arrives, has neither.
+    static func startUpdate(
+        _ update: OrderUpdate, batchID: String, fillID: String?, matching: (any Span)?, context: ServiceContext, tracer: any MessagingTracer
+    ) -> any Span {
         let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, ofKind: .internal)
         guard span.isRecording else { return span }
-        span.addLink(SpanLink(context: matching.context, attributes: [:]))
-        span.setAttributes([
-            Attribute(BusinessAttribute.userID, .string(update.userId)),
-            Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),
-            Attribute(BusinessAttribute.batchID, .string(fill.batchId)),
-            Attribute(BusinessAttribute.fillID, .string(fill.fillId)),
-            Attribute(BusinessAttribute.symbol, .string(update.symbol)),
-            Attribute(BusinessAttribute.side, .string(update.side.rawValue)),
-            Attribute(BusinessAttribute.status, .string(update.status.rawValue)),
-            Attribute(Key.lastQuantity, .int(update.lastQuantity)),
-            Attribute(Key.cumulativeQuantity, .int(update.cumulativeQuantity)),
-        ])
-        return span
-    }
-
-    /// `client_order_update` (INTERNAL) of an update that no fill caused (`batched`, when the
-    /// batch arrives), in the order's trace (`context`: the member's order context).
-    static func startUpdate(_ update: OrderUpdate, batchID: String, context: ServiceContext, tracer: any MessagingTracer) -> any Span {
-        let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, ofKind: .internal)
-        guard span.isRecording else { return span }
-        span.setAttributes([
+        if let matching { span.addLink(SpanLink(context: matching.context, attributes: [:])) }
+        var attributes = [
             Attribute(BusinessAttribute.userID, .string(update.userId)),
             Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),
             Attribute(BusinessAttribute.batchID, .string(batchID)),
@@ -88,7 +72,12 @@ enum AllocatorSpans {
             Attribute(BusinessAttribute.side, .string(update.side.rawValue)),
             Attribute(BusinessAttribute.status, .string(update.status.rawValue)),
             Attribute(Key.cumulativeQuantity, .int(update.cumulativeQuantity)),
-        ])
+        ]
+        if let fillID {
+            attributes.append(Attribute(BusinessAttribute.fillID, .string(fillID)))
+            attributes.append(Attribute(Key.lastQuantity, .int(update.lastQuantity)))
+        }
+        span.setAttributes(attributes)
         return span
     }
 
