@@ -15,11 +15,13 @@ struct SinkCommand: AsyncParsableCommand {
         let receiver = try await OTLPHTTPReceiver.start { body, _ in
             count.wrappingAdd(SpanCount.protobuf(body), ordering: .relaxed)
         }
-        say("listening \(receiver.tracesEndpoint)")
+        // SIGUSR1 is handled before "listening" is printed: the parent may ask for the count as
+        // soon as it reads that line, and the signal's default action would end this process.
         let signals = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
         signal(SIGUSR1, SIG_IGN)
         signals.setEventHandler { say("\(count.load(ordering: .relaxed))") }
         signals.resume()
+        say("listening \(receiver.tracesEndpoint)")
         let stop = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
         signal(SIGTERM, SIG_IGN)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

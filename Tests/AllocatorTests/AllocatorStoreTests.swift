@@ -221,6 +221,23 @@ struct AllocatorStoreTests {
         #expect(rows.first?.value == Array("two".utf8))
     }
 
+    /// A run of sequences goes in one range delete, any other set row by row: either way exactly
+    /// the delivered rows leave.
+    @Test func deliveredRemovesExactlyTheDeliveredRows() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try AllocatorStore(path: path)
+        let sequences = try store.transaction {
+            try (0..<8).map { try store.enqueue(key: "u\($0)", value: [UInt8($0)], traceparent: nil, baggage: nil) }
+        }
+        try store.delivered([sequences[1], sequences[2], sequences[3]])
+        #expect(try store.outbox().map(\.key) == ["u0", "u4", "u5", "u6", "u7"])
+        try store.delivered([sequences[4], sequences[6]])
+        #expect(try store.outbox().map(\.key) == ["u0", "u5", "u7"])
+        try store.delivered([sequences[7], sequences[5]])
+        #expect(try store.outbox().map(\.key) == ["u0"])
+    }
+
     @Test func aFailedStepLeavesNothingBehind() throws {
         let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
