@@ -140,7 +140,7 @@ struct PipelineBench: AsyncParsableCommand {
             return (results, sent)
         } catch {
             await session?.close()
-            await up.stop()
+            await up.stop(keepingData: true)
             throw error
         }
     }

@@ -76,7 +76,7 @@ struct SoakBench: AsyncParsableCommand {
             say(samples.report(sendingEnded: Double(orders) / rate, allEnded: ended, orders: orders))
         } catch {
             await session?.close()
-            await up.stop()
+            await up.stop(keepingData: true)
             throw error
         }
     }

@@ -77,8 +77,9 @@ final class UpProcess: Sendable {
         }
     }
 
-    /// SIGTERM (each child flushes its spans), then SIGKILL after `timeout`; removes the data folder.
-    func stop(timeout: Duration = .seconds(60)) async {
+    /// SIGTERM (each child flushes its spans), then SIGKILL after `timeout`; removes the data folder
+    /// unless `keepingData` (after a failed run, for its logs).
+    func stop(timeout: Duration = .seconds(60), keepingData: Bool = false) async {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline {
@@ -89,7 +90,11 @@ final class UpProcess: Sendable {
             while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
         }
         BenchChildren.remove(process.processIdentifier)
-        try? FileManager.default.removeItem(at: dataDirectory)
+        if keepingData {
+            say("the components' logs are kept in \(dataDirectory.appendingPathComponent("logs").path)")
+        } else {
+            try? FileManager.default.removeItem(at: dataDirectory)
+        }
     }
 
     /// Whether `up` still runs.

@@ -102,7 +102,11 @@ public struct OrderPool<Item: Sendable>: Sendable {
 
     /// When the oldest open batch's window closes, or `nil` when nothing is pooled.
     public var nextDeadline: ContinuousClock.Instant? {
-        open.values.map(\.openedAt).min().map { $0 + limits.linger }
+        // A loop, not `map(\.openedAt).min()`: in this generic type that key path was built at run
+        // time on every call, 5% of a nearly idle order manager's CPU (it is called every tick).
+        var earliest: ContinuousClock.Instant?
+        for batch in open.values where earliest.map({ batch.openedAt < $0 }) ?? true { earliest = batch.openedAt }
+        return earliest.map { $0 + limits.linger }
     }
 
     /// How many orders are pooled.

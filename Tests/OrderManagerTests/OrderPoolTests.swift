@@ -56,6 +56,20 @@ struct OrderPoolTests {
         #expect(pool.closeExpired(now: start + .milliseconds(110)).count == 1)
     }
 
+    /// Several open batches: the next deadline is the window of the one opened first, whichever
+    /// order they were opened or closed in.
+    @Test func theNextDeadlineIsTheOldestOpenBatchs() {
+        var pool = OrderPool<Int>(limits: BatchLimits(maxOrders: 100, maxQuantity: 1_000_000, linger: .milliseconds(50)))
+        _ = pool.add(order("m1", "MSFT"), item: 1, now: start + .milliseconds(20))
+        _ = pool.add(order("a1", "AAPL"), item: 2, now: start + .milliseconds(5))
+        _ = pool.add(order("n1", "NVDA"), item: 3, now: start + .milliseconds(40))
+        #expect(pool.nextDeadline == start + .milliseconds(55))
+        #expect(pool.closeExpired(now: start + .milliseconds(55)).map { $0.entries.map(\.item) } == [[2]])
+        #expect(pool.nextDeadline == start + .milliseconds(70))
+        _ = pool.closeExpired(now: start + .milliseconds(90))
+        #expect(pool.nextDeadline == nil)
+    }
+
     @Test func poolsPerSymbolAndSide() {
         var pool = OrderPool<String>(limits: BatchLimits(maxOrders: 2, maxQuantity: 1_000_000, linger: .seconds(1)))
         #expect(pool.add(order("1", "AAPL", .buy), item: "aapl-buy-1", now: start).isEmpty)
