@@ -47,15 +47,16 @@ struct SoakBench: AsyncParsableCommand {
         defer { sink.stop() }
         let up = try UpProcess.start(otlpEndpoint: sink.endpoint, extraArguments: topicsDirectory.map { ["--topics-dir", $0] } ?? [], environment: [:])
         var session: PipelineSession?
+        let samples = Samples()
+        var sampler: Task<Void, Never>?
         do {
             try await up.waitUntilReady(timeout: .seconds(180))
             let connected = try await PipelineSession.open(bootstrap: up.bootstrap ?? "", gatewayPort: up.gatewayPort, logger: logger)
             session = connected
             say(String(format: "bench-soak: %d orders at %g/s (%.0f s) over both doors; resident memory of every process every %g s", orders, rate, Double(orders) / rate, every))
             let started = ContinuousClock.now
-            let samples = Samples()
             samples.take(at: 0, of: up.pid)
-            let sampler = Task {
+            sampler = Task {
                 var next = started + .seconds(every)
                 while !Task.isCancelled {
                     try? await Task.sleep(until: next)
@@ -67,14 +68,19 @@ struct SoakBench: AsyncParsableCommand {
             _ = try await connected.run(PipelineOrders(prefix: "s-", count: orders), rate: rate, stall: .seconds(120), alive: up.isRunning)
             let ended = (ContinuousClock.now - started).seconds
             try await Task.sleep(for: .seconds(after))
-            sampler.cancel()
-            await sampler.value
+            sampler?.cancel()
+            await sampler?.value
             samples.take(at: (ContinuousClock.now - started).seconds, of: up.pid)
             await connected.close()
             session = nil
             await up.stop()
             say(samples.report(sendingEnded: Double(orders) / rate, allEnded: ended, orders: orders))
         } catch {
+            // What memory did until the failure is still worth seeing (a long run may fail late).
+            sampler?.cancel()
+            await sampler?.value
+            say("bench-soak: the run failed; memory until then:")
+            say(samples.report(sendingEnded: Double(orders) / rate, allEnded: nil, orders: orders))
             await session?.close()
             await up.stop(keepingData: true)
             throw error
@@ -105,8 +111,8 @@ final class Samples: Sendable {
     }
 
     /// A table (MB at each sample, a few columns) and each process's growth over the second half of
-    /// the sending, in bytes per order.
-    func report(sendingEnded: Double, allEnded: Double, orders: Int) -> String {
+    /// the sending, in bytes per order. `allEnded`: when the last order ended, nil when not all did.
+    func report(sendingEnded: Double, allEnded: Double?, orders: Int) -> String {
         let (times, bytes) = state.withLock { ($0.times, $0.bytes) }
         guard times.count >= 2 else { return "bench-soak: too few samples" }
         // Columns: the first sample, about every fifth of the run, and the last.
@@ -132,7 +138,11 @@ final class Samples: Sendable {
             }
             lines.append(line)
         }
-        lines.append(String(format: "every order ended %.0f s after the first was sent (sending took %.0f s)", allEnded, sendingEnded))
+        if let allEnded {
+            lines.append(String(format: "every order ended %.0f s after the first was sent (sending took %.0f s)", allEnded, sendingEnded))
+        } else {
+            lines.append(String(format: "not every order ended (sending was to take %.0f s)", sendingEnded))
+        }
         lines.append(
             String(format: "bench-soak: orders=%d largest_growth=%@ bytes_per_order=%.0f", orders, worst.name.isEmpty ? "none" : worst.name, worst.perOrder))
         return lines.joined(separator: "\n")
