@@ -103,6 +103,11 @@ final class RDKafkaClient: @unchecked Sendable {
         rd_kafka_poll(handle, timeoutMilliseconds)
     }
 
+    /// Ends a `poll` waiting on another thread now (or the next one, if none is waiting).
+    func wakePoll() {
+        rd_kafka_yield(handle)
+    }
+
     // MARK: Topic partition lists
 
     static func makePartitionList(_ partitions: [(KafkaTopicPartition, Int64?)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
