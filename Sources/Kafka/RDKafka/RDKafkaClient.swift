@@ -104,8 +104,11 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// Ends a `poll` waiting on another thread now (or the next one, if none is waiting).
+    /// (`rd_kafka_yield` would not: it only flags the thread that calls it, from a callback.)
     func wakePoll() {
-        rd_kafka_yield(handle)
+        guard let mainQueue = rd_kafka_queue_get_main(handle) else { return }
+        rd_kafka_queue_yield(mainQueue)
+        rd_kafka_queue_destroy(mainQueue)
     }
 
     // MARK: Topic partition lists
