@@ -180,7 +180,8 @@ public final class KafkaConsumer: Service, Sendable {
     }
 
     private func pollLoop() {
-        var topicNames: [OpaquePointer: String] = [:]
+        var topicNames = TopicNames()
+        var headerNames = HeaderNames()
         var messages: [KafkaMessage] = []
         var events: [ConsumerPollEvent] = []
         let timeout = Int32(clamping: configuration.pollTimeout.milliseconds)
@@ -206,7 +207,7 @@ public final class KafkaConsumer: Service, Sendable {
             // partition, not per record, unless an assign or revoke came in between.
             var lastGeneration: (partition: KafkaTopicPartition, changes: UInt64, generation: UInt64)?
             client.pollBatch(
-                maxMessages: configuration.maxBatchSize, timeoutMilliseconds: timeout, topicNames: &topicNames,
+                maxMessages: configuration.maxBatchSize, timeoutMilliseconds: timeout, topicNames: &topicNames, headerNames: &headerNames,
                 messages: &messages, events: &events,
                 generation: { [buffer] partition in
                     let changes = buffer.assignmentChangeCount

@@ -86,9 +86,8 @@ public struct KafkaHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionar
         storage.reserveCapacity(count)
     }
 
-    /// Appends without checking for an existing key. Only for headers read off the wire,
-    /// where librdkafka already hands them over one by one.
-    mutating func appendReceived(_ header: Header) {
-        storage.append(header)
+    /// Takes a record's headers as read off the wire, in their order, repeated keys kept.
+    mutating func replaceReceived(_ headers: [Header]) {
+        storage = headers
     }
 }

@@ -75,6 +75,7 @@ public final class KafkaProducer: Service, Sendable {
 
     deinit {
         shared.stopPolling.withLock { $0 = true }
+        client.wakePoll()
         shared.state.withLock { state in
             for topic in state.topics.values { client.releaseTopic(topic) }
             state.topics = [:]
@@ -157,7 +158,7 @@ public final class KafkaProducer: Service, Sendable {
                         continue
                     }
                 }
-                let code = client.produce(records[index], topic: rkt, slot: batch.slot(index), timestampMilliseconds: now)
+                let code = client.produce(records.baseAddress! + index, topic: rkt, slot: batch.slot(index), timestampMilliseconds: now)
                 if code == RDKafkaClient.queueFullCode { return index }
                 if code != 0 {
                     batch.fail(
@@ -223,6 +224,8 @@ public final class KafkaProducer: Service, Sendable {
             client.poll(timeoutMilliseconds: 0)
         }
         shared.stopPolling.withLock { $0 = true }
+        // The polling thread may be inside a poll of up to 100 ms: end it now.
+        client.wakePoll()
         await pollThread.join()
         // Serve the last reports on this side so no sender waits forever.
         client.poll(timeoutMilliseconds: 0)

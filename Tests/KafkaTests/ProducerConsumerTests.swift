@@ -45,6 +45,46 @@ struct ProducerConsumerTests {
         }
     }
 
+    @Test("every record comes back with its own key, value and headers, in order, whatever names and values they have")
+    func manyDifferentHeaders() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("headers")
+            try broker.createTopic(topic, partitions: 1)
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            // Names of one length, prefixes of each other, non-ASCII, more distinct ones than the
+            // consumer keeps decoded; values empty, absent, binary and long; keys present and absent.
+            let names = ["traceparent", "tracestate", "tracepaREnt", "trace", "traceparentx", "é-name", "e-name"] + (0..<12).map { "n\($0)" }
+            let records = (0..<300).map { index -> KafkaProducerRecord in
+                var headers = KafkaHeaders()
+                for offset in 0..<(index % 4) {
+                    let name = names[(index + offset * 5) % names.count]
+                    let value: [UInt8]? =
+                        switch (index + offset) % 4 {
+                        case 0: nil
+                        case 1: []
+                        case 2: [0, 255, UInt8(index % 256)]
+                        default: Array(repeating: UInt8(index % 251), count: 300 + index)
+                        }
+                    headers.set(name, bytes: value)
+                }
+                let key: String? = index % 5 == 0 ? nil : "key-\(index)"
+                return KafkaProducerRecord(topic: topic, key: key, value: Array("value \(index)".utf8), headers: headers)
+            }
+            let reports = try await producer.send(records).map { try $0.get() }
+            #expect(reports.map(\.offset) == (0..<300).map { Int64($0) })
+            await producer.close()
+
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+            let received = try await withRunningConsumer(consumer) { await collect(consumer, count: 300) }
+            #expect(received.count == 300)
+            for (sent, got) in zip(records, received) {
+                #expect(got.key == sent.key)
+                #expect(got.value == sent.value)
+                #expect(Array(got.headers) == Array(sent.headers))
+            }
+        }
+    }
+
     @Test("sends larger than librdkafka's queue, from two tasks at once, deliver every record and report each one once, in order")
     func sendsLargerThanTheQueue() async throws {
         try await withEmbeddedBroker { broker in

@@ -1,4 +1,7 @@
 import CRdKafka
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a consumer poll brought besides messages.
 enum ConsumerPollEvent {
@@ -40,39 +43,31 @@ extension RDKafkaClient {
     /// Waits up to `timeoutMilliseconds` for the first message or event, then takes whatever else
     /// is already there without waiting, up to `maxMessages`. Serves rebalance callbacks.
     func pollBatch(
-        maxMessages: Int, timeoutMilliseconds: Int32, topicNames: inout [OpaquePointer: String],
+        maxMessages: Int, timeoutMilliseconds: Int32, topicNames: inout TopicNames, headerNames: inout HeaderNames,
         messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
         generation: (KafkaTopicPartition) -> UInt64
     ) {
         guard let first = rd_kafka_consumer_poll(handle, timeoutMilliseconds) else { return }
-        convert(first, topicNames: &topicNames, messages: &messages, events: &events, generation: generation)
+        convert(first, topicNames: &topicNames, headerNames: &headerNames, messages: &messages, events: &events, generation: generation)
         rd_kafka_message_destroy(first)
         // Then whatever else is ready, without waiting. (One non-blocking poll per record, as
         // kcat does: rd_kafka_consume_batch_queue stalled fetching for ~0.8 s now and then with
         // librdkafka 2.0.2.)
         var taken = 1
         while taken < maxMessages, let message = rd_kafka_consumer_poll(handle, 0) {
-            convert(message, topicNames: &topicNames, messages: &messages, events: &events, generation: generation)
+            convert(message, topicNames: &topicNames, headerNames: &headerNames, messages: &messages, events: &events, generation: generation)
             rd_kafka_message_destroy(message)
             taken += 1
         }
     }
 
     func convert(
-        _ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout [OpaquePointer: String],
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout TopicNames, headerNames: inout HeaderNames,
         messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
         generation: (KafkaTopicPartition) -> UInt64
     ) {
         let pointee = message.pointee
-        var topic = ""
-        if let rkt = pointee.rkt {
-            if let name = topicNames[rkt] {
-                topic = name
-            } else {
-                topic = String(cString: rd_kafka_topic_name(rkt))
-                topicNames[rkt] = topic
-            }
-        }
+        let topic = pointee.rkt.map { topicNames.name($0) } ?? ""
         guard pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? Self.errorDescription(pointee.err.rawValue)
             let partition = pointee.rkt == nil ? nil : KafkaTopicPartition(topic: topic, partition: pointee.partition)
@@ -83,23 +78,29 @@ extension RDKafkaClient {
             }
             return
         }
-        let value: [UInt8] = pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.len)) } ?? []
-        let key: [UInt8]? = pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.key_len)) }
+        let value = pointee.payload.map { bytesArray($0, count: pointee.len) } ?? []
+        let key = pointee.key.map { bytesArray($0, count: pointee.key_len) }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         var headers = KafkaHeaders()
         var rawHeaders: OpaquePointer?
         if rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rawHeaders {
-            headers.reserveCapacity(rd_kafka_header_cnt(rawHeaders))
-            var index = 0
-            var name: UnsafePointer<CChar>?
-            var valuePointer: UnsafeRawPointer?
-            var size = 0
-            while rd_kafka_header_get_all(rawHeaders, index, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                let headerValue = valuePointer.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
-                headers.appendReceived(.init(key: String(cString: name!), value: headerValue))
-                index += 1
+            // One allocation for the list, of its exact size; a name seen on the previous header
+            // read (records of one producer carry the same few) is not decoded again.
+            let count = rd_kafka_header_cnt(rawHeaders)
+            var read = 0
+            let list = [KafkaHeaders.Header](unsafeUninitializedCapacity: count) { buffer, initialized in
+                var name: UnsafePointer<CChar>?
+                var valuePointer: UnsafeRawPointer?
+                var size = 0
+                while read < count, rd_kafka_header_get_all(rawHeaders, read, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    let headerValue = valuePointer.map { bytesArray($0, count: size) }
+                    (buffer.baseAddress! + read).initialize(to: .init(key: headerNames.name(name!), value: headerValue))
+                    read += 1
+                }
+                initialized = read
             }
+            headers.replaceReceived(list)
         }
         messages.append(
             KafkaMessage(
@@ -204,5 +205,59 @@ extension RDKafkaClient {
     /// Wakes a poll that is waiting, so the polling thread notices a request at once.
     func wakeConsumerQueue() {
         if let consumerQueue { rd_kafka_queue_yield(consumerQueue) }
+    }
+}
+
+/// A copy of `count` bytes at `pointer` as an array: one allocation and one `memcpy`.
+@inline(__always)
+func bytesArray(_ pointer: UnsafeRawPointer, count: Int) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        if count > 0 { buffer.baseAddress!.initialize(from: pointer.assumingMemoryBound(to: UInt8.self), count: count) }
+        initialized = count
+    }
+}
+
+/// The names of the topics a client reads, by librdkafka's topic handle: a record of the same
+/// topic as the one before costs a pointer comparison, any other a dictionary look-up.
+struct TopicNames {
+    private var names: [OpaquePointer: String] = [:]
+    private var last: (rkt: OpaquePointer, name: String)?
+
+    mutating func name(_ rkt: OpaquePointer) -> String {
+        if let last, last.rkt == rkt { return last.name }
+        let name: String
+        if let known = names[rkt] {
+            name = known
+        } else {
+            name = String(cString: rd_kafka_topic_name(rkt))
+            names[rkt] = name
+        }
+        last = (rkt, name)
+        return name
+    }
+}
+
+/// Header names as read off the wire: records of one producer repeat the same few names, so the
+/// last few decoded ones are kept with their bytes and a repeated name is compared, not decoded.
+struct HeaderNames {
+    private var recent: [(bytes: [UInt8], name: String)] = []
+    private var next = 0
+    private static let capacity = 8
+
+    mutating func name(_ cName: UnsafePointer<CChar>) -> String {
+        let length = strlen(cName)
+        for entry in recent where entry.bytes.count == length {
+            let same = entry.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, cName, length) == 0 }
+            if same { return entry.name }
+        }
+        let bytes = bytesArray(UnsafeRawPointer(cName), count: length)
+        let name = String(decoding: bytes, as: UTF8.self)
+        if recent.count < Self.capacity {
+            recent.append((bytes, name))
+        } else {
+            recent[next] = (bytes, name)
+            next = (next + 1) % Self.capacity
+        }
+        return name
     }
 }

@@ -51,7 +51,8 @@ extension RDKafkaClient {
             pending[partition] = range
         }
         var result: [KafkaMessage] = []
-        var topicNames: [OpaquePointer: String] = [:]
+        var topicNames = TopicNames()
+        var headerNames = HeaderNames()
         var events: [ConsumerPollEvent] = []
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         while !pending.isEmpty {
@@ -60,7 +61,7 @@ extension RDKafkaClient {
             guard let message = rd_kafka_consume_queue(queue, Int32(clamping: max(1, min(left.milliseconds, 100)))) else { continue }
             defer { rd_kafka_message_destroy(message) }
             guard let rkt = message.pointee.rkt else { continue }
-            let topic = topicNames[rkt] ?? String(cString: rd_kafka_topic_name(rkt))
+            let topic = topicNames.name(rkt)
             let partition = KafkaTopicPartition(topic: topic, partition: message.pointee.partition)
             guard let range = pending[partition] else { continue }
             if message.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
@@ -73,7 +74,7 @@ extension RDKafkaClient {
             guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
             if message.pointee.offset < range.upperBound {
                 var converted: [KafkaMessage] = []
-                convert(message, topicNames: &topicNames, messages: &converted, events: &events, generation: { _ in 0 })
+                convert(message, topicNames: &topicNames, headerNames: &headerNames, messages: &converted, events: &events, generation: { _ in 0 })
                 result += converted
             }
             if message.pointee.offset + 1 >= range.upperBound { pending[partition] = nil }

@@ -103,6 +103,14 @@ final class RDKafkaClient: @unchecked Sendable {
         rd_kafka_poll(handle, timeoutMilliseconds)
     }
 
+    /// Ends a `poll` waiting on another thread now (or the next one, if none is waiting).
+    /// (`rd_kafka_yield` would not: it only flags the thread that calls it, from a callback.)
+    func wakePoll() {
+        guard let mainQueue = rd_kafka_queue_get_main(handle) else { return }
+        rd_kafka_queue_yield(mainQueue)
+        rd_kafka_queue_destroy(mainQueue)
+    }
+
     // MARK: Topic partition lists
 
     static func makePartitionList(_ partitions: [(KafkaTopicPartition, Int64?)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
