@@ -10,29 +10,93 @@ import Synchronization
 /// 43 ms. The mock cluster has no setting for it and its sockets are only reachable as this
 /// process's file descriptors, so they are swept. Setting the option on a socket that is not TCP
 /// fails harmlessly; on any other TCP socket of the process it only turns Nagle off.
+///
+/// One sweeping thread serves the whole process, however many embedded brokers run in it: each
+/// sweep covers every socket anyway, and a thread per broker made a process with dozens of them
+/// (the test suite) spend most of its time in these system calls. Each `NoDelaySweeper` is a
+/// lease on that thread; the thread stops with the last lease.
 final class NoDelaySweeper: Sendable {
-    private final class Flag: Sendable {
-        let stopped = Mutex(false)
-    }
+    /// A sweeping thread and the leases that hold it; the process has one (`process`).
+    final class Pool: Sendable {
+        private struct State: ~Copyable {
+            var leases = 0
+            var running: Sweeping?
+            var started = 0
+        }
 
-    private let flag = Flag()
-    private let thread: BlockingThread
+        private let state = Mutex(State())
 
-    init(interval: Duration = .milliseconds(100)) {
-        let flag = self.flag
-        let microseconds = useconds_t(interval.milliseconds * 1_000)
-        thread = BlockingThread(name: "embedded-broker-nodelay") {
-            var done = Set<Int32>()
-            while !flag.stopped.withLock({ $0 }) {
-                done = Self.sweep(skipping: done)
-                usleep(microseconds)
+        init() {}
+
+        fileprivate func lease(interval: Duration) {
+            state.withLock { state in
+                state.leases += 1
+                if state.running == nil {
+                    state.running = Sweeping(interval: interval)
+                    state.started += 1
+                }
             }
         }
+
+        /// The thread to stop when this was the last lease.
+        fileprivate func release() -> Sweeping? {
+            state.withLock { state in
+                state.leases -= 1
+                guard state.leases == 0 else { return nil }
+                defer { state.running = nil }
+                return state.running
+            }
+        }
+
+        /// Whether a sweeping thread runs.
+        var isSweeping: Bool { state.withLock { $0.running != nil } }
+        /// How many sweeping threads this pool has started so far.
+        var threadsStarted: Int { state.withLock { $0.started } }
     }
 
+    static let process = Pool()
+    private let pool: Pool
+    private let released = Mutex(false)
+
+    init(interval: Duration = .milliseconds(100), pool: Pool = NoDelaySweeper.process) {
+        self.pool = pool
+        pool.lease(interval: interval)
+    }
+
+    /// Ends this lease; the last one stops the thread (and waits for it).
     func stop() async {
-        flag.stopped.withLock { $0 = true }
-        await thread.join()
+        let first = released.withLock { released in
+            defer { released = true }
+            return !released
+        }
+        guard first else { return }
+        await pool.release()?.stop()
+    }
+
+    fileprivate final class Sweeping: Sendable {
+        private final class Flag: Sendable {
+            let stopped = Mutex(false)
+        }
+
+        private let flag = Flag()
+        private let thread: BlockingThread
+
+        init(interval: Duration) {
+            let flag = self.flag
+            let microseconds = useconds_t(interval.milliseconds * 1_000)
+            thread = BlockingThread(name: "embedded-broker-nodelay") {
+                var done = Set<Int32>()
+                while !flag.stopped.withLock({ $0 }) {
+                    done = NoDelaySweeper.sweep(skipping: done)
+                    usleep(microseconds)
+                }
+            }
+        }
+
+        func stop() async {
+            flag.stopped.withLock { $0 = true }
+            await thread.join()
+        }
     }
 
     private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!

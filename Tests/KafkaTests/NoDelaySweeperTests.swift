@@ -45,3 +45,26 @@ struct NoDelaySweeperTests {
         #expect(NoDelaySweeper.sweep(skipping: done).contains(accepted))
     }
 }
+
+@Suite("The embedded broker's sockets: one sweeping thread however many brokers")
+struct NoDelaySweeperPoolTests {
+    @Test("sweepers of one pool share one thread, which stops with the last of them and starts again for the next")
+    func oneThreadForAllLeases() async {
+        let pool = NoDelaySweeper.Pool()
+        let first = NoDelaySweeper(pool: pool)
+        let second = NoDelaySweeper(pool: pool)
+        let third = NoDelaySweeper(pool: pool)
+        #expect(pool.threadsStarted == 1)
+        #expect(pool.isSweeping)
+        await first.stop()
+        await first.stop()  // a second stop of the same lease changes nothing
+        await second.stop()
+        #expect(pool.isSweeping)
+        await third.stop()
+        #expect(!pool.isSweeping)
+        let again = NoDelaySweeper(pool: pool)
+        #expect(pool.threadsStarted == 2)
+        await again.stop()
+        #expect(!pool.isSweeping)
+    }
+}
