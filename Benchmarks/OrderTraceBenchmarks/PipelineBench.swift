@@ -106,12 +106,7 @@ struct PipelineBench: AsyncParsableCommand {
     private func session(round: Int, traced: Bool, sink: Sink, pacedCount: Int, logger: Logger) async throws -> ([Measured], sent: Int) {
         let kind = traced ? "traced" : "untraced"
         let up = try UpProcess.start(otlpEndpoint: traced ? sink.endpoint : nil, extraArguments: (topicsDirectory.map { ["--topics-dir", $0] } ?? []) + ["--replicas", String(replicas)], environment: [:])
-        var session: PipelineSession?
-        do {
-            try await up.waitUntilReady(timeout: .seconds(180))
-            guard up.bootstrap != nil else { throw CommandError(description: "bench-pipeline: `ordertrace up` named no broker") }
-            let connected = try await PipelineSession.open(bootstrap: up.bootstrap ?? "", gatewayPort: up.gatewayPort, logger: logger)
-            session = connected
+        return try await up.withSession(logger: logger) { connected in
             let tag = "\(traced ? "t" : "u")\(round)"
             var sent = 0
             if warmup > 0 {
@@ -134,14 +129,7 @@ struct PipelineBench: AsyncParsableCommand {
                 say(line(round: round, paced) + String(format: " (paced at %.0f/s)", rate))
                 results.append(paced)
             }
-            await connected.close()
-            session = nil
-            await up.stop()
             return (results, sent)
-        } catch {
-            await session?.close()
-            await up.stop(keepingData: true)
-            throw error
         }
     }
 

@@ -46,34 +46,30 @@ struct SoakBench: AsyncParsableCommand {
         BenchChildren.add(sink.process.processIdentifier)
         defer { sink.stop() }
         let up = try UpProcess.start(otlpEndpoint: sink.endpoint, extraArguments: topicsDirectory.map { ["--topics-dir", $0] } ?? [], environment: [:])
-        var session: PipelineSession?
         let samples = Samples()
         var sampler: Task<Void, Never>?
         do {
-            try await up.waitUntilReady(timeout: .seconds(180))
-            let connected = try await PipelineSession.open(bootstrap: up.bootstrap ?? "", gatewayPort: up.gatewayPort, logger: logger)
-            session = connected
-            say(String(format: "bench-soak: %d orders at %g/s (%.0f s) over both doors; resident memory of every process every %g s", orders, rate, Double(orders) / rate, every))
-            let started = ContinuousClock.now
-            samples.take(at: 0, of: up.pid)
-            sampler = Task {
-                var next = started + .seconds(every)
-                while !Task.isCancelled {
-                    try? await Task.sleep(until: next)
-                    if Task.isCancelled { break }
-                    samples.take(at: (ContinuousClock.now - started).seconds, of: up.pid)
-                    next += .seconds(every)
+            let ended = try await up.withSession(logger: logger) { connected in
+                say(String(format: "bench-soak: %d orders at %g/s (%.0f s) over both doors; resident memory of every process every %g s", orders, rate, Double(orders) / rate, every))
+                let started = ContinuousClock.now
+                samples.take(at: 0, of: up.pid)
+                sampler = Task {
+                    var next = started + .seconds(every)
+                    while !Task.isCancelled {
+                        try? await Task.sleep(until: next)
+                        if Task.isCancelled { break }
+                        samples.take(at: (ContinuousClock.now - started).seconds, of: up.pid)
+                        next += .seconds(every)
+                    }
                 }
+                _ = try await connected.run(PipelineOrders(prefix: "s-", count: orders), rate: rate, stall: .seconds(120), alive: up.isRunning)
+                let ended = (ContinuousClock.now - started).seconds
+                try await Task.sleep(for: .seconds(after))
+                sampler?.cancel()
+                await sampler?.value
+                samples.take(at: (ContinuousClock.now - started).seconds, of: up.pid)
+                return ended
             }
-            _ = try await connected.run(PipelineOrders(prefix: "s-", count: orders), rate: rate, stall: .seconds(120), alive: up.isRunning)
-            let ended = (ContinuousClock.now - started).seconds
-            try await Task.sleep(for: .seconds(after))
-            sampler?.cancel()
-            await sampler?.value
-            samples.take(at: (ContinuousClock.now - started).seconds, of: up.pid)
-            await connected.close()
-            session = nil
-            await up.stop()
             say(samples.report(sendingEnded: Double(orders) / rate, allEnded: ended, orders: orders))
         } catch {
             // What memory did until the failure is still worth seeing (a long run may fail late).
@@ -81,8 +77,6 @@ struct SoakBench: AsyncParsableCommand {
             await sampler?.value
             say("bench-soak: the run failed; memory until then:")
             say(samples.report(sendingEnded: Double(orders) / rate, allEnded: nil, orders: orders))
-            await session?.close()
-            await up.stop(keepingData: true)
             throw error
         }
     }

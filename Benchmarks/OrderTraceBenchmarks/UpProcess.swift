@@ -1,6 +1,7 @@
 import CommandLineSupport
 import Foundation
 import Glibc
+import Logging
 import Synchronization
 
 /// `ordertrace up` (the same executable) as a child process, on free ports and a temporary data
@@ -94,6 +95,27 @@ final class UpProcess: Sendable {
             say("the components' logs are kept in \(dataDirectory.appendingPathComponent("logs").path)")
         } else {
             try? FileManager.default.removeItem(at: dataDirectory)
+        }
+    }
+
+    /// Waits until `up` is ready, opens a pipeline session on it and runs `body`; then closes the
+    /// session and stops `up`, keeping its data folder (the components' logs) when anything failed.
+    func withSession<T>(logger: Logger, _ body: (PipelineSession) async throws -> T) async throws -> T {
+        var session: PipelineSession?
+        do {
+            try await waitUntilReady(timeout: .seconds(180))
+            guard let bootstrap else { throw CommandError(description: "bench: `ordertrace up` named no broker") }
+            let connected = try await PipelineSession.open(bootstrap: bootstrap, gatewayPort: gatewayPort, logger: logger)
+            session = connected
+            let result = try await body(connected)
+            await connected.close()
+            session = nil
+            await stop()
+            return result
+        } catch {
+            await session?.close()
+            await stop(keepingData: true)
+            throw error
         }
     }
 

@@ -193,7 +193,7 @@ extension RDKafkaClient {
             }
         }
         var timestamps: [KafkaTopicPartition: [Int64: Int64]] = [:]
-        var names: [OpaquePointer: String] = [:]
+        var names = TopicNames()
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         let capacity = 1_024
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
@@ -213,14 +213,7 @@ extension RDKafkaClient {
                 guard let message = messages[index] else { continue }
                 defer { rd_kafka_message_destroy(message) }
                 guard let rkt = message.pointee.rkt else { continue }
-                let topic: String
-                if let name = names[rkt] {
-                    topic = name
-                } else {
-                    topic = String(cString: rd_kafka_topic_name(rkt))
-                    names[rkt] = topic
-                }
-                let partition = KafkaTopicPartition(topic: topic, partition: message.pointee.partition)
+                let partition = KafkaTopicPartition(topic: names.name(rkt), partition: message.pointee.partition)
                 guard var offsets = pending[partition] else { continue }
                 if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                     var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
