@@ -6,6 +6,7 @@ import Foundation
 import Kafka
 import KafkaTracing
 import LeanTracing
+import OTLPWire
 import OrderModel
 import TraceContext
 import Tracing
@@ -181,6 +182,39 @@ struct HotPathsBench: ParsableCommand {
         let leanLinked = measureSpans(makeLean, withLink: true)
         let untracedLinked = measureSpans({ NoOpTracer() }, withLink: true)
         report("span: start, 7 attributes, 1 link, end", leanLinked, baseline: ("untraced (NoOpTracer)", untracedLinked))
+
+        // A fill_matching span: 20 links (client orders the fill was allocated to), each with
+        // three attributes, given as OTLP values against the same through SpanAttributes.
+        let messaging = makeLean()
+        let linkContext = linked.context
+        func measureLinks(fast: Bool) -> Measurement {
+            var best = Measurement(ns: .infinity, allocations: .infinity)
+            for _ in 0..<rounds {
+                let once = Self.measureOnce(max(1, count / 20)) {
+                    let span = messaging.startMessagingSpan("fill_matching", context: .topLevel, ofKind: .internal)
+                    for _ in 0..<20 {
+                        if fast {
+                            span.addLink(to: linkContext, attributes: [
+                                Attribute("allocated.quantity", .int(100)), Attribute("client.order_id", .string("c-1234")),
+                                Attribute("user.id", .string("alice")),
+                            ])
+                        } else {
+                            var attributes = SpanAttributes()
+                            attributes["client.order_id"] = "c-1234"
+                            attributes["user.id"] = "alice"
+                            attributes["allocated.quantity"] = Int64(100)
+                            span.addLink(SpanLink(context: linkContext, attributes: attributes))
+                        }
+                    }
+                    span.end()
+                }
+                best = Measurement(ns: min(best.ns, once.ns), allocations: min(best.allocations, once.allocations))
+            }
+            return best
+        }
+        let slowLinks = measureLinks(fast: false)
+        let fastLinks = measureLinks(fast: true)
+        report("span with 20 links of 3 attributes (OTLP values)", fastLinks, baseline: ("through SpanAttributes", slowLinks))
     }
 
     private static func measureOnce(_ count: Int, _ body: () -> Void) -> Measurement {

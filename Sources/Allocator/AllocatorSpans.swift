@@ -44,12 +44,13 @@ enum AllocatorSpans {
             Attribute(Key.fillPrice, .string(fill.price.description)),
         ])
         if let fillLink { span.addLink(SpanLink(context: fillLink, attributes: [:])) }
+        // In key order, as a `SpanAttributes` link's would be exported.
         let links = members.map { member, context, quantity in
-            var attributes = SpanAttributes()
-            attributes[BusinessAttribute.clientOrderID] = member.clientOrderId
-            attributes[BusinessAttribute.userID] = member.userId
-            attributes[BusinessAttribute.allocatedQuantity] = quantity
-            return SpanLink(context: context, attributes: attributes)
+            (context: context, attributes: [
+                Attribute(BusinessAttribute.allocatedQuantity, .int(quantity)),
+                Attribute(BusinessAttribute.clientOrderID, .string(member.clientOrderId)),
+                Attribute(BusinessAttribute.userID, .string(member.userId)),
+            ])
         }
         LinkLimit.addLinks(links, to: span, limit: LinkLimit.maxLinks - 1)
         return span

@@ -13,7 +13,8 @@ public final class LeanSpan: Span {
         var attributes = SpanAttributes()
         var events: [SpanEvent] = []
         var droppedEvents: UInt32 = 0
-        var links: [(SpanContext, SpanAttributes)] = []
+        /// Links with their attributes already as OTLP values (and how many of those the limit dropped).
+        var links: [SpanLinkData] = []
         var droppedLinks: UInt32 = 0
         var status: SpanStatus?
         var ended = false
@@ -149,10 +150,24 @@ public final class LeanSpan: Span {
     /// Keeps the link while under the limit; counts it as dropped past it, or without a context.
     private func addLink(_ linked: SpanContext?, _ attributes: SpanAttributes) {
         guard isSampled else { return }
+        let limits = self.limits
+        guard let linked else {
+            state.withLock { $0.droppedLinks += 1 }
+            return
+        }
+        // Converted outside the lock, and only for a link that is kept.
+        guard state.withLock({ $0.links.count < limits.maxLinks }) else {
+            state.withLock { $0.droppedLinks += 1 }
+            return
+        }
+        keep(SpanConversion.link(linked, attributes, limits: limits))
+    }
+
+    private func keep(_ link: SpanLinkData) {
         let limit = limits.maxLinks
         state.withLock { state in
-            if let linked, state.links.count < limit {
-                state.links.append((linked, attributes))
+            if state.links.count < limit {
+                state.links.append(link)
             } else {
                 state.droppedLinks += 1
             }
@@ -184,7 +199,7 @@ public final class LeanSpan: Span {
                 attributes: attributes, droppedAttributesCount: droppedAttributes,
                 events: state.events.isEmpty ? [] : state.events.map { SpanConversion.event($0, limits: limits) },
                 droppedEventsCount: state.droppedEvents,
-                links: state.links.isEmpty ? [] : state.links.map { SpanConversion.link($0.0, $0.1, limits: limits) },
+                links: state.links,
                 droppedLinksCount: state.droppedLinks, statusCode: status, statusMessage: message)
         }
         if let finished { sink.push(finished) }
@@ -217,6 +232,21 @@ public struct SpanLimits: Sendable, Hashable {
 }
 
 extension LeanSpan: MessagingSpan {
+    /// Keeps the link with its attributes as they are (no `SpanAttributes`, no conversion at the
+    /// end): the allocator links every fill to up to 127 client orders.
+    public func addLink(to context: ServiceContext, attributes: [Attribute]) {
+        guard isSampled else { return }
+        guard let linked = context.spanContext else {
+            state.withLock { $0.droppedLinks += 1 }
+            return
+        }
+        let limit = limits.maxAttributesPerLink
+        let kept = attributes.count > limit ? Array(attributes.prefix(limit)) : attributes
+        keep(SpanLinkData(
+            traceID: linked.traceID, spanID: linked.spanID, traceState: linked.traceState, traceFlags: linked.traceFlags,
+            attributes: kept, droppedAttributesCount: UInt32(attributes.count - kept.count)))
+    }
+
     /// Writes `traceparent` as bytes (no string is made) and `tracestate`, or removes a stale one.
     public func writeContext<Headers: TraceHeaders>(into headers: inout Headers) {
         headers.set("traceparent", bytes: spanContext.traceparentBytes)

@@ -32,22 +32,24 @@ enum OrderManagerSpans {
         var baggage = Baggage()
         baggage[BusinessAttribute.batchID] = batch.batchId
         context.baggage = baggage
-        let span = startSpan(orderBatching, context: context, ofKind: .internal)
-        span.updateAttributes { attributes in
-            attributes[BusinessAttribute.batchID] = batch.batchId
-            attributes[BusinessAttribute.symbol] = batch.symbol
-            attributes[BusinessAttribute.side] = batch.side.rawValue
-            attributes[BusinessAttribute.quantity] = batch.quantity
-            attributes[Key.memberCount] = members.count
-            attributes[Key.closeReason] = batch.closeReason.rawValue
-        }
+        let span = MessagingTracing.current.startMessagingSpan(orderBatching, context: context, ofKind: .internal)
+        guard span.isRecording else { return span }
+        span.setAttributes([
+            Attribute(BusinessAttribute.batchID, .string(batch.batchId)),
+            Attribute(BusinessAttribute.symbol, .string(batch.symbol)),
+            Attribute(BusinessAttribute.side, .string(batch.side.rawValue)),
+            Attribute(BusinessAttribute.quantity, .int(batch.quantity)),
+            Attribute(Key.memberCount, .int(Int64(members.count))),
+            Attribute(Key.closeReason, .string(batch.closeReason.rawValue)),
+        ])
+        // In key order, as a `SpanAttributes` link's would be exported.
         LinkLimit.addLinks(
             members.map { member in
-                var attributes = SpanAttributes()
-                attributes[BusinessAttribute.clientOrderID] = member.order.clientOrderId
-                attributes[BusinessAttribute.userID] = member.order.userId
-                attributes[BusinessAttribute.quantity] = member.order.quantity
-                return SpanLink(context: member.context, attributes: attributes)
+                (context: member.context, attributes: [
+                    Attribute(BusinessAttribute.clientOrderID, .string(member.order.clientOrderId)),
+                    Attribute(BusinessAttribute.quantity, .int(member.order.quantity)),
+                    Attribute(BusinessAttribute.userID, .string(member.order.userId)),
+                ])
             }, to: span)
         return span
     }

@@ -1,3 +1,5 @@
+import OTLPWire
+import ServiceContextModule
 import Tracing
 
 /// The OpenTelemetry default limit of links per span, and what happens past it: the first
@@ -18,17 +20,31 @@ public enum LinkLimit {
             span.addLink(link)
         }
         guard links.count > limit else { return }
+        recordDropped(links.dropFirst(limit).lazy.map(\.context), count: links.count - limit, on: span)
+    }
+
+    /// Adds links whose attributes are OTLP values (no `SpanAttributes` per link) to `span`, at
+    /// most `limit`; records the overflow on the span as `addLinks(_:to:limit:)` does.
+    public static func addLinks(_ links: [(context: ServiceContext, attributes: [Attribute])], to span: any MessagingSpan, limit: Int = maxLinks) {
+        for link in links.prefix(limit) {
+            span.addLink(to: link.context, attributes: link.attributes)
+        }
+        guard links.count > limit else { return }
+        recordDropped(links.dropFirst(limit).lazy.map(\.context), count: links.count - limit, on: span)
+    }
+
+    private static func recordDropped(_ contexts: some Sequence<ServiceContext>, count: Int, on span: any Span) {
         var ids: [String] = []
         var bytes = 0
-        for link in links.dropFirst(limit) {
-            guard let traceparent = StoredTraceContext.traceparent(of: link.context) else { continue }
+        for context in contexts {
+            guard let traceparent = StoredTraceContext.traceparent(of: context) else { continue }
             let traceID = String(traceparent.dropFirst(3).prefix(32))
             if bytes + traceID.utf8.count + 1 > maxDroppedIDBytes { break }
             ids.append(traceID)
             bytes += traceID.utf8.count + 1
         }
         span.updateAttributes { attributes in
-            attributes[droppedCountAttribute] = Int64(links.count - limit)
+            attributes[droppedCountAttribute] = Int64(count)
             attributes[droppedTraceIDsAttribute] = ids
         }
     }

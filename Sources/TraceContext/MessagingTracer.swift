@@ -25,6 +25,8 @@ public protocol MessagingSpan: Span {
     func setAttribute(_ key: String, _ value: AttributeValue)
     /// Writes this span's context into `headers`, replacing what they carried.
     func writeContext<Headers: TraceHeaders>(into headers: inout Headers)
+    /// Links to the span of `context`, the link's attributes given as OTLP values.
+    func addLink(to context: ServiceContext, attributes: [Attribute])
 }
 
 /// What the messaging layer asks of a tracer: spans that write their context into a message,
@@ -121,6 +123,12 @@ final class TracerMessagingSpan: MessagingSpan {
 
     func setAttribute(_ key: String, _ value: AttributeValue) {
         span.attributes[key] = value.spanAttribute
+    }
+
+    func addLink(to context: ServiceContext, attributes: [Attribute]) {
+        var linkAttributes = SpanAttributes()
+        for attribute in attributes { linkAttributes[attribute.key] = attribute.value.spanAttribute }
+        span.addLink(SpanLink(context: context, attributes: linkAttributes))
     }
 
     func writeContext<Headers: TraceHeaders>(into headers: inout Headers) {

@@ -7,10 +7,10 @@ import Synchronization
 /// Runs `body` with a lean tracer whose service exports only when it shuts down (after `body`),
 /// and returns every span it exported.
 public func withLeanTracer(
-    sampler: Sampler = .parentBased(root: .alwaysOn), capacity: Int = 10_000, propagatesBaggage: Bool = true,
-    _ body: (LeanTracer) async throws -> Void
+    sampler: Sampler = .parentBased(root: .alwaysOn), limits: SpanLimits = SpanLimits(), capacity: Int = 10_000,
+    propagatesBaggage: Bool = true, _ body: (LeanTracer) async throws -> Void
 ) async throws -> [SpanData] {
-    let tracer = LeanTracer(sampler: sampler, bufferCapacity: capacity, propagatesBaggage: propagatesBaggage)
+    let tracer = LeanTracer(sampler: sampler, limits: limits, bufferCapacity: capacity, propagatesBaggage: propagatesBaggage)
     let exported = Mutex<[SpanData]>([])
     var configuration = LeanTracingService.Configuration()
     configuration.scheduleDelay = .seconds(60)  // only the flush at shutdown exports

@@ -1,6 +1,7 @@
 import Baggage
 import InMemoryTracing
 import Kafka
+import OTLPWire
 import KafkaTestSupport
 @testable import KafkaTracing
 import Testing
@@ -153,5 +154,29 @@ struct TracingStructureTests {
         let capped = try #require(tracer.finishedSpans.first { $0.operationName == "order_batching" })
         #expect(capped.links.count == 8)
         #expect(capped.attributes["ordertrace.links.dropped_count"]?.toSpanAttribute() == 7)
+    }
+
+    @Test("links given as OTLP values reach another tracer as SpanLinks, capped and counted like the others")
+    func otlpValuedLinksOnAnotherTracer() async throws {
+        let tracer = InMemoryTracer()
+        let orders = withTracer(tracer) { (0..<5).map { startSpan("order \($0)", context: .topLevel, ofKind: .server) } }
+        for order in orders { order.end() }
+        let matching = MessagingTracing.tracer(for: tracer).startMessagingSpan("fill_matching", context: .topLevel, ofKind: .internal)
+        let links = orders.enumerated().map { index, order in
+            (context: order.context, attributes: [
+                Attribute("allocated.quantity", .int(Int64(10 * index))), Attribute("client.order_id", .string("c-\(index)")),
+            ])
+        }
+        LinkLimit.addLinks(links, to: matching, limit: 3)
+        matching.end()
+        let finished = try #require(tracer.finishedSpans.first { $0.operationName == "fill_matching" })
+        #expect(finished.links.count == 3)
+        for (index, link) in finished.links.enumerated() {
+            #expect(link.context.inMemorySpanContext != nil)
+            #expect(link.context.inMemorySpanContext == orders[index].context.inMemorySpanContext)
+            #expect(link.attributes["allocated.quantity"]?.toSpanAttribute() == .int64(Int64(10 * index)))
+            #expect(link.attributes["client.order_id"]?.toSpanAttribute() == .string("c-\(index)"))
+        }
+        #expect(finished.attributes["ordertrace.links.dropped_count"]?.toSpanAttribute() == 2)
     }
 }

@@ -75,6 +75,40 @@ struct LeanTracerTests {
         #expect(span.attributes.count == 128 && span.droppedAttributesCount == 12)
     }
 
+    @Test("Links given as OTLP values are exported as given, share the link limit, and keep at most the per-link attribute limit")
+    func linksWithOTLPAttributes() async throws {
+        var limits = SpanLimits()
+        limits.maxLinks = 3
+        limits.maxAttributesPerLink = 2
+        let spans = try await withLeanTracer(limits: limits) { tracer in
+            let span = tracer.startMessagingSpan("fill_matching", context: .topLevel, ofKind: .internal)
+            let first = tracer.startSpan("order-1", context: .topLevel, ofKind: .server)
+            let second = tracer.startSpan("order-2", context: .topLevel, ofKind: .server)
+            span.addLink(to: first.context, attributes: [Attribute("allocated.quantity", .int(40)), Attribute("client.order_id", .string("c-1"))])
+            span.addLink(SpanLink(context: second.context, attributes: ["client.order_id": "c-2"]))
+            // Past the per-link attribute limit: the first two are kept, the third counted.
+            span.addLink(to: second.context, attributes: [
+                Attribute("a", .int(1)), Attribute("b", .int(2)), Attribute("c", .int(3)),
+            ])
+            // Past the link limit, and a context without a span: both dropped and counted.
+            span.addLink(to: first.context, attributes: [])
+            span.addLink(to: .topLevel, attributes: [Attribute("a", .int(1))])
+            first.end()
+            second.end()
+            span.end()
+        }
+        let span = try #require(spans.first { $0.name == "fill_matching" })
+        let first = try #require(spans.first { $0.name == "order-1" })
+        let second = try #require(spans.first { $0.name == "order-2" })
+        #expect(span.links.map(\.spanID) == [first.spanID, second.spanID, second.spanID])
+        #expect(span.links[0].traceID == first.traceID)
+        #expect(span.links[0].attributes == [Attribute("allocated.quantity", .int(40)), Attribute("client.order_id", .string("c-1"))])
+        #expect(span.links[1].attributes == [Attribute("client.order_id", .string("c-2"))])
+        #expect(span.links[2].attributes == [Attribute("a", .int(1)), Attribute("b", .int(2))])
+        #expect(span.links[2].droppedAttributesCount == 1)
+        #expect(span.droppedLinksCount == 2)
+    }
+
     @Test func unsampledSpansPropagateButAreNotExported() async throws {
         let spans = try await withLeanTracer(sampler: .parentBased(root: .alwaysOff)) { tracer in
             let root = tracer.startSpan("dropped-root", context: .topLevel, ofKind: .server)
