@@ -47,7 +47,17 @@ final class PipelineSession: Sendable {
         var logger = logger
         logger.logLevel = .critical
         let kafka = KafkaConfiguration(brokers: [bootstrap])
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+        // Not idempotent, one request in flight. librdkafka 2.0.2's idempotent producer keeps
+        // one request in flight per partition too, but while a next batch waits for it, it polls
+        // its socket with a zero timeout until the answer comes: the load generator spent a
+        // quarter of a core so in a 2,000 orders/s soak, CPU the pipeline under test then
+        // lacked. One request in flight keeps what the idempotent producer did well: its
+        // batches grow while it waits (the embedded broker hands a consumer one batch per
+        // partition and fetch, see BENCHMARKS.md).
+        var producerSettings = KafkaProducerConfiguration(kafka: kafka)
+        producerSettings.isIdempotent = false
+        producerSettings.kafka.properties["max.in.flight.requests.per.connection"] = "1"
+        let producer = try KafkaProducer(configuration: producerSettings, logger: logger)
         var settings = KafkaConsumerConfiguration(kafka: kafka, groupID: "bench-pipeline-\(UInt32.random(in: 0...UInt32.max))", topics: [orderUpdatesTopic, batchesTopic])
         // Sees a terminal update within 10 ms of its write even when a fetch finds nothing (the
         // embedded broker holds an empty fetch for this long).
