@@ -7,8 +7,13 @@ import Tracing
 /// parents and links built from them are real span contexts that the exporter keeps.
 public enum StoredTraceContext {
     /// The `traceparent` of `context`'s span, or `nil` when it holds none.
+    ///
+    /// A W3C span context (the lean tracer's, or one extracted from a record) is written as it
+    /// is; only another tracer's span goes through that tracer's inject (which also serializes
+    /// the baggage, per call: the allocator asks once per order update).
     public static func traceparent(of context: ServiceContext) -> String? {
-        injected(context)["traceparent"]
+        if let spanContext = context.spanContext { return spanContext.traceparent }
+        return injected(context)["traceparent"]
     }
 
     /// A context holding the span that `traceparent` names (and `tracestate` when it is valid,

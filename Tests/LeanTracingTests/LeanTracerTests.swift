@@ -109,6 +109,25 @@ struct LeanTracerTests {
         #expect(span.droppedLinksCount == 2)
     }
 
+    @Test("The traceparent stored for a span's context is the one the tracer injects, sampled or not, with baggage or without")
+    func storedTraceparentIsTheInjectedOne() {
+        for sampler in [Sampler.parentBased(root: .alwaysOn), .parentBased(root: .alwaysOff)] {
+            let tracer = LeanTracer(sampler: sampler, bufferCapacity: 16)
+            let span = tracer.startSpan("client_order_update", context: .topLevel, ofKind: .internal)
+            var context = span.context
+            context.baggage = ["user.id": "alice", "client.order_id": "c-1"]
+            var carrier: [String: String] = [:]
+            tracer.inject(context, into: &carrier, using: TextCarrier())
+            let injected = carrier["traceparent"]
+            #expect(injected != nil)
+            #expect(StoredTraceContext.traceparent(of: context) == injected)
+            #expect(StoredTraceContext.traceparent(of: span.context) == injected)
+            span.end()
+        }
+        // No span: nothing to store.
+        #expect(StoredTraceContext.traceparent(of: .topLevel) == nil)
+    }
+
     @Test func unsampledSpansPropagateButAreNotExported() async throws {
         let spans = try await withLeanTracer(sampler: .parentBased(root: .alwaysOff)) { tracer in
             let root = tracer.startSpan("dropped-root", context: .topLevel, ofKind: .server)
@@ -226,4 +245,11 @@ struct DictionaryInjector: Injector {
 
 struct DictionaryExtractor: Extractor {
     func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
+}
+
+/// Writes injected values into a `[String: String]`.
+private struct TextCarrier: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key] = value
+    }
 }
