@@ -201,29 +201,24 @@ struct HotPathsBench: ParsableCommand {
         let messaging = makeLean()
         let linkContext = linked.context
         func measureLinks(fast: Bool) -> Measurement {
-            var best = Measurement(ns: .infinity, allocations: .infinity)
-            for _ in 0..<rounds {
-                let once = Self.measureOnce(max(1, count / 20)) {
-                    let span = messaging.startMessagingSpan("fill_matching", context: .topLevel, ofKind: .internal)
-                    for _ in 0..<20 {
-                        if fast {
-                            span.addLink(to: linkContext, attributes: [
-                                Attribute("allocated.quantity", .int(100)), Attribute("client.order_id", .string("c-1234")),
-                                Attribute("user.id", .string("alice")),
-                            ])
-                        } else {
-                            var attributes = SpanAttributes()
-                            attributes["client.order_id"] = "c-1234"
-                            attributes["user.id"] = "alice"
-                            attributes["allocated.quantity"] = Int64(100)
-                            span.addLink(SpanLink(context: linkContext, attributes: attributes))
-                        }
+            measure(max(1, count / 20)) {
+                let span = messaging.startMessagingSpan("fill_matching", context: .topLevel, ofKind: .internal)
+                for _ in 0..<20 {
+                    if fast {
+                        span.addLink(to: linkContext, attributes: [
+                            Attribute("allocated.quantity", .int(100)), Attribute("client.order_id", .string("c-1234")),
+                            Attribute("user.id", .string("alice")),
+                        ])
+                    } else {
+                        var attributes = SpanAttributes()
+                        attributes["client.order_id"] = "c-1234"
+                        attributes["user.id"] = "alice"
+                        attributes["allocated.quantity"] = Int64(100)
+                        span.addLink(SpanLink(context: linkContext, attributes: attributes))
                     }
-                    span.end()
                 }
-                best = Measurement(ns: min(best.ns, once.ns), allocations: min(best.allocations, once.allocations))
+                span.end()
             }
-            return best
         }
         let slowLinks = measureLinks(fast: false)
         let fastLinks = measureLinks(fast: true)

@@ -150,23 +150,15 @@ public final class LeanSpan: Span {
     /// Keeps the link while under the limit; counts it as dropped past it, or without a context.
     private func addLink(_ linked: SpanContext?, _ attributes: SpanAttributes) {
         guard isSampled else { return }
-        let limits = self.limits
-        guard let linked else {
-            state.withLock { $0.droppedLinks += 1 }
-            return
-        }
-        // Converted outside the lock, and only for a link that is kept.
-        guard state.withLock({ $0.links.count < limits.maxLinks }) else {
-            state.withLock { $0.droppedLinks += 1 }
-            return
-        }
-        keep(SpanConversion.link(linked, attributes, limits: limits))
+        keep(linked.map { SpanConversion.link($0, attributes, limits: limits) })
     }
 
-    private func keep(_ link: SpanLinkData) {
+    /// Keeps a link while under the limit; counts it as dropped past it, or when there is none
+    /// (a context without a lean span context: another tracer's, which cannot be exported).
+    private func keep(_ link: SpanLinkData?) {
         let limit = limits.maxLinks
         state.withLock { state in
-            if state.links.count < limit {
+            if let link, state.links.count < limit {
                 state.links.append(link)
             } else {
                 state.droppedLinks += 1
@@ -236,15 +228,7 @@ extension LeanSpan: MessagingSpan {
     /// end): the allocator links every fill to up to 127 client orders.
     public func addLink(to context: ServiceContext, attributes: [Attribute]) {
         guard isSampled else { return }
-        guard let linked = context.spanContext else {
-            state.withLock { $0.droppedLinks += 1 }
-            return
-        }
-        let limit = limits.maxAttributesPerLink
-        let kept = attributes.count > limit ? Array(attributes.prefix(limit)) : attributes
-        keep(SpanLinkData(
-            traceID: linked.traceID, spanID: linked.spanID, traceState: linked.traceState, traceFlags: linked.traceFlags,
-            attributes: kept, droppedAttributesCount: UInt32(attributes.count - kept.count)))
+        keep(context.spanContext.map { SpanConversion.link($0, attributes, limits: limits) })
     }
 
     /// Writes `traceparent` as bytes (no string is made) and `tracestate`, or removes a stale one.

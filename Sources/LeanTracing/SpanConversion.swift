@@ -16,6 +16,15 @@ enum SpanConversion {
             attributes: attributes, droppedAttributesCount: dropped)
     }
 
+    /// A link whose attributes are OTLP values already: kept as given, up to the per-link limit.
+    static func link(_ context: SpanContext, _ attributes: [Attribute], limits: SpanLimits) -> SpanLinkData {
+        let limit = limits.maxAttributesPerLink
+        let kept = attributes.count > limit ? Array(attributes.prefix(limit)) : attributes
+        return SpanLinkData(
+            traceID: context.traceID, spanID: context.spanID, traceState: context.traceState, traceFlags: context.traceFlags,
+            attributes: kept, droppedAttributesCount: UInt32(attributes.count - kept.count))
+    }
+
     static func kind(_ kind: SpanKind) -> SpanDataKind {
         switch kind {
         case .server: .server
