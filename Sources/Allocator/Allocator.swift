@@ -113,7 +113,10 @@ public struct Allocator: Service {
             case .tick:
                 for (partition, store) in stores.sorted(by: { $0.key < $1.key }) {
                     var step = Step()
-                    try store.transaction { try housekeeping(store, step: &step) }
+                    try store.transaction {
+                        try housekeeping(store, step: &step)
+                        try step.save(to: store)
+                    }
                     try await send(step, store: store)
                     try await writeChangelog([(partition, store)])
                 }
@@ -217,12 +220,45 @@ public struct Allocator: Service {
 
     /// What one step sends: records with their contexts, and the outbox rows they came from.
     struct Step {
-        var items: [(KafkaProducerRecord, ServiceContext)] = []
-        var outbox: [Int64?] = []
+        /// Where a record is kept in the outbox: its row and its place in the row.
+        struct Slot: Equatable {
+            var sequence: Int64
+            var part: Int
+        }
 
-        mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, outbox sequence: Int64? = nil) {
+        var items: [(KafkaProducerRecord, ServiceContext)] = []
+        var outbox: [Slot?] = []
+        /// Records to keep in the outbox that `save(to:)` has not written yet, with their items.
+        private var unsaved: [(item: Int, record: AllocatorStore.OutboxRecord)] = []
+
+        mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, outbox slot: Slot? = nil) {
             items.append((record, context))
-            outbox.append(sequence)
+            outbox.append(slot)
+        }
+
+        /// Adds a record that the outbox keeps until it is delivered: `save(to:)` writes it.
+        mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, keeping kept: AllocatorStore.OutboxRecord) {
+            unsaved.append((items.count, kept))
+            add(record, context)
+        }
+
+        /// Writes the records added since the last call into one outbox row (all the updates of
+        /// one handled record: one insert, not one per update).
+        mutating func save(to store: AllocatorStore) throws {
+            guard !unsaved.isEmpty else { return }
+            let sequence = try store.enqueue(unsaved.map(\.record))
+            for (part, (item, _)) in unsaved.enumerated() {
+                outbox[item] = Slot(sequence: sequence, part: part)
+            }
+            unsaved = []
+        }
+
+        mutating func append(_ other: Step) {
+            precondition(other.unsaved.isEmpty, "a step's outbox records are saved before it joins another")
+            let offset = items.count
+            items += other.items
+            outbox += other.outbox
+            unsaved += other.unsaved.map { ($0.item + offset, $0.record) }
         }
     }
 
@@ -239,17 +275,22 @@ public struct Allocator: Service {
         var firstFailure: KafkaError?
         var index = 0
         for (step, store) in steps {
-            var delivered: [Int64] = []
-            for sequence in step.outbox {
-                switch results[index] {
-                case .success:
-                    if let sequence { delivered.append(sequence) }
-                case .failure(let error):
-                    if firstFailure == nil { firstFailure = error }
-                }
+            // A row leaves the outbox once all its records are delivered; a row some of whose
+            // records failed keeps just those (the allocator stops, and sends them when it starts).
+            var rows: [Int64] = []
+            var undelivered: [Int64: Set<Int>] = [:]
+            for slot in step.outbox {
+                let result = results[index]
                 index += 1
+                if case .failure(let error) = result, firstFailure == nil { firstFailure = error }
+                guard let slot else { continue }
+                if rows.last != slot.sequence { rows.append(slot.sequence) }
+                if case .failure = result { undelivered[slot.sequence, default: []].insert(slot.part) }
             }
-            try store.delivered(delivered)
+            try store.delivered(rows.filter { undelivered[$0] == nil })
+            for (sequence, parts) in undelivered.sorted(by: { $0.key < $1.key }) {
+                try store.keepUndelivered(parts, of: sequence)
+            }
         }
         if let firstFailure {
             logger.error("could not deliver: \(firstFailure)")
@@ -268,7 +309,7 @@ public struct Allocator: Service {
             if let baggage = row.baggage { context.baggage = Baggage(headerValue: baggage) }
             step.add(
                 KafkaProducerRecord(topic: row.topic ?? configuration.topics.orderUpdates, key: row.key, value: row.value, headers: row.headers), context,
-                outbox: row.sequence)
+                outbox: Step.Slot(sequence: row.sequence, part: row.part))
         }
         try await send(step, store: store)
     }
@@ -281,15 +322,17 @@ public struct Allocator: Service {
     func handleIsolated(_ message: KafkaMessage, store: AllocatorStore, step: inout Step) throws {
         var own = Step()
         do {
-            try store.isolated { try handle(message, store: store, step: &own) }
+            try store.isolated {
+                try handle(message, store: store, step: &own)
+                try own.save(to: store)
+            }
         } catch let refused as AllocatorStore.InputRefused {
             let span = kafka.tracing.startProcessSpan(message)
             defer { span.end() }
             deadLetter(message, errorType: "store_refused", reason: refused.reason, span: span, step: &step)
             return
         }
-        step.items += own.items
-        step.outbox += own.outbox
+        step.append(own)
     }
 
     func handle(_ message: KafkaMessage, store: AllocatorStore, step: inout Step) throws {
@@ -305,16 +348,16 @@ public struct Allocator: Service {
                     processSpan.attributes[BusinessAttribute.duplicate] = true
                     return
                 }
-                try announceBatched(batch, contexts: opened.memberContexts, store: store, step: &step)
+                announceBatched(batch, contexts: opened.memberContexts, step: &step)
                 for applied in opened.applied {
                     let parent = applied.fillTraceparent.flatMap { StoredTraceContext.context(traceparent: $0) } ?? processSpan.context
-                    try match(applied, parent: parent, fillLink: nil, store: store, step: &step)
+                    match(applied, parent: parent, fillLink: nil, step: &step)
                 }
                 for (fill, reason) in opened.refused {
                     // The fill's own record was consumed (and its offset stored) when it began to
                     // wait: what is left of it is its stored JSON.
                     logger.warning("dead-lettered fill \(fill.fillId), which waited for batch \(batch.batchId): \(reason)")
-                    try deadLetterStored(fill.encodeJSON(), key: fill.symbol, errorType: "fill_rejected", reason: reason, context: processSpan.context, store: store, step: &step)
+                    deadLetterStored(fill.encodeJSON(), key: fill.symbol, errorType: "fill_rejected", reason: reason, context: processSpan.context, step: &step)
                 }
             }
         } else {
@@ -330,7 +373,7 @@ public struct Allocator: Service {
                 switch try store.apply(fill, fillTraceparent: traceparent, now: WallClock.nowMilliseconds()) {
                 case .applied(let applied):
                     let producer = kafka.tracing.extractContext(message)
-                    try match(applied, parent: processSpan.context, fillLink: producer.problem == nil ? producer.context : nil, store: store, step: &step)
+                    match(applied, parent: processSpan.context, fillLink: producer.problem == nil ? producer.context : nil, step: &step)
                 case .duplicate:
                     processSpan.attributes[BusinessAttribute.duplicate] = true
                 case .pending:
@@ -346,7 +389,7 @@ public struct Allocator: Service {
     /// order from `batched` on, through one producer in order, so no update of a fill can overtake
     /// it; and it goes through the outbox like the others, so the batch's arrival is announced
     /// exactly once.
-    func announceBatched(_ batch: Batch, contexts: [ServiceContext], store: AllocatorStore, step: inout Step) throws {
+    func announceBatched(_ batch: Batch, contexts: [ServiceContext], step: inout Step) {
         let tracer = MessagingTracing.current
         for (index, member) in batch.members.enumerated() {
             let update = OrderUpdate(
@@ -356,21 +399,23 @@ public struct Allocator: Service {
                 BusinessAttribute.userID: member.userId, BusinessAttribute.clientOrderID: member.clientOrderId, BusinessAttribute.batchID: batch.batchId,
             ])
             let span = AllocatorSpans.startUpdate(update, batchID: batch.batchId, fillID: nil, matching: nil, context: context, tracer: tracer)
-            try enqueue(update, span: span, baggage: context.baggage, store: store, step: &step)
+            enqueue(update, span: span, baggage: context.baggage, step: &step)
             span.end()
         }
     }
 
-    /// Keeps an order update in the outbox and adds it to the step, sent in its span's context.
-    func enqueue(_ update: OrderUpdate, span: any Span, baggage: Baggage?, store: AllocatorStore, step: inout Step) throws {
+    /// Adds an order update to the step, sent in its span's context and kept in the outbox
+    /// (with the rest of the handled record's, see `Step.save(to:)`) until it is delivered.
+    func enqueue(_ update: OrderUpdate, span: any Span, baggage: Baggage?, step: inout Step) {
         let value = update.encodeJSON()
-        let sequence = try store.enqueue(
-            key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: span.context), baggage: baggage?.headerValue)
-        step.add(KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), span.context, outbox: sequence)
+        step.add(
+            KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), span.context,
+            keeping: AllocatorStore.OutboxRecord(
+                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: span.context), baggage: baggage?.headerValue))
     }
 
     /// The spans and updates of one applied fill.
-    func match(_ applied: AllocatorStore.AppliedFill, parent: ServiceContext, fillLink: ServiceContext?, store: AllocatorStore, step: inout Step) throws {
+    func match(_ applied: AllocatorStore.AppliedFill, parent: ServiceContext, fillLink: ServiceContext?, step: inout Step) {
         let fill = applied.fill
         let tracer = MessagingTracing.current
         var allocated: [(Batch.Member, context: ServiceContext, quantity: Int64)] = []
@@ -390,7 +435,7 @@ public struct Allocator: Service {
             ])
             let updateSpan = AllocatorSpans.startUpdate(
                 update, batchID: fill.batchId, fillID: fill.fillId, matching: span, context: memberContext, tracer: tracer)
-            try enqueue(update, span: updateSpan, baggage: memberContext.baggage, store: store, step: &step)
+            enqueue(update, span: updateSpan, baggage: memberContext.baggage, step: &step)
             updateSpan.end()
             if update.status.isTerminal {
                 AllocatorSpans.recordCompleted(update, batchID: fill.batchId, context: memberContext, matching: span, tracer: tracer)
@@ -410,26 +455,28 @@ public struct Allocator: Service {
         try store.pruneDone(before: now - Int64(configuration.doneRetention / .milliseconds(1)))
         for value in try store.takeStalePending(before: now - Int64(configuration.pendingTimeout / .milliseconds(1))) {
             let fill = try? Fill(json: value)
-            try deadLetterStored(
+            deadLetterStored(
                 value, key: fill?.symbol ?? "", errorType: "batch_missing",
                 reason: "the fill waited \(configuration.pendingTimeout) for batch \(fill?.batchId ?? "?"), which never arrived",
-                context: .topLevel, store: store, step: &step)
+                context: .topLevel, step: &step)
         }
     }
 
     /// Dead-letters a fill that only the store still holds (its record was consumed when it
-    /// began to wait): through the outbox, in the same transaction that removes it from the
-    /// store, so a crash before delivery sends it on the next start instead of losing it.
+    /// began to wait): through the outbox (the step saves it in the same transaction that
+    /// removes the fill from the store), so a crash before delivery sends it on the next start
+    /// instead of losing it.
     func deadLetterStored(
-        _ value: [UInt8], key: String, errorType: String, reason: String, context: ServiceContext, store: AllocatorStore, step: inout Step
-    ) throws {
+        _ value: [UInt8], key: String, errorType: String, reason: String, context: ServiceContext, step: inout Step
+    ) {
         var headers = KafkaHeaders()
         headers.set(DeadLetter.errorTypeHeader, errorType)
         headers.set(DeadLetter.errorMessageHeader, reason)
         headers.set(DeadLetter.sourceTopicHeader, configuration.topics.fills)
-        let sequence = try store.enqueue(
-            topic: configuration.topics.deadLetters, key: key, value: value, headers: headers,
-            traceparent: StoredTraceContext.traceparent(of: context), baggage: nil)
-        step.add(KafkaProducerRecord(topic: configuration.topics.deadLetters, key: key, value: value, headers: headers), context, outbox: sequence)
+        step.add(
+            KafkaProducerRecord(topic: configuration.topics.deadLetters, key: key, value: value, headers: headers), context,
+            keeping: AllocatorStore.OutboxRecord(
+                topic: configuration.topics.deadLetters, key: key, value: value, headers: headers,
+                traceparent: StoredTraceContext.traceparent(of: context), baggage: nil))
     }
 }

@@ -53,8 +53,8 @@ final class AllocatorStore {
         var description: String { reason }
     }
 
-    struct OutboxRow {
-        var sequence: Int64
+    /// A record kept until Kafka has it, with the trace context it is sent in.
+    struct OutboxRecord: Equatable {
         /// nil: the order-updates topic.
         var topic: String?
         var key: String
@@ -62,6 +62,21 @@ final class AllocatorStore {
         var headers = KafkaHeaders()
         var traceparent: String?
         var baggage: String?
+    }
+
+    /// One record of the outbox: the row that keeps it, and its place among the row's records (a
+    /// handled input's updates share one row).
+    struct OutboxRow {
+        var sequence: Int64
+        var part = 0
+        var record: OutboxRecord
+
+        var topic: String? { record.topic }
+        var key: String { record.key }
+        var value: [UInt8] { record.value }
+        var headers: KafkaHeaders { record.headers }
+        var traceparent: String? { record.traceparent }
+        var baggage: String? { record.baggage }
     }
 
     /// One connection, in WAL mode with `synchronous=NORMAL` (GRDB sets it with WAL): a committed
@@ -122,6 +137,11 @@ final class AllocatorStore {
                     CREATE TABLE changelog_position (id INTEGER PRIMARY KEY CHECK (id = 0), next_offset INTEGER NOT NULL);
                     CREATE TABLE changelog_outbox (sequence INTEGER PRIMARY KEY);
                     """)
+        }
+        // An outbox row may keep several records (`records`, see `encode(_:)`): all the updates
+        // of one handled fill or batch, one insert instead of one per update.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN records BLOB")
         }
         return migrator
     }
@@ -331,15 +351,84 @@ final class AllocatorStore {
     }
 
     /// Keeps a record until it is delivered (an order update unless `topic` says otherwise);
-    /// returns its sequence number.
+    /// returns its row's sequence number.
     func enqueue(
         topic: String? = nil, key: String, value: [UInt8], headers: KafkaHeaders = KafkaHeaders(), traceparent: String?, baggage: String?
     ) throws -> Int64 {
-        try access { db in
-            try db.cachedStatement(sql: "INSERT INTO outbox (topic, key, value, headers, traceparent, baggage) VALUES (?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [topic, key, Data(value), headers.isEmpty ? nil : Data(Self.encode(headers)), traceparent, baggage])
+        try enqueue([OutboxRecord(topic: topic, key: key, value: value, headers: headers, traceparent: traceparent, baggage: baggage)])
+    }
+
+    /// Keeps records until they are delivered, in one row (a record alone in the columns of its
+    /// own); returns the row's sequence number. The records' parts are their positions here.
+    func enqueue(_ records: [OutboxRecord]) throws -> Int64 {
+        precondition(!records.isEmpty, "an outbox row keeps at least one record")
+        return try access { db in
+            if records.count == 1, let record = records.first {
+                try db.cachedStatement(sql: "INSERT INTO outbox (topic, key, value, headers, traceparent, baggage) VALUES (?, ?, ?, ?, ?, ?)")
+                    .execute(arguments: [
+                        record.topic, record.key, Data(record.value), record.headers.isEmpty ? nil : Data(Self.encode(record.headers)),
+                        record.traceparent, record.baggage,
+                    ])
+            } else {
+                try db.cachedStatement(sql: "INSERT INTO outbox (key, value, records) VALUES ('', x'', ?)")
+                    .execute(arguments: [Data(Self.encode(records))])
+            }
             return db.lastInsertedRowID
         }
+    }
+
+    /// Records as bytes: their count, then per record its topic, key, value, headers (as
+    /// `encode(_ headers:)` writes them), traceparent and baggage, each a length (4 bytes,
+    /// big-endian; -1 for none) and its bytes.
+    static func encode(_ records: [OutboxRecord]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(records.reduce(4) { $0 + 24 + $1.key.utf8.count + $1.value.count + 96 + ($1.baggage?.utf8.count ?? 0) })
+        func append(_ length: Int) { withUnsafeBytes(of: Int32(length).bigEndian) { bytes.append(contentsOf: $0) } }
+        func append<Bytes: Collection<UInt8>>(_ field: Bytes?) {
+            guard let field else { return append(-1) }
+            append(field.count)
+            bytes.append(contentsOf: field)
+        }
+        append(records.count)
+        for record in records {
+            append(record.topic?.utf8)
+            append(record.key.utf8)
+            append(record.value)
+            append(record.headers.isEmpty ? nil : Self.encode(record.headers))
+            append(record.traceparent?.utf8)
+            append(record.baggage?.utf8)
+        }
+        return bytes
+    }
+
+    /// The records that `encode(_ records:)` wrote.
+    /// - Throws: `ChangelogError` when the bytes are not such records (a damaged file).
+    static func decodeRecords(_ bytes: [UInt8]) throws -> [OutboxRecord] {
+        var index = 0
+        func length() throws -> Int {
+            guard index + 4 <= bytes.count else { throw ChangelogError(description: "an outbox row's records end early (at byte \(index) of \(bytes.count))") }
+            defer { index += 4 }
+            return Int(bytes[index..<index + 4].reduce(Int32(0)) { $0 << 8 | Int32($1) })
+        }
+        func field() throws -> ArraySlice<UInt8>? {
+            let count = try length()
+            if count < 0 { return nil }
+            guard index + count <= bytes.count else { throw ChangelogError(description: "an outbox row's records end early (at byte \(index) of \(bytes.count))") }
+            defer { index += count }
+            return bytes[index..<index + count]
+        }
+        func string() throws -> String? { try field().map { String(decoding: $0, as: UTF8.self) } }
+        let count = try length()
+        var records: [OutboxRecord] = []
+        records.reserveCapacity(max(0, count))
+        for _ in 0..<max(0, count) {
+            let topic = try string()
+            let key = try string() ?? ""
+            let value = Array(try field() ?? [])
+            let headers = try field().map { Self.decodeHeaders(Array($0)) } ?? KafkaHeaders()
+            records.append(OutboxRecord(topic: topic, key: key, value: value, headers: headers, traceparent: try string(), baggage: try string()))
+        }
+        return records
     }
 
     /// Headers as bytes: per header, the key's length (4 bytes, big-endian) and bytes, then the
@@ -379,23 +468,32 @@ final class AllocatorStore {
         return headers
     }
 
-    /// Updates stored and not yet delivered, oldest first.
+    /// Records stored and not yet delivered, oldest first.
     func outbox() throws -> [OutboxRow] {
         try access { db in
             var rows: [OutboxRow] = []
             let cursor = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT sequence, key, value, traceparent, baggage, topic, headers FROM outbox ORDER BY sequence"))
+                db.cachedStatement(sql: "SELECT sequence, key, value, traceparent, baggage, topic, headers, records FROM outbox ORDER BY sequence"))
             while let row = try cursor.next() {
+                let sequence: Int64 = row[0]
+                if !row.hasNull(atIndex: 7) {
+                    for (part, record) in try Self.decodeRecords(try Self.bytes(row, 7)).enumerated() {
+                        rows.append(OutboxRow(sequence: sequence, part: part, record: record))
+                    }
+                    continue
+                }
                 rows.append(
                     OutboxRow(
-                        sequence: row[0], topic: row[5], key: row[1] ?? "", value: try Self.bytes(row, 2),
-                        headers: Self.decodeHeaders(try Self.bytes(row, 6)), traceparent: row[3], baggage: row[4]))
+                        sequence: sequence,
+                        record: OutboxRecord(
+                            topic: row[5], key: row[1] ?? "", value: try Self.bytes(row, 2), headers: Self.decodeHeaders(try Self.bytes(row, 6)),
+                            traceparent: row[3], baggage: row[4])))
             }
             return rows
         }
     }
 
-    /// Forgets delivered updates.
+    /// Forgets delivered rows (every record of each).
     func delivered(_ sequences: [Int64]) throws {
         guard !sequences.isEmpty else { return }
         try transaction {
@@ -410,6 +508,21 @@ final class AllocatorStore {
                 for sequence in sequences {
                     try statement.execute(arguments: [sequence])
                 }
+            }
+        }
+    }
+
+    /// Keeps only `parts` of a row whose other records were delivered (nothing changes when
+    /// `parts` holds them all, or the row is gone); forgets the row when `parts` is empty.
+    func keepUndelivered(_ parts: Set<Int>, of sequence: Int64) throws {
+        guard !parts.isEmpty else { return try delivered([sequence]) }
+        try transaction {
+            try access { db in
+                let rows = try outbox().filter { $0.sequence == sequence }
+                let kept = rows.filter { parts.contains($0.part) }.map(\.record)
+                guard !kept.isEmpty, kept.count < rows.count else { return }
+                try db.cachedStatement(sql: "UPDATE outbox SET key = '', value = x'', topic = NULL, headers = NULL, traceparent = NULL, baggage = NULL, records = ? WHERE sequence = ?")
+                    .execute(arguments: [Data(Self.encode(kept)), sequence])
             }
         }
     }

@@ -221,6 +221,51 @@ struct AllocatorStoreTests {
         #expect(rows.first?.value == Array("two".utf8))
     }
 
+    /// The updates of one handled record share a row: they survive a restart together, in their
+    /// order and with their trace context; a row some of whose records were delivered keeps just
+    /// the others.
+    @Test func oneRowKeepsSeveralRecords() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var headers = KafkaHeaders()
+        headers.set("error.type", "batch_missing")
+        headers.set("empty", bytes: nil)
+        let records = [
+            AllocatorStore.OutboxRecord(key: "alice", value: Array("one".utf8), traceparent: Self.traceparent, baggage: "user.id=alice"),
+            AllocatorStore.OutboxRecord(topic: "dead-letters", key: "AAPL", value: [], headers: headers, traceparent: nil, baggage: nil),
+            AllocatorStore.OutboxRecord(key: "bob", value: Array("three".utf8), traceparent: nil, baggage: "user.id=bob,a=%20"),
+        ]
+        let sequence: Int64
+        do {
+            let store = try AllocatorStore(path: path)
+            let single = try store.transaction { try store.enqueue(key: "carol", value: [9], traceparent: nil, baggage: nil) }
+            sequence = try store.transaction { try store.enqueue(records) }
+            #expect(sequence > single)
+            try store.delivered([single])
+        }
+        let store = try AllocatorStore(path: path)
+        let rows = try store.outbox()
+        #expect(rows.map(\.record) == records)
+        #expect(rows.map(\.part) == [0, 1, 2])
+        #expect(rows.allSatisfy { $0.sequence == sequence })
+        // The second failed, the others were delivered.
+        try store.keepUndelivered([1], of: sequence)
+        #expect(try store.outbox().map(\.record) == [records[1]])
+        // All that is left failed again: nothing changes.
+        try store.keepUndelivered([0], of: sequence)
+        #expect(try store.outbox().map(\.record) == [records[1]])
+        try store.keepUndelivered([], of: sequence)
+        #expect(try store.outbox().isEmpty)
+    }
+
+    @Test func damagedRecordsAreAnErrorNotACrash() throws {
+        let bytes = AllocatorStore.encode([AllocatorStore.OutboxRecord(key: "alice", value: [1, 2, 3], traceparent: nil, baggage: nil)])
+        #expect(try AllocatorStore.decodeRecords(bytes).map(\.value) == [[1, 2, 3]])
+        for cut in [0, 3, 6, bytes.count - 1] {
+            #expect(throws: AllocatorStore.ChangelogError.self) { try AllocatorStore.decodeRecords(Array(bytes.prefix(cut))) }
+        }
+    }
+
     /// A run of sequences goes in one range delete, any other set row by row: either way exactly
     /// the delivered rows leave.
     @Test func deliveredRemovesExactlyTheDeliveredRows() throws {
