@@ -105,8 +105,14 @@ public struct Baggage: Sendable, Hashable {
                 entries.append(Entry(key: key, value: newValue))
                 return
             }
-            entries[first] = Entry(key: key, value: newValue)
-            entries[(first + 1)...].removeAll { $0.key == key }
+            // Setting an entry to the value it has (the pipeline sets each order's ids again at
+            // every hop) changes nothing; later duplicates, rare, are looked for before removing.
+            if entries[first].value != newValue || entries[first].properties != nil {
+                entries[first] = Entry(key: key, value: newValue)
+            }
+            if entries[(first + 1)...].contains(where: { $0.key == key }) {
+                entries[(first + 1)...].removeAll { $0.key == key }
+            }
         }
     }
 
