@@ -233,6 +233,78 @@ struct HotPathsBench: ParsableCommand {
         let slowLinks = measureLinks(fast: false)
         let fastLinks = measureLinks(fast: true)
         report("span with 20 links of 3 attributes (OTLP values)", fastLinks, baseline: ("through SpanAttributes", slowLinks))
+
+        // One export as the allocator sends them (8,192 spans, its largest): per order update a
+        // `client_order_update` (9 attributes, 1 link) and a `send order-updates` (13), and a
+        // `fill_matching` (8, 20 links) every 20 updates. Strings are made at run time, each in
+        // its own allocation, as a running pipeline's are.
+        let export = Self.allocatorExport(count: 8_192)
+        let origin = ExportOrigin(resourceAttributes: [Attribute("service.name", .string("allocator"))])
+        var encodedBytes = 0
+        let encode = measure(max(8, count / 8_192)) { encodedBytes &+= OTLPTraceEncoder.protobuf(export, origin: origin).count }
+        report("OTLP encode, per span (8,192 spans)", Measurement(ns: encode.ns / 8_192, allocations: encode.allocations / 8_192))
+        if encodedBytes == 0 { print("(nothing encoded)") }
+    }
+
+    static func allocatorExport(count: Int) -> [SpanData] {
+        var spans: [SpanData] = []
+        spans.reserveCapacity(count)
+        // SplitMix64: ids that look random, the same each run.
+        var state: UInt64 = 0
+        func random() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        func traceID() -> TraceID { TraceID(high: random(), low: random()) }
+        func string(_ prefix: String, _ number: Int) -> AttributeValue { .string("\(prefix)-\(number)-\(random() % 1_000_000)") }
+        while spans.count < count {
+            let order = spans.count
+            let trace = traceID()
+            let common = [
+                Attribute("user.id", string("user", order % 50)), Attribute("client.order_id", string("c-order", order)),
+                Attribute("batch.id", string("b-AAPL-buy", order / 20)), Attribute("fill.id", string("f-x-b-AAPL-buy", order / 20)),
+            ]
+            func span(_ name: String, _ kind: SpanDataKind, _ attributes: [Attribute], links: [SpanLinkData] = []) -> SpanData {
+                SpanData(
+                    traceID: trace, spanID: random(), parentSpanID: random(), name: name, kind: kind,
+                    startTimeUnixNano: 1_700_000_000_000_000_000 + UInt64(order), endTimeUnixNano: 1_700_000_000_000_010_000 + UInt64(order),
+                    attributes: attributes, links: links)
+            }
+            let matching = SpanLinkData(traceID: traceID(), spanID: random())
+            spans.append(
+                span("client_order_update", .internal, common + [
+                    Attribute("symbol", .string("AAPL")), Attribute("side", .string("buy")), Attribute("order.status", .string("partially_filled")),
+                    Attribute("order.cumulative_quantity", .int(Int64(order % 300))), Attribute("order.last_quantity", .int(10)),
+                ], links: [matching]))
+            spans.append(
+                span("send order-updates", .producer, common + [
+                    Attribute("messaging.system", .string("kafka")), Attribute("messaging.operation.name", .string("send")),
+                    Attribute("messaging.operation.type", .string("send")), Attribute("messaging.destination.name", .string("order-updates")),
+                    Attribute("messaging.client.id", .string("allocator")), Attribute("messaging.kafka.message.key", string("user", order % 50)),
+                    Attribute("messaging.destination.partition.id", .string(String(order % 6))), Attribute("messaging.kafka.offset", .int(Int64(order * 7))),
+                    Attribute("ordertrace.extra", .bool(true)),
+                ]))
+            if order % 20 == 0 {
+                let members = (0..<20).map { member in
+                    SpanLinkData(
+                        traceID: traceID(), spanID: random(),
+                        attributes: [
+                            Attribute("allocated.quantity", .int(Int64(member * 10))), Attribute("client.order_id", string("c-order", order + member)),
+                            Attribute("user.id", string("user", member)),
+                        ])
+                }
+                spans.append(
+                    span("fill_matching", .internal, Array(common.dropFirst(2)) + [
+                        Attribute("exchange.order_id", string("x-b-AAPL-buy", order)), Attribute("symbol", .string("AAPL")),
+                        Attribute("side", .string("buy")), Attribute("quantity", .int(200)), Attribute("fill.status", .string("partially_filled")),
+                        Attribute("fill.price", .string("189.25")),
+                    ], links: members))
+            }
+        }
+        return Array(spans.prefix(count))
     }
 
     private static func measureOnce(_ count: Int, _ body: () -> Void) -> Measurement {
