@@ -87,18 +87,16 @@ extension RDKafkaClient {
         if rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rawHeaders {
             // One allocation for the list, of its exact size; a name seen on the previous header
             // read (records of one producer carry the same few) is not decoded again.
+            // (Reserved and appended, not `init(unsafeUninitializedCapacity:)`: that initializer
+            // is not specialized here and looked up the array's type metadata for every record.)
             let count = rd_kafka_header_cnt(rawHeaders)
-            var read = 0
-            let list = [KafkaHeaders.Header](unsafeUninitializedCapacity: count) { buffer, initialized in
-                var name: UnsafePointer<CChar>?
-                var valuePointer: UnsafeRawPointer?
-                var size = 0
-                while read < count, rd_kafka_header_get_all(rawHeaders, read, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    let headerValue = valuePointer.map { bytesArray($0, count: size) }
-                    (buffer.baseAddress! + read).initialize(to: .init(key: headerNames.name(name!), value: headerValue))
-                    read += 1
-                }
-                initialized = read
+            var list: [KafkaHeaders.Header] = []
+            list.reserveCapacity(count)
+            var name: UnsafePointer<CChar>?
+            var valuePointer: UnsafeRawPointer?
+            var size = 0
+            while list.count < count, rd_kafka_header_get_all(rawHeaders, list.count, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                list.append(KafkaHeaders.Header(key: headerNames.name(name!), value: valuePointer.map { bytesArray($0, count: size) }))
             }
             headers.replaceReceived(list)
         }
