@@ -468,12 +468,17 @@ final class AllocatorStore {
         return headers
     }
 
-    /// Records stored and not yet delivered, oldest first.
-    func outbox() throws -> [OutboxRow] {
+    /// Records stored and not yet delivered, oldest first (those of one row when `sequence` is given).
+    func outbox(sequence: Int64? = nil) throws -> [OutboxRow] {
         try access { db in
             var rows: [OutboxRow] = []
-            let cursor = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT sequence, key, value, traceparent, baggage, topic, headers, records FROM outbox ORDER BY sequence"))
+            let columns = "SELECT sequence, key, value, traceparent, baggage, topic, headers, records FROM outbox"
+            let cursor =
+                if let sequence {
+                    try Row.fetchCursor(db.cachedStatement(sql: "\(columns) WHERE sequence = ?"), arguments: [sequence])
+                } else {
+                    try Row.fetchCursor(db.cachedStatement(sql: "\(columns) ORDER BY sequence"))
+                }
             while let row = try cursor.next() {
                 let sequence: Int64 = row[0]
                 if !row.hasNull(atIndex: 7) {
@@ -518,7 +523,7 @@ final class AllocatorStore {
         guard !parts.isEmpty else { return try delivered([sequence]) }
         try transaction {
             try access { db in
-                let rows = try outbox().filter { $0.sequence == sequence }
+                let rows = try outbox(sequence: sequence)
                 let kept = rows.filter { parts.contains($0.part) }.map(\.record)
                 guard !kept.isEmpty, kept.count < rows.count else { return }
                 try db.cachedStatement(sql: "UPDATE outbox SET key = '', value = x'', topic = NULL, headers = NULL, traceparent = NULL, baggage = NULL, records = ? WHERE sequence = ?")
