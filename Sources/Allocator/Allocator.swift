@@ -253,12 +253,11 @@ public struct Allocator: Service {
             unsaved = []
         }
 
+        /// Adds the items of a step whose outbox records are saved.
         mutating func append(_ other: Step) {
             precondition(other.unsaved.isEmpty, "a step's outbox records are saved before it joins another")
-            let offset = items.count
             items += other.items
             outbox += other.outbox
-            unsaved += other.unsaved.map { ($0.item + offset, $0.record) }
         }
     }
 

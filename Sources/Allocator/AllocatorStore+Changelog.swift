@@ -216,7 +216,6 @@ extension AllocatorStore {
     /// numbers, a 4-byte big-endian length and the bytes for text and blobs).
     static func encodeRow(_ row: Row) -> [UInt8] {
         var bytes: [UInt8] = [1]
-        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
         for (name, value) in row {
             bytes.append(UInt8(name.utf8.count))
             bytes.append(contentsOf: name.utf8)
@@ -225,17 +224,17 @@ extension AllocatorStore {
                 bytes.append(0)
             case .int64(let number):
                 bytes.append(1)
-                append(number)
+                bytes.appendBigEndian(number)
             case .double(let number):
                 bytes.append(2)
-                append(number.bitPattern)
+                bytes.appendBigEndian(number.bitPattern)
             case .string(let text):
                 bytes.append(3)
-                append(UInt32(text.utf8.count))
+                bytes.appendBigEndian(UInt32(text.utf8.count))
                 bytes.append(contentsOf: text.utf8)
             case .blob(let data):
                 bytes.append(4)
-                append(UInt32(data.count))
+                bytes.appendBigEndian(UInt32(data.count))
                 bytes.append(contentsOf: data)
             }
         }
@@ -244,17 +243,19 @@ extension AllocatorStore {
 
     /// The columns of an encoded row. Column names must be plain identifiers (they go into SQL).
     static func decodeRow(_ bytes: [UInt8], key: String) throws -> [(name: String, value: DatabaseValue)] {
-        var index = 1
-        func fail() -> ChangelogError { ChangelogError(description: "changelog record \(key): malformed row at byte \(index)") }
+        var reader = StoredBytesReader(bytes, from: 1)
+        func fail() -> ChangelogError { ChangelogError(description: "changelog record \(key): malformed row at byte \(reader.position)") }
         func take(_ count: Int) throws -> ArraySlice<UInt8> {
-            guard count >= 0, index + count <= bytes.count else { throw fail() }
-            defer { index += count }
-            return bytes[index..<index + count]
+            guard let run = reader.take(count) else { throw fail() }
+            return run
         }
-        func integer(_ count: Int) throws -> UInt64 { try take(count).reduce(0) { $0 << 8 | UInt64($1) } }
+        func integer(_ width: Int) throws -> UInt64 {
+            guard let value = reader.integer(width) else { throw fail() }
+            return value
+        }
         guard bytes.first == 1 else { throw ChangelogError(description: "changelog record \(key): unknown row format \(bytes.first ?? 0)") }
         var columns: [(String, DatabaseValue)] = []
-        while index < bytes.count {
+        while !reader.isAtEnd {
             let name = String(decoding: try take(Int(try integer(1))), as: UTF8.self)
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }) else {
                 throw ChangelogError(description: "changelog record \(key): column name '\(name)' is not an identifier")

@@ -383,20 +383,14 @@ final class AllocatorStore {
     static func encode(_ records: [OutboxRecord]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(records.reduce(4) { $0 + 24 + $1.key.utf8.count + $1.value.count + 96 + ($1.baggage?.utf8.count ?? 0) })
-        func append(_ length: Int) { withUnsafeBytes(of: Int32(length).bigEndian) { bytes.append(contentsOf: $0) } }
-        func append<Bytes: Collection<UInt8>>(_ field: Bytes?) {
-            guard let field else { return append(-1) }
-            append(field.count)
-            bytes.append(contentsOf: field)
-        }
-        append(records.count)
+        bytes.appendBigEndian(Int32(records.count))
         for record in records {
-            append(record.topic?.utf8)
-            append(record.key.utf8)
-            append(record.value)
-            append(record.headers.isEmpty ? nil : Self.encode(record.headers))
-            append(record.traceparent?.utf8)
-            append(record.baggage?.utf8)
+            bytes.appendField(record.topic?.utf8)
+            bytes.appendField(record.key.utf8)
+            bytes.appendField(record.value)
+            bytes.appendField(record.headers.isEmpty ? nil : Self.encode(record.headers))
+            bytes.appendField(record.traceparent?.utf8)
+            bytes.appendField(record.baggage?.utf8)
         }
         return bytes
     }
@@ -404,18 +398,17 @@ final class AllocatorStore {
     /// The records that `encode(_ records:)` wrote.
     /// - Throws: `ChangelogError` when the bytes are not such records (a damaged file).
     static func decodeRecords(_ bytes: [UInt8]) throws -> [OutboxRecord] {
-        var index = 0
+        var reader = StoredBytesReader(bytes)
+        func early() -> ChangelogError { ChangelogError(description: "an outbox row's records end early (at byte \(reader.position) of \(bytes.count))") }
         func length() throws -> Int {
-            guard index + 4 <= bytes.count else { throw ChangelogError(description: "an outbox row's records end early (at byte \(index) of \(bytes.count))") }
-            defer { index += 4 }
-            return Int(bytes[index..<index + 4].reduce(Int32(0)) { $0 << 8 | Int32($1) })
+            guard let length = reader.length() else { throw early() }
+            return Int(length)
         }
         func field() throws -> ArraySlice<UInt8>? {
             let count = try length()
             if count < 0 { return nil }
-            guard index + count <= bytes.count else { throw ChangelogError(description: "an outbox row's records end early (at byte \(index) of \(bytes.count))") }
-            defer { index += count }
-            return bytes[index..<index + count]
+            guard let run = reader.take(count) else { throw early() }
+            return run
         }
         func string() throws -> String? { try field().map { String(decoding: $0, as: UTF8.self) } }
         let count = try length()
@@ -435,34 +428,23 @@ final class AllocatorStore {
     /// value's length (-1 for none) and bytes.
     static func encode(_ headers: KafkaHeaders) -> [UInt8] {
         var bytes: [UInt8] = []
-        func append(_ length: Int32) { withUnsafeBytes(of: length.bigEndian) { bytes.append(contentsOf: $0) } }
         for header in headers {
-            append(Int32(header.key.utf8.count))
-            bytes.append(contentsOf: header.key.utf8)
-            append(header.value.map { Int32($0.count) } ?? -1)
-            bytes.append(contentsOf: header.value ?? [])
+            bytes.appendField(header.key.utf8)
+            bytes.appendField(header.value)
         }
         return bytes
     }
 
     static func decodeHeaders(_ bytes: [UInt8]) -> KafkaHeaders {
+        // Reads what is whole and stops at the first header cut short.
         var headers = KafkaHeaders()
-        var index = 0
-        func length() -> Int32? {
-            guard index + 4 <= bytes.count else { return nil }
-            defer { index += 4 }
-            return bytes[index..<index + 4].reduce(Int32(0)) { $0 << 8 | Int32($1) }
-        }
-        while let keyLength = length(), keyLength >= 0, index + Int(keyLength) <= bytes.count {
-            let key = String(decoding: bytes[index..<index + Int(keyLength)], as: UTF8.self)
-            index += Int(keyLength)
-            guard let valueLength = length() else { break }
+        var reader = StoredBytesReader(bytes)
+        while let keyLength = reader.length(), let key = reader.take(Int(keyLength)), let valueLength = reader.length() {
             if valueLength < 0 {
-                headers.set(key, bytes: nil)
+                headers.set(String(decoding: key, as: UTF8.self), bytes: nil)
             } else {
-                guard index + Int(valueLength) <= bytes.count else { break }
-                headers.set(key, bytes: Array(bytes[index..<index + Int(valueLength)]))
-                index += Int(valueLength)
+                guard let value = reader.take(Int(valueLength)) else { break }
+                headers.set(String(decoding: key, as: UTF8.self), bytes: Array(value))
             }
         }
         return headers

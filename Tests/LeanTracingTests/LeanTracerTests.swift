@@ -28,9 +28,9 @@ struct LeanTracerTests {
             other.end()
             root.end()
         }
-        let root = try #require(spans.first { $0.name == "root" })
-        let child = try #require(spans.first { $0.name == "child" })
-        let other = try #require(spans.first { $0.name == "other" })
+        let root = try spans.named("root")
+        let child = try spans.named("child")
+        let other = try spans.named("other")
         #expect(root.kind == .server && child.kind == .producer && other.kind == .internal)
         #expect(root.parentSpanID == 0)
         #expect(child.parentSpanID == root.spanID)
@@ -97,9 +97,9 @@ struct LeanTracerTests {
             second.end()
             span.end()
         }
-        let span = try #require(spans.first { $0.name == "fill_matching" })
-        let first = try #require(spans.first { $0.name == "order-1" })
-        let second = try #require(spans.first { $0.name == "order-2" })
+        let span = try spans.named("fill_matching")
+        let first = try spans.named("order-1")
+        let second = try spans.named("order-2")
         #expect(span.links.map(\.spanID) == [first.spanID, second.spanID, second.spanID])
         #expect(span.links[0].traceID == first.traceID)
         #expect(span.links[0].attributes == [Attribute("allocated.quantity", .int(40)), Attribute("client.order_id", .string("c-1"))])
@@ -251,5 +251,12 @@ struct DictionaryExtractor: Extractor {
 private struct TextCarrier: Injector {
     func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
         carrier[key] = value
+    }
+}
+
+extension [SpanData] {
+    /// The exported span named `name`; the test fails where it asked when there is none.
+    func named(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> SpanData {
+        try #require(first { $0.name == name }, sourceLocation: sourceLocation)
     }
 }
