@@ -84,6 +84,9 @@ final class AllocatorStore {
     let database: DatabaseQueue
     private(set) var open: [String: OpenBatch] = [:]
 
+    /// WAL pages written before a commit checkpoints them into the database file.
+    static let walCheckpointPages = 10_000
+
     init(path: String) throws {
         var configuration = Configuration()
         configuration.journalMode = .wal
@@ -93,7 +96,17 @@ final class AllocatorStore {
         // once a step has spilled it past 64 KiB, and then stays one: four of five writes the
         // allocator made were 4 KiB pages into it. In memory it costs a copy, not a system call;
         // it only serves rolling a savepoint back, so nothing durable depends on it.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
+        //
+        // A checkpoint (copying the WAL's pages into the database file, then two fdatasyncs)
+        // runs inside the commit that pushes the WAL past `wal_autocheckpoint` pages. At SQLite's
+        // default of 1,000 pages (4 MB) that was two to three a second at 5,000 orders/s, 3.4%
+        // of the allocator's CPU and a stall of its step each time. A page changed many times
+        // between two checkpoints is copied once, so fewer, larger checkpoints copy fewer pages
+        // per order; the WAL may grow to about 40 MB.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages)")
+        }
         database = try DatabaseQueue(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
         try load()

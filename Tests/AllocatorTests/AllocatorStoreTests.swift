@@ -307,6 +307,36 @@ struct AllocatorStoreTests {
         }
     }
 
+    /// The store checkpoints its WAL rarely (`walCheckpointPages`), so most of the time the
+    /// latest commits live only in the WAL file: what a crash leaves (the database and its WAL,
+    /// copied while the store is open) must still open with every committed batch.
+    @Test func commitsNotYetCheckpointedSurviveACrash() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        let copy = temporaryFilePath("allocator-crash", extension: "sqlite")
+        defer {
+            for file in [path, copy] {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+            }
+        }
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int) ?? 0 }
+        let store = try AllocatorStore(path: path)
+        // Past SQLite's default checkpoint threshold (1,000 pages of 4 KiB), which would have
+        // checkpointed and reused the WAL from its start, keeping it at about 4 MB.
+        let pastDefault = 1_100 * 4_096
+        var batches = 0
+        while size(path + "-wal") < pastDefault && batches < 5_000 {
+            _ = try store.transaction { try store.addBatch(batch("b\(batches)", [10, 20, 30]), now: 1) }
+            batches += 1
+        }
+        #expect(size(path + "-wal") >= pastDefault, "the WAL was checkpointed after \(batches) batches")
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try FileManager.default.copyItem(atPath: path + "-wal", toPath: copy + "-wal")
+        let reopened = try AllocatorStore(path: copy)
+        #expect(reopened.open.count == batches)
+        #expect(reopened.open["b\(batches - 1)"]?.allocation.members.map(\.quantity) == [10, 20, 30])
+        withExtendedLifetime(store) {}
+    }
+
     @Test func aFileWrittenBeforeMigrationsOpensWithItsState() throws {
         let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
