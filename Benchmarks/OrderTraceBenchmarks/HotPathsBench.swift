@@ -182,22 +182,29 @@ struct HotPathsBench: ParsableCommand {
             "messaging.destination.partition.id": "3", "messaging.kafka.offset": 1_234,
         ]
 
-        func measureSpans<T: Tracer>(_ makeTracer: () -> T, withLink: Bool) -> Measurement {
+        /// The best of `rounds` rounds, each with what `round` makes anew (a tracer whose buffer
+        /// holds one round's spans).
+        func bestRound(_ round: () -> Measurement) -> Measurement {
             var best = Measurement(ns: .infinity, allocations: .infinity)
             for _ in 0..<rounds {
+                let once = round()
+                best = Measurement(ns: min(best.ns, once.ns), allocations: min(best.allocations, once.allocations))
+            }
+            return best
+        }
+        func measureSpans<T: Tracer>(_ makeTracer: () -> T, withLink: Bool) -> Measurement {
+            bestRound {
                 let tracer = makeTracer()
                 let parent = tracer.startSpan("process client-orders", context: .topLevel, ofKind: .consumer)
+                defer { parent.end() }
                 let context = parent.context
-                let once = Self.measureOnce(count) {
+                return Self.measureOnce(count) {
                     let span = tracer.startSpan("allocate fill", context: context, ofKind: .internal)
                     span.updateAttributes { $0.merge(attributes) }
                     if withLink { span.addLink(link) }
                     span.end()
                 }
-                parent.end()
-                best = Measurement(ns: min(best.ns, once.ns), allocations: min(best.allocations, once.allocations))
             }
-            return best
         }
         let lean = measureSpans(makeLean, withLink: false)
         let untraced = measureSpans({ NoOpTracer() }, withLink: false)
@@ -209,13 +216,13 @@ struct HotPathsBench: ParsableCommand {
         // The path the components take (`MessagingTracing`): a span started from a context,
         // its attributes as OTLP values in one array, as the traced producer sets them.
         func measureMessagingSpans() -> Measurement {
-            var best = Measurement(ns: .infinity, allocations: .infinity)
-            for _ in 0..<rounds {
+            bestRound {
                 let tracer = makeLean()
                 let parent = tracer.startMessagingSpan("client_order_update", context: .topLevel, ofKind: .internal)
+                defer { parent.end() }
                 let context = parent.context
                 let partition = Int32(3)
-                let once = Self.measureOnce(count) {
+                return Self.measureOnce(count) {
                     let span = tracer.startMessagingSpan("send order-updates", context: context, ofKind: .producer)
                     var attributes: [Attribute] = []
                     attributes.reserveCapacity(9)
@@ -229,10 +236,7 @@ struct HotPathsBench: ParsableCommand {
                     span.setAttributes(attributes)
                     span.end()
                 }
-                parent.end()
-                best = Measurement(ns: min(best.ns, once.ns), allocations: min(best.allocations, once.allocations))
             }
-            return best
         }
         report("messaging span: start, 7 attributes, end", measureMessagingSpans(), baseline: ("the same through SpanAttributes", lean))
 
