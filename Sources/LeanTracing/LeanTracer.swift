@@ -26,11 +26,16 @@ public final class LeanTracer: Tracer {
 
     /// - Parameters:
     ///   - bufferCapacity: the most ended spans kept for the exporter at once.
-    public init(sampler: Sampler = .parentBased(root: .alwaysOn), limits: SpanLimits = SpanLimits(), bufferCapacity: Int = 65_536, propagatesBaggage: Bool = true) {
+    ///   - encodesSpans: encode each span as OTLP protobuf when it ends and keep only its bytes
+    ///     (for a protobuf export), instead of keeping its values until the export.
+    public init(
+        sampler: Sampler = .parentBased(root: .alwaysOn), limits: SpanLimits = SpanLimits(), bufferCapacity: Int = 65_536, propagatesBaggage: Bool = true,
+        encodesSpans: Bool = false
+    ) {
         self.sampler = sampler
         self.limits = limits
         self.propagatesBaggage = propagatesBaggage
-        self.buffer = SpanBuffer(capacity: bufferCapacity)
+        self.buffer = SpanBuffer(capacity: bufferCapacity, encodes: encodesSpans)
         self.ids = IDGenerator()
     }
 

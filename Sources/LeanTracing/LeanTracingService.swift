@@ -4,7 +4,8 @@ import OTLPWire
 import ServiceLifecycle
 
 /// Drains the lean tracer's buffer every `scheduleDelay` and hands the spans, in batches of at
-/// most `maxExportBatchSize`, to `export` (OTLP/HTTP in production). Runs as a Service, first
+/// most `maxExportBatchSize` (as values, or encoded when the tracer encodes), to `export`
+/// (OTLP/HTTP in production). Runs as a Service, first
 /// in the process's group so that it stops last: on graceful shutdown it exports what is left
 /// and returns.
 ///
@@ -31,7 +32,7 @@ public struct LeanTracingService: Service {
         }
     }
 
-    public typealias Export = @Sendable (_ spans: [SpanData]) async -> Bool
+    public typealias Export = @Sendable (_ batch: SpanBatch) async -> Bool
 
     let tracer: LeanTracer
     let configuration: Configuration
@@ -57,13 +58,12 @@ public struct LeanTracingService: Service {
         var lastLostWarning = ContinuousClock.now - .seconds(60)
         var lostSinceWarning = 0
         func exportBuffered() async {
-            var batch: [SpanData] = []
             // Once an export failed (after the exporter's own retries), the rest of this drain is
             // counted as lost rather than retried batch by batch: a backend that is down must not
             // stretch a drain (or a shutdown) to minutes. The next drain tries again.
             var backendFailed = false
             var lost = 0
-            func send() async {
+            func send(_ batch: SpanBatch) async {
                 guard !batch.isEmpty else { return }
                 if backendFailed {
                     lost += batch.count
@@ -73,22 +73,13 @@ public struct LeanTracingService: Service {
                     backendFailed = true
                     lost += batch.count
                 }
-                batch = []
             }
+            // Each shard is sent as it is (a shard that fits is not copied), or in runs of at
+            // most `maxExportBatchSize`.
             for shard in tracer.buffer.drainShards() {
                 ended.increment(by: shard.count)
-                if batch.isEmpty && shard.count <= configuration.maxExportBatchSize {
-                    // A shard that fits is sent as it is, without copying its spans.
-                    batch = shard
-                    await send()
-                    continue
-                }
-                for span in shard {
-                    batch.append(span)
-                    if batch.count >= configuration.maxExportBatchSize { await send() }
-                }
+                for batch in shard.split(maxCount: configuration.maxExportBatchSize) { await send(batch) }
             }
-            await send()
             if lost > 0 {
                 failed.increment(by: lost)
                 lostSinceWarning += lost

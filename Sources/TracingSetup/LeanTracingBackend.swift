@@ -30,17 +30,24 @@ public enum LeanTracingBackend {
         }
         let sampler = try Sampler.fromEnvironment(environment)
         let capacity = try EnvironmentReader(environment).positiveInteger("OTEL_BSP_MAX_QUEUE_SIZE") ?? 65_536
-        let tracer = LeanTracer(sampler: sampler, limits: .fromEnvironment(environment), bufferCapacity: capacity, propagatesBaggage: propagatesBaggage)
         let exporterConfiguration = OTLPHTTPExporterConfiguration(environment: environment)
+        let json = exporterConfiguration.contentType == OTLPHTTPExporterConfiguration.jsonContentType
+        // For a protobuf export each span is encoded as it ends, while its values are still in
+        // the cache; the export then only frames the bytes.
+        let tracer = LeanTracer(
+            sampler: sampler, limits: .fromEnvironment(environment), bufferCapacity: capacity, propagatesBaggage: propagatesBaggage, encodesSpans: !json)
         let exporter = OTLPHTTPExporter(configuration: exporterConfiguration, logger: logger)
         let origin = ExportOrigin(resourceAttributes: resourceAttributes(serviceName: serviceName, environment: environment), scopeName: "ordertrace", scopeVersion: "1")
-        let json = exporterConfiguration.contentType == OTLPHTTPExporterConfiguration.jsonContentType
-        let service = LeanTracingService(tracer: tracer, configuration: .fromEnvironment(environment), logger: logger) { spans in
-            let body = json ? OTLPTraceEncoder.json(spans, origin: origin) : OTLPTraceEncoder.protobuf(spans, origin: origin)
+        let service = LeanTracingService(tracer: tracer, configuration: .fromEnvironment(environment), logger: logger) { batch in
+            let body: [UInt8]
+            switch batch {
+            case .protobuf(let encoded): body = OTLPTraceEncoder.protobuf(encoded, origin: origin)
+            case .spans(let spans): body = json ? OTLPTraceEncoder.json(spans, origin: origin) : OTLPTraceEncoder.protobuf(spans, origin: origin)
+            }
             switch await exporter.export(body: body) {
             case .success: return true
             case .failure(let reason, _):
-                logger.warning("OTLP export of \(spans.count) spans failed: \(reason)")
+                logger.warning("OTLP export of \(batch.count) spans failed: \(reason)")
                 return false
             }
         }

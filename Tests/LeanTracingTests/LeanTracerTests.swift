@@ -14,8 +14,9 @@ import Tracing
 
 @Suite("The lean tracer: span structure, limits, sampling, propagation, bounded buffer, flush at shutdown")
 struct LeanTracerTests {
-    @Test func parentsKindsAttributesEventsStatusAndLinks() async throws {
-        let spans = try await withLeanTracer { tracer in
+    @Test("parents, kinds, attributes, events, status and links, kept as values or encoded when the span ends", arguments: [false, true])
+    func parentsKindsAttributesEventsStatusAndLinks(encodesSpans: Bool) async throws {
+        let spans = try await withLeanTracer(encodesSpans: encodesSpans) { tracer in
             let root = tracer.startSpan("root", context: .topLevel, ofKind: .server)
             root.attributes["user.id"] = "alice"
             root.updateAttributes { $0["order.quantity"] = 300; $0["flag"] = true; $0["ratio"] = 0.5; $0["list"] = ["a", "b"] }
@@ -51,8 +52,9 @@ struct LeanTracerTests {
         #expect(child.traceFlags == 1)
     }
 
-    @Test func limitsDropAndCount() async throws {
-        let spans = try await withLeanTracer { tracer in
+    @Test("limits drop and count, kept as values or encoded when the span ends", arguments: [false, true])
+    func limitsDropAndCount(encodesSpans: Bool) async throws {
+        let spans = try await withLeanTracer(encodesSpans: encodesSpans) { tracer in
             let span = tracer.startSpan("busy", context: .topLevel, ofKind: .internal)
             for index in 0..<130 { span.addEvent(SpanEvent(name: "e\(index)")) }
             for index in 0..<131 {
@@ -149,16 +151,20 @@ struct LeanTracerTests {
         #expect(spans.first?.traceID == TraceID(high: 0x0af7_6519_16cd_43dd, low: 0x8448_eb21_1c80_319c))
     }
 
-    @Test func theBufferIsBoundedAndCountsDrops() {
-        let tracer = LeanTracer(bufferCapacity: 80)
-        for _ in 0..<1_000 {
-            tracer.startSpan("s", context: .topLevel, ofKind: .internal).end()
+    @Test("the buffer is bounded and counts drops, kept as values or encoded when the span ends", arguments: [false, true])
+    func theBufferIsBoundedAndCountsDrops(encodesSpans: Bool) {
+        let tracer = LeanTracer(bufferCapacity: 80, encodesSpans: encodesSpans)
+        for index in 0..<1_000 {
+            tracer.startSpan("s\(index)", context: .topLevel, ofKind: .internal).end()
         }
         #expect(tracer.buffer.count == tracer.buffer.capacity)
         #expect(tracer.buffer.capacity == 80)
         #expect(tracer.droppedSpanCount == 1_000 - 80)
         #expect(tracer.recordedSpanCount == 80)
-        #expect(tracer.buffer.drain().count == 80)
+        let kept = tracer.buffer.drain()
+        #expect(kept.count == 80)
+        // The first 80 were kept (10 a shard), whole.
+        #expect(Set(kept.map(\.name)) == Set((0..<80).map { "s\($0)" }))
         #expect(tracer.buffer.count == 0)
     }
 
