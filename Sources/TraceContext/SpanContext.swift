@@ -31,9 +31,12 @@ public struct SpanContext: Hashable, Sendable {
 
     /// The 55 bytes of `traceparent`, as a header value.
     public var traceparentBytes: [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: 55) { buffer, count in
+        // Written on the stack and copied into an array made from a buffer pointer: that
+        // initializer is specialized for `UInt8`, while `init(unsafeUninitializedCapacity:)`
+        // looks the array storage's metadata up in the runtime's hash table every time.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 55) { buffer in
             writeTraceparent(into: buffer)
-            count = 55
+            return Array(UnsafeBufferPointer(buffer))
         }
     }
 

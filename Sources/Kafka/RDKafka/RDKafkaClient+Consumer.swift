@@ -207,12 +207,15 @@ extension RDKafkaClient {
 }
 
 /// A copy of `count` bytes at `pointer` as an array: one allocation and one `memcpy`.
+///
+/// Made from a buffer pointer, whose initializer is specialized here for `UInt8`:
+/// `init(unsafeUninitializedCapacity:)` calls the standard library's unspecialized buffer
+/// initializer, which looks the storage class's metadata up in the runtime's hash table for
+/// every array (in `perf`, 40% of the consumer's conversion of a record; twice the time of this
+/// initializer for 16 to 48 bytes).
 @inline(__always)
 func bytesArray(_ pointer: UnsafeRawPointer, count: Int) -> [UInt8] {
-    [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-        if count > 0 { buffer.baseAddress!.initialize(from: pointer.assumingMemoryBound(to: UInt8.self), count: count) }
-        initialized = count
-    }
+    Array(UnsafeRawBufferPointer(start: pointer, count: count))
 }
 
 /// The names of the topics a client reads, by librdkafka's topic handle: a record of the same
