@@ -63,26 +63,16 @@ extension ProtobufTraceEncoding {
     /// the same spans.
     static func encode(_ encoded: EncodedSpans, origin: ExportOrigin) -> [UInt8] {
         if encoded.isEmpty { return [] }
-        let scopeSize = ProtoSize.scope(origin)
-        let scopeSpansSize = ProtoSize.field(scopeSize) + encoded.bytes.count
-        let resourceSize = ProtoSize.attributes(origin.resourceAttributes)
-        let resourceSpansSize = ProtoSize.field(resourceSize) + ProtoSize.field(scopeSpansSize)
-        let total = ProtoSize.field(resourceSpansSize)
-        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initializedCount in
+        let envelope = Envelope(origin: origin, spansSize: encoded.bytes.count)
+        return [UInt8](unsafeUninitializedCapacity: envelope.total) { buffer, initializedCount in
             let start = buffer.baseAddress!
             var writer = ProtoWriter(start)
-            writer.lengthPrefix(0x0A, resourceSpansSize)  // ExportTraceServiceRequest.resource_spans
-            writer.lengthPrefix(0x0A, resourceSize)  // ResourceSpans.resource
-            writer.attributes(0x0A, origin.resourceAttributes)  // Resource.attributes
-            writer.lengthPrefix(0x12, scopeSpansSize)  // ResourceSpans.scope_spans
-            writer.lengthPrefix(0x0A, scopeSize)  // ScopeSpans.scope
-            writer.string(0x0A, origin.scopeName)
-            writer.string(0x12, origin.scopeVersion)
+            envelope.write(origin, into: &writer)
             encoded.bytes.withUnsafeBufferPointer { spans in
                 writer.position.update(from: spans.baseAddress!, count: spans.count)
             }
-            precondition(writer.position - start + encoded.bytes.count == total, "OTLP protobuf size mismatch")
-            initializedCount = total
+            precondition(writer.position - start + encoded.bytes.count == envelope.total, "OTLP protobuf size mismatch")
+            initializedCount = envelope.total
         }
     }
 }

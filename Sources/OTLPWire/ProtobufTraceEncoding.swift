@@ -46,16 +46,43 @@ enum ProtobufTraceEncoding {
             spanSizes.append(size)
             spansTotal += ProtoSize.field(size)
         }
-        let scopeSize = ProtoSize.scope(origin)
-        let scopeSpansSize = ProtoSize.field(scopeSize) + spansTotal
-        let resourceSize = ProtoSize.attributes(origin.resourceAttributes)
-        let resourceSpansSize = ProtoSize.field(resourceSize) + ProtoSize.field(scopeSpansSize)
-        let total = ProtoSize.field(resourceSpansSize)
+        let envelope = Envelope(origin: origin, spansSize: spansTotal)
 
         // Pass 2: bytes.
-        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initializedCount in
+        return [UInt8](unsafeUninitializedCapacity: envelope.total) { buffer, initializedCount in
             let start = buffer.baseAddress!
             var writer = ProtoWriter(start)
+            envelope.write(origin, into: &writer)
+            for index in spans.indices {
+                writer.lengthPrefix(0x12, spanSizes[index])  // ScopeSpans.spans
+                writer.span(spans.baseAddress! + index)
+            }
+            // A mismatch would be a bug in this file; never hand out a corrupt message.
+            precondition(writer.position - start == envelope.total, "OTLP protobuf size mismatch")
+            initializedCount = envelope.total
+        }
+    }
+
+    /// The request around the spans: one `ResourceSpans` with the origin's resource, one
+    /// `ScopeSpans` with its scope, whose spans (`spansSize` bytes of `ScopeSpans.spans` fields)
+    /// follow what `write` writes.
+    struct Envelope {
+        let resourceSize: Int
+        let resourceSpansSize: Int
+        let scopeSize: Int
+        let scopeSpansSize: Int
+        /// The whole request's size, spans included.
+        let total: Int
+
+        init(origin: ExportOrigin, spansSize: Int) {
+            scopeSize = ProtoSize.scope(origin)
+            scopeSpansSize = ProtoSize.field(scopeSize) + spansSize
+            resourceSize = ProtoSize.attributes(origin.resourceAttributes)
+            resourceSpansSize = ProtoSize.field(resourceSize) + ProtoSize.field(scopeSpansSize)
+            total = ProtoSize.field(resourceSpansSize)
+        }
+
+        func write(_ origin: ExportOrigin, into writer: inout ProtoWriter) {
             writer.lengthPrefix(0x0A, resourceSpansSize)  // ExportTraceServiceRequest.resource_spans
             writer.lengthPrefix(0x0A, resourceSize)  // ResourceSpans.resource
             writer.attributes(0x0A, origin.resourceAttributes)  // Resource.attributes
@@ -63,13 +90,6 @@ enum ProtobufTraceEncoding {
             writer.lengthPrefix(0x0A, scopeSize)  // ScopeSpans.scope
             writer.string(0x0A, origin.scopeName)
             writer.string(0x12, origin.scopeVersion)
-            for index in spans.indices {
-                writer.lengthPrefix(0x12, spanSizes[index])  // ScopeSpans.spans
-                writer.span(spans.baseAddress! + index)
-            }
-            // A mismatch would be a bug in this file; never hand out a corrupt message.
-            precondition(writer.position - start == total, "OTLP protobuf size mismatch")
-            initializedCount = total
         }
     }
 }
