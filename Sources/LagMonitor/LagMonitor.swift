@@ -148,6 +148,9 @@ public final class LagMonitor: Service, Sendable {
         let historyLimit = max(1, configuration.historyLimit)
         var changes: [(String, LagState?, LagEvaluation)] = []
         var moves: [(group: String, changes: [OwnerChange], members: Int)] = []
+        // Counted before the round's figures can be scraped: a scrape that shows them shows the
+        // sample counted too.
+        Counter(label: "ordertrace_lag_samples_total").increment()
         let snapshot = state.withLock { state -> Snapshot in
             var recent: [PartitionKey: [LagPoint]] = [:]
             var partitions: [PartitionKey: LagEvaluation] = [:]
@@ -215,12 +218,7 @@ public final class LagMonitor: Service, Sendable {
                 "group \(move.group) rebalanced: \(move.changes.count) partition(s) changed owner, \(move.members) member(s) now",
                 metadata: ["lag.group": "\(move.group)", "lag.moved": "\(list.joined(separator: ", "))", "lag.members": "\(move.members)"])
         }
-        publish(snapshot)
         return snapshot
-    }
-
-    private func publish(_ snapshot: Snapshot) {
-        Counter(label: "ordertrace_lag_samples_total").increment()
     }
 
     /// Samples every ``Configuration/interval`` until graceful shutdown; a failed round is logged
