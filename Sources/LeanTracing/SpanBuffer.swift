@@ -11,13 +11,13 @@ import Synchronization
 /// otherwise it keeps the `SpanData`, for the JSON export and for tests that look at spans.
 final class SpanBuffer: Sendable {
     final class Shard: Sendable {
-        let batch = Mutex<SpanBatch>(.spans([]))
+        let batch: Mutex<SpanBatch>
+
+        init(_ empty: SpanBatch) { batch = Mutex(empty) }
     }
 
     let shards: [Shard]
     let capacityPerShard: Int
-    /// Whether spans are kept encoded (protobuf) rather than as values.
-    let encodes: Bool
     private let nextShard = Atomic<Int>(0)
     private let droppedCount = Atomic<Int>(0)
     private let pushedCount = Atomic<Int>(0)
@@ -27,12 +27,7 @@ final class SpanBuffer: Sendable {
     ///   - encodes: keep spans as OTLP protobuf bytes, encoded when they end.
     init(capacity: Int, shards: Int = 8, encodes: Bool = false) {
         let count = max(1, shards)
-        self.encodes = encodes
-        self.shards = (0..<count).map { _ in
-            let shard = Shard()
-            if encodes { shard.batch.withLock { $0 = .protobuf(EncodedSpans()) } }
-            return shard
-        }
+        self.shards = (0..<count).map { _ in Shard(encodes ? .protobuf(EncodedSpans()) : .spans([])) }
         capacityPerShard = max(1, capacity / count)
     }
 

@@ -39,10 +39,11 @@ public enum LeanTracingBackend {
         let exporter = OTLPHTTPExporter(configuration: exporterConfiguration, logger: logger)
         let origin = ExportOrigin(resourceAttributes: resourceAttributes(serviceName: serviceName, environment: environment), scopeName: "ordertrace", scopeVersion: "1")
         let service = LeanTracingService(tracer: tracer, configuration: .fromEnvironment(environment), logger: logger) { batch in
+            // The tracer keeps values only for the JSON export.
             let body: [UInt8]
             switch batch {
             case .protobuf(let encoded): body = OTLPTraceEncoder.protobuf(encoded, origin: origin)
-            case .spans(let spans): body = json ? OTLPTraceEncoder.json(spans, origin: origin) : OTLPTraceEncoder.protobuf(spans, origin: origin)
+            case .spans(let spans): body = OTLPTraceEncoder.json(spans, origin: origin)
             }
             switch await exporter.export(body: body) {
             case .success: return true
