@@ -53,7 +53,7 @@ final class SpanBuffer: Sendable {
         shards.map { shard in
             // The next period will likely see as many: room for them now spares the shard the
             // repeated growth (and copying) of a batch that starts empty.
-            var fresh = shard.batch.withLock { $0.emptyLike(capacity: capacityPerShard) }
+            var fresh = shard.batch.withLock { $0.room }.emptyBatch(capacity: capacityPerShard)
             return shard.batch.withLock { batch -> SpanBatch in
                 swap(&batch, &fresh)
                 return fresh
@@ -61,7 +61,7 @@ final class SpanBuffer: Sendable {
         }
     }
 
-    /// Everything buffered as values (a buffer that `encodes` gives its spans decoded).
+    /// Everything buffered as values (encoded spans decoded).
     func drain() -> [SpanData] {
         var all: [SpanData] = []
         for batch in drainShards() { all += batch.spanData }
@@ -128,17 +128,30 @@ public enum SpanBatch: Sendable {
         }
     }
 
-    /// An empty batch of the same kind, with room for what this one holds (at most `capacity` spans).
-    func emptyLike(capacity: Int) -> SpanBatch {
-        switch self {
-        case .spans(let spans):
-            var fresh: [SpanData] = []
-            fresh.reserveCapacity(min(spans.count, capacity))
-            return .spans(fresh)
-        case .protobuf(let encoded):
-            let spans = min(encoded.count, capacity)
-            let bytesPerSpan = encoded.isEmpty ? 0 : encoded.bytes.count / encoded.count
+    /// What a batch holds: its kind, spans and bytes (a `Room` is read under the shard's lock;
+    /// the empty batch with that room is made outside it).
+    struct Room {
+        let encoded: Bool
+        let spans: Int
+        let bytes: Int
+
+        /// An empty batch of this kind with room for as much (at most `capacity` spans).
+        func emptyBatch(capacity: Int) -> SpanBatch {
+            let spans = min(self.spans, capacity)
+            guard encoded else {
+                var fresh: [SpanData] = []
+                fresh.reserveCapacity(spans)
+                return .spans(fresh)
+            }
+            let bytesPerSpan = self.spans == 0 ? 0 : bytes / self.spans
             return .protobuf(EncodedSpans(reservingSpans: spans, bytes: spans * bytesPerSpan))
+        }
+    }
+
+    var room: Room {
+        switch self {
+        case .spans(let spans): Room(encoded: false, spans: spans.count, bytes: 0)
+        case .protobuf(let encoded): Room(encoded: true, spans: encoded.count, bytes: encoded.bytes.count)
         }
     }
 }
