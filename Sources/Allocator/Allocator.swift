@@ -227,19 +227,23 @@ public struct Allocator: Service {
         }
 
         var items: [(KafkaProducerRecord, ServiceContext)] = []
+        /// Each item's baggage as its header value, when the outbox keeps it (serialized once for both).
+        var baggageHeaders: [[UInt8]?] = []
         var outbox: [Slot?] = []
         /// Records to keep in the outbox that `save(to:)` has not written yet, with their items.
         private var unsaved: [(item: Int, record: AllocatorStore.OutboxRecord)] = []
 
-        mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, outbox slot: Slot? = nil) {
+        mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, outbox slot: Slot? = nil, baggageHeader: [UInt8]? = nil) {
             items.append((record, context))
+            baggageHeaders.append(baggageHeader)
             outbox.append(slot)
         }
 
-        /// Adds a record that the outbox keeps until it is delivered: `save(to:)` writes it.
+        /// Adds a record that the outbox keeps until it is delivered: `save(to:)` writes it. The
+        /// kept baggage is the header's too: the producer does not serialize it again.
         mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, keeping kept: AllocatorStore.OutboxRecord) {
             unsaved.append((items.count, kept))
-            add(record, context)
+            add(record, context, baggageHeader: kept.baggage.map { Array($0.utf8) })
         }
 
         /// Writes the records added since the last call into one outbox row (all the updates of
@@ -257,6 +261,7 @@ public struct Allocator: Service {
         mutating func append(_ other: Step) {
             precondition(other.unsaved.isEmpty, "a step's outbox records are saved before it joins another")
             items += other.items
+            baggageHeaders += other.baggageHeaders
             outbox += other.outbox
         }
     }
@@ -270,7 +275,7 @@ public struct Allocator: Service {
     func send(_ steps: [(step: Step, store: AllocatorStore)]) async throws {
         let items = steps.flatMap(\.step.items)
         guard !items.isEmpty else { return }
-        let results = try await kafka.producer.send(items)
+        let results = try await kafka.producer.send(items, baggageHeaders: steps.flatMap(\.step.baggageHeaders))
         var firstFailure: KafkaError?
         var index = 0
         for (step, store) in steps {
@@ -308,7 +313,7 @@ public struct Allocator: Service {
             if let baggage = row.baggage { context.baggage = Baggage(headerValue: baggage) }
             step.add(
                 KafkaProducerRecord(topic: row.topic ?? configuration.topics.orderUpdates, key: row.key, value: row.value, headers: row.headers), context,
-                outbox: Step.Slot(sequence: row.sequence, part: row.part))
+                outbox: Step.Slot(sequence: row.sequence, part: row.part), baggageHeader: row.baggage.map { Array($0.utf8) })
         }
         try await send(step, store: store)
     }
@@ -407,10 +412,13 @@ public struct Allocator: Service {
     /// (with the rest of the handled record's, see `Step.save(to:)`) until it is delivered.
     func enqueue(_ update: OrderUpdate, span: any Span, baggage: Baggage?, step: inout Step) {
         let value = update.encodeJSON()
+        // A span's context is made anew at each read: read once.
+        let context = span.context
         step.add(
-            KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), span.context,
+            KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), context,
             keeping: AllocatorStore.OutboxRecord(
-                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: span.context), baggage: baggage?.headerValue))
+                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: context),
+                baggage: baggage?.headerValue))
     }
 
     /// The spans and updates of one applied fill.
@@ -423,6 +431,8 @@ public struct Allocator: Service {
         }
         let span = AllocatorSpans.startMatching(fill, parent: parent, fillLink: fillLink, members: allocated, tracer: tracer)
         defer { span.end() }
+        // What every update and completion links to (a span's context is made anew at each read).
+        let matching = span.context
         let memberIndex = Dictionary(applied.members.enumerated().map { ($1.orderKey, $0) }, uniquingKeysWith: { first, _ in first })
         for update in applied.allocation.updates {
             guard let index = memberIndex[update.orderKey] else { continue }
@@ -433,11 +443,11 @@ public struct Allocator: Service {
                 BusinessAttribute.batchID: fill.batchId, BusinessAttribute.fillID: fill.fillId,
             ])
             let updateSpan = AllocatorSpans.startUpdate(
-                update, batchID: fill.batchId, fillID: fill.fillId, matching: span, context: memberContext, tracer: tracer)
+                update, batchID: fill.batchId, fillID: fill.fillId, matching: matching, context: memberContext, tracer: tracer)
             enqueue(update, span: updateSpan, baggage: memberContext.baggage, step: &step)
             updateSpan.end()
             if update.status.isTerminal {
-                AllocatorSpans.recordCompleted(update, batchID: fill.batchId, context: memberContext, matching: span, tracer: tracer)
+                AllocatorSpans.recordCompleted(update, batchID: fill.batchId, context: memberContext, matching: matching, tracer: tracer)
             }
         }
     }

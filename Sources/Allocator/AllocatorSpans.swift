@@ -58,13 +58,14 @@ enum AllocatorSpans {
 
     /// `client_order_update` (INTERNAL) in the order's trace (`context`: the member's order
     /// context). An update a fill caused carries `fill.id` and links to its `fill_matching`
-    /// span; the `batched` update, sent when the batch arrives, has neither.
+    /// span (`matching`: that span's context); the `batched` update, sent when the batch
+    /// arrives, has neither.
     static func startUpdate(
-        _ update: OrderUpdate, batchID: String, fillID: String?, matching: (any Span)?, context: ServiceContext, tracer: any MessagingTracer
+        _ update: OrderUpdate, batchID: String, fillID: String?, matching: ServiceContext?, context: ServiceContext, tracer: any MessagingTracer
     ) -> any Span {
         let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, ofKind: .internal)
         guard span.isRecording else { return span }
-        if let matching { span.addLink(SpanLink(context: matching.context, attributes: [:])) }
+        if let matching { span.addLink(SpanLink(context: matching, attributes: [:])) }
         var attributes = [
             Attribute(BusinessAttribute.userID, .string(update.userId)),
             Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),
@@ -84,11 +85,11 @@ enum AllocatorSpans {
 
     /// `order_completed` (INTERNAL) in the order's trace, linked to the last `fill_matching`
     /// span; ended at once.
-    static func recordCompleted(_ update: OrderUpdate, batchID: String, context: ServiceContext, matching: any Span, tracer: any MessagingTracer) {
+    static func recordCompleted(_ update: OrderUpdate, batchID: String, context: ServiceContext, matching: ServiceContext, tracer: any MessagingTracer) {
         let span = tracer.startMessagingSpan(orderCompleted, context: context, ofKind: .internal)
         defer { span.end() }
         guard span.isRecording else { return }
-        span.addLink(SpanLink(context: matching.context, attributes: [:]))
+        span.addLink(SpanLink(context: matching, attributes: [:]))
         span.setAttributes([
             Attribute(BusinessAttribute.userID, .string(update.userId)),
             Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),

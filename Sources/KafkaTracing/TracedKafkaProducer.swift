@@ -37,7 +37,15 @@ public struct TracedKafkaProducer: Sendable {
     /// Every record's span and headers are made before the first record is queued: making each
     /// just before it was queued measured the same in `bench tracing` and made the pipeline
     /// 10-20% slower (records reached librdkafka one by one instead of together).
-    public func send(_ items: [(KafkaProducerRecord, ServiceContext)]) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
+    ///
+    /// - Parameter baggageHeaders: when given, one per item: the item's baggage already serialized
+    ///   as its header value (`Array(baggage.headerValue.utf8)`), which a caller that keeps the
+    ///   baggage as text too (the allocator's outbox) has made anyway; `nil` entries are
+    ///   serialized here.
+    public func send(
+        _ items: [(KafkaProducerRecord, ServiceContext)], baggageHeaders: [[UInt8]?]? = nil
+    ) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
+        precondition(baggageHeaders.map { $0.count == items.count } ?? true, "one baggage header (or nil) per item")
         var records: [KafkaProducerRecord] = []
         var spans: [any MessagingSpan] = []
         records.reserveCapacity(items.count)
@@ -46,7 +54,7 @@ public struct TracedKafkaProducer: Sendable {
         let clientID = producer.configuration.kafka.clientID
         var lastBaggage: (Baggage, [UInt8])?
         var lastName: (topic: String, name: String)?
-        for (record, context) in items {
+        for (index, (record, context)) in items.enumerated() {
             var record = record
             let baggage = context.baggage
             // traceparent, baggage and perhaps tracestate, in one allocation.
@@ -78,7 +86,9 @@ public struct TracedKafkaProducer: Sendable {
             if let baggage, !baggage.isEmpty {
                 // Serialize each distinct baggage once per call, not once per record; records
                 // share the bytes.
-                if let (last, bytes) = lastBaggage, last == baggage {
+                if let bytes = baggageHeaders?[index] {
+                    record.headers.set(baggageHeader, bytes: bytes)
+                } else if let (last, bytes) = lastBaggage, last == baggage {
                     record.headers.set(baggageHeader, bytes: bytes)
                 } else {
                     let bytes = Array(baggage.headerValue.utf8)

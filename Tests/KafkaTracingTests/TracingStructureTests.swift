@@ -81,6 +81,37 @@ struct TracingStructureTests {
         }
     }
 
+    @Test("baggage the caller has serialized already goes into the header byte for byte; items without it are serialized from their context")
+    func callerSerializedBaggage() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("kept")
+            try broker.createTopic(topic, partitions: 1)
+            let tracer = InMemoryTracer()
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let baggage: Baggage = ["user.id": "alice", "client.order_id": "c-1"]
+            var context = ServiceContext.topLevel
+            context.baggage = baggage
+            // The same entries as the context's, spelled with the optional whitespace W3C allows:
+            // only the caller's text has it.
+            let kept = Array("user.id = alice , client.order_id = c-1".utf8)
+            let records = (0..<2).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("{}".utf8)) }
+            let results = try await withTracer(tracer) {
+                try await TracedKafkaProducer(producer).send([(records[0], context), (records[1], context)], baggageHeaders: [kept, nil])
+            }
+            await producer.close()
+            #expect(results.allSatisfy { (try? $0.get()) != nil })
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+            let messages = try await withRunningConsumer(consumer) { await collect(consumer, count: 2) }
+            let byKey = Dictionary(uniqueKeysWithValues: messages.map { ($0.keyString ?? "", $0) })
+            #expect(byKey["k0"]?.headers.first { $0.key == "baggage" }?.value == kept)
+            #expect(byKey["k1"]?.headers.string("baggage") == baggage.headerValue)
+            // Both spans still take the business ids from the context's baggage.
+            let sends = tracer.finishedSpans.filter { $0.operationName == "send \(topic)" }
+            #expect(sends.count == 2)
+            #expect(sends.allSatisfy { $0.attributes["client.order_id"]?.toSpanAttribute() == "c-1" })
+        }
+    }
+
     @Test("a malformed or missing traceparent starts a new trace, says why, and never fails the record", arguments: [
         ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "invalid traceparent"),
         ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "version ff"),
