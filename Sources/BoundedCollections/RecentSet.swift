@@ -29,9 +29,9 @@ public struct RecentSet<Element: Hashable & Sendable>: Sendable {
     /// - Returns: `false` when `element` was already held (a duplicate), `true` otherwise.
     @discardableResult
     public mutating func insert(_ element: Element) -> Bool {
-        guard !members.contains(element) else { return false }
         guard capacity > 0 else { return true }
-        members.insert(element)
+        // One hash for the look-up and the insertion.
+        guard members.insert(element).inserted else { return false }
         if ring.count < capacity {
             ring.append(element)
         } else {
