@@ -62,6 +62,8 @@ public struct OrderManager: Service {
         var state = State(configuration: configuration)
         let admin = try KafkaAdmin(configuration: kafka.consumer.configuration.kafka, logger: logger)
         try await kafka.run(tick: configuration.tick, revokeTimeout: configuration.revokeTimeout, logger: logger) { event, step in
+            // Ticks only while a batch window is open: an idle order manager does not wake.
+            defer { step.wantsTicks = state.pool.nextDeadline != nil }
             switch event {
             case .records(let messages):
                 try await rememberBatched(startingWith: messages, state: &state, admin: admin)

@@ -33,6 +33,11 @@ public struct ComponentStep {
     public private(set) var items: [(KafkaProducerRecord, ServiceContext)] = []
     var held: Set<KafkaRecordID> = []
     var finished: [KafkaRecordID] = []
+    /// Whether the loop's ticks are wanted from now on (`nil`: as they were; they start on). A
+    /// handler whose ticks serve only what it holds (the order manager's open batch windows)
+    /// turns them off while it holds nothing: the loop then sleeps until the next record or
+    /// rebalance instead of waking every tick.
+    public var wantsTicks: Bool?
 
     public init() {}
 
@@ -157,7 +162,16 @@ extension ComponentKafka {
     ) async throws {
         let rebalances = consumer.rebalances(revokeTimeout: revokeTimeout).map { Input.rebalance($0) }
         let records = chain(consumer.batches(storeOffsetsAutomatically: false).map { Input.records($0) }, [Input.end].async)
-        let ticks = AsyncTimerSequence(interval: tick ?? .seconds(3_600), clock: .continuous).map { _ in Input.tick }
+        let gate = TickGate(open: tick != nil)
+        // A tick `tick` after the last one was taken, while the gate is open.
+        let ticks = AsyncStream<Input> {
+            await gate.waitUntilOpen()
+            guard let tick, (try? await Task.sleep(for: tick)) != nil else { return nil }
+            return .tick
+        }
+        func applyTicks(_ step: ComponentStep) {
+            if tick != nil, let wanted = step.wantsTicks { gate.set(open: wanted) }
+        }
         for await input in merge(records, rebalances, ticks) {
             var step = ComponentStep()
             switch input {
@@ -171,6 +185,7 @@ extension ComponentKafka {
             case .rebalance(.revoked(let revocation)):
                 do {
                     try await handle(.revoked(revocation.partitions), &step)
+                    applyTicks(step)
                     try await deliver(step, logger: logger)
                 } catch {
                     revocation.done()
@@ -187,6 +202,7 @@ extension ComponentKafka {
                 try await deliver(step, logger: logger)
                 return
             }
+            applyTicks(step)
             try await deliver(step, logger: logger)
         }
     }
@@ -194,5 +210,48 @@ extension ComponentKafka {
     private func deliver(_ step: ComponentStep, logger: Logger) async throws {
         try await send(step.items, logger: logger)
         if !step.finished.isEmpty { offsets.finish(step.finished) }
+    }
+}
+
+/// Whether a component loop's ticks run (see `ComponentStep.wantsTicks`).
+final class TickGate: Sendable {
+    private struct State {
+        var open: Bool
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state: Mutex<State>
+
+    init(open: Bool) {
+        state = Mutex(State(open: open))
+    }
+
+    func set(open: Bool) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.open = open
+            guard open else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once the gate is open (at once when it is), or when the task is cancelled.
+    func waitUntilOpen() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.open || Task.isCancelled { return true }
+                    state.waiter = waiter
+                    return false
+                }
+                if resumeNow { waiter.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
     }
 }

@@ -24,10 +24,11 @@ struct ComponentLoopTests {
     /// Runs the loop as a service (so graceful shutdown closes the consumer as in a component).
     struct Loop: Service {
         let kafka: ComponentKafka
+        var tick: Duration?
         let handle: @Sendable (ComponentEvent, inout ComponentStep) async throws -> Void
 
         func run() async throws {
-            try await kafka.run(revokeTimeout: .seconds(60), logger: testLogger) { event, step in try await handle(event, &step) }
+            try await kafka.run(tick: tick, revokeTimeout: .seconds(60), logger: testLogger) { event, step in try await handle(event, &step) }
         }
     }
 
@@ -37,10 +38,13 @@ struct ComponentLoopTests {
         let task: Task<Void, any Error>
         let consumer: KafkaConsumer
 
-        init(broker: EmbeddedBroker, topic: String, group: String, handle: @escaping @Sendable (ComponentEvent, inout ComponentStep) async throws -> Void) throws {
+        init(
+            broker: EmbeddedBroker, topic: String, group: String, tick: Duration? = nil,
+            handle: @escaping @Sendable (ComponentEvent, inout ComponentStep) async throws -> Void
+        ) throws {
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topic]), logger: testLogger)
-            let loop = Loop(kafka: ComponentKafka(consumer: consumer, producer: producer), handle: handle)
+            let loop = Loop(kafka: ComponentKafka(consumer: consumer, producer: producer), tick: tick, handle: handle)
             let services = ServiceGroup(services: [producer, loop], logger: testLogger)
             self.services = services
             self.consumer = consumer
@@ -93,6 +97,47 @@ struct ComponentLoopTests {
             case .end:
                 journal.events.withLock { $0.append("end") }
             }
+        }
+    }
+
+    @Test("ticks stop while the handler wants none and start again when it does: an idle component does not wake")
+    func ticksOnlyWhenWanted() async throws {
+        // Ticks since the start or the last records: the handler wants three (ticks start on), and
+        // three more after each record. (It says nothing at an assignment, which may reach it
+        // after the first records.)
+        let ticks = Mutex((total: 0, sinceRecords: 0))
+        let handle: @Sendable (ComponentEvent, inout ComponentStep) async throws -> Void = { event, step in
+            switch event {
+            case .records:
+                ticks.withLock { $0.sinceRecords = 0 }
+                step.wantsTicks = true
+            case .tick:
+                let since = ticks.withLock { ticks in
+                    ticks.total += 1
+                    ticks.sinceRecords += 1
+                    return ticks.sinceRecords
+                }
+                if since >= 3 { step.wantsTicks = false }
+            case .assigned, .revoked, .end:
+                break
+            }
+        }
+        try await withTopic([]) { broker, topic in
+            let loop = try RunningLoop(broker: broker, topic: topic, group: uniqueName("g"), tick: .milliseconds(10), handle: handle)
+            let ticked = await eventually(timeout: .seconds(60)) { ticks.withLock { $0.total } >= 3 }
+            #expect(ticked)
+            // A hundred tick intervals with the ticks off: at most the one already on its way
+            // when they were turned off arrives.
+            try await Task.sleep(for: .seconds(1))
+            let afterPause = ticks.withLock { $0.total }
+            #expect(afterPause <= 4, "ticks went on while none were wanted: \(afterPause)")
+            // A record turns them on again (three more, and at most the one on its way then).
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: 0, key: "k", value: Array("b".utf8)))
+            await producer.close()
+            let resumed = await eventually(timeout: .seconds(60)) { ticks.withLock { $0.total } >= afterPause + 3 }
+            #expect(resumed)
+            try await loop.stop()
         }
     }
 
