@@ -25,12 +25,18 @@ struct TracingStructureTests {
             }
         }
         await producer.close()
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
-        let message = try #require(try await withRunningConsumer(consumer) { await collect(consumer, count: 1) }.first)
+        let (consumer, messages) = try await readBack(broker: broker, topic: topic, count: 1)
+        let message = try #require(messages.first)
         let seen = await withTracer(tracer) {
             await KafkaConsumerTracing(consumer).withProcessSpan(message) { _ in Baggage.current }
         }
         return (message, seen, tracer)
+    }
+
+    /// Reads `count` records of `topic` in a new group; returns the consumer (closed) and them.
+    private func readBack(broker: EmbeddedBroker, topic: String, count: Int) async throws -> (KafkaConsumer, [KafkaMessage]) {
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+        return (consumer, try await withRunningConsumer(consumer) { await collect(consumer, count: count) })
     }
 
     @Test("send and process spans: kinds, parents, the link back, messaging attributes, allow-listed business ids, baggage passed on")
@@ -100,8 +106,7 @@ struct TracingStructureTests {
             }
             await producer.close()
             #expect(results.allSatisfy { (try? $0.get()) != nil })
-            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
-            let messages = try await withRunningConsumer(consumer) { await collect(consumer, count: 2) }
+            let (_, messages) = try await readBack(broker: broker, topic: topic, count: 2)
             let byKey = Dictionary(uniqueKeysWithValues: messages.map { ($0.keyString ?? "", $0) })
             #expect(byKey["k0"]?.headers.first { $0.key == "baggage" }?.value == kept)
             #expect(byKey["k1"]?.headers.string("baggage") == baggage.headerValue)
