@@ -48,10 +48,17 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(name: .customLong("topics-dir"), help: "Folder of topic definitions, passed to `ordertrace up` (default: its own default, ./topics).")
     var topicsDirectory: String?
 
+    /// `up`'s default of 5 levels a side runs out at full speed, and then the simulated exchange
+    /// cancels market orders: a round that runs faster finds less liquidity per order and does
+    /// less work (fewer fills and updates), which flattered the untraced rounds.
+    @Option(help: "Price levels of the simulated exchange's liquidity on each side of a book, passed to `ordertrace up --liquidity-levels`: enough that no order is canceled for want of liquidity, so that a faster round does not do less work.")
+    var liquidityLevels = 50
+
     func validate() throws {
         guard orders > 0, rounds > 0, warmup >= 0, (pacedOrders ?? 1) > 0, (pacedRate ?? 1) > 0 else {
             throw ValidationError("--orders, --rounds, --paced-orders and --paced-rate must be positive, --warmup at least 0")
         }
+        guard (0...1000).contains(liquidityLevels) else { throw ValidationError("--liquidity-levels must be 0 to 1000") }
     }
 
     struct Measured {
@@ -82,7 +89,8 @@ struct PipelineBench: AsyncParsableCommand {
         let pacedCount = pacedOrders ?? orders
         say(
             "bench-pipeline: \(rounds) traced and \(rounds) untraced rounds of \(orders) market orders over \(PipelineOrders.symbols.count) symbols "
-                + "(80% produced into client-orders, 20% over \(PipelineOrders.webSocketUsers) WebSockets), each on a fresh `ordertrace up`; "
+                + "(80% produced into client-orders, 20% over \(PipelineOrders.webSocketUsers) WebSockets), each on a fresh `ordertrace up` "
+                + "(exchange liquidity \(liquidityLevels) levels a side); "
                 + "after each traced round \(pacedCount) orders paced at \(pacedRate.map { String(format: "%g/s", $0) } ?? "half its rate"); spans to the OTLP sink at \(sink.endpoint)")
         var measured: [Measured] = []
         var spansPerOrder: [Double] = []
@@ -105,7 +113,8 @@ struct PipelineBench: AsyncParsableCommand {
     /// One `up`: warm-up, a round at full speed and, when traced, a paced round.
     private func session(round: Int, traced: Bool, sink: Sink, pacedCount: Int, logger: Logger) async throws -> ([Measured], sent: Int) {
         let kind = traced ? "traced" : "untraced"
-        let up = try UpProcess.start(otlpEndpoint: traced ? sink.endpoint : nil, extraArguments: (topicsDirectory.map { ["--topics-dir", $0] } ?? []) + ["--replicas", String(replicas)], environment: [:])
+        let up = try UpProcess.start(otlpEndpoint: traced ? sink.endpoint : nil, extraArguments: (topicsDirectory.map { ["--topics-dir", $0] } ?? []) + ["--replicas", String(replicas), "--liquidity-levels", String(liquidityLevels)],
+            environment: [:])
         return try await up.withSession(logger: logger) { connected in
             let tag = "\(traced ? "t" : "u")\(round)"
             var sent = 0

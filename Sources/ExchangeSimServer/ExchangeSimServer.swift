@@ -34,8 +34,10 @@ public struct ExchangeSimServer: Service {
     }
 
     public func run() async throws {
-        let router = Router(context: BasicWebSocketRequestContext.self)
         let configuration = self.configuration
+        // A setting no session could start with stops the server now, not each connection.
+        _ = try ExchangeSimulator(configuration: Self.sessionConfiguration(configuration, connection: 0))
+        let router = Router(context: BasicWebSocketRequestContext.self)
         let logger = self.logger
         let connections = self.connections
         let sessions = self.sessions
@@ -97,6 +99,7 @@ public struct ExchangeSimServer: Service {
 
     static func sessionConfiguration(_ configuration: ExchangeSimServerConfiguration, connection: Int) -> ExchangeSimulatorConfiguration {
         var session = ExchangeSimulatorConfiguration(seed: configuration.seed)
+        session.liquidity.levels = configuration.liquidityLevels
         // Unique per session (named by the connection that made it) and per server start, so a fill id never repeats.
         session.executionIdPrefix = "E\(startStamp)-\(connection)-"
         return session

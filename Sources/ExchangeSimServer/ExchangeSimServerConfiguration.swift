@@ -1,3 +1,5 @@
+import ExchangeSimulator
+
 /// Where the simulated exchange listens and how its sessions run.
 public struct ExchangeSimServerConfiguration: Sendable {
     public var host = "127.0.0.1"
@@ -7,11 +9,18 @@ public struct ExchangeSimServerConfiguration: Sendable {
     public var seed: UInt64 = 1
     /// How often simulated time advances (liquidity refreshes, resting orders fill).
     public var tickInterval: Duration = .milliseconds(20)
+    /// Price levels of simulated liquidity on each side of every book (0 to 1,000), laid again at
+    /// every refresh: a market order that takes more than they hold is canceled for the rest.
+    public var liquidityLevels = ExchangeSimulatorConfiguration.Liquidity().levels
 
-    public init(host: String = "127.0.0.1", port: Int = 9100, seed: UInt64 = 1, tickInterval: Duration = .milliseconds(20)) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 9100, seed: UInt64 = 1, tickInterval: Duration = .milliseconds(20),
+        liquidityLevels: Int = ExchangeSimulatorConfiguration.Liquidity().levels
+    ) {
         self.host = host
         self.port = port
         self.seed = seed
         self.tickInterval = tickInterval
+        self.liquidityLevels = liquidityLevels
     }
 }

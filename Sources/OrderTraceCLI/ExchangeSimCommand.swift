@@ -20,10 +20,17 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     @Option(help: "Seed of the simulated liquidity.")
     var seed: UInt64 = 1
 
+    @Option(help: "Price levels of simulated liquidity on each side of every book (0 to 1000), laid again every 250 ms of simulated time; a market order that takes more is canceled for the rest.")
+    var liquidityLevels = ExchangeSimServerConfiguration().liquidityLevels
+
+    func validate() throws {
+        guard (0...1000).contains(liquidityLevels) else { throw ValidationError("--liquidity-levels must be 0 to 1000") }
+    }
+
     func run() async throws {
         let logger = Logs.bootstrap()
         let server = ExchangeSimServer(
-            configuration: .init(host: host, port: port, seed: seed), logger: logger,
+            configuration: .init(host: host, port: port, seed: seed, liquidityLevels: liquidityLevels), logger: logger,
             onListening: { port in say("exchange-sim: listening on ws://\(host):\(port)/") })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         services.appendParentWatch(ProcessInfo.processInfo.environment, logger: logger)

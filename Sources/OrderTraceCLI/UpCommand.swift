@@ -10,6 +10,7 @@ import MetricsEndpoint
 import OrderGateway
 import NIOCore
 import NIOPosix
+import ExchangeSimServer
 import ServiceLifecycle
 
 struct UpCommand: AsyncParsableCommand {
@@ -49,6 +50,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Seed of the simulated exchange's liquidity.")
     var seed: UInt64 = 1
 
+    @Option(help: "Price levels of the simulated exchange's liquidity on each side of every book (0 to 1000); more levels let more be bought and sold in each 250 ms before market orders are canceled for want of liquidity.")
+    var liquidityLevels = ExchangeSimServerConfiguration().liquidityLevels
+
     @Option(help: "Port of the one address for every component's metrics (Prometheus text at /metrics).")
     var metricsPort = 9464
 
@@ -68,6 +72,7 @@ struct UpCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...8).contains(replicas) else { throw ValidationError("--replicas must be 1 to 8") }
+        guard (0...1000).contains(liquidityLevels) else { throw ValidationError("--liquidity-levels must be 0 to 1000") }
     }
 
     func run() async throws {
@@ -158,7 +163,9 @@ struct UpCommand: AsyncParsableCommand {
         let supervisor = Supervisor(
             executable: CommandLine.executablePath,
             children: (explorerURL == nil ? [] : [.init(name: "explorer", arguments: ["explorer"])])
-                + [.init(name: "exchange-sim", arguments: ["exchange-sim", "--port", String(exchangePort), "--seed", String(seed)])]
+                + [.init(name: "exchange-sim", arguments: [
+                    "exchange-sim", "--port", String(exchangePort), "--seed", String(seed), "--liquidity-levels", String(liquidityLevels),
+                ])]
                 + components,
             environment: environment,
             logDirectory: dataDirectory + "/logs",

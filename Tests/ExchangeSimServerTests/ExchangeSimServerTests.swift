@@ -8,10 +8,10 @@ import Testing
 import WebSocketClient
 
 /// Starts the server on a free port for the duration of `body`.
-func withServer<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+func withServer<T: Sendable>(liquidityLevels: Int = ExchangeSimServerConfiguration().liquidityLevels, _ body: @Sendable (Int) async throws -> T) async throws -> T {
     let port = Mutex<Int?>(nil)
     let server = ExchangeSimServer(
-        configuration: .init(port: 0, seed: 7, tickInterval: .milliseconds(10)),
+        configuration: .init(port: 0, seed: 7, tickInterval: .milliseconds(10), liquidityLevels: liquidityLevels),
         logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
         onListening: { bound in port.withLock { $0 = bound } })
     let group = ServiceGroup(services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -85,5 +85,28 @@ struct ExchangeSimServerTests {
         if case .error = replies[0] {} else { Issue.record("expected an error for non-JSON, got \(replies[0])") }
         if case .error(let error) = replies[1] { #expect(error.orderId == "x-2") } else { Issue.record("expected an error for side 'hold', got \(replies[1])") }
         if case .reject(let reject) = replies[2] { #expect(reject.orderId == "x-3") } else { Issue.record("expected a reject for an unknown symbol, got \(replies[2])") }
+    }
+
+    @Test(
+        "the liquidity levels decide how much one market order can take: 5 levels of at most 1,000 cannot fill 5,001 (the rest is canceled), 50 levels of at least 100 fill 5,000",
+        arguments: [(levels: 5, quantity: 5_001, fills: false), (levels: 50, quantity: 5_000, fills: true)])
+    func liquidityLevels(_ setting: (levels: Int, quantity: Int, fills: Bool)) async throws {
+        let replies = try await withServer(liquidityLevels: setting.levels) { port in
+            try await exchange(
+                port: port,
+                send: [#"{"type":"new_order","orderId":"d-1","symbol":"MSFT","side":"sell","quantity":\#(setting.quantity),"orderType":"market"}"#]
+            ) { messages in
+                messages.contains { if case .canceled = $0 { return true }; if case .execution(let e) = $0 { return e.leavesQuantity == 0 }; return false }
+            }
+        }
+        let executed = replies.compactMap { if case .execution(let e) = $0 { return e.quantity } else { return nil } }.reduce(0, +)
+        let canceled = replies.compactMap { if case .canceled(let c) = $0 { return c } else { return nil } }
+        if setting.fills {
+            #expect(executed == Int64(setting.quantity))
+            #expect(canceled.isEmpty)
+        } else {
+            #expect(executed > 0 && executed < Int64(setting.quantity))
+            #expect(canceled.map(\.canceledQuantity) == [Int64(setting.quantity) - executed])
+        }
     }
 }
