@@ -206,13 +206,22 @@ final class AllocatorStore {
 
     /// Runs `body` in one transaction (`BEGIN IMMEDIATE`): all of it is stored, or none of it.
     /// The store's methods called in `body` take part in it.
+    ///
+    /// Its statements (and the savepoint's of `isolated`) are prepared once: GRDB's
+    /// `inTransaction` and `inSavepoint` compile them again for every use, which was 10% of the
+    /// allocator's profile at 200 orders/s, where a step holds one or two records.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        var result: T?
-        try database.inTransaction(.immediate) { _ in
-            result = try body()
-            return .commit
+        try access { db in
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+            do {
+                let result = try body()
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                return result
+            } catch {
+                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+                throw error
+            }
         }
-        return result!
     }
 
     /// Runs the handling of one record in a savepoint of the current transaction. When the store
@@ -223,12 +232,17 @@ final class AllocatorStore {
     func isolated<T>(_ body: () throws -> T) throws -> T {
         do {
             return try access { db in
-                var result: T?
-                try db.inSavepoint {
-                    result = try body()
-                    return .commit
+                try db.cachedStatement(sql: "SAVEPOINT record").execute()
+                do {
+                    let result = try body()
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT record").execute()
+                    return result
+                } catch {
+                    // Undoes the record's changes and leaves the savepoint; the transaction goes on.
+                    try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT record").execute()
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT record").execute()
+                    throw error
                 }
-                return result!
             }
         } catch let error as DatabaseError where Self.isAboutInput(error) {
             try reload()

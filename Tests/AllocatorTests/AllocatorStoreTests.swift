@@ -28,6 +28,47 @@ struct AllocatorStoreTests {
         try store.transaction { try store.apply(fill, fillTraceparent: nil, now: 1) }
     }
 
+    @Test("a record the store refuses is undone alone: the records before it in the same transaction are kept, and the transaction goes on and commits")
+    func refusedRecordIsUndoneAlone() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let store = try AllocatorStore(path: path)
+            try store.transaction {
+                _ = try store.isolated { try store.addBatch(batch("b1", [10]), now: 1) }
+                #expect(throws: AllocatorStore.InputRefused.self) {
+                    try store.isolated {
+                        _ = try store.enqueue(key: "u9", value: Array("undone".utf8), traceparent: nil, baggage: nil)
+                        // A row without its batch: the table's NOT NULL constraint refuses it.
+                        try store.access { db in try db.execute(sql: "INSERT INTO open_batches (batch_id, batch) VALUES ('b9', NULL)") }
+                    }
+                }
+                _ = try store.isolated { try store.enqueue(key: "u1", value: Array("kept".utf8), traceparent: nil, baggage: nil) }
+            }
+            #expect(try store.outbox().map { String(decoding: $0.value, as: UTF8.self) } == ["kept"])
+        }
+        let reopened = try AllocatorStore(path: path)
+        #expect(reopened.open.keys.sorted() == ["b1"])
+        #expect(try reopened.outbox().map { String(decoding: $0.value, as: UTF8.self) } == ["kept"])
+    }
+
+    @Test("a transaction whose body throws stores none of it, and the store takes the next one")
+    func failedTransactionStoresNothing() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        struct Stop: Error {}
+        let store = try AllocatorStore(path: path)
+        #expect(throws: Stop.self) {
+            try store.transaction {
+                _ = try store.enqueue(key: "u1", value: Array("lost".utf8), traceparent: nil, baggage: nil)
+                throw Stop()
+            }
+        }
+        #expect(try store.outbox().isEmpty)
+        _ = try store.transaction { try store.enqueue(key: "u1", value: Array("next".utf8), traceparent: nil, baggage: nil) }
+        #expect(try AllocatorStore(path: path).outbox().map { String(decoding: $0.value, as: UTF8.self) } == ["next"])
+    }
+
     @Test func fillsAreAppliedOnceAndSurviveARestart() throws {
         let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
