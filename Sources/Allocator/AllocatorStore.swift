@@ -212,15 +212,23 @@ final class AllocatorStore {
     /// allocator's profile at 200 orders/s, where a step holds one or two records.
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try access { db in
-            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
-            do {
-                let result = try body()
-                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
-                return result
-            } catch {
+            try Self.bracketed(db, begin: "BEGIN IMMEDIATE TRANSACTION", end: "COMMIT TRANSACTION", body) {
                 if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
-                throw error
             }
+        }
+    }
+
+    /// Runs `body` between the prepared statements `begin` and `end`; when either of the last two
+    /// throws, runs `undo` and rethrows.
+    private static func bracketed<T>(_ db: Database, begin: String, end: String, _ body: () throws -> T, undo: () throws -> Void) throws -> T {
+        try db.cachedStatement(sql: begin).execute()
+        do {
+            let result = try body()
+            try db.cachedStatement(sql: end).execute()
+            return result
+        } catch {
+            try undo()
+            throw error
         }
     }
 
@@ -232,16 +240,10 @@ final class AllocatorStore {
     func isolated<T>(_ body: () throws -> T) throws -> T {
         do {
             return try access { db in
-                try db.cachedStatement(sql: "SAVEPOINT record").execute()
-                do {
-                    let result = try body()
-                    try db.cachedStatement(sql: "RELEASE SAVEPOINT record").execute()
-                    return result
-                } catch {
+                try Self.bracketed(db, begin: "SAVEPOINT record", end: "RELEASE SAVEPOINT record", body) {
                     // Undoes the record's changes and leaves the savepoint; the transaction goes on.
                     try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT record").execute()
                     try db.cachedStatement(sql: "RELEASE SAVEPOINT record").execute()
-                    throw error
                 }
             }
         } catch let error as DatabaseError where Self.isAboutInput(error) {

@@ -12,6 +12,8 @@ public struct ExchangeSimServerConfiguration: Sendable {
     /// Price levels of simulated liquidity on each side of every book (0 to 1,000), laid again at
     /// every refresh: a market order that takes more than they hold is canceled for the rest.
     public var liquidityLevels = ExchangeSimulatorConfiguration.Liquidity().levels
+    /// What `liquidityLevels` may be.
+    public static let liquidityLevelRange = ExchangeSimulatorConfiguration.Liquidity.allowedLevels
 
     public init(
         host: String = "127.0.0.1", port: Int = 9100, seed: UInt64 = 1, tickInterval: Duration = .milliseconds(20),

@@ -64,6 +64,8 @@ public struct ExchangeSimulatorConfiguration: Sendable, Hashable {
     public struct Liquidity: Sendable, Hashable {
         /// Price levels per side; zero means no simulated liquidity (client orders only meet each other).
         public var levels = 5
+        /// The number of levels a configuration may have.
+        public static let allowedLevels = 0...1_000
         /// The distance from the reference price to the best simulated bid and ask, in ticks (at least 1).
         public var bestLevelOffsetTicks: Int64 = 100
         /// The distance between two simulated levels of one side, in ticks (at least 1).
@@ -124,8 +126,8 @@ public struct ExchangeSimulatorConfiguration: Sendable, Hashable {
         if priceBandBasisPoints < 0 { throw fail("priceBandBasisPoints", "must be 0 or more (1000 = ±10%)") }
         if walk.interval <= .zero { throw fail("walk.interval", "must be positive") }
         if walk.maxStepTicks < 0 { throw fail("walk.maxStepTicks", "must be 0 or more") }
-        if liquidity.levels < 0 { throw fail("liquidity.levels", "must be 0 or more") }
-        if liquidity.levels > 1_000 { throw fail("liquidity.levels", "must be at most 1000") }
+        if liquidity.levels < Liquidity.allowedLevels.lowerBound { throw fail("liquidity.levels", "must be 0 or more") }
+        if liquidity.levels > Liquidity.allowedLevels.upperBound { throw fail("liquidity.levels", "must be at most 1000") }
         if liquidity.bestLevelOffsetTicks < 1 { throw fail("liquidity.bestLevelOffsetTicks", "must be at least 1") }
         if liquidity.levelSpacingTicks < 1 { throw fail("liquidity.levelSpacingTicks", "must be at least 1") }
         if liquidity.quantity.lowerBound < 1 { throw fail("liquidity.quantity", "must start at 1 or more") }

@@ -24,7 +24,10 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     var liquidityLevels = ExchangeSimServerConfiguration().liquidityLevels
 
     func validate() throws {
-        guard (0...1000).contains(liquidityLevels) else { throw ValidationError("--liquidity-levels must be 0 to 1000") }
+        let levels = ExchangeSimServerConfiguration.liquidityLevelRange
+        guard levels.contains(liquidityLevels) else {
+            throw ValidationError("--liquidity-levels must be \(levels.lowerBound) to \(levels.upperBound)")
+        }
     }
 
     func run() async throws {

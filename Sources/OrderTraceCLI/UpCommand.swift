@@ -72,7 +72,10 @@ struct UpCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...8).contains(replicas) else { throw ValidationError("--replicas must be 1 to 8") }
-        guard (0...1000).contains(liquidityLevels) else { throw ValidationError("--liquidity-levels must be 0 to 1000") }
+        let levels = ExchangeSimServerConfiguration.liquidityLevelRange
+        guard levels.contains(liquidityLevels) else {
+            throw ValidationError("--liquidity-levels must be \(levels.lowerBound) to \(levels.upperBound)")
+        }
     }
 
     func run() async throws {

@@ -43,6 +43,13 @@ private func exchange(port: Int, send lines: [String], until done: @escaping @Se
     return received.withLock { $0 }
 }
 
+/// Whether a reply ends an order: it was canceled, or its last execution left nothing.
+private func ended(_ message: ExchangeMessage) -> Bool {
+    if case .canceled = message { return true }
+    if case .execution(let execution) = message { return execution.leavesQuantity == 0 }
+    return false
+}
+
 @Suite("The exchange simulator over WebSocket", .timeLimit(.minutes(1)))
 struct ExchangeSimServerTests {
     @Test("a market order is acknowledged first, then executed until done; execution ids are unique")
@@ -51,9 +58,7 @@ struct ExchangeSimServerTests {
             try await exchange(
                 port: port,
                 send: [#"{"type":"new_order","orderId":"x-1","symbol":"AAPL","side":"buy","quantity":2500,"orderType":"market"}"#]
-            ) { messages in
-                messages.contains { if case .canceled = $0 { return true }; if case .execution(let e) = $0 { return e.leavesQuantity == 0 }; return false }
-            }
+            ) { messages in messages.contains(where: ended) }
         }
         guard case .ack(let ack)? = replies.first else {
             Issue.record("first reply is not an ack: \(replies)")
@@ -95,9 +100,7 @@ struct ExchangeSimServerTests {
             try await exchange(
                 port: port,
                 send: [#"{"type":"new_order","orderId":"d-1","symbol":"MSFT","side":"sell","quantity":\#(setting.quantity),"orderType":"market"}"#]
-            ) { messages in
-                messages.contains { if case .canceled = $0 { return true }; if case .execution(let e) = $0 { return e.leavesQuantity == 0 }; return false }
-            }
+            ) { messages in messages.contains(where: ended) }
         }
         let executed = replies.compactMap { if case .execution(let e) = $0 { return e.quantity } else { return nil } }.reduce(0, +)
         let canceled = replies.compactMap { if case .canceled(let c) = $0 { return c } else { return nil } }
