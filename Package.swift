@@ -202,7 +202,7 @@ let package = Package(
             name: "OrderGateway",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "WireJSON", "BoundedCollections",
+                "Kafka", "KafkaTracing", "TraceContext", "OTLPWire", "Baggage", "OrderModel", "Pipeline", "Settings", "WireJSON", "BoundedCollections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -216,7 +216,7 @@ let package = Package(
         .target(
             name: "ExchangeGateway",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings", "ExchangeProtocol", "BoundedCollections",
+                "Kafka", "KafkaTracing", "TraceContext", "OTLPWire", "Baggage", "OrderModel", "Pipeline", "Settings", "ExchangeProtocol", "BoundedCollections",
                 "WebSocketClient",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
@@ -239,7 +239,7 @@ let package = Package(
         .target(
             name: "Algo",
             dependencies: [
-                "Kafka", "KafkaTracing", "TraceContext", "Baggage", "OrderModel", "Pipeline", "Settings",
+                "Kafka", "KafkaTracing", "TraceContext", "OTLPWire", "Baggage", "OrderModel", "Pipeline", "Settings",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -5,6 +5,7 @@ import Logging
 import OrderModel
 import Pipeline
 import ServiceLifecycle
+import TraceContext
 import Tracing
 
 /// The algorithm: works each batch as several exchange orders (fan-out) per its
@@ -38,7 +39,8 @@ public struct Algo: Service {
     func work(_ message: KafkaMessage) -> [(KafkaProducerRecord, ServiceContext)] {
         let processSpan = kafka.tracing.startProcessSpan(message)
         defer { processSpan.end() }
-        let span = AlgoSpans.startProcessing(context: processSpan.context)
+        let tracer = MessagingTracing.current
+        let span = AlgoSpans.startProcessing(context: processSpan.context, tracer: tracer)
         defer { span.end() }
         let batch: Batch
         switch Batch.decode(json: message.value) {
@@ -53,7 +55,7 @@ public struct Algo: Service {
         let orders = configuration.slicing.exchangeOrders(for: batch)
         AlgoSpans.setBatchAttributes(span, batch: batch, slices: orders.count)
         return orders.map { order in
-            let sendSpan = AlgoSpans.startSend(order, context: span.context)
+            let sendSpan = AlgoSpans.startSend(order, context: span.context, tracer: tracer)
             defer { sendSpan.end() }
             return (KafkaProducerRecord(topic: configuration.topics.exchangeOrders, key: order.symbol, value: order.encodeJSON()), sendSpan.context)
         }

@@ -1,6 +1,8 @@
 import Baggage
+import OTLPWire
 import OrderModel
 import Pipeline
+import TraceContext
 import Tracing
 
 /// The spans of the trace model that the algorithm starts, and their attributes.
@@ -17,38 +19,41 @@ enum AlgoSpans {
     }
 
     /// `algorithm_processing` (INTERNAL), child of the batch record's process span.
-    static func startProcessing(context: ServiceContext) -> any Span {
-        startSpan(algorithmProcessing, context: context, ofKind: .internal)
+    static func startProcessing(context: ServiceContext, tracer: any MessagingTracer) -> any MessagingSpan {
+        tracer.startMessagingSpan(algorithmProcessing, context: context, ofKind: .internal)
     }
 
-    /// The batch's ids and the slice count on the `algorithm_processing` span.
-    static func setBatchAttributes(_ span: any Span, batch: Batch, slices: Int) {
-        span.updateAttributes { attributes in
-            attributes[BusinessAttribute.batchID] = batch.batchId
-            attributes[BusinessAttribute.symbol] = batch.symbol
-            attributes[BusinessAttribute.side] = batch.side.rawValue
-            attributes[BusinessAttribute.quantity] = batch.quantity
-            attributes[Key.slices] = slices
-        }
+    /// The batch's ids and the slice count on the `algorithm_processing` span (in key order, as
+    /// `SpanAttributes` would be exported).
+    static func setBatchAttributes(_ span: any MessagingSpan, batch: Batch, slices: Int) {
+        guard span.isRecording else { return }
+        span.setAttributes([
+            Attribute(Key.slices, .int(Int64(slices))),
+            Attribute(BusinessAttribute.batchID, .string(batch.batchId)),
+            Attribute(BusinessAttribute.quantity, .int(batch.quantity)),
+            Attribute(BusinessAttribute.side, .string(batch.side.rawValue)),
+            Attribute(BusinessAttribute.symbol, .string(batch.symbol)),
+        ])
     }
 
     /// `exchange_order_send` (INTERNAL), child of `algorithm_processing`, with `batch.id` and
     /// `exchange.order_id` set in the batch's baggage (the rest kept intact); the exchange order
     /// record is sent with its context.
-    static func startSend(_ order: ExchangeOrder, context: ServiceContext) -> any Span {
+    static func startSend(_ order: ExchangeOrder, context: ServiceContext, tracer: any MessagingTracer) -> any Span {
         let context = context.settingBaggage([
             BusinessAttribute.batchID: order.batchId, BusinessAttribute.exchangeOrderID: order.exchangeOrderId,
         ])
-        let span = startSpan(exchangeOrderSend, context: context, ofKind: .internal)
-        span.updateAttributes { attributes in
-            attributes[BusinessAttribute.batchID] = order.batchId
-            attributes[BusinessAttribute.exchangeOrderID] = order.exchangeOrderId
-            attributes[BusinessAttribute.symbol] = order.symbol
-            attributes[BusinessAttribute.side] = order.side.rawValue
-            attributes[BusinessAttribute.quantity] = order.quantity
-            attributes[BusinessAttribute.orderType] = order.orderType.rawValue
-            attributes[Key.slice] = order.slice
-        }
+        let span = tracer.startMessagingSpan(exchangeOrderSend, context: context, ofKind: .internal)
+        guard span.isRecording else { return span }
+        span.setAttributes([
+            Attribute(Key.slice, .int(Int64(order.slice))),
+            Attribute(BusinessAttribute.batchID, .string(order.batchId)),
+            Attribute(BusinessAttribute.exchangeOrderID, .string(order.exchangeOrderId)),
+            Attribute(BusinessAttribute.quantity, .int(order.quantity)),
+            Attribute(BusinessAttribute.side, .string(order.side.rawValue)),
+            Attribute(BusinessAttribute.symbol, .string(order.symbol)),
+            Attribute(BusinessAttribute.orderType, .string(order.orderType.rawValue)),
+        ])
         return span
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import OrderModel
 import Pipeline
+import TraceContext
 import Tracing
 
 extension OrderGateway {
@@ -46,7 +47,7 @@ extension OrderGateway {
             }
             Self.updateCounters[update.status]?.increment()
             latency.updated(update)
-            OrderGatewaySpans.withDelivered(update) {
+            OrderGatewaySpans.withDelivered(update, context: processSpan.context, tracer: MessagingTracing.current) {
                 connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
             }
         }

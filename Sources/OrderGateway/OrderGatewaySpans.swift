@@ -1,6 +1,8 @@
 import Baggage
+import OTLPWire
 import OrderModel
 import Pipeline
+import TraceContext
 import Tracing
 
 /// The spans of the trace model that the gateway starts, and their attributes.
@@ -23,15 +25,17 @@ enum OrderGatewaySpans {
         baggage[BusinessAttribute.clientOrderID] = order.clientOrderId
         var context = ServiceContext.topLevel
         context.baggage = baggage
-        let span = startSpan(clientOrderReceived, context: context, ofKind: .server)
-        var attributes = SpanAttributes()
-        attributes[BusinessAttribute.userID] = order.userId
-        attributes[BusinessAttribute.clientOrderID] = order.clientOrderId
-        attributes[BusinessAttribute.symbol] = order.symbol
-        attributes[BusinessAttribute.side] = order.side.rawValue
-        attributes[BusinessAttribute.quantity] = order.quantity
-        attributes[BusinessAttribute.orderType] = order.orderType.rawValue
-        span.attributes = attributes
+        let span = MessagingTracing.current.startMessagingSpan(clientOrderReceived, context: context, ofKind: .server)
+        guard span.isRecording else { return span }
+        // In key order, as `SpanAttributes` would be exported.
+        span.setAttributes([
+            Attribute(BusinessAttribute.clientOrderID, .string(order.clientOrderId)),
+            Attribute(BusinessAttribute.quantity, .int(order.quantity)),
+            Attribute(BusinessAttribute.side, .string(order.side.rawValue)),
+            Attribute(BusinessAttribute.symbol, .string(order.symbol)),
+            Attribute(BusinessAttribute.orderType, .string(order.orderType.rawValue)),
+            Attribute(BusinessAttribute.userID, .string(order.userId)),
+        ])
         return span
     }
 
@@ -45,20 +49,23 @@ enum OrderGatewaySpans {
         return baggage
     }
 
-    /// `client_order_update_delivered` (INTERNAL), child of the current (process) span, around
-    /// `deliver`, which returns on how many sockets the update was queued.
-    static func withDelivered(_ update: OrderUpdate, _ deliver: () -> Int) {
-        withSpan(clientOrderUpdateDelivered, ofKind: .internal) { span in
-            let sockets = deliver()
-            span.updateAttributes { attributes in
-                attributes[BusinessAttribute.userID] = update.userId
-                attributes[BusinessAttribute.clientOrderID] = update.clientOrderId
-                attributes[BusinessAttribute.symbol] = update.symbol
-                attributes[BusinessAttribute.status] = update.status.rawValue
-                if let batchId = update.batchId { attributes[BusinessAttribute.batchID] = batchId }
-                if let fillId = update.fillId { attributes[BusinessAttribute.fillID] = fillId }
-                attributes[Key.sockets] = Int64(sockets)
-            }
-        }
+    /// `client_order_update_delivered` (INTERNAL), child of `context` (the record's process
+    /// span), around `deliver`, which returns on how many sockets the update was queued.
+    static func withDelivered(_ update: OrderUpdate, context: ServiceContext, tracer: any MessagingTracer, _ deliver: () -> Int) {
+        let span = tracer.startMessagingSpan(clientOrderUpdateDelivered, context: context, ofKind: .internal)
+        defer { span.end() }
+        let sockets = deliver()
+        guard span.isRecording else { return }
+        // In key order, as `SpanAttributes` would be exported.
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(7)
+        if let batchId = update.batchId { attributes.append(Attribute(BusinessAttribute.batchID, .string(batchId))) }
+        attributes.append(Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)))
+        if let fillId = update.fillId { attributes.append(Attribute(BusinessAttribute.fillID, .string(fillId))) }
+        attributes.append(Attribute(BusinessAttribute.status, .string(update.status.rawValue)))
+        attributes.append(Attribute(BusinessAttribute.symbol, .string(update.symbol)))
+        attributes.append(Attribute(Key.sockets, .int(Int64(sockets))))
+        attributes.append(Attribute(BusinessAttribute.userID, .string(update.userId)))
+        span.setAttributes(attributes)
     }
 }

@@ -1,7 +1,9 @@
 import Baggage
 import ExchangeProtocol
+import OTLPWire
 import OrderModel
 import Pipeline
+import TraceContext
 import Tracing
 
 /// Attribute keys of the gateway's own spans, beyond the business ids.
@@ -33,52 +35,64 @@ enum ExchangeGatewaySpans {
     static func startSend(
         _ order: ExchangeOrder, wireOrderId: String, messageType: String, quantity: Int64?, attempt: Int?, context: ServiceContext
     ) -> any Span {
-        let span = startSpan(wsSend, context: context, ofKind: .client)
-        var attributes = orderAttributes(order)
-        attributes[ExchangeAttribute.wireOrderID] = wireOrderId
-        attributes[ExchangeAttribute.messageType] = messageType
-        if let quantity { attributes[BusinessAttribute.quantity] = quantity }
-        if let attempt { attributes[ExchangeAttribute.attempt] = attempt }
-        span.attributes = attributes
+        let span = MessagingTracing.current.startMessagingSpan(wsSend, context: context, ofKind: .client)
+        guard span.isRecording else { return span }
+        // In key order, as `SpanAttributes` would be exported.
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(8)
+        attributes.append(Attribute(BusinessAttribute.batchID, .string(order.batchId)))
+        if let attempt { attributes.append(Attribute(ExchangeAttribute.attempt, .int(Int64(attempt)))) }
+        attributes.append(Attribute(ExchangeAttribute.messageType, .string(messageType)))
+        attributes.append(Attribute(BusinessAttribute.exchangeOrderID, .string(order.exchangeOrderId)))
+        attributes.append(Attribute(ExchangeAttribute.wireOrderID, .string(wireOrderId)))
+        attributes.append(Attribute(BusinessAttribute.quantity, .int(quantity ?? order.quantity)))
+        attributes.append(Attribute(BusinessAttribute.side, .string(order.side.rawValue)))
+        attributes.append(Attribute(BusinessAttribute.symbol, .string(order.symbol)))
+        span.setAttributes(attributes)
         return span
     }
 
     /// `external_exchange_ws_recv` (CONSUMER) for a reply, child of the order's stored ws_send context.
     static func startReceive(_ receipt: OpenExchangeOrders.Receipt) -> any Span {
-        let span = startSpan(wsReceive, context: receipt.context, ofKind: .consumer)
-        var attributes = orderAttributes(receipt.order)
-        attributes[ExchangeAttribute.wireOrderID] = receipt.wireOrderId
-        attributes[ExchangeAttribute.messageType] = receipt.messageType
-        if let note = receipt.note { attributes[ExchangeAttribute.note] = note }
-        span.attributes = attributes
+        let span = MessagingTracing.current.startMessagingSpan(wsReceive, context: receipt.context, ofKind: .consumer)
+        guard span.isRecording else { return span }
+        let order = receipt.order
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(8)
+        attributes.append(Attribute(BusinessAttribute.batchID, .string(order.batchId)))
+        attributes.append(Attribute(ExchangeAttribute.messageType, .string(receipt.messageType)))
+        attributes.append(Attribute(BusinessAttribute.exchangeOrderID, .string(order.exchangeOrderId)))
+        attributes.append(Attribute(ExchangeAttribute.wireOrderID, .string(receipt.wireOrderId)))
+        attributes.append(Attribute(BusinessAttribute.quantity, .int(order.quantity)))
+        attributes.append(Attribute(BusinessAttribute.side, .string(order.side.rawValue)))
+        attributes.append(Attribute(BusinessAttribute.symbol, .string(order.symbol)))
+        if let note = receipt.note { attributes.append(Attribute(ExchangeAttribute.note, .string(note))) }
+        span.setAttributes(attributes)
         return span
     }
 
     /// `exchange_fill_received` (INTERNAL), child of the receive span. Returns the span and the
     /// context to send the fill with: the span's, with `fill.id` added to the baggage.
     static func startFill(_ fill: Fill, order: ExchangeOrder, context: ServiceContext) -> (any Span, ServiceContext) {
-        let span = startSpan(fillReceived, context: context, ofKind: .internal)
-        var attributes = orderAttributes(order)
-        attributes[BusinessAttribute.fillID] = fill.fillId
-        attributes[BusinessAttribute.status] = fill.status.rawValue
-        attributes[BusinessAttribute.quantity] = fill.quantity
-        if let reason = fill.reason { attributes[BusinessAttribute.rejectReason] = reason }
-        span.attributes = attributes
+        let span = MessagingTracing.current.startMessagingSpan(fillReceived, context: context, ofKind: .internal)
+        if span.isRecording {
+            var attributes: [Attribute] = []
+            attributes.reserveCapacity(8)
+            attributes.append(Attribute(BusinessAttribute.batchID, .string(order.batchId)))
+            attributes.append(Attribute(BusinessAttribute.exchangeOrderID, .string(order.exchangeOrderId)))
+            attributes.append(Attribute(BusinessAttribute.fillID, .string(fill.fillId)))
+            attributes.append(Attribute(BusinessAttribute.quantity, .int(fill.quantity)))
+            attributes.append(Attribute(BusinessAttribute.side, .string(order.side.rawValue)))
+            attributes.append(Attribute(BusinessAttribute.status, .string(fill.status.rawValue)))
+            attributes.append(Attribute(BusinessAttribute.symbol, .string(order.symbol)))
+            if let reason = fill.reason { attributes.append(Attribute(BusinessAttribute.rejectReason, .string(reason))) }
+            span.setAttributes(attributes)
+        }
         return (span, span.context.settingBaggage([BusinessAttribute.fillID: fill.fillId]))
     }
 
     /// `context` with `exchange.order_id` added to its baggage (the rest kept intact).
     static func withExchangeOrderID(_ id: String, _ context: ServiceContext) -> ServiceContext {
         context.settingBaggage([BusinessAttribute.exchangeOrderID: id])
-    }
-
-    private static func orderAttributes(_ order: ExchangeOrder) -> SpanAttributes {
-        var attributes = SpanAttributes()
-        attributes[BusinessAttribute.exchangeOrderID] = order.exchangeOrderId
-        attributes[BusinessAttribute.batchID] = order.batchId
-        attributes[BusinessAttribute.symbol] = order.symbol
-        attributes[BusinessAttribute.side] = order.side.rawValue
-        attributes[BusinessAttribute.quantity] = order.quantity
-        return attributes
     }
 }
