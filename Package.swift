@@ -101,6 +101,8 @@ let package = Package(
         .target(name: "OTLPWire"),
         // The lean tracer: spans behind the swift-distributed-tracing API, sharded bounded
         // buffers, W3C propagation, export over OTLP/HTTP.
+        // glibc's <malloc.h>: mallopt and mallinfo2 (see HeapRetention).
+        .systemLibrary(name: "CMalloc"),
         // zlib, as Debian's zlib1g-dev installs it: gzip for OTLP export.
         .systemLibrary(
             name: "CZlib",
@@ -325,6 +327,7 @@ let package = Package(
         .target(
             name: "CommandLineSupport",
             dependencies: [
+                "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 "Kafka",
@@ -376,6 +379,7 @@ let package = Package(
         ),
         // The benchmarks' pure parts: the latency plot and the result line.
         .testTarget(name: "OrderTraceBenchmarksTests", dependencies: ["OrderTraceBenchmarks"]),
+        .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
         // Test helpers that need neither Kafka nor a tracer: seeded randomness, temporary files.
         .target(
             name: "TestSupport",
