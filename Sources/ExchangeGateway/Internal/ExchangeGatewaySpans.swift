@@ -37,18 +37,8 @@ enum ExchangeGatewaySpans {
     ) -> any Span {
         let span = MessagingTracing.current.startMessagingSpan(wsSend, context: context, ofKind: .client)
         guard span.isRecording else { return span }
-        // In key order, as `SpanAttributes` would be exported.
-        var attributes: [Attribute] = []
-        attributes.reserveCapacity(8)
-        attributes.append(Attribute(BusinessAttribute.batchID, .string(order.batchId)))
-        if let attempt { attributes.append(Attribute(ExchangeAttribute.attempt, .int(Int64(attempt)))) }
-        attributes.append(Attribute(ExchangeAttribute.messageType, .string(messageType)))
-        attributes.append(Attribute(BusinessAttribute.exchangeOrderID, .string(order.exchangeOrderId)))
-        attributes.append(Attribute(ExchangeAttribute.wireOrderID, .string(wireOrderId)))
-        attributes.append(Attribute(BusinessAttribute.quantity, .int(quantity ?? order.quantity)))
-        attributes.append(Attribute(BusinessAttribute.side, .string(order.side.rawValue)))
-        attributes.append(Attribute(BusinessAttribute.symbol, .string(order.symbol)))
-        span.setAttributes(attributes)
+        span.setAttributes(
+            messageAttributes(order, wireOrderId: wireOrderId, messageType: messageType, quantity: quantity ?? order.quantity, attempt: attempt, note: nil))
         return span
     }
 
@@ -56,18 +46,10 @@ enum ExchangeGatewaySpans {
     static func startReceive(_ receipt: OpenExchangeOrders.Receipt) -> any Span {
         let span = MessagingTracing.current.startMessagingSpan(wsReceive, context: receipt.context, ofKind: .consumer)
         guard span.isRecording else { return span }
-        let order = receipt.order
-        var attributes: [Attribute] = []
-        attributes.reserveCapacity(8)
-        attributes.append(Attribute(BusinessAttribute.batchID, .string(order.batchId)))
-        attributes.append(Attribute(ExchangeAttribute.messageType, .string(receipt.messageType)))
-        attributes.append(Attribute(BusinessAttribute.exchangeOrderID, .string(order.exchangeOrderId)))
-        attributes.append(Attribute(ExchangeAttribute.wireOrderID, .string(receipt.wireOrderId)))
-        attributes.append(Attribute(BusinessAttribute.quantity, .int(order.quantity)))
-        attributes.append(Attribute(BusinessAttribute.side, .string(order.side.rawValue)))
-        attributes.append(Attribute(BusinessAttribute.symbol, .string(order.symbol)))
-        if let note = receipt.note { attributes.append(Attribute(ExchangeAttribute.note, .string(note))) }
-        span.setAttributes(attributes)
+        span.setAttributes(
+            messageAttributes(
+                receipt.order, wireOrderId: receipt.wireOrderId, messageType: receipt.messageType, quantity: receipt.order.quantity, attempt: nil,
+                note: receipt.note))
         return span
     }
 
@@ -94,5 +76,24 @@ enum ExchangeGatewaySpans {
     /// `context` with `exchange.order_id` added to its baggage (the rest kept intact).
     static func withExchangeOrderID(_ id: String, _ context: ServiceContext) -> ServiceContext {
         context.settingBaggage([BusinessAttribute.exchangeOrderID: id])
+    }
+
+    /// The attributes of a message sent to or received from the exchange about `order`, in key
+    /// order (as `SpanAttributes` would be exported).
+    private static func messageAttributes(
+        _ order: ExchangeOrder, wireOrderId: String, messageType: String, quantity: Int64, attempt: Int?, note: String?
+    ) -> [Attribute] {
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(9)
+        attributes.append(Attribute(BusinessAttribute.batchID, .string(order.batchId)))
+        if let attempt { attributes.append(Attribute(ExchangeAttribute.attempt, .int(Int64(attempt)))) }
+        attributes.append(Attribute(ExchangeAttribute.messageType, .string(messageType)))
+        attributes.append(Attribute(BusinessAttribute.exchangeOrderID, .string(order.exchangeOrderId)))
+        attributes.append(Attribute(ExchangeAttribute.wireOrderID, .string(wireOrderId)))
+        attributes.append(Attribute(BusinessAttribute.quantity, .int(quantity)))
+        attributes.append(Attribute(BusinessAttribute.side, .string(order.side.rawValue)))
+        attributes.append(Attribute(BusinessAttribute.symbol, .string(order.symbol)))
+        if let note { attributes.append(Attribute(ExchangeAttribute.note, .string(note))) }
+        return attributes
     }
 }
