@@ -99,10 +99,10 @@ let package = Package(
         ),
         // OTLP's trace data as plain values, and its protobuf and JSON encodings.
         .target(name: "OTLPWire"),
+        // glibc's <malloc.h>: mallopt (see HeapRetention).
+        .systemLibrary(name: "CMalloc"),
         // The lean tracer: spans behind the swift-distributed-tracing API, sharded bounded
         // buffers, W3C propagation, export over OTLP/HTTP.
-        // glibc's <malloc.h>: mallopt and mallinfo2 (see HeapRetention).
-        .systemLibrary(name: "CMalloc"),
         // zlib, as Debian's zlib1g-dev installs it: gzip for OTLP export.
         .systemLibrary(
             name: "CZlib",

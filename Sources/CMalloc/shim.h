@@ -1,3 +1,3 @@
-// glibc's malloc settings (mallopt) and statistics (mallinfo2): <malloc.h>, which the Glibc
+// glibc's malloc settings (mallopt, M_TRIM_THRESHOLD, M_TOP_PAD): <malloc.h>, which the Glibc
 // module does not bring.
 #include <malloc.h>

@@ -8,7 +8,7 @@ import CMalloc
 /// through page faults (and a new heap through `mmap` and `mprotect`). A component under load
 /// allocates and frees a step's records, spans and buffers many times a second, so it paid that
 /// round trip again and again: 8.6% of the traced allocator's `perf` samples at full speed were
-/// page faults, `mprotect` and heap growth, 4.3% with these settings (what is left is memory
+/// page faults, `mprotect` and heap growth, 4.1% with these settings (what is left is memory
 /// touched for the first time). Every `ordertrace` process applies them at start
 /// (``keepFreedMemory(environment:)``): a process keeps up to ``trimThreshold`` free at the
 /// top of each heap, which is at most the memory it needed at its busiest.
@@ -31,11 +31,7 @@ public enum HeapRetention {
     /// Returns whether both were set.
     @discardableResult
     public static func keepFreedMemory(environment: [String: String]) -> Bool {
-        #if canImport(Glibc)
         guard applies(environment: environment) else { return false }
         return mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1 && mallopt(M_TOP_PAD, topPad) == 1
-        #else
-        return false
-        #endif
     }
 }
