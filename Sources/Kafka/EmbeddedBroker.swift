@@ -3,33 +3,141 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// A Kafka cluster inside this process: librdkafka's mock cluster, reachable at a fixed address.
+/// A Kafka broker inside this process, in one of two engines (`EmbeddedBrokerEngine`):
 ///
-/// For development and tests, not production: it keeps everything in memory (about 5 MB per
-/// partition, older records are deleted), implements a subset of the protocol (no CreateTopics,
-/// ListGroups or DescribeGroups), and is gone when the process ends. Topics are created from
-/// their definitions when it starts, since clients cannot create them over the protocol.
+/// - `.native` (the default): a single broker of our own that speaks the Kafka protocol on a
+///   socket (`NativeBrokerServer`): produce, fetch (held until records arrive), offsets, consumer
+///   groups and idempotent producers. It finds a fetch offset by binary search and answers with
+///   every batch that fits.
+/// - `.mock`: librdkafka's mock cluster, for tests that need several brokers or injected faults
+///   (brokers down, request errors, leader moves, latency), which only it can show.
+///
+/// For development and tests, not production: both keep everything in memory (older records are
+/// deleted past a size per partition), implement a subset of the protocol (no CreateTopics,
+/// ListGroups, DescribeGroups or transactions), and are gone when the process ends. Topics are
+/// created from their definitions when it starts.
 public final class EmbeddedBroker: Service, Sendable {
-    private let owner: RDKafkaClient
-    private nonisolated(unsafe) let cluster: OpaquePointer
-    private let forwarder: TCPForwarder?
-    /// Turns Nagle's algorithm off on the cluster's connections (see `NoDelaySweeper`).
-    private let noDelay = NoDelaySweeper()
+    private let mock: MockCluster?
+    private let native: NativeBrokerServer?
     private let logger: Logger
     private let stopped = Mutex(false)
-    /// The brokers' own addresses (random ports), comma-separated.
+    /// The brokers' own addresses, comma-separated (the mock's have random ports).
     public let directBootstrapServers: String
-    /// The address clients should bootstrap from: the fixed forwarder address when there is one.
+    /// The address clients should bootstrap from: the fixed address when there is one.
     public let bootstrapServers: String
     public let configuration: EmbeddedBrokerConfiguration
 
-    /// Starts the cluster, creates the topics and binds the bootstrap address.
-    /// - Throws: `KafkaError.broker` when the cluster cannot start, a topic cannot be created, or
-    ///   the address is taken.
+    /// Starts the broker, creates the topics and binds the bootstrap address.
+    /// - Throws: `KafkaError.broker` when the broker cannot start, a topic cannot be created, or
+    ///   the address is taken; `.configuration` for several brokers on the native engine.
     public static func start(_ configuration: EmbeddedBrokerConfiguration = .init(), logger: Logger = Logger(label: "ordertrace.broker")) async throws -> EmbeddedBroker {
         guard configuration.brokerCount >= 1 else {
             throw KafkaError(code: .broker, message: "the embedded broker needs at least 1 broker, not \(configuration.brokerCount)")
         }
+        switch configuration.engine {
+        case .native:
+            guard configuration.brokerCount == 1 else {
+                throw KafkaError(code: .configuration, message: "the native embedded broker is a single broker; \(configuration.brokerCount) brokers need the mock engine (--engine mock)")
+            }
+            let server = try await NativeBrokerServer.start(
+                host: configuration.host, port: configuration.port ?? 0, topics: configuration.topics,
+                retainedBytesPerPartition: configuration.retainedBytesPerPartition, logger: logger)
+            let host = configuration.host == "::1" ? "[::1]" : configuration.host
+            return EmbeddedBroker(mock: nil, native: server, direct: "\(host):\(server.port)", bootstrap: "\(host):\(server.port)", configuration: configuration, logger: logger)
+        case .mock:
+            let mock = try await MockCluster.start(configuration, logger: logger)
+            let bootstrap = mock.forwarder.map { "\(configuration.host == "::1" ? "[::1]" : configuration.host):\($0.port)" } ?? mock.direct
+            return EmbeddedBroker(mock: mock, native: nil, direct: mock.direct, bootstrap: bootstrap, configuration: configuration, logger: logger)
+        }
+    }
+
+    private init(mock: MockCluster?, native: NativeBrokerServer?, direct: String, bootstrap: String, configuration: EmbeddedBrokerConfiguration, logger: Logger) {
+        self.mock = mock
+        self.native = native
+        self.directBootstrapServers = direct
+        self.bootstrapServers = bootstrap
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The mock cluster, for what only it can do.
+    private func faultable() throws -> MockCluster {
+        guard let mock else {
+            throw KafkaError(code: .configuration, message: "faults are shown by the mock engine only (EmbeddedBrokerConfiguration.engine = .mock, or --engine mock)")
+        }
+        return mock
+    }
+
+    /// Creates a topic (for tests and tools; the configured ones exist already).
+    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
+        if let native {
+            try native.createTopic(name, partitions: partitions)
+        } else if let mock {
+            try mock.owner.mockCreateTopic(mock.cluster, name: name, partitions: partitions, replicationFactor: replicationFactor)
+        }
+    }
+
+    /// Takes a broker down (its connections close, it refuses new ones) or brings it back.
+    /// - Throws: on the native engine, which cannot.
+    public func setBroker(_ id: Int32, up: Bool) throws {
+        let mock = try faultable()
+        mock.owner.mockSetBroker(mock.cluster, id: id, up: up)
+    }
+
+    /// Makes the next `count` produce requests fail with a broker error number (e.g. 10,
+    /// MESSAGE_TOO_LARGE), to test how failures reach senders.
+    public func failNextProduceRequests(_ count: Int, brokerErrorCode: Int32) throws {
+        let mock = try faultable()
+        mock.owner.mockFailProduceRequests(mock.cluster, count: count, errorCode: brokerErrorCode)
+    }
+
+    /// Makes the next `count` requests with protocol ApiKey `apiKey` fail with `errorCode`.
+    public func failNextRequests(apiKey: Int16, count: Int, errorCode: Int32) throws {
+        let mock = try faultable()
+        mock.owner.mockFailRequests(mock.cluster, apiKey: apiKey, count: count, errorCode: errorCode)
+    }
+
+    /// Moves a partition's leader to another broker.
+    public func setLeader(topic: String, partition: Int32, broker: Int32) throws {
+        let mock = try faultable()
+        try mock.owner.mockSetLeader(mock.cluster, topic: topic, partition: partition, broker: broker)
+    }
+
+    /// Delays every answer of a broker by `milliseconds` (0 ends it).
+    public func setLatency(broker: Int32, milliseconds: Int) throws {
+        let mock = try faultable()
+        try mock.owner.mockSetRTT(mock.cluster, broker: broker, milliseconds: milliseconds)
+    }
+
+    /// Closes the bootstrap address and stops the broker; its records are gone.
+    public func stop() async {
+        let wasStopped = stopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        if wasStopped { return }
+        await native?.stop()
+        await mock?.stop()
+    }
+
+    /// Runs until graceful shutdown or cancellation, then stops.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await stop()
+    }
+}
+
+/// librdkafka's mock cluster, and the forwarder that gives it a fixed address.
+private final class MockCluster: Sendable {
+    let owner: RDKafkaClient
+    nonisolated(unsafe) let cluster: OpaquePointer
+    let forwarder: TCPForwarder?
+    /// Turns Nagle's algorithm off on the cluster's connections (see `NoDelaySweeper`).
+    let noDelay = NoDelaySweeper()
+    let direct: String
+    private let stopped = Mutex(false)
+
+    static func start(_ configuration: EmbeddedBrokerConfiguration, logger: Logger) async throws -> MockCluster {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
         let owner = try RDKafkaClient(kind: .producer, properties: ["log.connection.close": "false"], callbacks: .init(logger: quiet))
@@ -49,60 +157,25 @@ public final class EmbeddedBroker: Service, Sendable {
                     port: Int(first.split(separator: ":").last!)!)
                 forwarder = try await TCPForwarder.start(host: configuration.host, port: port, target: target, logger: logger)
             }
-            return EmbeddedBroker(owner: owner, cluster: cluster, forwarder: forwarder, direct: direct, configuration: configuration, logger: logger)
+            return MockCluster(owner: owner, cluster: cluster, forwarder: forwarder, direct: direct)
         } catch {
             owner.destroyMockCluster(cluster)
             throw error
         }
     }
 
-    private init(owner: RDKafkaClient, cluster: OpaquePointer, forwarder: TCPForwarder?, direct: String, configuration: EmbeddedBrokerConfiguration, logger: Logger) {
+    private init(owner: RDKafkaClient, cluster: OpaquePointer, forwarder: TCPForwarder?, direct: String) {
         self.owner = owner
         self.cluster = cluster
         self.forwarder = forwarder
-        self.directBootstrapServers = direct
-        self.bootstrapServers = forwarder.map { "\(configuration.host == "::1" ? "[::1]" : configuration.host):\($0.port)" } ?? direct
-        self.configuration = configuration
-        self.logger = logger
+        self.direct = direct
     }
 
     deinit {
         if !stopped.withLock({ $0 }) { owner.destroyMockCluster(cluster) }
     }
 
-    /// Creates a topic (for tests and tools; the configured ones exist already).
-    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
-        try owner.mockCreateTopic(cluster, name: name, partitions: partitions, replicationFactor: replicationFactor)
-    }
-
-    /// Takes a broker down (its connections close, it refuses new ones) or brings it back.
-    public func setBroker(_ id: Int32, up: Bool) {
-        owner.mockSetBroker(cluster, id: id, up: up)
-    }
-
-    /// Makes the next `count` produce requests fail with a broker error number (e.g. 10,
-    /// MESSAGE_TOO_LARGE), to test how failures reach senders.
-    public func failNextProduceRequests(_ count: Int, brokerErrorCode: Int32) {
-        owner.mockFailProduceRequests(cluster, count: count, errorCode: brokerErrorCode)
-    }
-
-    /// Makes the next `count` requests with protocol ApiKey `apiKey` fail with `errorCode`.
-    public func failNextRequests(apiKey: Int16, count: Int, errorCode: Int32) {
-        owner.mockFailRequests(cluster, apiKey: apiKey, count: count, errorCode: errorCode)
-    }
-
-    /// Moves a partition's leader to another broker.
-    public func setLeader(topic: String, partition: Int32, broker: Int32) throws {
-        try owner.mockSetLeader(cluster, topic: topic, partition: partition, broker: broker)
-    }
-
-    /// Delays every answer of a broker by `milliseconds` (0 ends it).
-    public func setLatency(broker: Int32, milliseconds: Int) throws {
-        try owner.mockSetRTT(cluster, broker: broker, milliseconds: milliseconds)
-    }
-
-    /// Closes the bootstrap address and destroys the cluster.
-    public func stop() async {
+    func stop() async {
         let wasStopped = stopped.withLock { stopped in
             defer { stopped = true }
             return stopped
@@ -111,11 +184,5 @@ public final class EmbeddedBroker: Service, Sendable {
         await forwarder?.stop()
         await noDelay.stop()
         owner.destroyMockCluster(cluster)
-    }
-
-    /// Runs until graceful shutdown or cancellation, then stops.
-    public func run() async throws {
-        try? await gracefulShutdown()
-        await stop()
     }
 }

@@ -78,9 +78,9 @@ extension EmbeddedBroker {
     /// - Throws: `KafkaError` when the cluster refuses it (an unknown broker, topic or partition).
     public func inject(_ fault: EmbeddedBrokerFault) throws {
         switch fault {
-        case .brokerDown(let id): setBroker(id, up: false)
-        case .brokerUp(let id): setBroker(id, up: true)
-        case .requestErrors(let request, let count, let code): failNextRequests(apiKey: request.apiKey, count: count, errorCode: code)
+        case .brokerDown(let id): try setBroker(id, up: false)
+        case .brokerUp(let id): try setBroker(id, up: true)
+        case .requestErrors(let request, let count, let code): try failNextRequests(apiKey: request.apiKey, count: count, errorCode: code)
         case .leader(let topic, let partition, let broker): try setLeader(topic: topic, partition: partition, broker: broker)
         case .latency(let broker, let milliseconds): try setLatency(broker: broker, milliseconds: milliseconds)
         }

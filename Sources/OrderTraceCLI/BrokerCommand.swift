@@ -10,14 +10,23 @@ struct BrokerCommand: AsyncParsableCommand {
         commandName: "broker",
         abstract: "Run the embedded Kafka broker (in memory, for development and tests).",
         discussion: """
-            Starts librdkafka's mock cluster, creates the topics of the topics folder, and makes it
-            reachable at a fixed address, so `kcat -b localhost:9092 -L` just works. Everything is
-            kept in memory (about 5 MB per partition: older records are deleted) and is gone when it
-            stops. It implements a subset of the Kafka protocol: topics cannot be created by clients.
+            Starts a Kafka broker in this process, creates the topics of the topics folder, and makes
+            it reachable at a fixed address, so `kcat -b localhost:9092 -L` just works. Everything is
+            kept in memory (16 MB per partition, 5 MB with --engine mock: older records are deleted)
+            and is gone when it stops. It implements a subset of the Kafka protocol: no
+            CreateTopics, group listing or transactions (a topic a client asks for is created with
+            4 partitions).
+
+            Two engines: `native` (the default), a single broker of our own, and `mock`,
+            librdkafka's mock cluster, which can run several brokers (--brokers) and show faults
+            (--faults-from-stdin).
             """
     )
 
-    @Option(name: .customLong("brokers"), help: "Number of brokers in the cluster.")
+    @Option(help: "The broker's implementation: native, or mock (librdkafka's, for several brokers and faults).")
+    var engine: EmbeddedBrokerEngine = .native
+
+    @Option(name: .customLong("brokers"), help: "Number of brokers in the cluster (more than 1 needs --engine mock).")
     var brokerCount = 1
 
     @Option(help: "Address to listen on for bootstrap.")
@@ -31,6 +40,11 @@ struct BrokerCommand: AsyncParsableCommand {
     @Flag(help: "Read faults to show from standard input, one a line: down BROKER, up BROKER, fail REQUEST COUNT ERRORCODE, leader TOPIC PARTITION BROKER, latency BROKER MILLISECONDS (each answered on standard output).")
     var faultsFromStdin = false
 
+    func validate() throws {
+        if faultsFromStdin, engine != .mock { throw ValidationError("--faults-from-stdin needs --engine mock") }
+        if brokerCount != 1, engine != .mock { throw ValidationError("--brokers \(brokerCount) needs --engine mock: the native broker is a single broker") }
+    }
+
     func run() async throws {
         let logger = Logs.bootstrap()
         let definitions: [KafkaTopicDefinition]
@@ -38,11 +52,11 @@ struct BrokerCommand: AsyncParsableCommand {
         do {
             definitions = try KafkaTopicDefinition.load(directory: topics.path)
             broker = try await EmbeddedBroker.start(
-                .init(brokerCount: brokerCount, host: host, port: port, topics: definitions), logger: logger)
+                .init(brokerCount: brokerCount, host: host, port: port, topics: definitions, engine: engine), logger: logger)
         } catch let error as KafkaError {
             throw error.validationError
         }
-        say("embedded broker: \(brokerCount) broker(s), bootstrap \(broker.bootstrapServers)")
+        say("embedded broker (\(engine.rawValue)): \(brokerCount) broker(s), bootstrap \(broker.bootstrapServers)")
         for definition in definitions {
             say("  topic \(definition.name): \(definition.partitions) partitions")
         }
@@ -71,3 +85,5 @@ struct BrokerCommand: AsyncParsableCommand {
         thread.start()
     }
 }
+
+extension EmbeddedBrokerEngine: ExpressibleByArgument {}

@@ -36,6 +36,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Port of the embedded broker.")
     var kafkaPort = 9092
 
+    @Option(help: "The embedded broker's implementation: native, or mock (librdkafka's mock cluster).")
+    var brokerEngine: EmbeddedBrokerEngine = .native
+
     @Flag(help: "Use the Kafka cluster of KAFKA_BROKERS (or -b) instead of the embedded broker.")
     var externalKafka = false
 
@@ -89,13 +92,14 @@ struct UpCommand: AsyncParsableCommand {
             environment["KAFKA_BROKERS"] = try kafka.configuration().brokers.joined(separator: ",")
         } else {
             let definitions = try KafkaTopicDefinition.load(directory: topics.path)
-            let broker = try await EmbeddedBroker.start(.init(port: kafkaPort, topics: definitions), logger: logger)
-            say("up: embedded broker at \(broker.bootstrapServers) with \(definitions.count) topics")
+            let broker = try await EmbeddedBroker.start(.init(port: kafkaPort, topics: definitions, engine: brokerEngine), logger: logger)
+            say("up: embedded broker at \(broker.bootstrapServers) with \(definitions.count) topics\(brokerEngine == .mock ? " (librdkafka's mock)" : "")")
             environment["KAFKA_BROKERS"] = broker.bootstrapServers
-            // The embedded broker holds an empty fetch for the whole wait, even when records
-            // arrive meanwhile: with the consumers' 50 ms, every hop of an order waited up to
-            // 50 ms. 5 ms costs a few idle fetches a second per consumer.
-            if (environment["KAFKA_FETCH_MAX_WAIT_MS"] ?? "").isEmpty { environment["KAFKA_FETCH_MAX_WAIT_MS"] = "5" }
+            // The mock holds an empty fetch for the whole wait, even when records arrive
+            // meanwhile: with the consumers' 50 ms, every hop of an order waited up to 50 ms.
+            // 5 ms costs a few idle fetches a second per consumer. The native broker answers a
+            // waiting fetch as soon as records arrive.
+            if brokerEngine == .mock, (environment["KAFKA_FETCH_MAX_WAIT_MS"] ?? "").isEmpty { environment["KAFKA_FETCH_MAX_WAIT_MS"] = "5" }
             services.append(broker)
         }
         environment["GATEWAY_PORT"] = String(gatewayPort)
@@ -137,9 +141,10 @@ struct UpCommand: AsyncParsableCommand {
         var lagConfiguration = LagMonitor.Configuration()
         lagConfiguration.groups = PipelineConsumerGroups.all().map(\.group)
         if !externalKafka {
-            // What the embedded broker keeps of a partition before it deletes (about 5 MB of
-            // order updates), so that AT RISK warns before the first deletion, not after.
-            lagConfiguration.rules.retainedRecords = 14_000
+            // What the embedded broker keeps of a partition before it deletes (in order updates
+            // of about 375 bytes on the broker: 14,000 for the mock's 5 MB), so that AT RISK warns
+            // before the first deletion, not after.
+            lagConfiguration.rules.retainedRecords = Int64(EmbeddedBrokerConfiguration(engine: brokerEngine).retainedBytes / 375)
         }
         let lagAdmin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init)))
         let lagMonitor = LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger)

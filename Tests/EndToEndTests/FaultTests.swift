@@ -62,7 +62,7 @@ struct FaultTests {
 
         let broker = try OrdertraceProcess(
             command: "broker",
-            arguments: ["--brokers", "3", "--port", String(kafkaPort), "--topics-dir", repositoryRoot.appendingPathComponent("topics").path, "--faults-from-stdin"],
+            arguments: ["--engine", "mock", "--brokers", "3", "--port", String(kafkaPort), "--topics-dir", repositoryRoot.appendingPathComponent("topics").path, "--faults-from-stdin"],
             environment: [:], withInput: true)
         defer { broker.process.terminate() }
         try #require(await eventually(timeout: .seconds(60)) { broker.fullOutput.contains("ready.") }, "\(broker.log)")

@@ -65,7 +65,7 @@ struct ReplicaTests {
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         let kafkaPort = freePort()
         let broker = try OrdertraceProcess(
-            command: "broker", arguments: ["--brokers", "3", "--port", String(kafkaPort), "--topics-dir", topicsDirectory], environment: [:])
+            command: "broker", arguments: ["--port", String(kafkaPort), "--topics-dir", topicsDirectory], environment: [:])
         defer { broker.process.terminate() }
         try #require(await eventually(timeout: .seconds(60)) { broker.fullOutput.contains("ready.") }, "\(broker.log)")
         let brokers = "127.0.0.1:\(kafkaPort)"

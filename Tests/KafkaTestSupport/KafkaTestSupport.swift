@@ -14,12 +14,16 @@ public let testLogger: Logger = {
     return logger
 }()
 
-/// Starts an embedded broker for one test (no fixed port, so tests run side by side).
+/// Starts an embedded broker for one test (no fixed port, so tests run side by side): the native
+/// one, or librdkafka's mock for tests of several brokers or of injected faults.
 public func withEmbeddedBroker<T>(
-    brokers: Int = 1, topics: [KafkaTopicDefinition] = [],
+    brokers: Int = 1, topics: [KafkaTopicDefinition] = [], engine: EmbeddedBrokerEngine = .native,
+    retainedBytesPerPartition: Int? = nil,
     _ body: (EmbeddedBroker) async throws -> T
 ) async throws -> T {
-    let broker = try await EmbeddedBroker.start(.init(brokerCount: brokers, port: nil, topics: topics), logger: testLogger)
+    var configuration = EmbeddedBrokerConfiguration(brokerCount: brokers, port: nil, topics: topics, engine: engine)
+    if let retainedBytesPerPartition { configuration.retainedBytesPerPartition = retainedBytesPerPartition }
+    let broker = try await EmbeddedBroker.start(configuration, logger: testLogger)
     do {
         let result = try await body(broker)
         await broker.stop()

@@ -198,18 +198,18 @@ struct ConsumerGroupTests {
 
     @Test("a broker that goes down and comes back loses nothing")
     func brokerDownThenUp() async throws {
-        try await withEmbeddedBroker { broker in
+        try await withEmbeddedBroker(engine: .mock) { broker in
             let topic = uniqueName("outage")
             try broker.createTopic(topic, partitions: 2)
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             let before = (0..<100).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("before-\($0)".utf8)) }
             for outcome in try await producer.send(before) { _ = try outcome.get() }
 
-            broker.setBroker(1, up: false)
+            try broker.setBroker(1, up: false)
             let during = (0..<100).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("during-\($0)".utf8)) }
             let sending = Task { try await producer.send(during) }
             try await Task.sleep(for: .seconds(1))
-            broker.setBroker(1, up: true)
+            try broker.setBroker(1, up: true)
             let outcomes = try await sending.value
             #expect(outcomes.allSatisfy { (try? $0.get()) != nil }, "every record sent during the outage is delivered")
 
@@ -222,20 +222,20 @@ struct ConsumerGroupTests {
 
     @Test("a record that cannot be delivered fails its sender with a delivery error")
     func deliveryFailureSurfaces() async throws {
-        try await withEmbeddedBroker { broker in
+        try await withEmbeddedBroker(engine: .mock) { broker in
             let topic = uniqueName("fail")
             try broker.createTopic(topic, partitions: 1)
             var configuration = producerConfiguration(broker)
             configuration.messageTimeout = .milliseconds(800)
             let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
-            broker.setBroker(1, up: false)
+            try broker.setBroker(1, up: false)
             let error = await #expect(throws: KafkaError.self) {
                 try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [1]))
             }
             #expect(error?.code == .delivery)
             #expect(error?.isRetriable == true)
             #expect(error?.message.contains(topic) == true)
-            broker.setBroker(1, up: true)
+            try broker.setBroker(1, up: true)
             await producer.close()
             await #expect(throws: KafkaError.self) {
                 try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [2]))
@@ -245,12 +245,12 @@ struct ConsumerGroupTests {
 
     @Test("a broker error that retrying cannot fix fails that record with the broker's code; the next one goes through")
     func permanentBrokerErrorFailsTheRecord() async throws {
-        try await withEmbeddedBroker { broker in
+        try await withEmbeddedBroker(engine: .mock) { broker in
             let topic = uniqueName("reject")
             try broker.createTopic(topic, partitions: 1)
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             _ = try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [0]))  // connected, metadata known
-            broker.failNextProduceRequests(1, brokerErrorCode: 10)  // MESSAGE_TOO_LARGE
+            try broker.failNextProduceRequests(1, brokerErrorCode: 10)  // MESSAGE_TOO_LARGE
             let error = await #expect(throws: KafkaError.self) {
                 try await producer.send(KafkaProducerRecord(topic: topic, key: "k", value: [1]))
             }
@@ -265,7 +265,7 @@ struct ConsumerGroupTests {
 
     @Test("records the broker deleted before they were read are reported as lost, and reading goes on")
     func gapIsReportedAsDataLoss() async throws {
-        try await withEmbeddedBroker { broker in
+        try await withEmbeddedBroker(retainedBytesPerPartition: 4 * 1024 * 1024) { broker in
             let topic = uniqueName("gap")
             try broker.createTopic(topic, partitions: 1)
             let group = uniqueName("g")
@@ -280,7 +280,7 @@ struct ConsumerGroupTests {
             let firstRead = try await withRunningConsumer(early) { await collect(early, count: 20) }
             #expect(firstRead.count == 20)
 
-            // The embedded broker keeps about 5 MB per partition: 8 MB more pushes offset 20 out.
+            // The broker keeps 4 MB of this partition: 8 MB more pushes offset 20 out.
             for _ in 0..<6 {
                 _ = try await producer.send((0..<10_000).map { _ in KafkaProducerRecord(topic: topic, key: "k", value: payload) })
             }

@@ -95,11 +95,11 @@ struct TopicTests {
         }
     }
 
-    @Test("the fixed bootstrap address forwards to the cluster, for our client and for kcat")
+    @Test("the mock's fixed bootstrap address forwards to the cluster, for our client and for kcat")
     func fixedBootstrapAddress() async throws {
         let topic = uniqueName("forwarded")
         let broker = try await EmbeddedBroker.start(
-            .init(port: 0, topics: [KafkaTopicDefinition(name: topic, partitions: 3)]), logger: testLogger)
+            .init(port: 0, topics: [KafkaTopicDefinition(name: topic, partitions: 3)], engine: .mock), logger: testLogger)
         defer { Task { await broker.stop() } }
         #expect(broker.bootstrapServers != broker.directBootstrapServers)
         #expect(broker.bootstrapServers.hasPrefix("127.0.0.1:"))
@@ -128,7 +128,7 @@ struct EmbeddedBrokerTests {
     @Test("a cluster of three brokers spreads partition leaders and serves produce and consume")
     func threeBrokers() async throws {
         let topic = uniqueName("three")
-        try await withEmbeddedBroker(brokers: 3, topics: [KafkaTopicDefinition(name: topic, partitions: 6, replicationFactor: 3)]) { broker in
+        try await withEmbeddedBroker(brokers: 3, topics: [KafkaTopicDefinition(name: topic, partitions: 6, replicationFactor: 3)], engine: .mock) { broker in
             #expect(broker.directBootstrapServers.split(separator: ",").count == 3)
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
             let records = (0..<60).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("v\($0)".utf8)) }

@@ -51,7 +51,8 @@ struct LagMonitorTests {
     func withFixture(historyLimit: Int = 120, _ body: (Fixture) async throws -> Void) async throws {
         let topic = uniqueName("lagmon")
         let group = uniqueName("g")
-        try await withEmbeddedBroker(topics: [KafkaTopicDefinition(name: topic, partitions: 1)]) { broker in
+        // The broker keeps 4 MB of a partition, so that a test can push records out.
+        try await withEmbeddedBroker(topics: [KafkaTopicDefinition(name: topic, partitions: 1)], retainedBytesPerPartition: 4 * 1024 * 1024) { broker in
             let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]))
             var configuration = LagMonitor.Configuration()
             configuration.groups = [group]
@@ -124,7 +125,7 @@ struct LagMonitorTests {
             try await fixture.produce(10)
             try await fixture.commit(2, reading: 10)
             #expect(try await fixture.state(at: 0).state != .loss)
-            // The embedded broker keeps about 5 MB per partition: 8 MB more pushes the first offset
+            // The broker keeps 4 MB of the partition here: 8 MB more pushes the first offset
             // past the group's.
             for _ in 0..<8 {
                 try await fixture.produce(1000, size: 1024)

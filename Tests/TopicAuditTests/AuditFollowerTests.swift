@@ -5,9 +5,9 @@ import Pipeline
 import Testing
 import TopicAudit
 
-/// The follower audits a run longer than the broker keeps: the embedded broker deletes the
-/// oldest records of a partition past about 5 MB, and an audit that reads at the end sees only
-/// what is left.
+/// The follower audits a run longer than the broker keeps: the embedded broker here deletes the
+/// oldest records of a partition past 4 MB, and an audit that reads at the end sees only what is
+/// left.
 @Suite("AuditFollower")
 struct AuditFollowerTests {
     static let orders = 12_000
@@ -16,7 +16,7 @@ struct AuditFollowerTests {
     func followsPastRetention() async throws {
         let topics = PipelineTopics(prefix: uniqueName("audit"))
         let definitions = [topics.clientOrders, topics.batches, topics.fills, topics.orderUpdates].map { KafkaTopicDefinition(name: $0, partitions: 1) }
-        try await withEmbeddedBroker(topics: definitions) { broker in
+        try await withEmbeddedBroker(topics: definitions, retainedBytesPerPartition: 4 * 1024 * 1024) { broker in
             var configuration = producerConfiguration(broker)
             // Uncompressed, so that a few thousand orders pass what the broker keeps.
             configuration.compression = "none"
@@ -43,7 +43,7 @@ struct AuditFollowerTests {
                 }
                 for result in try await producer.send(records) { _ = try result.get() }
                 // About 1 MB a round: the follower reads it before the next, as it would keep
-                // up with a pipeline, while the broker deletes the oldest past about 5 MB.
+                // up with a pipeline, while the broker deletes the oldest past 4 MB.
                 _ = try await follower.snapshot(timeout: .seconds(120))
             }
 

@@ -1,0 +1,121 @@
+import NIOCore
+
+/// The state of the native embedded broker and the requests it serves: topics and their logs,
+/// consumer groups, producer ids, and fetches waiting for records.
+///
+/// Everything runs on one event loop (the broker's), so nothing here takes a lock.
+final class NativeBrokerCore {
+    let eventLoop: EventLoop
+    let nodeID: Int32 = 1
+    let advertisedHost: String
+    var advertisedPort = 0
+    let retainedBytesPerPartition: Int
+    /// Partitions of a topic a client creates by asking for it (as Apache Kafka's `num.partitions`).
+    let defaultPartitions: Int
+    let clusterID = "ordertrace-embedded"
+    private(set) var topics: [String: [PartitionLog]] = [:]
+    private var groups: [String: ConsumerGroup] = [:]
+    private var nextProducerID: Int64 = 1000
+    private var waitingFetches: [Int: WaitingFetch] = [:]
+    /// Waiting fetches by the partitions they read (ids into `waitingFetches`).
+    private var fetchesByPartition: [PartitionKey: [Int]] = [:]
+    private var nextFetchID = 0
+    /// Called with a message for the log when records are deleted before all were read.
+    var log: (String) -> Void = { _ in }
+
+    struct PartitionKey: Hashable {
+        let topic: String
+        let partition: Int32
+    }
+
+    private struct WaitingFetch {
+        let keys: [PartitionKey]
+        let timeout: Scheduled<Void>
+        let wake: () -> Void
+    }
+
+    init(eventLoop: EventLoop, advertisedHost: String, retainedBytesPerPartition: Int, defaultPartitions: Int) {
+        self.eventLoop = eventLoop
+        self.advertisedHost = advertisedHost
+        self.retainedBytesPerPartition = retainedBytesPerPartition
+        self.defaultPartitions = defaultPartitions
+    }
+
+    // MARK: Topics
+
+    enum TopicCreation { case created, exists, invalid }
+
+    @discardableResult
+    func createTopic(_ name: String, partitions: Int) -> TopicCreation {
+        guard Self.isValidTopicName(name), partitions >= 1 else { return .invalid }
+        guard topics[name] == nil else { return .exists }
+        topics[name] = (0..<partitions).map { _ in PartitionLog(retainedBytes: retainedBytesPerPartition) }
+        return .created
+    }
+
+    static func isValidTopicName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 249 && name != "." && name != ".."
+            && name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                    || byte == 0x2e || byte == 0x5f || byte == 0x2d
+            }
+    }
+
+    func partition(_ topic: String, _ partition: Int32) -> PartitionLog? {
+        guard let logs = topics[topic], partition >= 0, Int(partition) < logs.count else { return nil }
+        return logs[Int(partition)]
+    }
+
+    // MARK: Groups
+
+    func group(_ id: String, create: Bool) -> ConsumerGroup? {
+        if let group = groups[id] { return group }
+        guard create else { return nil }
+        let group = ConsumerGroup(id: id)
+        groups[id] = group
+        return group
+    }
+
+    /// Expires members and rebalances that ran out of time; the broker calls it periodically.
+    func tick() {
+        let now = NIODeadline.now()
+        for group in groups.values { group.expire(now: now) }
+    }
+
+    func newProducerID() -> Int64 {
+        nextProducerID += 1
+        return nextProducerID
+    }
+
+    // MARK: Waiting fetches
+
+    /// Parks a fetch until one of its partitions gets records or `wait` passes; `wake` runs once.
+    func park(keys: [PartitionKey], wait: TimeAmount, wake: @escaping () -> Void) {
+        nextFetchID += 1
+        let id = nextFetchID
+        let timeout = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: wait) { [self] in
+            self.fire(id)
+        }
+        waitingFetches[id] = WaitingFetch(keys: keys, timeout: timeout, wake: wake)
+        for key in keys { fetchesByPartition[key, default: []].append(id) }
+    }
+
+    /// Wakes the fetches waiting on partitions that just got records.
+    func appended(to keys: some Sequence<PartitionKey>) {
+        var ids: [Int] = []
+        for key in keys {
+            if let waiting = fetchesByPartition.removeValue(forKey: key) { ids.append(contentsOf: waiting) }
+        }
+        for id in ids { fire(id) }
+    }
+
+    private func fire(_ id: Int) {
+        guard let fetch = waitingFetches.removeValue(forKey: id) else { return }
+        fetch.timeout.cancel()
+        for key in fetch.keys {
+            fetchesByPartition[key]?.removeAll { $0 == id }
+            if fetchesByPartition[key]?.isEmpty == true { fetchesByPartition[key] = nil }
+        }
+        fetch.wake()
+    }
+}

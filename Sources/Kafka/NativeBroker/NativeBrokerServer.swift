@@ -1,0 +1,222 @@
+import Dispatch
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The native embedded broker's network side: it listens on one address, frames requests
+/// (a 4-byte size, then the request), and answers each connection's requests in the order they
+/// came, one at a time, as Apache Kafka does: a fetch waiting for records holds back the requests
+/// behind it on its connection.
+final class NativeBrokerServer: @unchecked Sendable {
+    // @unchecked: `core` is only touched on `eventLoop` (every channel of the broker is on it).
+    private let group: MultiThreadedEventLoopGroup
+    private let channels: [Channel]
+    private let core: NativeBrokerCore
+    private let ticker: RepeatedTask
+    let port: Int
+
+    /// Binds `host:port` (port 0 picks a free one), and `[::1]` on the same port for `127.0.0.1`
+    /// when it can, so `localhost` works whichever address a client tries first.
+    static func start(host: String, port: Int, topics: [KafkaTopicDefinition], retainedBytesPerPartition: Int, logger: Logger) async throws -> NativeBrokerServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let eventLoop = group.next()
+        let advertised = ["0.0.0.0", "::", ""].contains(host) ? "127.0.0.1" : host
+        let core = NativeBrokerCore(eventLoop: eventLoop, advertisedHost: advertised, retainedBytesPerPartition: retainedBytesPerPartition, defaultPartitions: 4)
+        let unsafeCore = UnsafeTransfer(core)
+        core.log = { message in logger.info("\(message)") }
+        try await eventLoop.submit {
+            for topic in topics {
+                if unsafeCore.value.createTopic(topic.name, partitions: topic.partitions) == .invalid {
+                    throw KafkaError(code: .broker, message: "cannot create topic '\(topic.name)' with \(topic.partitions) partitions")
+                }
+            }
+        }.get()
+        func bootstrap() -> ServerBootstrap {
+            ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
+                        try sync.addHandler(KafkaConnectionHandler(core: unsafeCore.value, logger: logger))
+                    }
+                }
+        }
+        let primary: Channel
+        do {
+            primary = try await bootstrap().bind(host: host, port: port).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw KafkaError(
+                code: .broker,
+                message: "cannot listen on \(host):\(port): \(error). Is another broker running there? Stop it, or pick another address with --port")
+        }
+        let boundPort = primary.localAddress?.port ?? port
+        var channels = [primary]
+        if host == "127.0.0.1", let secondary = try? await bootstrap().bind(host: "::1", port: boundPort).get() {
+            channels.append(secondary)
+        }
+        try await eventLoop.submit { unsafeCore.value.advertisedPort = boundPort }.get()
+        let ticker = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+            unsafeCore.value.tick()
+        }
+        return NativeBrokerServer(group: group, channels: channels, core: core, ticker: ticker, port: boundPort)
+    }
+
+    private init(group: MultiThreadedEventLoopGroup, channels: [Channel], core: NativeBrokerCore, ticker: RepeatedTask, port: Int) {
+        self.group = group
+        self.channels = channels
+        self.core = core
+        self.ticker = ticker
+        self.port = port
+    }
+
+    /// Creates a topic, waiting (microseconds) for the broker's event loop to have done it.
+    /// - Throws: when a topic of that name exists or the name or partition count is not valid.
+    func createTopic(_ name: String, partitions: Int) throws {
+        let core = UnsafeTransfer(core)
+        let result = Mutex<NativeBrokerCore.TopicCreation?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        core.value.eventLoop.execute {
+            let created = core.value.createTopic(name, partitions: partitions)
+            result.withLock { $0 = created }
+            done.signal()
+        }
+        done.wait()
+        switch result.withLock({ $0 })! {
+        case .created: return
+        case .exists: throw KafkaError(code: .broker, message: "topic '\(name)' exists already")
+        case .invalid: throw KafkaError(code: .broker, message: "cannot create topic '\(name)' with \(partitions) partitions")
+        }
+    }
+
+    /// Closes the listeners and every connection; the logs are gone.
+    func stop() async {
+        ticker.cancel()
+        for channel in channels { try? await channel.close() }
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// A value handed to the broker's event loop, where it is only used.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Splits a connection's bytes into requests: a 4-byte size, then that many bytes.
+struct KafkaFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    /// Apache Kafka's `socket.request.max.bytes`.
+    static let maximumSize: Int32 = 100 * 1024 * 1024
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let size = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return .needMoreData }
+        guard size >= 0, size <= Self.maximumSize else { throw KafkaWireError("a request of \(size) bytes") }
+        guard buffer.readableBytes >= 4 + Int(size) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 4)
+        context.fireChannelRead(Self.wrapInboundOut(buffer.readSlice(length: Int(size))!))
+        return .continue
+    }
+}
+
+/// One client connection: its requests, served one at a time in the order they came.
+final class KafkaConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let core: NativeBrokerCore
+    private let logger: Logger
+    private var queue: [ByteBuffer] = []
+    private var queueHead = 0
+    private var busy = false
+    private var context: ChannelHandlerContext?
+
+    init(core: NativeBrokerCore, logger: Logger) {
+        self.core = core
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        queue.append(Self.unwrapInboundIn(data))
+        serveNext()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.debug("embedded broker: closing a connection: \(error)")
+        context.close(promise: nil)
+    }
+
+    private func serveNext() {
+        while !busy, queueHead < queue.count, let context {
+            let frame = queue[queueHead]
+            queue[queueHead] = ByteBuffer()
+            queueHead += 1
+            if queueHead == queue.count {
+                queue.removeAll(keepingCapacity: true)
+                queueHead = 0
+            }
+            busy = true
+            var synchronous = true
+            var answeredSynchronously = false
+            serve(frame, context: context) { [self] in
+                if synchronous {
+                    answeredSynchronously = true
+                } else {
+                    // Answered later (a fetch that waited, a group's join or sync): go on from a
+                    // fresh stack, never from inside the group's bookkeeping that answered.
+                    busy = false
+                    core.eventLoop.assumeIsolatedUnsafeUnchecked().execute { self.serveNext() }
+                }
+            }
+            synchronous = false
+            if answeredSynchronously { busy = false }
+        }
+    }
+
+    /// Parses a request's header and serves it; `done` runs once its answer is written.
+    private func serve(_ frame: ByteBuffer, context: ChannelHandlerContext, done: @escaping () -> Void) {
+        var reader = KafkaReader(frame)
+        do {
+            let key = try reader.int16()
+            let version = try reader.int16()
+            let correlationID = try reader.int32()
+            let clientID = try reader.nullableString() ?? ""
+            guard let api = KafkaAPI(rawValue: key) else {
+                throw KafkaWireError("request type \(key) (version \(version)) is not served by the embedded broker")
+            }
+            if api == .apiVersions {
+                if version >= 3 { try reader.skipTaggedFields() }
+            } else if !api.versions.contains(version) {
+                throw KafkaWireError("\(api) version \(version) is not served (versions \(api.versions))")
+            }
+            let header = NativeBrokerCore.RequestHeader(api: api, version: version, correlationID: correlationID, clientID: clientID)
+            let channel = context.channel
+            try core.serve(header, &reader) { body in
+                if var body {
+                    var frame = channel.allocator.buffer(capacity: 8 + body.readableBytes)
+                    frame.writeInteger(Int32(4 + body.readableBytes))
+                    frame.writeInteger(correlationID)
+                    frame.writeBuffer(&body)
+                    channel.writeAndFlush(frame, promise: nil)
+                }
+                done()
+            }
+        } catch {
+            logger.warning("embedded broker: closing a connection after a request it cannot serve: \(error)")
+            context.close(promise: nil)
+            done()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        queue.removeAll()
+        queueHead = 0
+        context.fireChannelInactive()
+    }
+}
