@@ -10,21 +10,24 @@ struct BrokerCommand: AsyncParsableCommand {
         commandName: "broker",
         abstract: "Run the embedded Kafka broker (in memory, for development and tests).",
         discussion: """
-            Starts a Kafka broker in this process, creates the topics of the topics folder, and makes
-            it reachable at a fixed address, so `kcat -b localhost:9092 -L` just works. Everything is
-            kept in memory (16 MB per partition, 5 MB with --engine mock: older records are deleted)
-            and is gone when it stops. It implements a subset of the Kafka protocol: no
-            CreateTopics, group listing or transactions (a topic a client asks for is created with
-            4 partitions).
+            Starts a Kafka broker in this process, creates the topics of the topics folder, and \
+            makes it reachable at a fixed address, so `kcat -b localhost:9092 -L` just works. \
+            Everything is kept in memory (16 MB per partition, about 5 MB with --engine mock: older \
+            records are deleted) and is gone when it stops. It implements a subset of the Kafka \
+            protocol: no CreateTopics, group listing or transactions (a topic a client asks for is \
+            created with 4 partitions).
 
-            Two engines: `native` (the default), a single broker of our own, and `mock`,
-            librdkafka's mock cluster, which can run several brokers (--brokers) and show faults
+            Two engines: `native` (the default), a single broker of our own, and `mock`, \
+            librdkafka's mock cluster, which can run several brokers (--brokers) and show faults \
             (--faults-from-stdin).
             """
     )
 
     @Option(help: "The broker's implementation: native, or mock (librdkafka's, for several brokers and faults).")
     var engine: EmbeddedBrokerEngine = .native
+
+    @Option(help: "Megabytes a partition keeps before its oldest records are deleted (native engine).")
+    var retainedMb = 16
 
     @Option(name: .customLong("brokers"), help: "Number of brokers in the cluster (more than 1 needs --engine mock).")
     var brokerCount = 1
@@ -42,6 +45,7 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func validate() throws {
         if faultsFromStdin, engine != .mock { throw ValidationError("--faults-from-stdin needs --engine mock") }
+        if retainedMb < 1 { throw ValidationError("--retained-mb must be at least 1") }
         if brokerCount != 1, engine != .mock { throw ValidationError("--brokers \(brokerCount) needs --engine mock: the native broker is a single broker") }
     }
 
@@ -51,8 +55,9 @@ struct BrokerCommand: AsyncParsableCommand {
         let broker: EmbeddedBroker
         do {
             definitions = try KafkaTopicDefinition.load(directory: topics.path)
-            broker = try await EmbeddedBroker.start(
-                .init(brokerCount: brokerCount, host: host, port: port, topics: definitions, engine: engine), logger: logger)
+            var configuration = EmbeddedBrokerConfiguration(brokerCount: brokerCount, host: host, port: port, topics: definitions, engine: engine)
+            configuration.retainedBytesPerPartition = retainedMb * 1024 * 1024
+            broker = try await EmbeddedBroker.start(configuration, logger: logger)
         } catch let error as KafkaError {
             throw error.validationError
         }

@@ -39,6 +39,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "The embedded broker's implementation: native, or mock (librdkafka's mock cluster).")
     var brokerEngine: EmbeddedBrokerEngine = .native
 
+    @Option(help: "Megabytes a partition of the embedded broker keeps before its oldest records are deleted (native engine).")
+    var brokerRetainedMb = 16
+
     @Flag(help: "Use the Kafka cluster of KAFKA_BROKERS (or -b) instead of the embedded broker.")
     var externalKafka = false
 
@@ -75,10 +78,17 @@ struct UpCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...8).contains(replicas) else { throw ValidationError("--replicas must be 1 to 8") }
+        guard brokerRetainedMb >= 1 else { throw ValidationError("--broker-retained-mb must be at least 1") }
         let levels = ExchangeSimServerConfiguration.liquidityLevelRange
         guard levels.contains(liquidityLevels) else {
             throw ValidationError("--liquidity-levels must be \(levels.lowerBound) to \(levels.upperBound)")
         }
+    }
+
+    func brokerConfiguration(topics: [KafkaTopicDefinition]) -> EmbeddedBrokerConfiguration {
+        var configuration = EmbeddedBrokerConfiguration(port: kafkaPort, topics: topics, engine: brokerEngine)
+        configuration.retainedBytesPerPartition = brokerRetainedMb * 1024 * 1024
+        return configuration
     }
 
     func run() async throws {
@@ -92,7 +102,7 @@ struct UpCommand: AsyncParsableCommand {
             environment["KAFKA_BROKERS"] = try kafka.configuration().brokers.joined(separator: ",")
         } else {
             let definitions = try KafkaTopicDefinition.load(directory: topics.path)
-            let broker = try await EmbeddedBroker.start(.init(port: kafkaPort, topics: definitions, engine: brokerEngine), logger: logger)
+            let broker = try await EmbeddedBroker.start(brokerConfiguration(topics: definitions), logger: logger)
             say("up: embedded broker at \(broker.bootstrapServers) with \(definitions.count) topics\(brokerEngine == .mock ? " (librdkafka's mock)" : "")")
             environment["KAFKA_BROKERS"] = broker.bootstrapServers
             // The mock holds an empty fetch for the whole wait, even when records arrive
@@ -144,7 +154,7 @@ struct UpCommand: AsyncParsableCommand {
             // What the embedded broker keeps of a partition before it deletes (in order updates
             // of about 375 bytes on the broker: 14,000 for the mock's 5 MB), so that AT RISK warns
             // before the first deletion, not after.
-            lagConfiguration.rules.retainedRecords = Int64(EmbeddedBrokerConfiguration(engine: brokerEngine).retainedBytes / 375)
+            lagConfiguration.rules.retainedRecords = Int64(brokerConfiguration(topics: []).retainedBytes / 375)
         }
         let lagAdmin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init)))
         let lagMonitor = LagMonitor(admin: lagAdmin, configuration: lagConfiguration, logger: logger)

@@ -58,13 +58,13 @@ struct ConsumerLagTests {
             let committedNow = try? await Self.committed(admin, group: group, topic: topic, partitions: 3)
             #expect(committedAll, "committed: \(String(describing: committedNow))")
 
-            // Without topics: they are found from the group's committed offsets (the embedded
-            // broker can neither list nor describe groups).
+            // Without topics: the group has no members left, so they are found from its committed
+            // offsets.
             let report = try await admin.lag(groups: [group])
-            #expect(report.listedGroups.isEmpty)
+            #expect(report.listedGroups.contains(group))
             let lag = try #require(report.groups.first { $0.group == group })
             #expect(lag.topicSource == .committedOffsets)
-            #expect(lag.state == nil && lag.describeError != nil, "the embedded broker cannot describe groups")
+            #expect(lag.state == "Empty" && lag.describeError == nil, "described: no members")
             #expect(lag.topics.map(\.topic) == [topic])
             let partitions = lag.partitions
             #expect(partitions.map(\.partition) == [0, 1, 2])
@@ -215,9 +215,9 @@ struct ConsumerLagTests {
         }
     }
 
-    @Test("on the embedded broker, listing groups gives none and describing them fails per group, without crashing")
-    func listAndDescribeOnTheEmbeddedBroker() async throws {
-        try await withEmbeddedBroker { broker in
+    @Test("on librdkafka's mock, listing groups gives none and describing them fails per group, without crashing")
+    func listAndDescribeOnTheMock() async throws {
+        try await withEmbeddedBroker(engine: .mock) { broker in
             let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]))
             // The mock answers ListGroups with "unsupported": none can be listed.
             do {
@@ -233,6 +233,35 @@ struct ConsumerLagTests {
                 }
             } catch let error as KafkaError {
                 #expect(error.code == .admin)
+            }
+        }
+    }
+
+    @Test("on the native embedded broker, groups are listed and described: members, client ids, hosts and the partitions each holds")
+    func listAndDescribeOnTheNativeBroker() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("described")
+            try broker.createTopic(topic, partitions: 2)
+            let group = uniqueName("g")
+            var configuration = consumerConfiguration(broker, group: group, topics: [topic])
+            configuration.kafka.clientID = "describe-me"
+            let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+            try await withRunningConsumer(consumer) {
+                let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]))
+                let stable = await eventually(timeout: .seconds(60)) {
+                    let described = try? await admin.describeConsumerGroups([group], timeout: .seconds(30))
+                    guard case .success(let description)? = described?[group] else { return false }
+                    return description.state == "Stable" && description.members.first?.partitions.count == 2
+                }
+                try #require(stable, "the group is described as Stable with its member holding both partitions")
+                #expect(try await admin.consumerGroups(timeout: .seconds(30)).contains(group))
+                let described = try await admin.describeConsumerGroups([group], timeout: .seconds(30))
+                let description = try #require(try described[group]?.get())
+                let member = try #require(description.members.first)
+                #expect(description.members.count == 1)
+                #expect(member.clientID == "describe-me")
+                #expect(member.host == "/127.0.0.1")
+                #expect(Set(member.partitions) == [KafkaTopicPartition(topic: topic, partition: 0), KafkaTopicPartition(topic: topic, partition: 1)])
             }
         }
     }

@@ -30,6 +30,8 @@ final class ConsumerGroup {
 
     private struct Member {
         let id: String
+        let clientID: String
+        let clientHost: String
         var sessionTimeout: TimeAmount
         var rebalanceTimeout: TimeAmount
         var protocols: [(name: String, metadata: ByteBuffer)]
@@ -61,7 +63,7 @@ final class ConsumerGroup {
     // MARK: Requests
 
     func join(
-        memberID: String, clientID: String, sessionTimeout: TimeAmount, rebalanceTimeout: TimeAmount,
+        memberID: String, clientID: String, clientHost: String = "", sessionTimeout: TimeAmount, rebalanceTimeout: TimeAmount,
         protocolType: String, protocols: [(name: String, metadata: ByteBuffer)], now: NIODeadline,
         answer: @escaping (JoinAnswer) -> Void
     ) {
@@ -77,7 +79,7 @@ final class ConsumerGroup {
         if memberID.isEmpty {
             memberCounter += 1
             let newID = "\(clientID)-\(generation)-\(memberCounter)-\(UInt32.random(in: 0...UInt32.max))"
-            members.append(Member(id: newID, sessionTimeout: sessionTimeout, rebalanceTimeout: rebalanceTimeout, protocols: protocols, lastHeard: now))
+            members.append(Member(id: newID, clientID: clientID, clientHost: clientHost, sessionTimeout: sessionTimeout, rebalanceTimeout: rebalanceTimeout, protocols: protocols, lastHeard: now))
             position = members.count - 1
         } else if let known = index(of: memberID) {
             position = known
@@ -147,6 +149,32 @@ final class ConsumerGroup {
 
     func commit(topic: String, partition: Int32, offset: Int64, metadata: String?) {
         offsets[topic, default: [:]][partition] = (offset, metadata)
+    }
+
+    /// What DescribeGroups answers: the state as Apache Kafka names it, the protocol, and each
+    /// member with its metadata and assignment.
+    struct Description {
+        let state: String
+        let protocolType: String
+        let protocolName: String
+        let members: [(id: String, clientID: String, clientHost: String, metadata: ByteBuffer, assignment: ByteBuffer)]
+    }
+
+    var description: Description {
+        let name = switch state {
+        case .empty: "Empty"
+        case .preparingRebalance: "PreparingRebalance"
+        case .completingRebalance: "CompletingRebalance"
+        case .stable: "Stable"
+        }
+        let chosen = protocolName ?? ""
+        return Description(
+            state: name, protocolType: protocolType ?? "consumer", protocolName: chosen,
+            members: members.map { member in
+                (member.id, member.clientID, member.clientHost,
+                 member.protocols.first { $0.name == chosen }?.metadata ?? ByteBuffer(),
+                 state == .stable ? member.assignment : ByteBuffer())
+            })
     }
 
     // MARK: Time

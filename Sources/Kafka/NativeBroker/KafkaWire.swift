@@ -151,6 +151,10 @@ enum KafkaErrorCode: Int16 {
     case outOfOrderSequenceNumber = 45
     case invalidProducerEpoch = 47
     case unknownProducerID = 59
+    case topicAlreadyExists = 36
+    case invalidPartitions = 37
+    case invalidReplicationFactor = 38
+    case groupIDNotFound = 69
 }
 
 /// The protocol requests the embedded broker serves, and the versions of each.
@@ -166,7 +170,10 @@ enum KafkaAPI: Int16, CaseIterable {
     case heartbeat = 12
     case leaveGroup = 13
     case syncGroup = 14
+    case describeGroups = 15
+    case listGroups = 16
     case apiVersions = 18
+    case createTopics = 19
     case initProducerID = 22
 
     /// The versions served. Only non-flexible ones (plus ApiVersions v3, which every client tries
@@ -185,7 +192,10 @@ enum KafkaAPI: Int16, CaseIterable {
         case .heartbeat: 0...2
         case .leaveGroup: 0...2
         case .syncGroup: 0...2
+        case .describeGroups: 0...2
+        case .listGroups: 0...2
         case .apiVersions: 0...3
+        case .createTopics: 0...4
         case .initProducerID: 0...1
         }
     }

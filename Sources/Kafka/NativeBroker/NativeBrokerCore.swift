@@ -31,7 +31,8 @@ final class NativeBrokerCore {
     private struct WaitingFetch {
         let keys: [PartitionKey]
         let timeout: Scheduled<Void>
-        let wake: () -> Void
+        /// Called once, with whether the wait ended (rather than records arriving).
+        let wake: (_ timedOut: Bool) -> Void
     }
 
     init(eventLoop: EventLoop, advertisedHost: String, retainedBytesPerPartition: Int, defaultPartitions: Int) {
@@ -76,6 +77,9 @@ final class NativeBrokerCore {
         return group
     }
 
+    /// The groups' ids, sorted.
+    var groupIDs: [String] { groups.keys.sorted() }
+
     /// Expires members and rebalances that ran out of time; the broker calls it periodically.
     func tick() {
         let now = NIODeadline.now()
@@ -89,12 +93,13 @@ final class NativeBrokerCore {
 
     // MARK: Waiting fetches
 
-    /// Parks a fetch until one of its partitions gets records or `wait` passes; `wake` runs once.
-    func park(keys: [PartitionKey], wait: TimeAmount, wake: @escaping () -> Void) {
+    /// Parks a fetch until one of its partitions gets records or `deadline` passes; `wake` runs
+    /// once, told which.
+    func park(keys: [PartitionKey], until deadline: NIODeadline, wake: @escaping (_ timedOut: Bool) -> Void) {
         nextFetchID += 1
         let id = nextFetchID
-        let timeout = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: wait) { [self] in
-            self.fire(id)
+        let timeout = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
+            self.fire(id, timedOut: true)
         }
         waitingFetches[id] = WaitingFetch(keys: keys, timeout: timeout, wake: wake)
         for key in keys { fetchesByPartition[key, default: []].append(id) }
@@ -106,16 +111,16 @@ final class NativeBrokerCore {
         for key in keys {
             if let waiting = fetchesByPartition.removeValue(forKey: key) { ids.append(contentsOf: waiting) }
         }
-        for id in ids { fire(id) }
+        for id in ids { fire(id, timedOut: false) }
     }
 
-    private func fire(_ id: Int) {
+    private func fire(_ id: Int, timedOut: Bool) {
         guard let fetch = waitingFetches.removeValue(forKey: id) else { return }
         fetch.timeout.cancel()
         for key in fetch.keys {
             fetchesByPartition[key]?.removeAll { $0 == id }
             if fetchesByPartition[key]?.isEmpty == true { fetchesByPartition[key] = nil }
         }
-        fetch.wake()
+        fetch.wake(timedOut)
     }
 }

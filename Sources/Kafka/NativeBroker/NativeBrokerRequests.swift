@@ -11,6 +11,8 @@ extension NativeBrokerCore {
         let version: Int16
         let correlationID: Int32
         let clientID: String
+        /// The client's address as Apache Kafka shows it (`/127.0.0.1`).
+        var clientHost = ""
     }
 
     /// Serves one request. Throws for a body that does not parse (the connection is then closed,
@@ -24,13 +26,16 @@ extension NativeBrokerCore {
         case .fetch: try fetch(version: version, &body, respond: respond)
         case .listOffsets: respond(try listOffsets(version: version, &body))
         case .findCoordinator: respond(try findCoordinator(version: version, &body))
-        case .joinGroup: try joinGroup(version: version, clientID: header.clientID, &body, respond: respond)
+        case .joinGroup: try joinGroup(version: version, clientID: header.clientID, clientHost: header.clientHost, &body, respond: respond)
         case .syncGroup: try syncGroup(version: version, &body, respond: respond)
         case .heartbeat: respond(try heartbeat(version: version, &body))
         case .leaveGroup: respond(try leaveGroup(version: version, &body))
         case .offsetCommit: respond(try offsetCommit(version: version, &body))
         case .offsetFetch: respond(try offsetFetch(version: version, &body))
         case .initProducerID: respond(try initProducerID(&body))
+        case .describeGroups: respond(try describeGroups(version: version, &body))
+        case .listGroups: respond(listGroups(version: version))
+        case .createTopics: respond(try createTopics(version: version, &body))
         }
     }
 
@@ -186,18 +191,30 @@ extension NativeBrokerCore {
             }
             return (topic, partitions)
         }
-        let (response, bytes) = fetchResponse(version: version, requested, maxBytes: Int(maxBytes))
-        guard bytes == 0, maxWait > 0, minBytes > 0 else { return respond(response) }
+        let first = fetchResponse(version: version, requested, maxBytes: Int(maxBytes))
+        // Answered at once: enough records (fetch.min.bytes), an error, or no wait allowed.
+        guard first.bytes < Int(minBytes), !first.hasError, maxWait > 0 else { return respond(first.response) }
         let keys = requested.flatMap { topic in topic.1.map { PartitionKey(topic: topic.0, partition: $0.index) } }
-        park(keys: keys, wait: .milliseconds(Int64(maxWait))) { [self] in
-            respond(fetchResponse(version: version, requested, maxBytes: Int(maxBytes)).0)
+        let deadline = NIODeadline.now() + .milliseconds(Int64(maxWait))
+        // Held until the partitions have min.bytes between them or the wait ends.
+        func hold() {
+            park(keys: keys, until: deadline) { [self] timedOut in
+                let next = fetchResponse(version: version, requested, maxBytes: Int(maxBytes))
+                if timedOut || next.hasError || next.bytes >= Int(minBytes) {
+                    respond(next.response)
+                } else {
+                    hold()
+                }
+            }
         }
+        hold()
     }
 
-    /// The response, and the bytes of records (or of errors, which are answered at once) in it.
-    private func fetchResponse(version: Int16, _ requested: [(String, [FetchPartition])], maxBytes: Int) -> (ByteBuffer, Int) {
+    /// The response, the bytes of records in it, and whether a partition has an error.
+    private func fetchResponse(version: Int16, _ requested: [(String, [FetchPartition])], maxBytes: Int) -> (response: ByteBuffer, bytes: Int, hasError: Bool) {
         var out = buffer()
         var total = 0
+        var hasError = false
         out.writeInteger(Int32(0))  // throttle
         out.writeKafkaArray(requested) { out, topic in
             out.writeKafkaString(topic.0)
@@ -225,10 +242,11 @@ extension NativeBrokerCore {
                 for batch in batches { size += batch.readableBytes }
                 out.writeInteger(Int32(size))
                 for batch in batches { out.writeImmutableBuffer(batch) }
-                total += size + (error == .none ? 0 : 1)
+                total += size
+                if error != .none { hasError = true }
             }
         }
-        return (out, total)
+        return (out, total, hasError)
     }
 
     // MARK: ListOffsets
@@ -281,7 +299,7 @@ extension NativeBrokerCore {
         return out
     }
 
-    func joinGroup(version: Int16, clientID: String, _ body: inout KafkaReader, respond: @escaping Respond) throws {
+    func joinGroup(version: Int16, clientID: String, clientHost: String, _ body: inout KafkaReader, respond: @escaping Respond) throws {
         let groupID = try body.string()
         let sessionTimeout = try body.int32()
         let rebalanceTimeout = version >= 1 ? try body.int32() : sessionTimeout
@@ -305,7 +323,7 @@ extension NativeBrokerCore {
         guard !groupID.isEmpty else { return answer(.init(error: .invalidGroupID, memberID: memberID)) }
         guard sessionTimeout > 0 else { return answer(.init(error: .invalidSessionTimeout, memberID: memberID)) }
         group(groupID, create: true)!.join(
-            memberID: memberID, clientID: clientID, sessionTimeout: .milliseconds(Int64(sessionTimeout)),
+            memberID: memberID, clientID: clientID, clientHost: clientHost, sessionTimeout: .milliseconds(Int64(sessionTimeout)),
             rebalanceTimeout: .milliseconds(Int64(max(rebalanceTimeout, 0))), protocolType: protocolType,
             protocols: protocols, now: .now(), answer: answer)
     }
@@ -408,6 +426,87 @@ extension NativeBrokerCore {
             }
         }
         if version >= 2 { out.writeInteger(KafkaErrorCode.none.rawValue) }
+        return out
+    }
+
+    func describeGroups(version: Int16, _ body: inout KafkaReader) throws -> ByteBuffer {
+        let ids = try body.array { try $0.string() }
+        var out = buffer()
+        if version >= 1 { out.writeInteger(Int32(0)) }
+        out.writeKafkaArray(ids) { out, id in
+            // A group nobody joined or committed for is "Dead", as Apache Kafka answers.
+            let description = group(id, create: false)?.description
+            out.writeInteger(KafkaErrorCode.none.rawValue)
+            out.writeKafkaString(id)
+            out.writeKafkaString(description?.state ?? "Dead")
+            out.writeKafkaString(description?.protocolType ?? "")
+            out.writeKafkaString(description?.protocolName ?? "")
+            out.writeKafkaArray(description?.members ?? []) { out, member in
+                out.writeKafkaString(member.id)
+                out.writeKafkaString(member.clientID)
+                out.writeKafkaString(member.clientHost)
+                out.writeKafkaBytes(member.metadata)
+                out.writeKafkaBytes(member.assignment)
+            }
+        }
+        return out
+    }
+
+    func listGroups(version: Int16) -> ByteBuffer {
+        var out = buffer()
+        if version >= 1 { out.writeInteger(Int32(0)) }
+        out.writeInteger(KafkaErrorCode.none.rawValue)
+        out.writeKafkaArray(groupIDs) { out, id in
+            out.writeKafkaString(id)
+            out.writeKafkaString(group(id, create: false)?.description.protocolType ?? "consumer")
+        }
+        return out
+    }
+
+    /// Creates topics of one replica (the broker is alone); their configs are accepted and not
+    /// applied (every topic keeps the same bytes and never compacts).
+    func createTopics(version: Int16, _ body: inout KafkaReader) throws -> ByteBuffer {
+        struct Wanted {
+            let name: String
+            let partitions: Int32
+            let replicationFactor: Int16
+            let assignments: Int
+        }
+        let wanted = try body.array { body -> Wanted in
+            let name = try body.string()
+            let partitions = try body.int32()
+            let factor = try body.int16()
+            let assignments = try body.array { body in
+                _ = try body.int32()
+                return try body.array { try $0.int32() }
+            }
+            _ = try body.array { body in (try body.string(), try body.nullableString()) }
+            return Wanted(name: name, partitions: partitions, replicationFactor: factor, assignments: assignments.count)
+        }
+        _ = try body.int32()  // timeout: creation is immediate
+        let validateOnly = version >= 1 ? try body.int8() != 0 : false
+        var out = buffer()
+        if version >= 2 { out.writeInteger(Int32(0)) }
+        out.writeKafkaArray(wanted) { out, topic in
+            let partitions = topic.partitions == -1 ? (topic.assignments > 0 ? topic.assignments : defaultPartitions) : Int(topic.partitions)
+            var error = KafkaErrorCode.none
+            var message: String?
+            if !Self.isValidTopicName(topic.name) {
+                (error, message) = (.invalidTopic, "'\(topic.name)' is not a valid topic name")
+            } else if topics[topic.name] != nil {
+                (error, message) = (.topicAlreadyExists, "topic '\(topic.name)' already exists")
+            } else if partitions < 1 {
+                (error, message) = (.invalidPartitions, "a topic needs at least 1 partition, not \(partitions)")
+            } else if topic.replicationFactor > 1 {
+                (error, message) = (.invalidReplicationFactor, "replication factor \(topic.replicationFactor) is larger than the 1 broker of the embedded broker")
+            } else if !validateOnly {
+                createTopic(topic.name, partitions: partitions)
+                log("topic \(topic.name) created with \(partitions) partitions (CreateTopics)")
+            }
+            out.writeKafkaString(topic.name)
+            out.writeInteger(error.rawValue)
+            if version >= 1 { out.writeKafkaString(message) }
+        }
         return out
     }
 

@@ -195,7 +195,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             } else if !api.versions.contains(version) {
                 throw KafkaWireError("\(api) version \(version) is not served (versions \(api.versions))")
             }
-            let header = NativeBrokerCore.RequestHeader(api: api, version: version, correlationID: correlationID, clientID: clientID)
+            var header = NativeBrokerCore.RequestHeader(api: api, version: version, correlationID: correlationID, clientID: clientID)
+            if api == .joinGroup, let address = context.channel.remoteAddress?.ipAddress { header.clientHost = "/\(address)" }
             let channel = context.channel
             try core.serve(header, &reader) { body in
                 if var body {
