@@ -2,8 +2,8 @@
 /// many partitions, the timestamp of the record at an offset).
 extension KafkaAdmin {
     /// The ids of the cluster's consumer groups, sorted (ListConsumerGroups). librdkafka's mock
-    /// cluster (the embedded broker) answers with none.
-    /// - Throws: `KafkaError.admin` when the cluster cannot list groups (the embedded broker
+    /// cluster answers with none.
+    /// - Throws: `KafkaError.admin` when the cluster cannot list groups (librdkafka's mock
     ///   answers `_UNSUPPORTED_FEATURE`).
     public func consumerGroups(timeout: Duration = .seconds(10)) async throws -> [String] {
         let client = self.client
@@ -19,7 +19,7 @@ extension KafkaAdmin {
 
     /// Describes groups (DescribeConsumerGroups): per group its state and members with their
     /// partitions, or the error the broker gave for it. Throws only when the request as a whole
-    /// failed. The embedded broker does not support the request: treat a failure as "unknown".
+    /// failed. librdkafka's mock does not support the request: treat a failure as "unknown".
     public func describeConsumerGroups(
         _ groups: [String], timeout: Duration = .seconds(10)
     ) async throws -> [String: Result<KafkaConsumerGroupDescription, KafkaError>] {
