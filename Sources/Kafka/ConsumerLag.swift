@@ -117,7 +117,7 @@ public struct ConsumerGroupLag: Sendable, Hashable {
 
 /// The lag of several groups, read at one time.
 public struct ConsumerLagReport: Sendable, Hashable {
-    /// The groups the cluster listed (none on the embedded broker).
+    /// The groups the cluster listed (none on librdkafka's mock).
     public var listedGroups: [String]
     /// Why listing failed, when it did.
     public var listError: String?

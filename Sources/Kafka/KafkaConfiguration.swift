@@ -30,8 +30,8 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// - `KAFKA_CLIENT_ID`;
     /// - `KAFKA_PROPERTIES`: librdkafka properties, `name=value` separated by `;` or new lines;
     /// - `KAFKA_PROPERTIES_FILE`: a file of `name=value` lines (`#` starts a comment);
-    /// - `KAFKA_FETCH_MAX_WAIT_MS`: consumers' `fetch.wait.max.ms` (`ordertrace up` sets 5 for the
-    ///   embedded broker, which holds an empty fetch that long even when records arrive).
+    /// - `KAFKA_FETCH_MAX_WAIT_MS`: consumers' `fetch.wait.max.ms` (`ordertrace up` sets 5 for
+    ///   librdkafka's mock, which holds an empty fetch that long even when records arrive).
     ///
     /// - Throws: `KafkaError` (`.configuration`) for a line that is not `name=value` or a file that
     ///   cannot be read, or a fetch wait that is not a whole number of milliseconds.
@@ -120,7 +120,7 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     public var maxMessageBytes = 2_097_152
     /// `compression.codec` (`none`, `gzip`, `snappy`, `lz4`, `zstd`). lz4 by default: the
     /// pipeline's JSON shrinks about tenfold in a batch for little CPU, which is what lets the
-    /// embedded broker (about 5 MB kept per partition) hold a long run, and what saves a real
+    /// embedded broker (16 MB kept per partition) hold a long run, and what saves a real
     /// cluster's network and disk.
     public var compression = "lz4"
 
@@ -175,9 +175,10 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// `max.poll.interval.ms`.
     public var maxPollInterval: Duration = .seconds(300)
     /// `fetch.wait.max.ms`: how long the broker may hold a fetch when it has too little data.
-    /// Short by default: the embedded broker holds a fetch this long even when other partitions of
+    /// Short by default: librdkafka's mock holds a fetch this long even when other partitions of
     /// the request have data, which stalled reading for up to a second with librdkafka's 500 ms.
-    /// A real broker answers as soon as data arrives, so a short wait costs only idle requests.
+    /// Apache Kafka and the native embedded broker answer as soon as data arrives, so a short
+    /// wait costs only idle requests.
     public var fetchMaxWait: Duration = .milliseconds(50)
     /// How long one blocking poll waits when nothing arrives (it returns at once when a message does).
     public var pollTimeout: Duration = .milliseconds(100)
