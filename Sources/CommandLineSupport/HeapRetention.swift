@@ -7,17 +7,22 @@ import CMalloc
 /// a thread arena's heap that empties; the next allocations then take the same pages back
 /// through page faults (and a new heap through `mmap` and `mprotect`). A component under load
 /// allocates and frees a step's records, spans and buffers many times a second, so it paid that
-/// round trip again and again: 8.6% of the traced allocator's `perf` samples at full speed were
-/// page faults, `mprotect` and heap growth, 4.1% with these settings (what is left is memory
-/// touched for the first time). Every `ordertrace` process applies them at start
-/// (``keepFreedMemory(environment:)``): a process keeps up to ``trimThreshold`` free at the
-/// top of each heap, which is at most the memory it needed at its busiest.
+/// round trip again and again: in one `perf` of the traced allocator at full speed, 9.8% of its
+/// samples were page faults, `mprotect` and heap growth or trimming with glibc's settings, 7.7%
+/// with these (what is left is mostly memory touched for the first time). Every `ordertrace`
+/// process applies them at start (``keepFreedMemory(environment:)``): a process keeps up to
+/// ``trimThreshold`` free at the top of each heap.
+///
+/// Not more: 128 MB and 64 MB took that share to about 4%, but each of a process's arenas could
+/// then keep that much, and the allocator's resident memory grew through a 1,000,000-order soak
+/// (224 to 358 MB), where it is flat with these values (197 MB) and with glibc's own (about
+/// 250 MB).
 public enum HeapRetention {
     /// `M_TRIM_THRESHOLD`: free memory at the top of a heap, in bytes, that malloc keeps.
-    public static let trimThreshold: Int32 = 128 << 20
-    /// `M_TOP_PAD`: room kept with each heap, in bytes; at the 64 MB a thread arena's heap
-    /// holds, an emptied heap is kept, not unmapped and mapped again.
-    public static let topPad: Int32 = 64 << 20
+    public static let trimThreshold: Int32 = 32 << 20
+    /// `M_TOP_PAD`: room added to each heap when it grows, in bytes, so that a step's
+    /// allocations do not grow it page by page.
+    public static let topPad: Int32 = 16 << 20
 
     /// The environment variables through which glibc takes malloc settings from its user.
     public static let environmentSettings = ["GLIBC_TUNABLES", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"]
