@@ -54,7 +54,11 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "Price levels of the simulated exchange's liquidity on each side of a book, passed to `ordertrace up --liquidity-levels`: enough that no order is canceled for want of liquidity, so that a faster round does not do less work.")
     var liquidityLevels = 50
 
+    @Option(help: "The embedded broker's engine, passed to `ordertrace up --broker-engine`: native, or mock (librdkafka's).")
+    var brokerEngine = "native"
+
     func validate() throws {
+        guard ["native", "mock"].contains(brokerEngine) else { throw ValidationError("--broker-engine must be native or mock") }
         guard orders > 0, rounds > 0, warmup >= 0, (pacedOrders ?? 1) > 0, (pacedRate ?? 1) > 0 else {
             throw ValidationError("--orders, --rounds, --paced-orders and --paced-rate must be positive, --warmup at least 0")
         }
@@ -90,7 +94,7 @@ struct PipelineBench: AsyncParsableCommand {
         say(
             "bench-pipeline: \(rounds) traced and \(rounds) untraced rounds of \(orders) market orders over \(PipelineOrders.symbols.count) symbols "
                 + "(80% produced into client-orders, 20% over \(PipelineOrders.webSocketUsers) WebSockets), each on a fresh `ordertrace up` "
-                + "(exchange liquidity \(liquidityLevels) levels a side); "
+                + "(exchange liquidity \(liquidityLevels) levels a side, \(brokerEngine) embedded broker); "
                 + "after each traced round \(pacedCount) orders paced at \(pacedRate.map { String(format: "%g/s", $0) } ?? "half its rate"); spans to the OTLP sink at \(sink.endpoint)")
         var measured: [Measured] = []
         var spansPerOrder: [Double] = []
@@ -113,7 +117,7 @@ struct PipelineBench: AsyncParsableCommand {
     /// One `up`: warm-up, a round at full speed and, when traced, a paced round.
     private func session(round: Int, traced: Bool, sink: Sink, pacedCount: Int, logger: Logger) async throws -> ([Measured], sent: Int) {
         let kind = traced ? "traced" : "untraced"
-        let up = try UpProcess.start(otlpEndpoint: traced ? sink.endpoint : nil, extraArguments: (topicsDirectory.map { ["--topics-dir", $0] } ?? []) + ["--replicas", String(replicas), "--liquidity-levels", String(liquidityLevels)],
+        let up = try UpProcess.start(otlpEndpoint: traced ? sink.endpoint : nil, extraArguments: (topicsDirectory.map { ["--topics-dir", $0] } ?? []) + ["--replicas", String(replicas), "--liquidity-levels", String(liquidityLevels), "--broker-engine", brokerEngine],
             environment: [:])
         return try await up.withSession(logger: logger) { connected in
             let tag = "\(traced ? "t" : "u")\(round)"

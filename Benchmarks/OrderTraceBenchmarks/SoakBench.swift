@@ -34,7 +34,11 @@ struct SoakBench: AsyncParsableCommand {
     @Option(name: .customLong("topics-dir"), help: "Folder of topic definitions, passed to `ordertrace up` (default: its own default, ./topics).")
     var topicsDirectory: String?
 
+    @Option(help: "The embedded broker's engine, passed to `ordertrace up --broker-engine`: native, or mock (librdkafka's).")
+    var brokerEngine = "native"
+
     func validate() throws {
+        guard ["native", "mock"].contains(brokerEngine) else { throw ValidationError("--broker-engine must be native or mock") }
         guard orders > 0, rate > 0, every > 0, after >= 0 else { throw ValidationError("--orders, --rate and --every must be positive, --after at least 0") }
     }
 
@@ -45,7 +49,7 @@ struct SoakBench: AsyncParsableCommand {
         let sink = try await onThread { try Sink.start() }
         BenchChildren.add(sink.process.processIdentifier)
         defer { sink.stop() }
-        let up = try UpProcess.start(otlpEndpoint: sink.endpoint, extraArguments: topicsDirectory.map { ["--topics-dir", $0] } ?? [], environment: [:])
+        let up = try UpProcess.start(otlpEndpoint: sink.endpoint, extraArguments: (topicsDirectory.map { ["--topics-dir", $0] } ?? []) + ["--broker-engine", brokerEngine], environment: [:])
         let samples = Samples()
         var sampler: Task<Void, Never>?
         do {

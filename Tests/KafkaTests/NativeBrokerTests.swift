@@ -212,6 +212,13 @@ struct NativeBrokerRequestTests {
         return body
     }
 
+    /// A response's parts as the client reads them, one after the other.
+    func joined(_ parts: [ByteBuffer]) -> ByteBuffer {
+        var whole = ByteBuffer()
+        for var part in parts { whole.writeBuffer(&part) }
+        return whole
+    }
+
     /// The records bytes of the only partition of a Fetch v4 response, and its error code.
     func fetched(_ response: ByteBuffer) throws -> (error: Int16, records: Int) {
         var reader = KafkaReader(response)
@@ -240,7 +247,7 @@ struct NativeBrokerRequestTests {
             core.createTopic("t", partitions: 1)
             var answer: ByteBuffer?
             var fetch = KafkaReader(requests.value.fetch)
-            try core.fetch(version: 4, &fetch) { answer = $0 }
+            try core.fetch(version: 4, &fetch) { answer = $0.map(joined) }
             let heldAtFirst = answer == nil
             var produced = false
             var produce = KafkaReader(requests.value.produce)
@@ -264,7 +271,7 @@ struct NativeBrokerRequestTests {
             core.createTopic("t", partitions: 1)
             var answer: ByteBuffer?
             var fetch = KafkaReader(requests.value.fetch)
-            try core.fetch(version: 4, &fetch) { answer = $0 }
+            try core.fetch(version: 4, &fetch) { answer = $0.map(joined) }
             var produceAnswered = true
             var produce = KafkaReader(requests.value.produce)
             try core.produce(version: 3, &produce) { produceAnswered = $0 != nil }

@@ -1,10 +1,12 @@
 import NIOCore
 
 /// The requests the native embedded broker serves, one function each. Each reads its request's
-/// body and calls `respond` once with the response body (nil: no response, as for a produce with
-/// acks=0), at once or, for a fetch or a group's join and sync, when the answer is known.
+/// body and calls `respond` once with the response body in parts, written one after the other
+/// (nil: no response, as for a produce with acks=0), at once or, for a fetch or a group's join
+/// and sync, when the answer is known. A fetch's parts are the stored batches themselves, between
+/// the fields around them: the records are never copied into a response.
 extension NativeBrokerCore {
-    typealias Respond = (ByteBuffer?) -> Void
+    typealias Respond = (_ parts: [ByteBuffer]?) -> Void
 
     struct RequestHeader {
         let api: KafkaAPI
@@ -20,22 +22,22 @@ extension NativeBrokerCore {
     func serve(_ header: RequestHeader, _ body: inout KafkaReader, respond: @escaping Respond) throws {
         let version = header.version
         switch header.api {
-        case .apiVersions: respond(apiVersions(version: version))
-        case .metadata: respond(try metadata(version: version, &body))
+        case .apiVersions: respond([apiVersions(version: version)])
+        case .metadata: respond([try metadata(version: version, &body)])
         case .produce: try produce(version: version, &body, respond: respond)
         case .fetch: try fetch(version: version, &body, respond: respond)
-        case .listOffsets: respond(try listOffsets(version: version, &body))
-        case .findCoordinator: respond(try findCoordinator(version: version, &body))
+        case .listOffsets: respond([try listOffsets(version: version, &body)])
+        case .findCoordinator: respond([try findCoordinator(version: version, &body)])
         case .joinGroup: try joinGroup(version: version, clientID: header.clientID, clientHost: header.clientHost, &body, respond: respond)
         case .syncGroup: try syncGroup(version: version, &body, respond: respond)
-        case .heartbeat: respond(try heartbeat(version: version, &body))
-        case .leaveGroup: respond(try leaveGroup(version: version, &body))
-        case .offsetCommit: respond(try offsetCommit(version: version, &body))
-        case .offsetFetch: respond(try offsetFetch(version: version, &body))
-        case .initProducerID: respond(try initProducerID(&body))
-        case .describeGroups: respond(try describeGroups(version: version, &body))
-        case .listGroups: respond(listGroups(version: version))
-        case .createTopics: respond(try createTopics(version: version, &body))
+        case .heartbeat: respond([try heartbeat(version: version, &body)])
+        case .leaveGroup: respond([try leaveGroup(version: version, &body)])
+        case .offsetCommit: respond([try offsetCommit(version: version, &body)])
+        case .offsetFetch: respond([try offsetFetch(version: version, &body)])
+        case .initProducerID: respond([try initProducerID(&body)])
+        case .describeGroups: respond([try describeGroups(version: version, &body)])
+        case .listGroups: respond([listGroups(version: version)])
+        case .createTopics: respond([try createTopics(version: version, &body)])
         }
     }
 
@@ -164,7 +166,7 @@ extension NativeBrokerCore {
             }
         }
         out.writeInteger(Int32(0))
-        respond(out)
+        respond([out])
     }
 
     // MARK: Fetch
@@ -210,8 +212,9 @@ extension NativeBrokerCore {
         hold()
     }
 
-    /// The response, the bytes of records in it, and whether a partition has an error.
-    private func fetchResponse(version: Int16, _ requested: [(String, [FetchPartition])], maxBytes: Int) -> (response: ByteBuffer, bytes: Int, hasError: Bool) {
+    /// The response in parts, the bytes of records in it, and whether a partition has an error.
+    private func fetchResponse(version: Int16, _ requested: [(String, [FetchPartition])], maxBytes: Int) -> (response: [ByteBuffer], bytes: Int, hasError: Bool) {
+        var parts: [ByteBuffer] = []
         var out = buffer()
         var total = 0
         var hasError = false
@@ -241,12 +244,17 @@ extension NativeBrokerCore {
                 var size = 0
                 for batch in batches { size += batch.readableBytes }
                 out.writeInteger(Int32(size))
-                for batch in batches { out.writeImmutableBuffer(batch) }
+                if !batches.isEmpty {
+                    parts.append(out)
+                    parts.append(contentsOf: batches)
+                    out = buffer()
+                }
                 total += size
                 if error != .none { hasError = true }
             }
         }
-        return (out, total, hasError)
+        if out.readableBytes > 0 { parts.append(out) }
+        return (parts, total, hasError)
     }
 
     // MARK: ListOffsets
@@ -318,7 +326,7 @@ extension NativeBrokerCore {
                 out.writeKafkaString(member.id)
                 out.writeKafkaBytes(member.metadata)
             }
-            respond(out)
+            respond([out])
         }
         guard !groupID.isEmpty else { return answer(.init(error: .invalidGroupID, memberID: memberID)) }
         guard sessionTimeout > 0 else { return answer(.init(error: .invalidSessionTimeout, memberID: memberID)) }
@@ -338,7 +346,7 @@ extension NativeBrokerCore {
             if version >= 1 { out.writeInteger(Int32(0)) }
             out.writeInteger(answer.error.rawValue)
             out.writeKafkaBytes(answer.assignment)
-            respond(out)
+            respond([out])
         }
         guard let group = group(groupID, create: false) else { return answer(.init(error: .unknownMemberID)) }
         group.sync(memberID: memberID, generation: generation, assignments: assignments, now: .now(), answer: answer)

@@ -198,13 +198,17 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             var header = NativeBrokerCore.RequestHeader(api: api, version: version, correlationID: correlationID, clientID: clientID)
             if api == .joinGroup, let address = context.channel.remoteAddress?.ipAddress { header.clientHost = "/\(address)" }
             let channel = context.channel
-            try core.serve(header, &reader) { body in
-                if var body {
-                    var frame = channel.allocator.buffer(capacity: 8 + body.readableBytes)
-                    frame.writeInteger(Int32(4 + body.readableBytes))
-                    frame.writeInteger(correlationID)
-                    frame.writeBuffer(&body)
-                    channel.writeAndFlush(frame, promise: nil)
+            try core.serve(header, &reader) { parts in
+                if let parts {
+                    // The size and correlation id, then the parts as they are (one gathering write).
+                    var size = 4
+                    for part in parts { size += part.readableBytes }
+                    var head = channel.allocator.buffer(capacity: 8)
+                    head.writeInteger(Int32(size))
+                    head.writeInteger(correlationID)
+                    channel.write(head, promise: nil)
+                    for part in parts { channel.write(part, promise: nil) }
+                    channel.flush()
                 }
                 done()
             }
