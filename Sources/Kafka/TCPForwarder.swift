@@ -36,19 +36,7 @@ final class TCPForwarder: Sendable {
                         }
                 }
         }
-        let primary: Channel
-        do {
-            primary = try await bootstrap().bind(host: host, port: port).get()
-        } catch {
-            throw KafkaError(
-                code: .broker,
-                message: "cannot listen on \(host):\(port): \(error). Is another broker running there? Stop it, or pick another address with --port")
-        }
-        let boundPort = primary.localAddress?.port ?? port
-        var channels = [primary]
-        if host == "127.0.0.1", let secondary = try? await bootstrap().bind(host: "::1", port: boundPort).get() {
-            channels.append(secondary)
-        }
+        let (channels, boundPort) = try await bindLocalListeners(host: host, port: port, bootstrap)
         return TCPForwarder(channels: channels, port: boundPort)
     }
 

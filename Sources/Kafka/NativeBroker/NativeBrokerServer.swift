@@ -16,8 +16,8 @@ final class NativeBrokerServer: @unchecked Sendable {
     private let ticker: RepeatedTask
     let port: Int
 
-    /// Binds `host:port` (port 0 picks a free one), and `[::1]` on the same port for `127.0.0.1`
-    /// when it can, so `localhost` works whichever address a client tries first.
+    /// Binds `host:port` (see `bindLocalListeners`), creates the topics and starts the clock that
+    /// expires group members.
     static func start(host: String, port: Int, topics: [KafkaTopicDefinition], retainedBytesPerPartition: Int, logger: Logger) async throws -> NativeBrokerServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
@@ -44,19 +44,13 @@ final class NativeBrokerServer: @unchecked Sendable {
                     }
                 }
         }
-        let primary: Channel
+        let channels: [Channel]
+        let boundPort: Int
         do {
-            primary = try await bootstrap().bind(host: host, port: port).get()
+            (channels, boundPort) = try await bindLocalListeners(host: host, port: port, bootstrap)
         } catch {
             try? await group.shutdownGracefully()
-            throw KafkaError(
-                code: .broker,
-                message: "cannot listen on \(host):\(port): \(error). Is another broker running there? Stop it, or pick another address with --port")
-        }
-        let boundPort = primary.localAddress?.port ?? port
-        var channels = [primary]
-        if host == "127.0.0.1", let secondary = try? await bootstrap().bind(host: "::1", port: boundPort).get() {
-            channels.append(secondary)
+            throw error
         }
         try await eventLoop.submit { unsafeCore.value.advertisedPort = boundPort }.get()
         let ticker = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
