@@ -8,7 +8,10 @@ import Testing
 
 /// A record batch (magic 2) as a producer sends it: the header the broker reads, then `count`
 /// records' worth of bytes (the broker never looks inside).
-private func recordBatch(producerID: Int64 = -1, epoch: Int16 = 0, sequence: Int32 = -1, count: Int32 = 1, timestamp: Int64 = 1_000, padding: Int = 40) -> ByteBuffer {
+private func recordBatch(
+    producerID: Int64 = -1, epoch: Int16 = 0, sequence: Int32 = -1, count: Int32 = 1, timestamp: Int64 = 1_000, padding: Int = 40,
+    lastOffsetDelta: Int32? = nil
+) -> ByteBuffer {
     var buffer = ByteBuffer()
     buffer.writeInteger(Int64(0))  // base offset, set by the broker
     buffer.writeInteger(Int32(49 + padding))  // length of what follows
@@ -16,7 +19,7 @@ private func recordBatch(producerID: Int64 = -1, epoch: Int16 = 0, sequence: Int
     buffer.writeInteger(Int8(2))  // magic
     buffer.writeInteger(UInt32(0))  // crc (not checked by the broker)
     buffer.writeInteger(Int16(0))  // attributes
-    buffer.writeInteger(count - 1)  // last offset delta
+    buffer.writeInteger(lastOffsetDelta ?? count - 1)
     buffer.writeInteger(timestamp)  // base timestamp
     buffer.writeInteger(timestamp)  // max timestamp
     buffer.writeInteger(producerID)
@@ -81,6 +84,8 @@ struct NativePartitionLogTests {
         garbage.writeRepeatingByte(0xff, count: 80)
         #expect(failure(log.append(garbage)) == .corruptMessage)
         #expect(failure(log.append(recordBatch(count: 1).getSlice(at: 0, length: 70)!)) == .corruptMessage, "a cut batch")
+        #expect(failure(log.append(recordBatch(count: 3, lastOffsetDelta: 5))) == .corruptMessage, "offsets that are not its records")
+        #expect(failure(log.append(recordBatch(count: Int32.max, lastOffsetDelta: Int32.max))) == .corruptMessage, "more offsets than an Int32 counts")
         #expect(log.endOffset == 60)
     }
 
@@ -260,6 +265,40 @@ struct NativeBrokerRequestTests {
         let partition = try fetched(answer)
         #expect(partition.error == 0)
         #expect(partition.records == recordBatch(count: 2).readableBytes)
+    }
+
+    @Test("CreateTopics creates a topic once, and refuses a second of that name, a bad name, too many partitions and more than one replica")
+    func createTopics() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        func request(_ topics: [(String, Int32, Int16)]) -> ByteBuffer {
+            var body = ByteBuffer()
+            body.writeKafkaArray(topics) { body, topic in
+                body.writeKafkaString(topic.0)
+                body.writeInteger(topic.1)
+                body.writeInteger(topic.2)
+                body.writeKafkaArray([Int32]()) { $0.writeInteger($1) }
+                body.writeKafkaArray([String]()) { $0.writeKafkaString($1) }
+            }
+            body.writeInteger(Int32(1_000))
+            body.writeInteger(Int8(0))  // not validate-only
+            return body
+        }
+        let body = UnsafeTransfer(request([("new", 3, 1), ("new", 3, 1), ("bad name!", 1, 1), ("huge", Int32.max, 1), ("replicated", 1, 3)]))
+        let outcome = try await loop.submit { () throws -> (errors: [Int16], partitions: Int?) in
+            let core = NativeBrokerCore(eventLoop: loop, advertisedHost: "127.0.0.1", retainedBytesPerPartition: 1 << 20, defaultPartitions: 1)
+            var reader = KafkaReader(body.value)
+            var response = try KafkaReader(core.createTopics(version: 2, &reader))
+            _ = try response.int32()  // throttle
+            let errors = try response.array { response -> Int16 in
+                _ = try response.string()
+                let error = try response.int16()
+                _ = try response.nullableString()
+                return error
+            }
+            return (errors, core.topics["new"]?.count)
+        }.get()
+        #expect(outcome.errors == [0, 36, 17, 37, 38])
+        #expect(outcome.partitions == 3)
     }
 
     @Test("a fetch from beyond the log's end is answered at once with OFFSET_OUT_OF_RANGE; a produce with acks=0 gets no answer")

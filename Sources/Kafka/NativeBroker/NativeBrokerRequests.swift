@@ -471,6 +471,9 @@ extension NativeBrokerCore {
         return out
     }
 
+    /// The most partitions a topic a client creates may have (each is a log in memory).
+    static let maximumPartitions = 10_000
+
     /// Creates topics of one replica (the broker is alone); their configs are accepted and not
     /// applied (every topic keeps the same bytes and never compacts).
     func createTopics(version: Int16, _ body: inout KafkaReader) throws -> ByteBuffer {
@@ -503,8 +506,8 @@ extension NativeBrokerCore {
                 (error, message) = (.invalidTopic, "'\(topic.name)' is not a valid topic name")
             } else if topics[topic.name] != nil {
                 (error, message) = (.topicAlreadyExists, "topic '\(topic.name)' already exists")
-            } else if partitions < 1 {
-                (error, message) = (.invalidPartitions, "a topic needs at least 1 partition, not \(partitions)")
+            } else if !(1...Self.maximumPartitions).contains(partitions) {
+                (error, message) = (.invalidPartitions, "a topic has 1 to \(Self.maximumPartitions) partitions here, not \(partitions)")
             } else if topic.replicationFactor > 1 {
                 (error, message) = (.invalidReplicationFactor, "replication factor \(topic.replicationFactor) is larger than the 1 broker of the embedded broker")
             } else if !validateOnly {

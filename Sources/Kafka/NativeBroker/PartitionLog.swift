@@ -152,11 +152,13 @@ struct RecordBatchHeader {
               let length = buffer.getInteger(at: start + 8, as: Int32.self), length >= 49,
               buffer.readableBytes >= 12 + Int(length),
               buffer.getInteger(at: start + 16, as: Int8.self) == 2,
-              let lastOffsetDelta = buffer.getInteger(at: start + 23, as: Int32.self), lastOffsetDelta >= 0,
+              let lastOffsetDelta = buffer.getInteger(at: start + 23, as: Int32.self), lastOffsetDelta >= 0, lastOffsetDelta < Int32.max,
               let maxTimestamp = buffer.getInteger(at: start + 35, as: Int64.self),
               let producerID = buffer.getInteger(at: start + 43, as: Int64.self),
               let producerEpoch = buffer.getInteger(at: start + 51, as: Int16.self),
-              let baseSequence = buffer.getInteger(at: start + 53, as: Int32.self)
+              let baseSequence = buffer.getInteger(at: start + 53, as: Int32.self),
+              // The records a producer's batch holds are its offsets, one each.
+              buffer.getInteger(at: start + 57, as: Int32.self) == lastOffsetDelta + 1
         else { return nil }
         self.size = 12 + Int(length)
         self.recordCount = lastOffsetDelta + 1
