@@ -126,6 +126,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var queue: [ByteBuffer] = []
     private var queueHead = 0
     private var busy = false
+    /// Set once the connection is being closed: nothing more of it is served.
+    private var closing = false
     private var context: ChannelHandlerContext?
 
     init(core: NativeBrokerCore, logger: Logger) {
@@ -143,11 +145,12 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         logger.debug("embedded broker: closing a connection: \(error)")
+        closing = true
         context.close(promise: nil)
     }
 
     private func serveNext() {
-        while !busy, queueHead < queue.count, let context {
+        while !busy, !closing, queueHead < queue.count, let context {
             let frame = queue[queueHead]
             queue[queueHead] = ByteBuffer()
             queueHead += 1
@@ -208,6 +211,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             }
         } catch {
             logger.warning("embedded broker: closing a connection after a request it cannot serve: \(error)")
+            closing = true
             context.close(promise: nil)
             done()
         }
