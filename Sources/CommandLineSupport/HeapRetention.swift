@@ -14,9 +14,9 @@ import CMalloc
 /// ``trimThreshold`` free at the top of each heap.
 ///
 /// Not more: 128 MB and 64 MB took that share to about 4%, but each of a process's arenas could
-/// then keep that much, and the allocator's resident memory grew through a 1,000,000-order soak
-/// (224 to 358 MB), where it is flat with these values (197 MB) and with glibc's own (about
-/// 250 MB).
+/// then keep that much. In a 1,000,000-order soak with them the allocator grew from 224 to 358 MB
+/// (it also fell behind, which makes it grow); with these values, in a run that kept the pace,
+/// it stayed at 197 MB.
 public enum HeapRetention {
     /// `M_TRIM_THRESHOLD`: free memory at the top of a heap, in bytes, that malloc keeps.
     public static let trimThreshold: Int32 = 32 << 20

@@ -18,7 +18,7 @@ public struct EmbeddedBrokerConfiguration: Sendable {
     public var engine: EmbeddedBrokerEngine = .native
     /// What the native broker keeps of a partition before it deletes its oldest batches (the
     /// mock keeps about 5 MB, fixed).
-    public var retainedBytesPerPartition = 16 * 1024 * 1024
+    public var retainedBytesPerPartition = 8 * 1024 * 1024
 
     public init(brokerCount: Int = 1, host: String = "127.0.0.1", port: Int? = 9092, topics: [KafkaTopicDefinition] = [], engine: EmbeddedBrokerEngine = .native) {
         self.brokerCount = brokerCount

@@ -120,7 +120,7 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     public var maxMessageBytes = 2_097_152
     /// `compression.codec` (`none`, `gzip`, `snappy`, `lz4`, `zstd`). lz4 by default: the
     /// pipeline's JSON shrinks about tenfold in a batch for little CPU, which is what lets the
-    /// embedded broker (16 MB kept per partition) hold a long run, and what saves a real
+    /// embedded broker (8 MB kept per partition) hold a long run, and what saves a real
     /// cluster's network and disk.
     public var compression = "lz4"
 

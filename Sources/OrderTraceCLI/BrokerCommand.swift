@@ -12,7 +12,7 @@ struct BrokerCommand: AsyncParsableCommand {
         discussion: """
             Starts a Kafka broker in this process, creates the topics of the topics folder, and \
             makes it reachable at a fixed address, so `kcat -b localhost:9092 -L` just works. \
-            Everything is kept in memory (16 MB per partition, about 5 MB with --engine mock: older \
+            Everything is kept in memory (8 MB per partition, about 5 MB with --engine mock: older \
             records are deleted) and is gone when it stops. It implements a subset of the Kafka \
             protocol: no CreateTopics, group listing or transactions (a topic a client asks for is \
             created with 4 partitions).
@@ -27,7 +27,7 @@ struct BrokerCommand: AsyncParsableCommand {
     var engine: EmbeddedBrokerEngine = .native
 
     @Option(help: "Megabytes a partition keeps before its oldest records are deleted (native engine).")
-    var retainedMb = 16
+    var retainedMb = 8
 
     @Option(name: .customLong("brokers"), help: "Number of brokers in the cluster (more than 1 needs --engine mock).")
     var brokerCount = 1

@@ -40,7 +40,7 @@ struct UpCommand: AsyncParsableCommand {
     var brokerEngine: EmbeddedBrokerEngine = .native
 
     @Option(help: "Megabytes a partition of the embedded broker keeps before its oldest records are deleted (native engine).")
-    var brokerRetainedMb = 16
+    var brokerRetainedMb = 8
 
     @Flag(help: "Use the Kafka cluster of KAFKA_BROKERS (or -b) instead of the embedded broker.")
     var externalKafka = false
