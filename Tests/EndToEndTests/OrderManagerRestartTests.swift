@@ -83,6 +83,12 @@ struct OrderManagerRestartTests {
             defer { first.killNow() }
             let second = try scenario.startOrderManager()
             defer { second.killNow() }
+            // Both in the group (each was given its share, maybe none) before anything happens:
+            // a member still starting when it is stopped would die of the signal, not leave.
+            let joined = await eventually(timeout: .seconds(120)) {
+                first.log.contains("assigned ") && second.log.contains("assigned ")
+            }
+            try #require(joined, "\(first.log)\n\(second.log)")
             var expected: [OrderKey] = []
             expected += try await scenario.send(partition: 0, symbol: "SLOWA", count: 1)
             expected += try await scenario.send(partition: 1, symbol: "SLOWB", count: 1)
