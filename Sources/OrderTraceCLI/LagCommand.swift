@@ -14,7 +14,7 @@ struct LagCommand: AsyncParsableCommand {
         abstract: "Show how far consumer groups are behind: per partition, topic and group, in records and seconds.",
         discussion: """
             Covers the groups the cluster lists plus those named with --group. When the cluster lists \
-            none (the embedded broker cannot), it covers the pipeline's own groups (order-manager, algo, \
+            none (librdkafka's mock cannot), it covers the pipeline's own groups (order-manager, algo, \
             exchange-gateway, allocator) plus those named. A group's topics are --topic when given, \
             otherwise those its members hold and those it committed offsets for. Lag is log-end minus \
             committed; a partition never committed counts from its oldest record (marked "from low"). \
