@@ -13,13 +13,17 @@ import Synchronization
 ///   (brokers down, request errors, leader moves, latency), which only it can show.
 ///
 /// For development and tests, not production: both keep everything in memory (older records are
-/// deleted past a size per partition), implement a subset of the protocol (no CreateTopics,
-/// ListGroups, DescribeGroups or transactions), and are gone when the process ends. Topics are
-/// created from their definitions when it starts.
+/// deleted past a size per partition), implement a subset of the protocol (no transactions on the
+/// native engine; no CreateTopics, ListGroups or DescribeGroups on the mock), and are gone when the
+/// process ends. Topics are created from their definitions when it starts.
 public final class EmbeddedBroker: Service, Sendable {
-    private let mock: MockCluster?
-    private let native: NativeBrokerServer?
-    private let logger: Logger
+    /// The engine that runs, with what it needs.
+    private enum Running: Sendable {
+        case native(NativeBrokerServer)
+        case mock(MockCluster)
+    }
+
+    private let running: Running
     private let stopped = Mutex(false)
     /// The brokers' own addresses, comma-separated (the mock's have random ports).
     public let directBootstrapServers: String
@@ -34,6 +38,7 @@ public final class EmbeddedBroker: Service, Sendable {
         guard configuration.brokerCount >= 1 else {
             throw KafkaError(code: .broker, message: "the embedded broker needs at least 1 broker, not \(configuration.brokerCount)")
         }
+        let host = configuration.host == "::1" ? "[::1]" : configuration.host
         switch configuration.engine {
         case .native:
             guard configuration.brokerCount == 1 else {
@@ -42,27 +47,25 @@ public final class EmbeddedBroker: Service, Sendable {
             let server = try await NativeBrokerServer.start(
                 host: configuration.host, port: configuration.port ?? 0, topics: configuration.topics,
                 retainedBytesPerPartition: configuration.retainedBytesPerPartition, logger: logger)
-            let host = configuration.host == "::1" ? "[::1]" : configuration.host
-            return EmbeddedBroker(mock: nil, native: server, direct: "\(host):\(server.port)", bootstrap: "\(host):\(server.port)", configuration: configuration, logger: logger)
+            let address = "\(host):\(server.port)"
+            return EmbeddedBroker(.native(server), direct: address, bootstrap: address, configuration: configuration)
         case .mock:
             let mock = try await MockCluster.start(configuration, logger: logger)
-            let bootstrap = mock.forwarder.map { "\(configuration.host == "::1" ? "[::1]" : configuration.host):\($0.port)" } ?? mock.direct
-            return EmbeddedBroker(mock: mock, native: nil, direct: mock.direct, bootstrap: bootstrap, configuration: configuration, logger: logger)
+            let bootstrap = mock.forwarder.map { "\(host):\($0.port)" } ?? mock.direct
+            return EmbeddedBroker(.mock(mock), direct: mock.direct, bootstrap: bootstrap, configuration: configuration)
         }
     }
 
-    private init(mock: MockCluster?, native: NativeBrokerServer?, direct: String, bootstrap: String, configuration: EmbeddedBrokerConfiguration, logger: Logger) {
-        self.mock = mock
-        self.native = native
+    private init(_ running: Running, direct: String, bootstrap: String, configuration: EmbeddedBrokerConfiguration) {
+        self.running = running
         self.directBootstrapServers = direct
         self.bootstrapServers = bootstrap
         self.configuration = configuration
-        self.logger = logger
     }
 
     /// The mock cluster, for what only it can do.
     private func faultable() throws -> MockCluster {
-        guard let mock else {
+        guard case .mock(let mock) = running else {
             throw KafkaError(code: .configuration, message: "faults are shown by the mock engine only (EmbeddedBrokerConfiguration.engine = .mock, or --engine mock)")
         }
         return mock
@@ -70,10 +73,9 @@ public final class EmbeddedBroker: Service, Sendable {
 
     /// Creates a topic (for tests and tools; the configured ones exist already).
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
-        if let native {
-            try native.createTopic(name, partitions: partitions)
-        } else if let mock {
-            try mock.owner.mockCreateTopic(mock.cluster, name: name, partitions: partitions, replicationFactor: replicationFactor)
+        switch running {
+        case .native(let server): try server.createTopic(name, partitions: partitions)
+        case .mock(let mock): try mock.owner.mockCreateTopic(mock.cluster, name: name, partitions: partitions, replicationFactor: replicationFactor)
         }
     }
 
@@ -116,8 +118,10 @@ public final class EmbeddedBroker: Service, Sendable {
             return stopped
         }
         if wasStopped { return }
-        await native?.stop()
-        await mock?.stop()
+        switch running {
+        case .native(let server): await server.stop()
+        case .mock(let mock): await mock.stop()
+        }
     }
 
     /// Runs until graceful shutdown or cancellation, then stops.

@@ -67,9 +67,18 @@ public struct KafkaTopicDefinition: Sendable, Hashable, Codable {
         return definition
     }
 
+    /// Apache Kafka's rule for a topic's name: 1 to 249 of ASCII letters, digits, `.`, `_` and
+    /// `-`, and neither `.` nor `..`.
+    static func isLegalName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 249 && name != "." && name != ".."
+            && name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                    || byte == 0x2e || byte == 0x5f || byte == 0x2d
+            }
+    }
+
     func validate(source: String) throws {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        guard !name.isEmpty, name.count <= 249, name.allSatisfy({ allowed.contains($0) }) else {
+        guard Self.isLegalName(name) else {
             throw KafkaError(code: .topicDefinition, message: "\(source): '\(name)' is not a legal topic name")
         }
         guard partitions >= 1 else {

@@ -20,7 +20,7 @@ final class NativeBrokerCore {
     /// Waiting fetches by the partitions they read (ids into `waitingFetches`).
     private var fetchesByPartition: [PartitionKey: [Int]] = [:]
     private var nextFetchID = 0
-    /// Called with a message for the log when records are deleted before all were read.
+    /// Called with a message for the log (a topic a client created).
     var log: (String) -> Void = { _ in }
 
     struct PartitionKey: Hashable {
@@ -48,18 +48,10 @@ final class NativeBrokerCore {
 
     @discardableResult
     func createTopic(_ name: String, partitions: Int) -> TopicCreation {
-        guard Self.isValidTopicName(name), partitions >= 1 else { return .invalid }
+        guard KafkaTopicDefinition.isLegalName(name), partitions >= 1 else { return .invalid }
         guard topics[name] == nil else { return .exists }
         topics[name] = (0..<partitions).map { _ in PartitionLog(retainedBytes: retainedBytesPerPartition) }
         return .created
-    }
-
-    static func isValidTopicName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 249 && name != "." && name != ".."
-            && name.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
-                    || byte == 0x2e || byte == 0x5f || byte == 0x2d
-            }
     }
 
     func partition(_ topic: String, _ partition: Int32) -> PartitionLog? {

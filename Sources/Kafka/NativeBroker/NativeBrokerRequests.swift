@@ -103,7 +103,7 @@ extension NativeBrokerCore {
                 if autoCreate, createTopic(name, partitions: defaultPartitions) == .created {
                     log("topic \(name) created with \(defaultPartitions) partitions (asked for by a client)")
                 } else {
-                    error = Self.isValidTopicName(name) ? .unknownTopicOrPartition : .invalidTopic
+                    error = KafkaTopicDefinition.isLegalName(name) ? .unknownTopicOrPartition : .invalidTopic
                 }
             }
             out.writeInteger(error.rawValue)
@@ -502,7 +502,7 @@ extension NativeBrokerCore {
             let partitions = topic.partitions == -1 ? (topic.assignments > 0 ? topic.assignments : defaultPartitions) : Int(topic.partitions)
             var error = KafkaErrorCode.none
             var message: String?
-            if !Self.isValidTopicName(topic.name) {
+            if !KafkaTopicDefinition.isLegalName(topic.name) {
                 (error, message) = (.invalidTopic, "'\(topic.name)' is not a valid topic name")
             } else if topics[topic.name] != nil {
                 (error, message) = (.topicAlreadyExists, "topic '\(topic.name)' already exists")

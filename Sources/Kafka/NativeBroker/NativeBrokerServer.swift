@@ -123,8 +123,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
 
     private let core: NativeBrokerCore
     private let logger: Logger
-    private var queue: [ByteBuffer] = []
-    private var queueHead = 0
+    /// Requests read and not yet served, oldest first.
+    private var queue = CircularBuffer<ByteBuffer>()
     private var busy = false
     /// Set once the connection is being closed: nothing more of it is served.
     private var closing = false
@@ -150,14 +150,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     }
 
     private func serveNext() {
-        while !busy, !closing, queueHead < queue.count, let context {
-            let frame = queue[queueHead]
-            queue[queueHead] = ByteBuffer()
-            queueHead += 1
-            if queueHead == queue.count {
-                queue.removeAll(keepingCapacity: true)
-                queueHead = 0
-            }
+        while !busy, !closing, let context, let frame = queue.popFirst() {
             busy = true
             var synchronous = true
             var answeredSynchronously = false
@@ -219,7 +212,6 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         queue.removeAll()
-        queueHead = 0
         context.fireChannelInactive()
     }
 }
