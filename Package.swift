@@ -193,7 +193,6 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 "Kafka", "KafkaTracing", "TraceContext",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

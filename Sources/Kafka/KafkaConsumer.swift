@@ -26,6 +26,8 @@ public final class KafkaConsumer: Service, Sendable {
     private let revocationHandOver = RevocationHandOver()
     private let stopRequested = Mutex(false)
     private let lostMessages = Mutex(0)
+    /// The tick interval of `events` in nanoseconds; 0: no ticks.
+    private let tickNanoseconds = Atomic<Int64>(0)
 
     /// Creates the consumer and subscribes to `configuration.topics`. Polling starts with `run()`.
     /// - Throws: `KafkaError` for a rejected property or a failed subscription.
@@ -90,6 +92,35 @@ public final class KafkaConsumer: Service, Sendable {
     /// closed. Without a call, revokes are not handed over.
     public func rebalances(revokeTimeout: Duration = .seconds(60)) -> AsyncStream<KafkaRebalance> {
         revocationHandOver.stream(timeout: revokeTimeout)
+    }
+
+    /// Records, rebalances and ticks as one sequence, in the order they happened: what
+    /// `batches(storeOffsetsAutomatically: false)` and `rebalances(revokeTimeout:)` give apart,
+    /// with one wake-up of the reading task per hand-over. An assignment comes before its
+    /// records; records buffered before a revoke come before it. Each revoke is handed over as
+    /// `rebalances` describes. Ask once, before `run()`, and iterate from one task only; the
+    /// sequence ends when the consumer is closed. Offsets are stored only by `storeOffsets`.
+    public func events(revokeTimeout: Duration = .seconds(60)) -> Events {
+        let buffer = self.buffer
+        let id = revocationHandOver.listen(
+            deliver: { rebalance in
+                switch rebalance {
+                case .assigned(let partitions): buffer.push(.assigned(partitions))
+                case .revoked(let revocation): buffer.push(.revoked(revocation))
+                }
+            },
+            finish: {}, timeout: revokeTimeout)
+        return Events(consumer: self, registration: Events.Registration(handOver: revocationHandOver, id: id))
+    }
+
+    /// Ticks of `events` every `interval` while it is set, `nil` for none (the default). The
+    /// polling thread queues them (one at most waits), so an idle consumer with ticks off does
+    /// not wake its reader.
+    public func setTicks(_ interval: Duration?) {
+        let nanoseconds = interval.map { max(1, Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) } ?? 0
+        let previous = tickNanoseconds.exchange(nanoseconds, ordering: .relaxed)
+        // The polling thread may be in a long poll: it starts ticking at once.
+        if previous != nanoseconds && nanoseconds != 0 { client.wakeConsumerQueue() }
     }
 
     /// `kafka_consumer_assigned_partition{group,topic,partition}`: 1 while this member holds the
@@ -192,7 +223,24 @@ public final class KafkaConsumer: Service, Sendable {
             revocationHandOver.finish()
         }
         client.loadMetadata(for: configuration.topics, timeoutMilliseconds: 5_000)
+        var nextTick: ContinuousClock.Instant?
         while !stopRequested.withLock({ $0 }) {
+            // Ticks (`setTicks`): due ones are queued; the poll below waits no longer than the next.
+            let tickInterval = tickNanoseconds.load(ordering: .relaxed)
+            var pollTimeout = timeout
+            if tickInterval > 0 {
+                let now = ContinuousClock.now
+                if let due = nextTick, now >= due {
+                    buffer.push(.tick)
+                    nextTick = now + .nanoseconds(tickInterval)
+                } else if nextTick == nil {
+                    nextTick = now + .nanoseconds(tickInterval)
+                }
+                let untilTick = (nextTick! - now).milliseconds
+                pollTimeout = Int32(clamping: min(Int64(timeout), max(0, untilTick + 1)))
+            } else {
+                nextTick = nil
+            }
             // A full buffer stops polling until the handler has drained it to its low watermark.
             // (Pausing the partitions instead makes librdkafka 2.0.2 drop what it prefetched and
             // stall up to a second after resuming.) librdkafka's own prefetch stays bounded by
@@ -207,7 +255,7 @@ public final class KafkaConsumer: Service, Sendable {
             // partition, not per record, unless an assign or revoke came in between.
             var lastGeneration: (partition: KafkaTopicPartition, changes: UInt64, generation: UInt64)?
             client.pollBatch(
-                maxMessages: configuration.maxBatchSize, timeoutMilliseconds: timeout, topicNames: &topicNames, headerNames: &headerNames,
+                maxMessages: configuration.maxBatchSize, timeoutMilliseconds: pollTimeout, topicNames: &topicNames, headerNames: &headerNames,
                 messages: &messages, events: &events,
                 generation: { [buffer] partition in
                     let changes = buffer.assignmentChangeCount
@@ -288,15 +336,10 @@ public final class KafkaConsumer: Service, Sendable {
             let consumer: KafkaConsumer
             let storesAutomatically: Bool
             var previous: [KafkaMessage]?
-            /// When the last batch was handed out: the handler's time on it ends at the next call.
-            var handedOut: ContinuousClock.Instant?
-            var handedOutTopics: [String: Int] = [:]
+            var timing = HandOutTiming()
 
             public mutating func next() async -> [KafkaMessage]? {
-                if let handedOut {
-                    MessagingMetrics.processed(handedOutTopics, duration: ContinuousClock.now - handedOut, group: consumer.configuration.groupID)
-                    self.handedOut = nil
-                }
+                timing.handlerDone(group: consumer.configuration.groupID)
                 if let previous {
                     consumer.storeOffsets(previous)
                     self.previous = nil
@@ -304,25 +347,80 @@ public final class KafkaConsumer: Service, Sendable {
                 let client = consumer.client
                 let batch = await consumer.buffer.next { client.wakeConsumerQueue() }
                 if storesAutomatically { previous = batch }
-                if let batch, !batch.isEmpty {
-                    // Counted per run of one topic: the dictionary is touched once a run, not
-                    // once a record.
-                    var topics: [String: Int] = [:]
-                    var run = (topic: batch[0].topic, count: 0)
-                    for message in batch {
-                        if message.topic == run.topic {
-                            run.count += 1
-                        } else {
-                            topics[run.topic, default: 0] += run.count
-                            run = (message.topic, 1)
-                        }
-                    }
-                    topics[run.topic, default: 0] += run.count
-                    handedOutTopics = topics
-                    handedOut = .now
-                }
+                if let batch { timing.handedOut(batch) }
                 return batch
             }
+        }
+    }
+
+    /// Records, rebalances and ticks as one async sequence (see `events(revokeTimeout:)`).
+    public struct Events: AsyncSequence, Sendable {
+        public typealias Element = KafkaConsumerEvent
+        public typealias Failure = Never
+        let consumer: KafkaConsumer
+        let registration: Registration
+
+        /// Lets revokes stop waiting for a reader that is gone (its iterator was released).
+        final class Registration: Sendable {
+            let handOver: RevocationHandOver
+            let id: UInt64
+
+            init(handOver: RevocationHandOver, id: UInt64) {
+                self.handOver = handOver
+                self.id = id
+            }
+
+            deinit { handOver.stopListening(id) }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(consumer: consumer, registration: registration)
+        }
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let consumer: KafkaConsumer
+            let registration: Registration
+            var timing = HandOutTiming()
+
+            public mutating func next() async -> KafkaConsumerEvent? {
+                timing.handlerDone(group: consumer.configuration.groupID)
+                let client = consumer.client
+                let event = await consumer.buffer.nextEvent { client.wakeConsumerQueue() }
+                if case .records(let batch) = event { timing.handedOut(batch) }
+                return event
+            }
+        }
+    }
+
+    /// How long the handler spent on each batch, per topic (`MessagingMetrics.processed`): from
+    /// its hand-out to the next call.
+    struct HandOutTiming {
+        /// When the last batch was handed out.
+        var handedOutAt: ContinuousClock.Instant?
+        var topics: [String: Int] = [:]
+
+        mutating func handlerDone(group: String) {
+            guard let handedOutAt else { return }
+            MessagingMetrics.processed(topics, duration: ContinuousClock.now - handedOutAt, group: group)
+            self.handedOutAt = nil
+        }
+
+        mutating func handedOut(_ batch: [KafkaMessage]) {
+            guard !batch.isEmpty else { return }
+            // Counted per run of one topic: the dictionary is touched once a run, not once a record.
+            var topics: [String: Int] = [:]
+            var run = (topic: batch[0].topic, count: 0)
+            for message in batch {
+                if message.topic == run.topic {
+                    run.count += 1
+                } else {
+                    topics[run.topic, default: 0] += run.count
+                    run = (message.topic, 1)
+                }
+            }
+            topics[run.topic, default: 0] += run.count
+            self.topics = topics
+            handedOutAt = .now
         }
     }
 }

@@ -45,11 +45,15 @@ public enum KafkaRebalance: Sendable {
     case revoked(KafkaRevocation)
 }
 
-/// Where a consumer hands rebalances over, when its handler asked for them.
+/// Where a consumer hands rebalances over, when its handler asked for them: into an
+/// `AsyncStream` (`KafkaConsumer.rebalances`) or into the consumer's buffer, in line with its
+/// records (`KafkaConsumer.events`).
 final class RevocationHandOver: Sendable {
     private struct Listener {
         var id: UInt64
-        var continuation: AsyncStream<KafkaRebalance>.Continuation
+        /// Hands a rebalance over; false when it could not be (the reader is gone).
+        var deliver: @Sendable (KafkaRebalance) -> Bool
+        var finish: @Sendable () -> Void
         var timeout: Duration
     }
 
@@ -64,25 +68,40 @@ final class RevocationHandOver: Sendable {
 
     func stream(timeout: Duration) -> AsyncStream<KafkaRebalance> {
         let (stream, continuation) = AsyncStream.makeStream(of: KafkaRebalance.self)
+        let id = listen(
+            deliver: { rebalance in
+                if case .enqueued = continuation.yield(rebalance) { return true }
+                return false
+            },
+            finish: { continuation.finish() }, timeout: timeout)
+        // A handler that stopped reading (its task ended or was cancelled) no longer holds up revokes.
+        continuation.onTermination = { [weak self] _ in self?.stopListening(id) }
+        return stream
+    }
+
+    /// Hands rebalances to `deliver` from now on (replacing any earlier listener); returns the
+    /// id to stop with.
+    func listen(deliver: @escaping @Sendable (KafkaRebalance) -> Bool, finish: @escaping @Sendable () -> Void, timeout: Duration) -> UInt64 {
         let (id, previous) = state.withLock { state in
             state.lastID += 1
-            defer { state.listener = Listener(id: state.lastID, continuation: continuation, timeout: timeout) }
+            defer { state.listener = Listener(id: state.lastID, deliver: deliver, finish: finish, timeout: timeout) }
             return (state.lastID, state.listener)
         }
-        // A handler that stopped reading (its task ended or was cancelled) no longer holds up revokes.
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { state in
-                if state.listener?.id == id { state.listener = nil }
-            }
+        previous?.finish()
+        return id
+    }
+
+    /// The listener `id` stopped reading: revokes no longer wait for it.
+    func stopListening(_ id: UInt64) {
+        state.withLock { state in
+            if state.listener?.id == id { state.listener = nil }
         }
-        previous?.continuation.finish()
-        return stream
     }
 
     /// Tells the handler of newly assigned partitions (without waiting).
     func assigned(_ partitions: [KafkaTopicPartition]) {
         guard !partitions.isEmpty, let listener = state.withLock({ $0.listener }) else { return }
-        listener.continuation.yield(.assigned(partitions))
+        _ = listener.deliver(.assigned(partitions))
     }
 
     /// Hands `partitions` over and waits until the handler is done with them or the timeout
@@ -90,7 +109,7 @@ final class RevocationHandOver: Sendable {
     func handOver(_ partitions: [KafkaTopicPartition], logger: Logger) {
         guard !partitions.isEmpty, let listener = state.withLock({ $0.listener }) else { return }
         let revocation = KafkaRevocation(partitions: partitions, acknowledgement: .init())
-        guard case .enqueued = listener.continuation.yield(.revoked(revocation)) else { return }
+        guard listener.deliver(.revoked(revocation)) else { return }
         // Waits in slices, so a handler that stopped reading (its task ended or was cancelled
         // with the revoke unread) does not hold the commit up for the whole timeout.
         let started = ContinuousClock.now
@@ -108,6 +127,6 @@ final class RevocationHandOver: Sendable {
 
     /// No more rebalances: the stream ends.
     func finish() {
-        state.withLock { $0.listener }?.continuation.finish()
+        state.withLock { $0.listener }?.finish()
     }
 }

@@ -1,4 +1,3 @@
-import AsyncAlgorithms
 import Kafka
 import KafkaTracing
 import Logging
@@ -150,39 +149,27 @@ extension ComponentKafka {
         }
     }
 
-    private enum Input: Sendable {
-        case records([KafkaMessage])
-        case rebalance(KafkaRebalance)
-        case tick
-        case end
-    }
-
     private func loop(
         tick: Duration?, revokeTimeout: Duration, logger: Logger, _ handle: (ComponentEvent, inout ComponentStep) async throws -> Void
     ) async throws {
-        let rebalances = consumer.rebalances(revokeTimeout: revokeTimeout).map { Input.rebalance($0) }
-        let records = chain(consumer.batches(storeOffsetsAutomatically: false).map { Input.records($0) }, [Input.end].async)
-        let gate = TickGate(open: tick != nil)
-        // A tick `tick` after the last one was taken, while the gate is open.
-        let ticks = AsyncStream<Input> {
-            await gate.waitUntilOpen()
-            guard let tick, (try? await Task.sleep(for: tick)) != nil else { return nil }
-            return .tick
-        }
+        // Records, rebalances and ticks come through one queue, filled by the consumer's polling
+        // thread: one wake-up of this task per hand-over, whatever it carries.
+        let events = consumer.events(revokeTimeout: revokeTimeout)
+        consumer.setTicks(tick)
         func applyTicks(_ step: ComponentStep) {
-            if tick != nil, let wanted = step.wantsTicks { gate.set(open: wanted) }
+            if tick != nil, let wanted = step.wantsTicks { consumer.setTicks(wanted ? tick : nil) }
         }
-        for await input in merge(records, rebalances, ticks) {
+        for await event in events {
             var step = ComponentStep()
-            switch input {
+            switch event {
             case .records(let messages):
                 let (current, ids) = offsets.admit(messages)
                 guard !current.isEmpty else { continue }
                 try await handle(.records(current), &step)
                 step.finished += step.held.isEmpty ? ids : ids.filter { !step.held.contains($0) }
-            case .rebalance(.assigned(let partitions)):
+            case .assigned(let partitions):
                 try await handle(.assigned(partitions), &step)
-            case .rebalance(.revoked(let revocation)):
+            case .revoked(let revocation):
                 do {
                     try await handle(.revoked(revocation.partitions), &step)
                     applyTicks(step)
@@ -197,61 +184,18 @@ extension ComponentKafka {
             case .tick:
                 guard tick != nil else { continue }
                 try await handle(.tick, &step)
-            case .end:
-                try await handle(.end, &step)
-                try await deliver(step, logger: logger)
-                return
             }
             applyTicks(step)
             try await deliver(step, logger: logger)
         }
+        // The consumer closed.
+        var step = ComponentStep()
+        try await handle(.end, &step)
+        try await deliver(step, logger: logger)
     }
 
     private func deliver(_ step: ComponentStep, logger: Logger) async throws {
         try await send(step.items, logger: logger)
         if !step.finished.isEmpty { offsets.finish(step.finished) }
-    }
-}
-
-/// Whether a component loop's ticks run (see `ComponentStep.wantsTicks`).
-final class TickGate: Sendable {
-    private struct State {
-        var open: Bool
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-    private let state: Mutex<State>
-
-    init(open: Bool) {
-        state = Mutex(State(open: open))
-    }
-
-    func set(open: Bool) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.open = open
-            guard open else { return nil }
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns once the gate is open (at once when it is), or when the task is cancelled.
-    func waitUntilOpen() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.open || Task.isCancelled { return true }
-                    state.waiter = waiter
-                    return false
-                }
-                if resumeNow { waiter.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
-        }
     }
 }
