@@ -30,4 +30,48 @@ struct ConsumerBufferTests {
         #expect(await buffer.next {}?.count == 6)
         #expect(await buffer.next {}?.count == 1)
     }
+
+    /// What one `nextEvent` returned, as text.
+    static func describe(_ event: KafkaConsumerEvent?) -> String {
+        switch event {
+        case .records(let batch): "records \(batch.map { "\($0.partition):\($0.offset)" }.joined(separator: ","))"
+        case .assigned(let partitions): "assigned \(partitions.map(\.partition))"
+        case .revoked(let revocation): "revoked \(revocation.partitions.map(\.partition))"
+        case .tick: "tick"
+        case nil: "end"
+        }
+    }
+
+    @Test("records, rebalances and ticks come out in the order they went in; records join only up to the next event, and one tick waits at most")
+    func eventsKeepTheirOrder() async {
+        let buffer = ConsumerBuffer(highWatermark: 10_000, lowWatermark: 100, maxBatchSize: 100)
+        let partition = KafkaTopicPartition(topic: "t", partition: 0)
+        buffer.push(.assigned([partition]))
+        _ = buffer.push(Self.batch(0, 0..<2))
+        _ = buffer.push(Self.batch(0, 2..<3))
+        #expect(buffer.push(.tick))
+        #expect(buffer.push(.tick), "a second tick while one waits is taken, and dropped")
+        _ = buffer.push(Self.batch(0, 3..<4))
+        buffer.push(.revoked(KafkaRevocation(partitions: [partition], acknowledgement: .init())))
+        buffer.push(.tick)
+        var seen: [String] = []
+        for _ in 0..<5 { seen.append(Self.describe(await buffer.nextEvent {})) }
+        #expect(seen == ["assigned [0]", "records 0:0,0:1,0:2", "tick", "records 0:3", "revoked [0]"], "the ticks pushed while one waited were dropped")
+        // The waiting tick was taken: the next one is queued again.
+        buffer.push(.tick)
+        buffer.finish()
+        #expect(!buffer.push(.tick), "nothing is taken once finished")
+        #expect(Self.describe(await buffer.nextEvent {}) == "tick")
+        #expect(Self.describe(await buffer.nextEvent {}) == "end")
+    }
+
+    @Test("the records-only reader skips other events")
+    func batchesSkipEvents() async {
+        let buffer = ConsumerBuffer(highWatermark: 10_000, lowWatermark: 100, maxBatchSize: 100)
+        buffer.push(.tick)
+        _ = buffer.push(Self.batch(1, 0..<2))
+        buffer.finish()
+        #expect(await buffer.next {}?.map(\.offset) == [0, 1])
+        #expect(await buffer.next {} == nil)
+    }
 }
