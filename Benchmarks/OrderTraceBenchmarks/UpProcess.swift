@@ -39,6 +39,11 @@ final class UpProcess: Sendable {
         } else {
             environment["OTEL_SDK_DISABLED"] = "true"
         }
+        // The benchmark's WebSocket clients read every update on the two cores the system keeps
+        // busy; a real client reads on a machine of its own. With the gateway's 1,024 they fell
+        // that far behind now and then at full speed and were closed as too slow, failing the
+        // round: here a socket may queue 65,536 (a few MB).
+        environment["GATEWAY_MAX_QUEUED_MESSAGES"] = "65536"
         environment.merge(extra) { _, new in new }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)

@@ -60,6 +60,8 @@ public struct OrderGatewayConfiguration: Sendable {
     ///   unless `GATEWAY_HOST` is a loopback address;
     /// - `GATEWAY_MAX_SOCKETS_PER_USER` (default 16), `GATEWAY_MAX_SOCKETS` (default 4096): open
     ///   WebSockets per user and in all;
+    /// - `GATEWAY_MAX_QUEUED_MESSAGES` (default 1024): messages waiting to be written to one
+    ///   socket before it is closed as too slow;
     /// - `ORDERTRACE_TOPIC_PREFIX` (see `PipelineTopics`).
     ///
     /// Both token sources may be given; their tokens are merged, and `ORDERTRACE_DEMO` is then
@@ -69,7 +71,7 @@ public struct OrderGatewayConfiguration: Sendable {
     ///   is not a number in 0...65535, an empty host, a token entry that is not `token=user`, an
     ///   empty or ill-formed token or user, a token given for two users, a file that cannot be
     ///   read, token sources that name no token at all, no token source and no demo, demo tokens
-    ///   on an address that is not loopback, a socket limit that is not a positive number).
+    ///   on an address that is not loopback, a limit that is not a positive number).
     public static func fromEnvironment(
         _ environment: [String: String], logger: Logger = Logger(label: "ordertrace.gateway")
     ) throws(ConfigurationError) -> OrderGatewayConfiguration {
@@ -95,6 +97,8 @@ public struct OrderGatewayConfiguration: Sendable {
         }
         configuration.maxSocketsPerUser = try socketLimit("GATEWAY_MAX_SOCKETS_PER_USER", environment, default: configuration.maxSocketsPerUser)
         configuration.maxSockets = try socketLimit("GATEWAY_MAX_SOCKETS", environment, default: configuration.maxSockets)
+        configuration.maxOutboundMessagesPerSocket = try positiveLimit(
+            "GATEWAY_MAX_QUEUED_MESSAGES", of: "messages", environment, default: configuration.maxOutboundMessagesPerSocket)
         let inline = reader.string("ORDERTRACE_TOKENS")
         let path = reader.string("ORDERTRACE_TOKENS_FILE")
         let demo = environment["ORDERTRACE_DEMO"]?.trimmingCharacters(in: .whitespaces)
@@ -145,10 +149,14 @@ public struct OrderGatewayConfiguration: Sendable {
     }
 
     private static func socketLimit(_ name: String, _ environment: [String: String], default value: Int) throws(ConfigurationError) -> Int {
+        try positiveLimit(name, of: "sockets", environment, default: value)
+    }
+
+    private static func positiveLimit(_ name: String, of things: String, _ environment: [String: String], default value: Int) throws(ConfigurationError) -> Int {
         guard let text = environment[name] else { return value }
         guard let limit = Int(text.trimmingCharacters(in: .whitespaces)), limit > 0 else {
             throw ConfigurationError(
-                setting: name, problem: "'\(text)' is not a positive number of sockets", remedy: "set it to one, or unset it to use \(value)")
+                setting: name, problem: "'\(text)' is not a positive number of \(things)", remedy: "set it to one, or unset it to use \(value)")
         }
         return limit
     }

@@ -29,7 +29,7 @@ struct SecurityLimitsTests {
         #expect(!TokenTable.constantTimeEquals([UInt8](repeating: 0, count: 256), []))
     }
 
-    @Test("GATEWAY_MAX_SOCKETS_PER_USER and GATEWAY_MAX_SOCKETS: defaults 16 and 4096; read; a bad value names the variable")
+    @Test("GATEWAY_MAX_SOCKETS_PER_USER, GATEWAY_MAX_SOCKETS and GATEWAY_MAX_QUEUED_MESSAGES: defaults 16, 4096 and 1024; read; a bad value names the variable")
     func limitSettings() throws {
         let defaults = try OrderGatewayConfiguration.fromEnvironment(["ORDERTRACE_TOKENS": "t=u"])
         #expect(defaults.maxSocketsPerUser == 16)
@@ -38,7 +38,10 @@ struct SecurityLimitsTests {
             ["ORDERTRACE_TOKENS": "t=u", "GATEWAY_MAX_SOCKETS_PER_USER": "2", "GATEWAY_MAX_SOCKETS": " 10 "])
         #expect(set.maxSocketsPerUser == 2)
         #expect(set.maxSockets == 10)
-        for (name, value) in [("GATEWAY_MAX_SOCKETS_PER_USER", "0"), ("GATEWAY_MAX_SOCKETS", "many")] {
+        #expect(defaults.maxOutboundMessagesPerSocket == 1_024)
+        let queued = try OrderGatewayConfiguration.fromEnvironment(["ORDERTRACE_TOKENS": "t=u", "GATEWAY_MAX_QUEUED_MESSAGES": "65536"])
+        #expect(queued.maxOutboundMessagesPerSocket == 65_536)
+        for (name, value) in [("GATEWAY_MAX_SOCKETS_PER_USER", "0"), ("GATEWAY_MAX_SOCKETS", "many"), ("GATEWAY_MAX_QUEUED_MESSAGES", "-1")] {
             let error = try #require(throws: ConfigurationError.self) {
                 try OrderGatewayConfiguration.fromEnvironment(["ORDERTRACE_TOKENS": "t=u", name: value])
             }
