@@ -180,7 +180,7 @@ struct NativeConsumerGroupTests {
     }
 }
 
-@Suite("Native embedded broker: requests")
+@Suite("Native embedded broker: requests", .timeLimit(.minutes(2)))
 struct NativeBrokerRequestTests {
     /// A Fetch v4 body for one partition from `offset`, held up to `wait` ms for one byte.
     func fetchRequest(topic: String, offset: Int64, wait: Int32) -> ByteBuffer {
@@ -265,6 +265,65 @@ struct NativeBrokerRequestTests {
         let partition = try fetched(answer)
         #expect(partition.error == 0)
         #expect(partition.records == recordBatch(count: 2).readableBytes)
+    }
+
+    @Test("fetches whose wait ends are answered empty, in the order of their deadlines, each no earlier than its wait; one answered early leaves the others waiting")
+    func waitsEndInDeadlineOrder() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        // Waits of 300, 100, 200 and 250 ms on topic "a", and one on topic "b" that a produce answers.
+        let waits: [Int32] = [300, 100, 200, 250]
+        let requests = UnsafeTransfer(
+            (fetches: waits.map { fetchRequest(topic: "a", offset: 0, wait: $0) }, early: fetchRequest(topic: "b", offset: 0, wait: 150),
+             produce: produceRequest(topic: "b")))
+        // Touched on the broker's event loop only; read after the last answer (the promise orders them).
+        final class Answers: @unchecked Sendable {
+            var list: [(wait: Int32, after: Duration, records: Int)] = []
+        }
+        let answers = Answers()
+        let started = ContinuousClock.now
+        let allAnswered = loop.makePromise(of: Void.self)
+        try await loop.submit {
+            let core = NativeBrokerCore(eventLoop: loop, advertisedHost: "127.0.0.1", retainedBytesPerPartition: 1 << 20, defaultPartitions: 1)
+            core.createTopic("a", partitions: 1)
+            core.createTopic("b", partitions: 1)
+            func record(_ wait: Int32, _ response: [ByteBuffer]?) {
+                let records = (try? response.map { try self.fetched(self.joined($0)).records }) ?? nil
+                answers.list.append((wait, ContinuousClock.now - started, records ?? -1))
+                if answers.list.count == waits.count + 1 { allAnswered.succeed() }
+            }
+            for (wait, request) in zip(waits, requests.value.fetches) {
+                var reader = KafkaReader(request)
+                try core.fetch(version: 4, &reader) { record(wait, $0) }
+            }
+            var early = KafkaReader(requests.value.early)
+            try core.fetch(version: 4, &early) { record(150, $0) }
+            var produce = KafkaReader(requests.value.produce)
+            try core.produce(version: 3, &produce) { _ in }
+        }.get()
+        try await allAnswered.futureResult.get()
+        let seen = answers.list
+        #expect(seen.first?.wait == 150 && seen.first?.records == recordBatch(count: 2).readableBytes, "the produce answered its fetch first: \(seen)")
+        let timedOut = seen.dropFirst()
+        #expect(timedOut.map(\.wait) == [100, 200, 250, 300], "in deadline order: \(seen)")
+        for answer in timedOut {
+            #expect(answer.records == 0, "nothing to read in \"a\"")
+            #expect(answer.after >= .milliseconds(Int64(answer.wait)), "answered before its wait ended: \(answer)")
+        }
+    }
+
+    @Test("the deadline heap gives its entries back earliest first")
+    func deadlineHeapOrder() {
+        var heap = DeadlineHeap()
+        var generator = SystemRandomNumberGenerator()
+        let deadlines = (0..<500).map { _ in NIODeadline.uptimeNanoseconds(UInt64.random(in: 0..<1_000_000, using: &generator)) }
+        for (id, deadline) in deadlines.enumerated() { heap.insert(deadline, id) }
+        var popped: [NIODeadline] = []
+        while let (deadline, _) = heap.first {
+            popped.append(deadline)
+            heap.removeFirst()
+        }
+        #expect(popped == deadlines.sorted())
+        #expect(heap.count == 0)
     }
 
     @Test("CreateTopics creates a topic once, and refuses a second of that name, a bad name, too many partitions and more than one replica")

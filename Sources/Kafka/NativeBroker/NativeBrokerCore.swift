@@ -30,10 +30,16 @@ final class NativeBrokerCore {
 
     private struct WaitingFetch {
         let keys: [PartitionKey]
-        let timeout: Scheduled<Void>
         /// Called once, with whether the wait ended (rather than records arriving).
         let wake: (_ timedOut: Bool) -> Void
     }
+
+    /// The waiting fetches' deadlines, earliest first; an entry whose fetch was answered stays
+    /// until its deadline (answering does not look for it).
+    private var deadlines = DeadlineHeap()
+    /// The one timer for all waits, at the earliest deadline: a fetch answered early cancels no
+    /// timer of its own.
+    private var timer: (deadline: NIODeadline, task: Scheduled<Void>)?
 
     init(eventLoop: EventLoop, advertisedHost: String, retainedBytesPerPartition: Int, defaultPartitions: Int) {
         self.eventLoop = eventLoop
@@ -90,11 +96,35 @@ final class NativeBrokerCore {
     func park(keys: [PartitionKey], until deadline: NIODeadline, wake: @escaping (_ timedOut: Bool) -> Void) {
         nextFetchID += 1
         let id = nextFetchID
-        let timeout = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
-            self.fire(id, timedOut: true)
-        }
-        waitingFetches[id] = WaitingFetch(keys: keys, timeout: timeout, wake: wake)
+        waitingFetches[id] = WaitingFetch(keys: keys, wake: wake)
         for key in keys { fetchesByPartition[key, default: []].append(id) }
+        deadlines.insert(deadline, id)
+        if timer.map({ deadline < $0.deadline }) ?? true { setTimer(deadline) }
+    }
+
+    private func setTimer(_ deadline: NIODeadline) {
+        timer?.task.cancel()
+        let task = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
+            self.timer = nil
+            self.expireWaits()
+        }
+        timer = (deadline, task)
+    }
+
+    /// Answers the fetches whose wait is over, and sets the timer for the next live deadline.
+    private func expireWaits() {
+        let now = NIODeadline.now()
+        while let (deadline, id) = deadlines.first {
+            if waitingFetches[id] == nil {
+                deadlines.removeFirst()  // answered already
+            } else if deadline <= now {
+                deadlines.removeFirst()
+                fire(id, timedOut: true)
+            } else {
+                if timer.map({ deadline < $0.deadline }) ?? true { setTimer(deadline) }
+                return
+            }
+        }
     }
 
     /// Wakes the fetches waiting on partitions that just got records.
@@ -108,11 +138,46 @@ final class NativeBrokerCore {
 
     private func fire(_ id: Int, timedOut: Bool) {
         guard let fetch = waitingFetches.removeValue(forKey: id) else { return }
-        fetch.timeout.cancel()
         for key in fetch.keys {
             fetchesByPartition[key]?.removeAll { $0 == id }
             if fetchesByPartition[key]?.isEmpty == true { fetchesByPartition[key] = nil }
         }
         fetch.wake(timedOut)
+    }
+}
+
+/// A binary min-heap of (deadline, fetch id).
+struct DeadlineHeap {
+    private var entries: [(deadline: NIODeadline, id: Int)] = []
+
+    var first: (NIODeadline, Int)? { entries.first.map { ($0.deadline, $0.id) } }
+    var count: Int { entries.count }
+
+    mutating func insert(_ deadline: NIODeadline, _ id: Int) {
+        entries.append((deadline, id))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].deadline < entries[parent].deadline else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func removeFirst() {
+        guard !entries.isEmpty else { return }
+        entries.swapAt(0, entries.count - 1)
+        entries.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < entries.count, entries[left].deadline < entries[smallest].deadline { smallest = left }
+            if right < entries.count, entries[right].deadline < entries[smallest].deadline { smallest = right }
+            guard smallest != parent else { return }
+            entries.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }
