@@ -377,6 +377,12 @@ public final class KafkaConsumer: Service, Sendable {
             AsyncIterator(consumer: consumer, registration: registration)
         }
 
+        /// The reader is done: revokes no longer wait for it (as when the sequence and its
+        /// iterators are released).
+        public func stopReading() {
+            registration.handOver.stopListening(registration.id)
+        }
+
         public struct AsyncIterator: AsyncIteratorProtocol {
             let consumer: KafkaConsumer
             let registration: Registration

@@ -144,18 +144,22 @@ extension ComponentKafka {
         tick: Duration? = nil, revokeTimeout: Duration = .seconds(60), logger: Logger,
         _ handle: (ComponentEvent, inout ComponentStep) async throws -> Void
     ) async throws {
+        // Records, rebalances and ticks come through one queue, filled by the consumer's polling
+        // thread: one wake-up of this task per hand-over, whatever it carries. Asked for before
+        // the consumer runs, so that its first assignment is in it.
+        let events = consumer.events(revokeTimeout: revokeTimeout)
+        consumer.setTicks(tick)
         try await run {
-            try await loop(tick: tick, revokeTimeout: revokeTimeout, logger: logger, handle)
+            try await loop(events, tick: tick, logger: logger, handle)
         }
     }
 
     private func loop(
-        tick: Duration?, revokeTimeout: Duration, logger: Logger, _ handle: (ComponentEvent, inout ComponentStep) async throws -> Void
+        _ events: KafkaConsumer.Events, tick: Duration?, logger: Logger, _ handle: (ComponentEvent, inout ComponentStep) async throws -> Void
     ) async throws {
-        // Records, rebalances and ticks come through one queue, filled by the consumer's polling
-        // thread: one wake-up of this task per hand-over, whatever it carries.
-        let events = consumer.events(revokeTimeout: revokeTimeout)
-        consumer.setTicks(tick)
+        // Once this loop is over (the end, an error, cancellation), the consumer's close must not
+        // wait for it to take the close's revoke.
+        defer { events.stopReading() }
         func applyTicks(_ step: ComponentStep) {
             if tick != nil, let wanted = step.wantsTicks { consumer.setTicks(wanted ? tick : nil) }
         }
