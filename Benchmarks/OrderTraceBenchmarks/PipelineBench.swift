@@ -69,6 +69,8 @@ struct PipelineBench: AsyncParsableCommand {
         var kind: String
         var throughput: Double
         var cpu: [String: Double]
+        /// Thread switches by process (`ProcessSwitches`).
+        var switches: [String: Double]
         var orders: Int
         var statuses: [String: Int]
         var latencies: (raw: Histogram<UInt64>, adjusted: Histogram<UInt64>)?
@@ -147,13 +149,17 @@ struct PipelineBench: AsyncParsableCommand {
     }
 
     private func measure(kind: String, up: UpProcess, sink: Sink, _ body: () async throws -> RoundTracker) async throws -> Measured {
-        let before = cpu(up: up, sink: sink)
+        let before = (cpu: cpu(up: up, sink: sink), switches: switches(up: up, sink: sink))
         let tracker = try await body()
-        let after = cpu(up: up, sink: sink)
-        var used: [String: Double] = [:]
-        for (name, seconds) in after { used[name] = seconds - (before[name] ?? 0) }
+        let after = (cpu: cpu(up: up, sink: sink), switches: switches(up: up, sink: sink))
+        func difference(_ after: [String: Double], _ before: [String: Double]) -> [String: Double] {
+            var used: [String: Double] = [:]
+            for (name, value) in after { used[name] = value - (before[name] ?? 0) }
+            return used
+        }
         return Measured(
-            kind: kind, throughput: tracker.throughput, cpu: used, orders: tracker.orders.count, statuses: tracker.statuses,
+            kind: kind, throughput: tracker.throughput, cpu: difference(after.cpu, before.cpu), switches: difference(after.switches, before.switches),
+            orders: tracker.orders.count, statuses: tracker.statuses,
             latencies: kind == "traced-paced" ? tracker.latencies() : nil)
     }
 
@@ -162,6 +168,13 @@ struct PipelineBench: AsyncParsableCommand {
         seconds["bench sink (OTLP receiver)"] = ProcessCPU.seconds(sink.process.processIdentifier)?.seconds
         seconds["load generator (this process)"] = ProcessCPU.seconds(getpid())?.seconds
         return seconds
+    }
+
+    private func switches(up: UpProcess, sink: Sink) -> [String: Double] {
+        var switches = ProcessSwitches.ofTree(root: up.pid)
+        switches["bench sink (OTLP receiver)"] = ProcessSwitches.count(sink.process.processIdentifier).map(Double.init)
+        switches["load generator (this process)"] = ProcessSwitches.count(getpid()).map(Double.init)
+        return switches
     }
 
     /// Spans the sink received since `before`, once the count stops growing (up to 30 s).
@@ -201,20 +214,32 @@ struct PipelineBench: AsyncParsableCommand {
         say("")
         say("CPU per order (µs, user+system from /proc/<pid>/stat, mean over the rounds):")
         say("  " + "component".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { $0.leftPadded(14) }.joined())
-        func perOrder(_ kind: String, _ name: String?) -> Double {
+        // The mean over the rounds of `kind` of a measure per order, of one process or (nil) of
+        // the system (`up` and its children).
+        func perOrder(_ kind: String, _ name: String?, _ measure: (Measured) -> [String: Double], scale: Double) -> Double {
             let rounds = measured.filter { $0.kind == kind }
             guard !rounds.isEmpty else { return 0 }
             let values = rounds.map { round -> Double in
-                let seconds = name.map { round.cpu[$0] ?? 0 }
-                    ?? round.cpu.filter { !$0.key.hasPrefix("load generator") && !$0.key.hasPrefix("bench sink") }.values.reduce(0, +)
-                return seconds * 1e6 / Double(round.orders)
+                let byProcess = measure(round)
+                let total = name.map { byProcess[$0] ?? 0 }
+                    ?? byProcess.filter { !$0.key.hasPrefix("load generator") && !$0.key.hasPrefix("bench sink") }.values.reduce(0, +)
+                return total * scale / Double(round.orders)
             }
             return values.reduce(0, +) / Double(values.count)
         }
-        for name in names {
-            say("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { String(format: "%.0f", perOrder($0, name)).leftPadded(14) }.joined())
+        func table(_ measure: (Measured) -> [String: Double], scale: Double, format: String) {
+            for name in names {
+                say("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                    + kinds.map { String(format: format, perOrder($0, name, measure, scale: scale)).leftPadded(14) }.joined())
+            }
+            say("  " + "system (up and its children)".padding(toLength: 32, withPad: " ", startingAt: 0)
+                + kinds.map { String(format: format, perOrder($0, nil, measure, scale: scale)).leftPadded(14) }.joined())
         }
-        say("  " + "system (up and its children)".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { String(format: "%.0f", perOrder($0, nil)).leftPadded(14) }.joined())
+        table(\.cpu, scale: 1e6, format: "%.0f")
+        say("")
+        say("thread switches per order (voluntary and involuntary, every thread, from /proc/<pid>/task/*/status, mean over the rounds):")
+        say("  " + "component".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { $0.leftPadded(14) }.joined())
+        table(\.switches, scale: 1, format: "%.1f")
 
         let traced = PipelineResult.median(measured.filter { $0.kind == "traced" }.map(\.throughput))
         let untraced = PipelineResult.median(measured.filter { $0.kind == "untraced" }.map(\.throughput))

@@ -218,3 +218,40 @@ enum ProcessCPU {
         return arguments.count > 1 ? arguments[1] : arguments.first
     }
 }
+
+/// Thread switches (voluntary and involuntary, every thread) of `up` and of each of its children,
+/// from /proc/<pid>/task/<tid>/status: how often a process's threads gave up or lost the CPU.
+enum ProcessSwitches {
+    /// Switches by process, named as `ProcessCPU.ofTree` names them.
+    static func ofTree(root: pid_t) -> [String: Double] {
+        var result: [String: Double] = [:]
+        if let own = count(root) { result["up (broker)"] = Double(own) }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return result }
+        for entry in entries {
+            guard let pid = pid_t(entry), pid != root, ProcessCPU.seconds(pid)?.parent == root, let switches = count(pid) else { continue }
+            result[ProcessCPU.subcommand(pid) ?? "pid \(pid)", default: 0] += Double(switches)
+        }
+        return result
+    }
+
+    /// The switches of every thread of one process so far (threads that ended are not counted).
+    static func count(_ pid: pid_t) -> Int? {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
+        var total = 0
+        for thread in threads {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/status", encoding: .utf8) else { continue }
+            total += parse(status: text) ?? 0
+        }
+        return total
+    }
+
+    /// `voluntary_ctxt_switches` plus `nonvoluntary_ctxt_switches` of a status file.
+    static func parse(status text: String) -> Int? {
+        var total: Int?
+        for line in text.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
+            guard let value = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { return nil }
+            total = (total ?? 0) + value
+        }
+        return total
+    }
+}

@@ -59,6 +59,14 @@ import Testing
         #expect(abs(parsed.seconds - 300.0 / Double(sysconf(Int32(_SC_CLK_TCK)))) < 1e-9)
     }
 
+    @Test func statusGivesThreadSwitches() {
+        let status = "Name:\tordertrace\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t1200\nnonvoluntary_ctxt_switches:\t34\n"
+        #expect(ProcessSwitches.parse(status: status) == 1_234)
+        #expect(ProcessSwitches.parse(status: "Name:\tx\n") == nil)
+        // This process has threads, and they have switched.
+        #expect((ProcessSwitches.count(getpid()) ?? 0) > 0)
+    }
+
     @Test func ordersSplitEightyTwentyOverTheDoors() {
         let orders = PipelineOrders(prefix: "x-", count: 1_000)
         let webSocket = (0..<1_000).filter { orders.door($0) != .kafka }.count
