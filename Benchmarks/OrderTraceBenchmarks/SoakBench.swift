@@ -150,14 +150,7 @@ final class Samples: Sendable {
 /// Resident memory (`VmRSS`) of `up` and each of its children, by subcommand.
 enum ProcessMemory {
     static func ofTree(root: pid_t) -> [String: Int] {
-        var result: [String: Int] = [:]
-        if let own = resident(root) { result["up (broker)"] = own }
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return result }
-        for entry in entries {
-            guard let pid = pid_t(entry), pid != root, ProcessCPU.seconds(pid)?.parent == root, let bytes = resident(pid) else { continue }
-            result[ProcessCPU.subcommand(pid) ?? "pid \(pid)", default: 0] += bytes
-        }
-        return result
+        ProcessTree.measure(root: root, resident)
     }
 
     /// `VmRSS` in bytes.

@@ -183,19 +183,27 @@ final class UpProcess: Sendable {
     }
 }
 
-/// CPU time (user + system) of `up` and of each of its children, from /proc/<pid>/stat.
-enum ProcessCPU {
-    /// Seconds of CPU by process: "up" (the embedded broker, the lag monitor and the metrics) and
-    /// each child by its subcommand (order-manager, gateway, ...).
-    static func ofTree(root: pid_t) -> [String: Double] {
-        var result: [String: Double] = [:]
-        if let own = seconds(root) { result["up (broker)"] = own.seconds }
+/// `up` and its children, each measured by name.
+enum ProcessTree {
+    /// `measure` of "up (broker)" (the embedded broker, the lag monitor and the metrics) and of
+    /// each child by its subcommand (order-manager, gateway, ...; replicas added up).
+    static func measure<Value: AdditiveArithmetic>(root: pid_t, _ measure: (pid_t) -> Value?) -> [String: Value] {
+        var result: [String: Value] = [:]
+        if let own = measure(root) { result["up (broker)"] = own }
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return result }
         for entry in entries {
-            guard let pid = pid_t(entry), pid != root, let stat = seconds(pid), stat.parent == root else { continue }
-            result[subcommand(pid) ?? "pid \(pid)", default: 0] += stat.seconds
+            guard let pid = pid_t(entry), pid != root, ProcessCPU.seconds(pid)?.parent == root, let value = measure(pid) else { continue }
+            result[ProcessCPU.subcommand(pid) ?? "pid \(pid)", default: .zero] += value
         }
         return result
+    }
+}
+
+/// CPU time (user + system) of `up` and of each of its children, from /proc/<pid>/stat.
+enum ProcessCPU {
+    /// Seconds of CPU by process (`ProcessTree`).
+    static func ofTree(root: pid_t) -> [String: Double] {
+        ProcessTree.measure(root: root) { seconds($0)?.seconds }
     }
 
     /// Seconds of CPU of one process, and its parent.
@@ -222,16 +230,9 @@ enum ProcessCPU {
 /// Thread switches (voluntary and involuntary, every thread) of `up` and of each of its children,
 /// from /proc/<pid>/task/<tid>/status: how often a process's threads gave up or lost the CPU.
 enum ProcessSwitches {
-    /// Switches by process, named as `ProcessCPU.ofTree` names them.
+    /// Switches by process (`ProcessTree`).
     static func ofTree(root: pid_t) -> [String: Double] {
-        var result: [String: Double] = [:]
-        if let own = count(root) { result["up (broker)"] = Double(own) }
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return result }
-        for entry in entries {
-            guard let pid = pid_t(entry), pid != root, ProcessCPU.seconds(pid)?.parent == root, let switches = count(pid) else { continue }
-            result[ProcessCPU.subcommand(pid) ?? "pid \(pid)", default: 0] += Double(switches)
-        }
-        return result
+        ProcessTree.measure(root: root) { count($0).map(Double.init) }
     }
 
     /// The switches of every thread of one process so far (threads that ended are not counted).

@@ -92,9 +92,11 @@ final class ConsumerBuffer: Sendable {
     }
 
     /// Queues a rebalance or a tick behind what is buffered (a tick only when none waits).
-    /// Returns false once the buffer is finished.
+    /// Records go through `push(_:)`, which counts them against the watermarks. Returns false
+    /// once the buffer is finished.
     @discardableResult
-    func push(_ event: KafkaConsumerEvent) -> Bool {
+    func enqueue(_ event: KafkaConsumerEvent) -> Bool {
+        if case .records = event { preconditionFailure("records are pushed with push(_:), which counts them") }
         let (waiter, queued): (CheckedContinuation<KafkaConsumerEvent?, Never>?, Bool) = state.withLock { state in
             guard !state.isFinished else { return (nil, false) }
             if case .tick = event {

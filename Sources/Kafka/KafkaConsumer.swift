@@ -105,8 +105,8 @@ public final class KafkaConsumer: Service, Sendable {
         let id = revocationHandOver.listen(
             deliver: { rebalance in
                 switch rebalance {
-                case .assigned(let partitions): buffer.push(.assigned(partitions))
-                case .revoked(let revocation): buffer.push(.revoked(revocation))
+                case .assigned(let partitions): buffer.enqueue(.assigned(partitions))
+                case .revoked(let revocation): buffer.enqueue(.revoked(revocation))
                 }
             },
             finish: {}, timeout: revokeTimeout)
@@ -230,14 +230,13 @@ public final class KafkaConsumer: Service, Sendable {
             var pollTimeout = timeout
             if tickInterval > 0 {
                 let now = ContinuousClock.now
-                if let due = nextTick, now >= due {
-                    buffer.push(.tick)
-                    nextTick = now + .nanoseconds(tickInterval)
-                } else if nextTick == nil {
-                    nextTick = now + .nanoseconds(tickInterval)
+                var due = nextTick ?? now + .nanoseconds(tickInterval)
+                if now >= due {
+                    buffer.enqueue(.tick)
+                    due = now + .nanoseconds(tickInterval)
                 }
-                let untilTick = (nextTick! - now).milliseconds
-                pollTimeout = Int32(clamping: min(Int64(timeout), max(0, untilTick + 1)))
+                nextTick = due
+                pollTimeout = Int32(clamping: min(Int64(timeout), max(0, (due - now).milliseconds + 1)))
             } else {
                 nextTick = nil
             }

@@ -46,21 +46,21 @@ struct ConsumerBufferTests {
     func eventsKeepTheirOrder() async {
         let buffer = ConsumerBuffer(highWatermark: 10_000, lowWatermark: 100, maxBatchSize: 100)
         let partition = KafkaTopicPartition(topic: "t", partition: 0)
-        buffer.push(.assigned([partition]))
+        buffer.enqueue(.assigned([partition]))
         _ = buffer.push(Self.batch(0, 0..<2))
         _ = buffer.push(Self.batch(0, 2..<3))
-        #expect(buffer.push(.tick))
-        #expect(buffer.push(.tick), "a second tick while one waits is taken, and dropped")
+        #expect(buffer.enqueue(.tick))
+        #expect(buffer.enqueue(.tick), "a second tick while one waits is taken, and dropped")
         _ = buffer.push(Self.batch(0, 3..<4))
-        buffer.push(.revoked(KafkaRevocation(partitions: [partition], acknowledgement: .init())))
-        buffer.push(.tick)
+        buffer.enqueue(.revoked(KafkaRevocation(partitions: [partition], acknowledgement: .init())))
+        buffer.enqueue(.tick)
         var seen: [String] = []
         for _ in 0..<5 { seen.append(Self.describe(await buffer.nextEvent {})) }
         #expect(seen == ["assigned [0]", "records 0:0,0:1,0:2", "tick", "records 0:3", "revoked [0]"], "the ticks pushed while one waited were dropped")
         // The waiting tick was taken: the next one is queued again.
-        buffer.push(.tick)
+        buffer.enqueue(.tick)
         buffer.finish()
-        #expect(!buffer.push(.tick), "nothing is taken once finished")
+        #expect(!buffer.enqueue(.tick), "nothing is taken once finished")
         #expect(Self.describe(await buffer.nextEvent {}) == "tick")
         #expect(Self.describe(await buffer.nextEvent {}) == "end")
     }
@@ -68,7 +68,7 @@ struct ConsumerBufferTests {
     @Test("the records-only reader skips other events")
     func batchesSkipEvents() async {
         let buffer = ConsumerBuffer(highWatermark: 10_000, lowWatermark: 100, maxBatchSize: 100)
-        buffer.push(.tick)
+        buffer.enqueue(.tick)
         _ = buffer.push(Self.batch(1, 0..<2))
         buffer.finish()
         #expect(await buffer.next {}?.map(\.offset) == [0, 1])

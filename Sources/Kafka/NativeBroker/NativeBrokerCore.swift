@@ -99,10 +99,12 @@ final class NativeBrokerCore {
         waitingFetches[id] = WaitingFetch(keys: keys, wake: wake)
         for key in keys { fetchesByPartition[key, default: []].append(id) }
         deadlines.insert(deadline, id)
-        if timer.map({ deadline < $0.deadline }) ?? true { setTimer(deadline) }
+        setTimer(deadline)
     }
 
+    /// Moves the timer to `deadline` when that is earlier than where it is (or there is none).
     private func setTimer(_ deadline: NIODeadline) {
+        if let timer, timer.deadline <= deadline { return }
         timer?.task.cancel()
         let task = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
             self.timer = nil
@@ -121,7 +123,7 @@ final class NativeBrokerCore {
                 deadlines.removeFirst()
                 fire(id, timedOut: true)
             } else {
-                if timer.map({ deadline < $0.deadline }) ?? true { setTimer(deadline) }
+                setTimer(deadline)
                 return
             }
         }
