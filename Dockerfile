@@ -11,10 +11,11 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS builder
 # The system libraries Package.swift names: librdkafka (CRdKafka, pkg-config `rdkafka`), zlib
-# (CZlib, pkg-config `zlib`) and SQLite (GRDB links the system's libsqlite3).
+# (CZlib, pkg-config `zlib`), SQLite (GRDB links the system's libsqlite3) and tcmalloc (the
+# executable's memory allocator).
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends librdkafka-dev libsqlite3-dev zlib1g-dev pkg-config \
+    && apt-get -q install -y --no-install-recommends librdkafka-dev libsqlite3-dev libtcmalloc-minimal4 zlib1g-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The dependencies first, from the manifest alone: this layer is kept while only sources change.
@@ -30,12 +31,12 @@ RUN swift build -c release --product ordertrace --static-swift-stdlib \
     && cp -R "$bin"/*.resources /out/
 
 FROM ${RUNTIME_IMAGE}
-# librdkafka1 and libsqlite3-0: what the binary links besides libc, libstdc++ and zlib (zlib1g),
-# which the base image has. curl: the compose health checks. kcat: to look into Kafka from inside
-# the stack (`docker compose exec order-manager kcat -b kafka-1:9092 -L`).
+# librdkafka1, libsqlite3-0 and libtcmalloc-minimal4: what the binary links besides libc,
+# libstdc++ and zlib (zlib1g), which the base image has. curl: the compose health checks. kcat:
+# to look into Kafka from inside the stack (`docker compose exec order-manager kcat -b kafka-1:9092 -L`).
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends librdkafka1 libsqlite3-0 ca-certificates curl kcat \
+    && apt-get -q install -y --no-install-recommends librdkafka1 libsqlite3-0 libtcmalloc-minimal4 ca-certificates curl kcat \
     && rm -rf /var/lib/apt/lists/*
 # A user of its own, and /data owned by it: a named volume mounted at /data starts as a copy of
 # this folder, ownership included, so the allocator and the explorer can write their SQLite files.

@@ -5,12 +5,14 @@ COMPOSE_FILE := compose/docker-compose.yml
 
 .PHONY: deps test-deps build release test test-otel up up-local up-embedded down demo bench bench-lag clean
 
-# librdkafka (the Kafka client library), kcat (the Kafka command-line tool) and SQLite (the
-# allocator's state, which GRDB links as the system's libsqlite3), from Debian/Ubuntu.
+# librdkafka (the Kafka client library), kcat (the Kafka command-line tool), SQLite (the
+# allocator's state, which GRDB links as the system's libsqlite3) and tcmalloc (the memory
+# allocator the ordertrace executable links instead of glibc's malloc), from Debian/Ubuntu.
 deps:
-	@if ! pkg-config --exists rdkafka sqlite3 2>/dev/null || ! command -v kcat >/dev/null 2>&1; then \
-		echo "installing librdkafka-dev, libsqlite3-dev and kcat"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq librdkafka-dev libsqlite3-dev kcat pkg-config; \
+	@if ! pkg-config --exists rdkafka sqlite3 2>/dev/null || ! command -v kcat >/dev/null 2>&1 \
+		|| ! /sbin/ldconfig -p | grep -q 'libtcmalloc_minimal\.so\.4 '; then \
+		echo "installing librdkafka-dev, libsqlite3-dev, libtcmalloc-minimal4 and kcat"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq librdkafka-dev libsqlite3-dev libtcmalloc-minimal4 kcat pkg-config; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/"; exit 1; }
 

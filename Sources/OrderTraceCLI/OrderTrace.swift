@@ -1,6 +1,4 @@
 import ArgumentParser
-import CommandLineSupport
-import Foundation
 import OrderTraceBenchmarks
 
 @main
@@ -23,20 +21,4 @@ struct OrderTrace: AsyncParsableCommand {
             AuditCommand.self, LagCommand.self, UpCommand.self, DemoCommand.self, BenchCommand.self, ExplorerCommand.self, TraceCommand.self,
         ]
     )
-
-    /// ArgumentParser's own `main()`, after malloc is told to keep the memory it frees
-    /// (``HeapRetention``), before anything else allocates much.
-    static func main() async {
-        HeapRetention.keepFreedMemory(environment: ProcessInfo.processInfo.environment)
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
-    }
 }
