@@ -378,6 +378,30 @@ struct AllocatorStoreTests {
         withExtendedLifetime(store) {}
     }
 
+    /// A delivered outbox row leaves without its pages going through the WAL again: only the
+    /// pages the delete changes anyway are written, not the row's freed pages overwritten with
+    /// zeros (Debian's SQLite does that by default, `secure_delete`).
+    @Test func deliveringARowDoesNotRewriteItsPages() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        func walSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0 }
+        let store = try AllocatorStore(path: path)
+        // A fill's updates for a large batch: one row of about 40 KB, ten pages and more.
+        let records = (0..<80).map { member in
+            AllocatorStore.OutboxRecord(
+                key: "user-\(member)", value: Array(repeating: UInt8(ascii: "u"), count: 300),
+                traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", baggage: String(repeating: "b", count: 150))
+        }
+        let before = walSize()
+        let sequence = try store.transaction { try store.enqueue(records) }
+        let inserted = walSize() - before
+        try store.delivered([sequence])
+        let deleted = walSize() - before - inserted
+        #expect(try store.outbox().isEmpty)
+        #expect(inserted > 40_000, "the row took \(inserted) bytes of WAL")
+        #expect(deleted < inserted / 3, "delivering the row wrote \(deleted) bytes of WAL, inserting it \(inserted)")
+    }
+
     @Test func aFileWrittenBeforeMigrationsOpensWithItsState() throws {
         let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
