@@ -105,11 +105,13 @@ struct KafkaBench: AsyncParsableCommand {
         // producer (it connects in the background) to its close.
         let produceStart = ContinuousClock.now
         let producer = try KafkaProducer(configuration: producerSettings, logger: logger)
-        let outcomes = try await producer.send(records)
+        // Counting, as kcat does: no outcome per record is kept.
+        let summary = try await producer.sendCounting(records)
         await producer.close()
         let produceSeconds = (ContinuousClock.now - produceStart).seconds
-        let failed = outcomes.filter { (try? $0.get()) == nil }.count
-        guard failed == 0 else { throw ValidationError("ordertrace: \(failed) records were not delivered") }
+        guard summary.failures.isEmpty else {
+            throw ValidationError("ordertrace: \(summary.failures.count) records were not delivered (the first: \(summary.failures[0].error))")
+        }
         try await checkNothingDeleted(topic: topic, partitions: partitions, broker: broker)
 
         var settings = consumerSettings

@@ -117,6 +117,28 @@ public final class KafkaProducer: Service, Sendable {
         return outcomes
     }
 
+    /// Sends records in order and waits until each is delivered or has failed, like
+    /// `send(_:onDelivery:)`, but keeps no outcome per record: it returns how many were delivered
+    /// and the failures. For a caller that only needs to know that everything went through (a
+    /// load generator, `kcat -P`'s job), it spares a `Result` per record, which for a large send
+    /// is most of what the sending task does besides handing records to librdkafka.
+    /// - Throws: `KafkaError.shutDown` after `close()`; per-record failures are in the summary.
+    public func sendCounting(_ records: [KafkaProducerRecord]) async throws -> KafkaSendSummary {
+        if records.isEmpty { return KafkaSendSummary(delivered: 0, failures: []) }
+        let started = ContinuousClock.now
+        let batch = DeliveryBatch(topics: records.map(\.topic), onEach: nil)
+        batch.retainUntilComplete()
+        var next = 0
+        while true {
+            next = enqueue(records, from: next, into: batch)
+            if next == records.count { break }
+            await waitForSpace()
+        }
+        let (delivered, failures) = await batch.summary()
+        MessagingMetrics.sent(records, failed: failures.map(\.index), duration: ContinuousClock.now - started)
+        return KafkaSendSummary(delivered: delivered, failures: failures)
+    }
+
     /// Hands records to librdkafka from `start` on, until all are queued (returns
     /// `records.count`) or its queue is full (returns the index of the first record not queued).
     ///
