@@ -47,7 +47,7 @@ struct LagLoadCommand: AsyncParsableCommand {
             let records = partitions.flatMap { partition in
                 (0..<step).map { _ in KafkaProducerRecord(topic: partition.topic, partition: partition.partition, key: nil as String?, value: value) }
             }
-            _ = try await producer.sendCounting(records)
+            _ = try await producer.send(records)
             for group in groupNames {
                 var moved = offsets[group] ?? [:]
                 for partition in partitions { moved[partition, default: 0] += Int64(step) }

@@ -190,7 +190,7 @@ final class PipelineSession: Sendable {
                     let sentIndices = indices
                     group.addTask {
                         tracker.markSent(sentIndices)
-                        return try await producer.sendCounting(batch).failures.count
+                        return try await producer.send(batch).filter { (try? $0.get()) == nil }.count
                     }
                 }
                 for (user, batch) in perUser.enumerated() where !batch.isEmpty { outboxes[user].yield(batch) }

@@ -19,7 +19,7 @@ final class DeliveryBatch: Sendable {
     private let count: Int
     private let topics: [String]
     private let remaining: Atomic<Int>
-    private let waiter = Mutex<(continuation: CheckedContinuation<Void, Never>?, isComplete: Bool)>((nil, false))
+    private let waiter = Mutex<(continuation: CheckedContinuation<[Outcome], Never>?, isComplete: Bool)>((nil, false))
     /// Called on librdkafka's polling thread as each record's report arrives (for spans that end
     /// on delivery). Must be quick and must not block.
     private let onEach: (@Sendable (Int, Outcome) -> Void)?
@@ -86,7 +86,7 @@ final class DeliveryBatch: Sendable {
             defer { state.continuation = nil }
             return state.continuation
         }
-        continuation?.resume()
+        continuation?.resume(returning: allOutcomes())
         Unmanaged.passUnretained(self).release()
     }
 
@@ -108,33 +108,14 @@ final class DeliveryBatch: Sendable {
 
     /// Waits for every record's outcome, in the order the records were given.
     func outcomes() async -> [Outcome] {
-        await waitUntilComplete()
-        return allOutcomes()
-    }
-
-    /// Waits for every record's report; returns how many were delivered and, in record order,
-    /// the failures with their records' indices. No outcome is made for a delivered record.
-    func summary() async -> (delivered: Int, failures: [(index: Int, error: KafkaError)]) {
-        await waitUntilComplete()
-        var failures: [(index: Int, error: KafkaError)] = []
-        for index in 0..<count where codes[index] != 0 {
-            if case .failure(let error) = outcome(index) { failures.append((index, error)) }
-        }
-        return (count - failures.count, failures)
-    }
-
-    /// Returns once the last report is in. The awaiting task then reads what the reports
-    /// stored: the decrement that reached zero published them, and the resume (or the acquiring
-    /// load, when it was over before the wait began) orders that before the reads.
-    private func waitUntilComplete() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        await withCheckedContinuation { continuation in
             let isComplete = waiter.withLock { state in
                 if !state.isComplete { state.continuation = continuation }
                 return state.isComplete
             }
             if isComplete {
                 _ = remaining.load(ordering: .acquiring)
-                continuation.resume()
+                continuation.resume(returning: allOutcomes())
             }
         }
     }

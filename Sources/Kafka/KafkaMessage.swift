@@ -85,18 +85,6 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
     public var offset: Int64?
 }
 
-/// What a counting send (`KafkaProducer.sendCounting`) returns: how many records were
-/// delivered, and each failure with its record's index, in record order.
-public struct KafkaSendSummary: Sendable {
-    public var delivered: Int
-    public var failures: [(index: Int, error: KafkaError)]
-
-    public init(delivered: Int, failures: [(index: Int, error: KafkaError)]) {
-        self.delivered = delivered
-        self.failures = failures
-    }
-}
-
 /// A topic partition.
 public struct KafkaTopicPartition: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var topic: String

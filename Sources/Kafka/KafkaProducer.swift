@@ -103,38 +103,18 @@ public final class KafkaProducer: Service, Sendable {
     ) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
         if records.isEmpty { return [] }
         let started = ContinuousClock.now
-        let batch = await handOver(records, onEach: onDelivery)
-        let outcomes = await batch.outcomes()
-        MessagingMetrics.sent(records, outcomes: outcomes, duration: ContinuousClock.now - started)
-        return outcomes
-    }
-
-    /// Sends records in order and waits until each is delivered or has failed, like
-    /// `send(_:onDelivery:)`, but keeps no outcome per record: it returns how many were delivered
-    /// and the failures. For a caller that only needs to know that everything went through (a
-    /// load generator, `kcat -P`'s job), it spares making, filling and freeing a `Result` per
-    /// record (with its topic's string), and the memory of that array.
-    /// - Throws: `KafkaError.shutDown` after `close()`; per-record failures are in the summary.
-    public func sendCounting(_ records: [KafkaProducerRecord]) async throws -> KafkaSendSummary {
-        if records.isEmpty { return KafkaSendSummary(delivered: 0, failures: []) }
-        let started = ContinuousClock.now
-        let (delivered, failures) = await handOver(records, onEach: nil).summary()
-        MessagingMetrics.sent(records, failed: failures.map(\.index), duration: ContinuousClock.now - started)
-        return KafkaSendSummary(delivered: delivered, failures: failures)
-    }
-
-    /// Hands all of `records` to librdkafka, waiting for room when its queue is full; returns
-    /// the batch that collects their delivery reports.
-    private func handOver(_ records: [KafkaProducerRecord], onEach: (@Sendable (Int, Result<KafkaDeliveryReport, KafkaError>) -> Void)?) async -> DeliveryBatch {
-        let batch = DeliveryBatch(topics: records.map(\.topic), onEach: onEach)
+        let batch = DeliveryBatch(topics: records.map(\.topic), onEach: onDelivery)
         batch.retainUntilComplete()
         var next = 0
         while true {
             next = enqueue(records, from: next, into: batch)
-            if next == records.count { return batch }
+            if next == records.count { break }
             // librdkafka's queue is full: wait (without holding a thread) until it is half empty.
             await waitForSpace()
         }
+        let outcomes = await batch.outcomes()
+        MessagingMetrics.sent(records, outcomes: outcomes, duration: ContinuousClock.now - started)
+        return outcomes
     }
 
     /// Hands records to librdkafka from `start` on, until all are queued (returns

@@ -9,19 +9,6 @@ import Metrics
 /// bootstrapped) they cost a no-op.
 enum MessagingMetrics {
     static func sent(_ records: [KafkaProducerRecord], outcomes: [Result<KafkaDeliveryReport, KafkaError>], duration: Duration) {
-        sent(records, duration: duration) { index in
-            if case .success = outcomes[index] { true } else { false }
-        }
-    }
-
-    /// `failed`: the indices of the records that were not delivered.
-    static func sent(_ records: [KafkaProducerRecord], failed: [Int], duration: Duration) {
-        if failed.isEmpty { return sent(records, duration: duration) { _ in true } }
-        let failed = Set(failed)
-        sent(records, duration: duration) { !failed.contains($0) }
-    }
-
-    private static func sent(_ records: [KafkaProducerRecord], duration: Duration, succeeded isDelivered: (Int) -> Bool) {
         var delivered: [String: Int] = [:]
         var failed: [String: Int] = [:]
         // Counted in runs of one topic and outcome (records of a send mostly share a topic), so
@@ -30,8 +17,12 @@ enum MessagingMetrics {
         func close(_ run: (topic: String, succeeded: Bool, count: Int)) {
             if run.succeeded { delivered[run.topic, default: 0] += run.count } else { failed[run.topic, default: 0] += run.count }
         }
-        for (index, record) in records.enumerated() {
-            let succeeded = isDelivered(index)
+        for (record, outcome) in zip(records, outcomes) {
+            let succeeded: Bool
+            switch outcome {
+            case .success: succeeded = true
+            case .failure: succeeded = false
+            }
             if let current = run, current.succeeded == succeeded, current.topic == record.topic {
                 run!.count += 1
             } else {

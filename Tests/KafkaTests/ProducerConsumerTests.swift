@@ -220,28 +220,6 @@ struct ConsumerGroupTests {
         }
     }
 
-    @Test("a counting send delivers every record it can and reports just the failures, by index")
-    func countingSendReportsFailuresByIndex() async throws {
-        try await withEmbeddedBroker { broker in
-            let topic = uniqueName("counting")
-            try broker.createTopic(topic, partitions: 1)
-            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
-            var records = (0..<6).map { KafkaProducerRecord(topic: topic, key: "k", value: Array("r\($0)".utf8)) }
-            // A partition the topic does not have: the one record that cannot go.
-            records[2] = KafkaProducerRecord(topic: topic, partition: 7, key: "k", value: Array("nowhere".utf8))
-            let summary = try await producer.sendCounting(records)
-            #expect(summary.delivered == 5)
-            #expect(summary.failures.map(\.index) == [2])
-            #expect(summary.failures.first?.error.code == .delivery)
-            #expect(try await producer.sendCounting([]).delivered == 0)
-            await producer.close()
-
-            let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
-            let received = try await withRunningConsumer(consumer) { await collect(consumer, count: 5) }
-            #expect(received.map { String(decoding: $0.value, as: UTF8.self) } == ["r0", "r1", "r3", "r4", "r5"])
-        }
-    }
-
     @Test("a record that cannot be delivered fails its sender with a delivery error")
     func deliveryFailureSurfaces() async throws {
         try await withEmbeddedBroker(engine: .mock) { broker in
