@@ -71,6 +71,8 @@ struct PipelineBench: AsyncParsableCommand {
         var cpu: [String: Double]
         /// Thread switches by process (`ProcessSwitches`).
         var switches: [String: Double]
+        /// Bytes written to storage by process (`ProcessWrites`).
+        var writes: [String: Double]
         var orders: Int
         var statuses: [String: Int]
         var latencies: (raw: Histogram<UInt64>, adjusted: Histogram<UInt64>)?
@@ -149,9 +151,9 @@ struct PipelineBench: AsyncParsableCommand {
     }
 
     private func measure(kind: String, up: UpProcess, sink: Sink, _ body: () async throws -> RoundTracker) async throws -> Measured {
-        let before = (cpu: cpu(up: up, sink: sink), switches: switches(up: up, sink: sink))
+        let before = (cpu: cpu(up: up, sink: sink), switches: switches(up: up, sink: sink), writes: writes(up: up, sink: sink))
         let tracker = try await body()
-        let after = (cpu: cpu(up: up, sink: sink), switches: switches(up: up, sink: sink))
+        let after = (cpu: cpu(up: up, sink: sink), switches: switches(up: up, sink: sink), writes: writes(up: up, sink: sink))
         func difference(_ after: [String: Double], _ before: [String: Double]) -> [String: Double] {
             var used: [String: Double] = [:]
             for (name, value) in after { used[name] = value - (before[name] ?? 0) }
@@ -159,6 +161,7 @@ struct PipelineBench: AsyncParsableCommand {
         }
         return Measured(
             kind: kind, throughput: tracker.throughput, cpu: difference(after.cpu, before.cpu), switches: difference(after.switches, before.switches),
+            writes: difference(after.writes, before.writes),
             orders: tracker.orders.count, statuses: tracker.statuses,
             latencies: kind == "traced-paced" ? tracker.latencies() : nil)
     }
@@ -175,6 +178,13 @@ struct PipelineBench: AsyncParsableCommand {
         switches["bench sink (OTLP receiver)"] = ProcessSwitches.count(sink.process.processIdentifier).map(Double.init)
         switches["load generator (this process)"] = ProcessSwitches.count(getpid()).map(Double.init)
         return switches
+    }
+
+    private func writes(up: UpProcess, sink: Sink) -> [String: Double] {
+        var writes = ProcessWrites.ofTree(root: up.pid)
+        writes["bench sink (OTLP receiver)"] = ProcessWrites.bytes(sink.process.processIdentifier).map(Double.init)
+        writes["load generator (this process)"] = ProcessWrites.bytes(getpid()).map(Double.init)
+        return writes
     }
 
     /// Spans the sink received since `before`, once the count stops growing (up to 30 s).
@@ -240,6 +250,10 @@ struct PipelineBench: AsyncParsableCommand {
         say("thread switches per order (voluntary and involuntary, every thread, from /proc/<pid>/task/*/status, mean over the rounds):")
         say("  " + "component".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { $0.leftPadded(14) }.joined())
         table(\.switches, scale: 1, format: "%.1f")
+        say("")
+        say("bytes written to storage per order (write_bytes from /proc/<pid>/io, mean over the rounds):")
+        say("  " + "component".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { $0.leftPadded(14) }.joined())
+        table(\.writes, scale: 1, format: "%.0f")
 
         let traced = PipelineResult.median(measured.filter { $0.kind == "traced" }.map(\.throughput))
         let untraced = PipelineResult.median(measured.filter { $0.kind == "untraced" }.map(\.throughput))

@@ -256,3 +256,26 @@ enum ProcessSwitches {
         return total
     }
 }
+
+/// Bytes each process of `up`'s tree caused to be written to storage (`write_bytes` of
+/// /proc/<pid>/io: pages it dirtied that go to disk), which the CPU figures do not show: the
+/// kernel writes them back in threads of its own.
+enum ProcessWrites {
+    /// Bytes by process (`ProcessTree`).
+    static func ofTree(root: pid_t) -> [String: Double] {
+        ProcessTree.measure(root: root) { bytes($0).map(Double.init) }
+    }
+
+    static func bytes(_ pid: pid_t) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) else { return nil }
+        return parse(io: text)
+    }
+
+    /// `write_bytes` of an io file.
+    static func parse(io text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasPrefix("write_bytes:") {
+            return line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        return nil
+    }
+}

@@ -67,6 +67,14 @@ import Testing
         #expect((ProcessSwitches.count(getpid()) ?? 0) > 0)
     }
 
+    @Test func ioGivesBytesWrittenToStorage() throws {
+        let io = "rchar: 2012\nwchar: 401395729\nsyscr: 7\nsyscw: 110639\nread_bytes: 0\nwrite_bytes: 225165312\ncancelled_write_bytes: 360448\n"
+        #expect(ProcessWrites.parse(io: io) == 225_165_312)
+        #expect(ProcessWrites.parse(io: "rchar: 1\n") == nil)
+        // This process's own file reads.
+        #expect(ProcessWrites.bytes(getpid()) != nil)
+    }
+
     @Test func ordersSplitEightyTwentyOverTheDoors() {
         let orders = PipelineOrders(prefix: "x-", count: 1_000)
         let webSocket = (0..<1_000).filter { orders.door($0) != .kafka }.count
