@@ -373,7 +373,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // tcmalloc (Debian's libtcmalloc-minimal4) serves every allocation of an ordertrace
-            // process instead of glibc's malloc: 8% less CPU per traced order for the pipeline, 15%
+            // process instead of glibc's malloc: 7% less CPU per traced order for the pipeline, 14%
             // for the allocator (BENCHMARKS.md). By file name: the package ships no
             // libtcmalloc_minimal.so to link against without its -dev package.
             linkerSettings: [.linkedLibrary(":libtcmalloc_minimal.so.4", .when(platforms: [.linux]))]

@@ -151,40 +151,46 @@ struct PipelineBench: AsyncParsableCommand {
     }
 
     private func measure(kind: String, up: UpProcess, sink: Sink, _ body: () async throws -> RoundTracker) async throws -> Measured {
-        let before = (cpu: cpu(up: up, sink: sink), switches: switches(up: up, sink: sink), writes: writes(up: up, sink: sink))
+        let before = Usage(up: up, sink: sink)
         let tracker = try await body()
-        let after = (cpu: cpu(up: up, sink: sink), switches: switches(up: up, sink: sink), writes: writes(up: up, sink: sink))
-        func difference(_ after: [String: Double], _ before: [String: Double]) -> [String: Double] {
-            var used: [String: Double] = [:]
-            for (name, value) in after { used[name] = value - (before[name] ?? 0) }
-            return used
-        }
+        let used = Usage(up: up, sink: sink).minus(before)
         return Measured(
-            kind: kind, throughput: tracker.throughput, cpu: difference(after.cpu, before.cpu), switches: difference(after.switches, before.switches),
-            writes: difference(after.writes, before.writes),
+            kind: kind, throughput: tracker.throughput, cpu: used.cpu, switches: used.switches, writes: used.writes,
             orders: tracker.orders.count, statuses: tracker.statuses,
             latencies: kind == "traced-paced" ? tracker.latencies() : nil)
     }
 
-    private func cpu(up: UpProcess, sink: Sink) -> [String: Double] {
-        var seconds = ProcessCPU.ofTree(root: up.pid)
-        seconds["bench sink (OTLP receiver)"] = ProcessCPU.seconds(sink.process.processIdentifier)?.seconds
-        seconds["load generator (this process)"] = ProcessCPU.seconds(getpid())?.seconds
-        return seconds
-    }
+    /// CPU seconds, thread switches and bytes written so far, by process: `up`'s tree (walked
+    /// once), the sink and this process.
+    private struct Usage {
+        var cpu: [String: Double] = [:]
+        var switches: [String: Double] = [:]
+        var writes: [String: Double] = [:]
 
-    private func switches(up: UpProcess, sink: Sink) -> [String: Double] {
-        var switches = ProcessSwitches.ofTree(root: up.pid)
-        switches["bench sink (OTLP receiver)"] = ProcessSwitches.count(sink.process.processIdentifier).map(Double.init)
-        switches["load generator (this process)"] = ProcessSwitches.count(getpid()).map(Double.init)
-        return switches
-    }
+        init(up: UpProcess, sink: Sink) {
+            let processes = ProcessTree.members(root: up.pid) + [
+                ("bench sink (OTLP receiver)", sink.process.processIdentifier), ("load generator (this process)", getpid()),
+            ]
+            // A process that cannot be read (it ended) adds nothing.
+            for (name, pid) in processes {
+                if let seconds = ProcessCPU.seconds(pid)?.seconds { cpu[name, default: 0] += seconds }
+                if let count = ProcessSwitches.count(pid) { switches[name, default: 0] += Double(count) }
+                if let bytes = ProcessWrites.bytes(pid) { writes[name, default: 0] += Double(bytes) }
+            }
+        }
 
-    private func writes(up: UpProcess, sink: Sink) -> [String: Double] {
-        var writes = ProcessWrites.ofTree(root: up.pid)
-        writes["bench sink (OTLP receiver)"] = ProcessWrites.bytes(sink.process.processIdentifier).map(Double.init)
-        writes["load generator (this process)"] = ProcessWrites.bytes(getpid()).map(Double.init)
-        return writes
+        private init() {}
+
+        func minus(_ before: Usage) -> Usage {
+            func difference(_ after: [String: Double], _ before: [String: Double]) -> [String: Double] {
+                after.reduce(into: [:]) { used, entry in used[entry.key] = entry.value - (before[entry.key] ?? 0) }
+            }
+            var used = Usage()
+            used.cpu = difference(cpu, before.cpu)
+            used.switches = difference(switches, before.switches)
+            used.writes = difference(writes, before.writes)
+            return used
+        }
     }
 
     /// Spans the sink received since `before`, once the count stops growing (up to 30 s).

@@ -185,15 +185,24 @@ final class UpProcess: Sendable {
 
 /// `up` and its children, each measured by name.
 enum ProcessTree {
-    /// `measure` of "up (broker)" (the embedded broker, the lag monitor and the metrics) and of
-    /// each child by its subcommand (order-manager, gateway, ...; replicas added up).
+    /// "up (broker)" (the embedded broker, the lag monitor and the metrics) and each child by its
+    /// subcommand (order-manager, gateway, ...; replicas share their name).
+    static func members(root: pid_t) -> [(name: String, pid: pid_t)] {
+        var members = [("up (broker)", root)]
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return members }
+        for entry in entries {
+            guard let pid = pid_t(entry), pid != root, ProcessCPU.seconds(pid)?.parent == root else { continue }
+            members.append((ProcessCPU.subcommand(pid) ?? "pid \(pid)", pid))
+        }
+        return members
+    }
+
+    /// `measure` of each member, replicas added up.
     static func measure<Value: AdditiveArithmetic>(root: pid_t, _ measure: (pid_t) -> Value?) -> [String: Value] {
         var result: [String: Value] = [:]
-        if let own = measure(root) { result["up (broker)"] = own }
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return result }
-        for entry in entries {
-            guard let pid = pid_t(entry), pid != root, ProcessCPU.seconds(pid)?.parent == root, let value = measure(pid) else { continue }
-            result[ProcessCPU.subcommand(pid) ?? "pid \(pid)", default: .zero] += value
+        for (name, pid) in members(root: root) {
+            guard let value = measure(pid) else { continue }
+            result[name, default: .zero] += value
         }
         return result
     }
@@ -201,11 +210,6 @@ enum ProcessTree {
 
 /// CPU time (user + system) of `up` and of each of its children, from /proc/<pid>/stat.
 enum ProcessCPU {
-    /// Seconds of CPU by process (`ProcessTree`).
-    static func ofTree(root: pid_t) -> [String: Double] {
-        ProcessTree.measure(root: root) { seconds($0)?.seconds }
-    }
-
     /// Seconds of CPU of one process, and its parent.
     static func seconds(_ pid: pid_t) -> (seconds: Double, parent: pid_t)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
@@ -230,11 +234,6 @@ enum ProcessCPU {
 /// Thread switches (voluntary and involuntary, every thread) of `up` and of each of its children,
 /// from /proc/<pid>/task/<tid>/status: how often a process's threads gave up or lost the CPU.
 enum ProcessSwitches {
-    /// Switches by process (`ProcessTree`).
-    static func ofTree(root: pid_t) -> [String: Double] {
-        ProcessTree.measure(root: root) { count($0).map(Double.init) }
-    }
-
     /// The switches of every thread of one process so far (threads that ended are not counted).
     static func count(_ pid: pid_t) -> Int? {
         guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
@@ -261,11 +260,6 @@ enum ProcessSwitches {
 /// /proc/<pid>/io: pages it dirtied that go to disk), which the CPU figures do not show: the
 /// kernel writes them back in threads of its own.
 enum ProcessWrites {
-    /// Bytes by process (`ProcessTree`).
-    static func ofTree(root: pid_t) -> [String: Double] {
-        ProcessTree.measure(root: root) { bytes($0).map(Double.init) }
-    }
-
     static func bytes(_ pid: pid_t) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) else { return nil }
         return parse(io: text)

@@ -107,9 +107,10 @@ final class AllocatorStore {
         // Debian builds SQLite with secure_delete on: deleting a row overwrites its content with
         // zeros, so each delivered outbox row (a fill's updates, tens of KB) went back through the
         // WAL as zeroed pages, as large as it came in. FAST overwrites only the pages a delete
-        // writes anyway: over one traced `up` of the pipeline benchmark the allocator wrote half as
-        // many bytes to disk and made 45% fewer write calls (BENCHMARKS.md). Freed pages keep their old
-        // bytes until reused; nothing in the file is secret (the same updates are in Kafka).
+        // writes anyway: over one traced `up` of the pipeline benchmark the allocator wrote half
+        // as many bytes to disk and made 45% fewer write calls (BENCHMARKS.md). Freed pages keep
+        // their old bytes until reused; nothing in the file is secret (the same updates are in
+        // Kafka).
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = FAST")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
