@@ -78,20 +78,19 @@ public struct Allocator: Service {
             case .records(let messages):
                 // A transaction per partition's store, then one changelog write and one send for
                 // all of them.
-                var steps: [(step: Step, store: AllocatorStore)] = []
+                var step = Step()
                 var touched: [(Int32, AllocatorStore)] = []
-                for (partition, records) in Dictionary(grouping: messages, by: \.partition).sorted(by: { $0.key < $1.key }) {
+                for partition in Set(messages.lazy.map(\.partition)).sorted() {
                     let store = try await store(partition)
-                    var step = Step()
+                    step.enter(store)
                     try store.transaction {
-                        for message in records {
-                            try handleIsolated(message, store: store, step: &step)
+                        for index in messages.indices where messages[index].partition == partition {
+                            try handleIsolated(messages[index], store: store, step: &step)
                         }
                     }
-                    steps.append((step, store))
                     touched.append((partition, store))
                 }
-                try await send(steps)
+                try await send(step)
                 try await writeChangelog(touched)
             case .assigned(let partitions):
                 for partition in Set(partitions.map(\.partition)).sorted() { _ = try await store(partition) }
@@ -113,11 +112,12 @@ public struct Allocator: Service {
             case .tick:
                 for (partition, store) in stores.sorted(by: { $0.key < $1.key }) {
                     var step = Step()
+                    step.enter(store)
                     try store.transaction {
                         try housekeeping(store, step: &step)
                         try step.save(to: store)
                     }
-                    try await send(step, store: store)
+                    try await send(step)
                     try await writeChangelog([(partition, store)])
                 }
             case .end:
@@ -218,7 +218,11 @@ public struct Allocator: Service {
         }
     }
 
-    /// What one step sends: records with their contexts, and the outbox rows they came from.
+    /// What one step sends: records with their contexts, and the outbox rows they came from,
+    /// for one store or several (a run of items for each).
+    ///
+    /// The records of a step go to the producer as they are: nothing copies them between the
+    /// handler that makes them and librdkafka (`takeRecords()` hands the only reference over).
     struct Step {
         /// Where a record is kept in the outbox: its row and its place in the row.
         struct Slot: Equatable {
@@ -226,23 +230,36 @@ public struct Allocator: Service {
             var part: Int
         }
 
-        var items: [(KafkaProducerRecord, ServiceContext)] = []
-        /// Each item's baggage as its header value, when the outbox keeps it (serialized once for both).
-        var baggageHeaders: [[UInt8]?] = []
-        var outbox: [Slot?] = []
+        private(set) var records: [KafkaProducerRecord] = []
+        /// Each record's context: its span's parent.
+        private(set) var contexts: [ServiceContext] = []
+        /// Each record's baggage as its header value, when the outbox keeps it (serialized once for both).
+        private(set) var baggageHeaders: [[UInt8]?] = []
+        private(set) var outbox: [Slot?] = []
+        /// Each store's run of items: from `start` to the next run's start.
+        private(set) var stores: [(store: AllocatorStore, start: Int)] = []
         /// Records to keep in the outbox that `save(to:)` has not written yet, with their items.
         private var unsaved: [(item: Int, record: AllocatorStore.OutboxRecord)] = []
 
-        mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, outbox slot: Slot? = nil, baggageHeader: [UInt8]? = nil) {
-            items.append((record, context))
+        var count: Int { outbox.count }
+
+        /// The items added from now on belong to `store`: their slots are rows of its outbox.
+        mutating func enter(_ store: AllocatorStore) {
+            stores.append((store, count))
+        }
+
+        mutating func add(_ record: consuming KafkaProducerRecord, _ context: consuming ServiceContext, outbox slot: Slot? = nil, baggageHeader: [UInt8]? = nil) {
+            precondition(!stores.isEmpty, "a step's items belong to a store: enter(_:) it first")
+            records.append(record)
+            contexts.append(context)
             baggageHeaders.append(baggageHeader)
             outbox.append(slot)
         }
 
         /// Adds a record that the outbox keeps until it is delivered: `save(to:)` writes it. The
         /// kept baggage is the header's too: the producer does not serialize it again.
-        mutating func add(_ record: KafkaProducerRecord, _ context: ServiceContext, keeping kept: AllocatorStore.OutboxRecord) {
-            unsaved.append((items.count, kept))
+        mutating func add(_ record: consuming KafkaProducerRecord, _ context: consuming ServiceContext, keeping kept: AllocatorStore.OutboxRecord) {
+            unsaved.append((count, kept))
             add(record, context, baggageHeader: kept.baggage.map { Array($0.utf8) })
         }
 
@@ -257,37 +274,42 @@ public struct Allocator: Service {
             unsaved = []
         }
 
-        /// Adds the items of a step whose outbox records are saved.
-        mutating func append(_ other: Step) {
-            precondition(other.unsaved.isEmpty, "a step's outbox records are saved before it joins another")
-            items += other.items
-            baggageHeaders += other.baggageHeaders
-            outbox += other.outbox
+        /// Forgets every item added since the step had `count` items (what a rolled-back
+        /// savepoint made), saved or not.
+        mutating func rollBack(to count: Int) {
+            precondition(count <= self.count && stores.last.map { $0.start <= count } ?? true, "a step rolls back within its current store's run")
+            records.removeSubrange(count...)
+            contexts.removeSubrange(count...)
+            baggageHeaders.removeSubrange(count...)
+            outbox.removeSubrange(count...)
+            unsaved.removeAll { $0.item >= count }
+        }
+
+        /// The records, handed over: the step keeps none (so the producer writes their headers
+        /// in place instead of copying the array).
+        mutating func takeRecords() -> [KafkaProducerRecord] {
+            defer { records = [] }
+            return records
         }
     }
 
-    func send(_ step: Step, store: AllocatorStore) async throws {
-        try await send([(step, store)])
-    }
-
-    /// Sends the records of several stores' steps in one call; each store's delivered outbox rows
-    /// leave its outbox. Throws the first delivery failure (after clearing what was delivered).
-    func send(_ steps: [(step: Step, store: AllocatorStore)]) async throws {
-        let items = steps.flatMap(\.step.items)
-        guard !items.isEmpty else { return }
-        let results = try await kafka.producer.send(items, baggageHeaders: steps.flatMap(\.step.baggageHeaders))
+    /// Sends the records of a step in one call; each store's delivered outbox rows leave its
+    /// outbox. Throws the first delivery failure (after clearing what was delivered).
+    func send(_ step: consuming Step) async throws {
+        guard step.count > 0 else { return }
+        let count = step.count
+        let results = try await kafka.producer.send(step.takeRecords(), contexts: step.contexts, baggageHeaders: step.baggageHeaders)
         var firstFailure: KafkaError?
-        var index = 0
-        for (step, store) in steps {
+        for (run, (store, start)) in step.stores.enumerated() {
+            let end = run + 1 < step.stores.count ? step.stores[run + 1].start : count
             // A row leaves the outbox once all its records are delivered; a row some of whose
             // records failed keeps just those (the allocator stops, and sends them when it starts).
             var rows: [Int64] = []
             var undelivered: [Int64: Set<Int>] = [:]
-            for slot in step.outbox {
+            for index in start..<end {
                 let result = results[index]
-                index += 1
                 if case .failure(let error) = result, firstFailure == nil { firstFailure = error }
-                guard let slot else { continue }
+                guard let slot = step.outbox[index] else { continue }
                 if rows.last != slot.sequence { rows.append(slot.sequence) }
                 if case .failure = result { undelivered[slot.sequence, default: []].insert(slot.part) }
             }
@@ -308,6 +330,7 @@ public struct Allocator: Service {
         guard !rows.isEmpty else { return }
         logger.info("sending \(rows.count) order updates left from the previous run")
         var step = Step()
+        step.enter(store)
         for row in rows {
             var context = row.traceparent.flatMap { StoredTraceContext.context(traceparent: $0) } ?? .topLevel
             if let baggage = row.baggage { context.baggage = Baggage(headerValue: baggage) }
@@ -315,7 +338,7 @@ public struct Allocator: Service {
                 KafkaProducerRecord(topic: row.topic ?? configuration.topics.orderUpdates, key: row.key, value: row.value, headers: row.headers), context,
                 outbox: Step.Slot(sequence: row.sequence, part: row.part), baggageHeader: row.baggage.map { Array($0.utf8) })
         }
-        try await send(step, store: store)
+        try await send(step)
     }
 
     /// Handles one record so that its content cannot stop the allocator: when the store refuses
@@ -324,19 +347,20 @@ public struct Allocator: Service {
     /// rethrown: the allocator stops without storing the offsets of this batch, and reads it again
     /// after a restart.
     func handleIsolated(_ message: KafkaMessage, store: AllocatorStore, step: inout Step) throws {
-        var own = Step()
+        let mark = step.count
         do {
             try store.isolated {
-                try handle(message, store: store, step: &own)
-                try own.save(to: store)
+                try handle(message, store: store, step: &step)
+                try step.save(to: store)
             }
         } catch let refused as AllocatorStore.InputRefused {
+            // The savepoint's rollback took its outbox rows: the step forgets their records.
+            step.rollBack(to: mark)
             let span = kafka.tracing.startProcessSpan(message)
             defer { span.end() }
             deadLetter(message, errorType: "store_refused", reason: refused.reason, span: span, step: &step)
             return
         }
-        step.append(own)
     }
 
     func handle(_ message: KafkaMessage, store: AllocatorStore, step: inout Step) throws {

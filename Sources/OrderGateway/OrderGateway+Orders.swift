@@ -33,7 +33,7 @@ extension OrderGateway {
     func send(_ orders: [PendingOrder]) async -> [OrderRejection?] {
         let outcomes: [Result<KafkaDeliveryReport, KafkaError>]
         do {
-            outcomes = try await producer.send(orders.map { ($0.record, $0.span.context) })
+            outcomes = try await producer.send(orders.map(\.record), contexts: orders.map(\.span.context))
         } catch let error as KafkaError {
             outcomes = orders.map { _ in .failure(error) }
         } catch {
