@@ -57,11 +57,9 @@ extension OrderGateway {
     /// terminal. Returns false when the record does not read as an order update of a user without
     /// a socket (it then takes the full path, which says what is wrong with it).
     func countUndelivered(_ message: KafkaMessage) -> Bool {
-        let (statusText, user, clientOrderId) = message.value.withUnsafeBytes { JSONFieldPeek.strings($0, "status", "userId", "clientOrderId") }
-        guard let status = statusText.flatMap(OrderStatus.init(rawValue:)), let user, let clientOrderId, !connections.hasSockets(user)
-        else { return false }
-        Self.updateCounters[status]?.increment()
-        if status.isTerminal { latency.ended(userId: user, clientOrderId: clientOrderId) }
+        guard let glance = OrderUpdate.glance(json: message.value), !connections.hasSockets(glance.userId) else { return false }
+        Self.updateCounters[glance.status]?.increment()
+        if glance.status.isTerminal { latency.ended(userId: glance.userId, clientOrderId: glance.clientOrderId) }
         return true
     }
 

@@ -78,8 +78,9 @@ package struct JSONScanner {
 
     /// Parses one object and appends its members to `fields`, in input order. The scanner must be at `{`.
     ///
-    /// When it throws, the members read before the error are in `fields`.
-    package mutating func parseObjectFields(into fields: inout JSONFieldList) throws(JSONSyntaxError) {
+    /// When it throws, the members read before the error are in `fields`. With a `limit`, it stops
+    /// once `fields` holds that many, in the middle of the object (what follows is not read).
+    package mutating func parseObjectFields(into fields: inout JSONFieldList, limit: Int = .max) throws(JSONSyntaxError) {
         guard index < end, bytes[index] == UInt8(ascii: "{") else { throw unexpected("where '{' should start an object") }
         guard maxDepth >= 1 else { throw tooDeep() }
         index += 1
@@ -105,6 +106,7 @@ package struct JSONScanner {
                     keyStart: key.start, keyEnd: key.end,
                     keyHead: keyHead(bytes.baseAddress! + key.start, count: key.end - key.start),
                     keyHasEscapes: key.hasEscapes, value: value))
+            if fields.count >= limit { return }
             skipWhitespace()
             guard index < end else { throw error("the message ends inside an object") }
             let byte = bytes[index]

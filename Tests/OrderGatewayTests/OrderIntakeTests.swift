@@ -77,20 +77,6 @@ struct OrderIntakeTests {
         #expect(fields["side"] == "buy")
     }
 
-    @Test("the string peek of updates finds top-level strings by their keys, escaped keys included, and nothing else")
-    func stringPeek() {
-        let text = #"{"nested":{"status":"filled"},"userId":"u\u0031","clie\u006etOrderId":"c-\"1\"","status":7,"status":"filled""#
-        let (status, user, order) = Array(text.utf8).withUnsafeBytes { JSONFieldPeek.strings($0, "status", "userId", "clientOrderId") }
-        // The first top-level `status` is a number: not a string, whatever follows.
-        #expect(status == nil)
-        #expect(user == "u1")
-        #expect(order == #"c-"1""#)
-        let missing = Array(#"{"userId":"a","status":"new"}"#.utf8).withUnsafeBytes { JSONFieldPeek.strings($0, "status", "userId", "clientOrderId") }
-        #expect(missing.0 == "new" && missing.1 == "a" && missing.2 == nil)
-        let broken = Array(#"{"status":"new","userId":"#.utf8).withUnsafeBytes { JSONFieldPeek.strings($0, "status", "userId", "clientOrderId") }
-        #expect(broken.0 == "new" && broken.1 == nil && broken.2 == nil)
-    }
-
     @Test("replies escape what they echo")
     func escaping() {
         let reply = JSONWriter.object(escapes: .unicode) { $0.field("reason", "a \"quoted\"\nline\u{01}\u{08}") }

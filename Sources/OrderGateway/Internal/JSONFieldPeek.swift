@@ -32,23 +32,4 @@ enum JSONFieldPeek {
             return result
         }
     }
-
-    /// Three top-level string fields of a JSON object, found by comparing key bytes (no key is
-    /// made a `String`, nothing is hashed); `nil` for a field that is missing or not a string.
-    /// The hot path of updates nobody here listens to.
-    static func strings(
-        _ bytes: UnsafeRawBufferPointer, _ first: StaticString, _ second: StaticString, _ third: StaticString
-    ) -> (String?, String?, String?) {
-        JSONFieldList.withList { fields in
-            var scanner = JSONScanner(bytes)
-            scanner.skipWhitespace()
-            // The fields read before an error are kept.
-            try? scanner.parseObjectFields(into: &fields)
-            func text(_ name: StaticString) -> String? {
-                guard case .string(let token)? = fields.first(name, in: bytes) else { return nil }
-                return String(decoding: scanner.unescapedBytes(token), as: UTF8.self)
-            }
-            return (text(first), text(second), text(third))
-        }
-    }
 }
