@@ -324,8 +324,6 @@ let package = Package(
         .target(
             name: "CommandLineSupport",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 "Kafka",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -504,7 +502,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "KafkaTestSupport", "TestSupport", "Kafka", "OrderModel", "LagStatus",
-                "WebSocketClient", "LocalHTTP", "Pipeline", "TopicAudit",
+                "WebSocketClient", "LocalHTTP", "Pipeline", "TopicAudit", "CommandLineSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -163,23 +163,11 @@ final class UpProcess: Sendable {
         }
     }
 
-    /// A TCP port nothing listens on now (the system's choice for port 0).
+    /// A TCP port nothing listens on now, below the ephemeral range (`freeTCPPort()`).
     static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw CommandError(description: "bench-pipeline: socket() failed (errno \(errno))") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
-            }
-        }
-        guard bound else { throw CommandError(description: "bench-pipeline: cannot find a free port (errno \(errno))") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let port = freeTCPPort()
+        guard port != 0 else { throw CommandError(description: "bench-pipeline: cannot find a free port") }
+        return port
     }
 }
 
