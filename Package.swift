@@ -320,7 +320,7 @@ let package = Package(
             resources: [.copy("Web")]
         ),
         // What the `ordertrace` executable and its benchmarks share: output, logging setup,
-        // command-line errors.
+        // command-line errors, free ports (the end-to-end tests take theirs from it too).
         .target(
             name: "CommandLineSupport",
             dependencies: [
