@@ -62,6 +62,8 @@ final class PipelineSession: Sendable {
         // Sees a terminal update within 10 ms of its write even when a fetch finds nothing (the
         // embedded broker holds an empty fetch for this long).
         settings.fetchMaxWait = .milliseconds(10)
+        // It reads keys and values only: librdkafka need not parse each record's headers.
+        settings.readsHeaders = false
         let consumer = try KafkaConsumer(configuration: settings, logger: logger)
         let polling = Task { try await consumer.run() }
         let current = RoundSlot()

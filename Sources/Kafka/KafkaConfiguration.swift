@@ -182,6 +182,10 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     public var fetchMaxWait: Duration = .milliseconds(50)
     /// How long one blocking poll waits when nothing arrives (it returns at once when a message does).
     public var pollTimeout: Duration = .milliseconds(100)
+    /// Whether messages come with their headers. A reader that never looks at them (one that
+    /// counts or routes records by key and value) is spared librdkafka's parsing of each
+    /// record's headers and their copies; a traced component needs them for its process spans.
+    public var readsHeaders = true
 
     public init(kafka: KafkaConfiguration = KafkaConfiguration(), groupID: String, topics: [String]) {
         self.kafka = kafka

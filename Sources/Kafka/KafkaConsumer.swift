@@ -255,7 +255,7 @@ public final class KafkaConsumer: Service, Sendable {
             var lastGeneration: (partition: KafkaTopicPartition, changes: UInt64, generation: UInt64)?
             client.pollBatch(
                 maxMessages: configuration.maxBatchSize, timeoutMilliseconds: pollTimeout, topicNames: &topicNames, headerNames: &headerNames,
-                messages: &messages, events: &events,
+                readsHeaders: configuration.readsHeaders, messages: &messages, events: &events,
                 generation: { [buffer] partition in
                     let changes = buffer.assignmentChangeCount
                     if let last = lastGeneration, last.changes == changes, last.partition.partition == partition.partition,

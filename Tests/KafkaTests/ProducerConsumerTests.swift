@@ -45,6 +45,33 @@ struct ProducerConsumerTests {
         }
     }
 
+    @Test("a consumer that does not read headers gets every record's key and value and no headers; another group reads them")
+    func consumerWithoutHeaders() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("noheaders")
+            try broker.createTopic(topic, partitions: 2)
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            var headers = KafkaHeaders()
+            headers.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+            headers.set("baggage", "user.id=alice")
+            let records = (0..<20).map { KafkaProducerRecord(topic: topic, key: "k\($0 % 4)", value: Array("v\($0)".utf8), headers: headers) }
+            _ = try await producer.send(records).map { try $0.get() }
+            await producer.close()
+
+            var settings = consumerConfiguration(broker, group: uniqueName("g"), topics: [topic])
+            settings.readsHeaders = false
+            let bare = try KafkaConsumer(configuration: settings, logger: testLogger)
+            let received = try await withRunningConsumer(bare) { await collect(bare, count: 20) }
+            #expect(Set(received.map { String(decoding: $0.value, as: UTF8.self) }) == Set((0..<20).map { "v\($0)" }))
+            #expect(received.allSatisfy { $0.keyString?.hasPrefix("k") == true && $0.headers.isEmpty })
+
+            let reading = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("g"), topics: [topic]), logger: testLogger)
+            let withHeaders = try await withRunningConsumer(reading) { await collect(reading, count: 20) }
+            #expect(withHeaders.count == 20)
+            #expect(withHeaders.allSatisfy { $0.headers.string("baggage") == "user.id=alice" && $0.headers.contains("traceparent") })
+        }
+    }
+
     @Test("every record comes back with its own key, value and headers, in order, whatever names and values they have")
     func manyDifferentHeaders() async throws {
         try await withEmbeddedBroker { broker in

@@ -42,20 +42,25 @@ extension RDKafkaClient {
 
     /// Waits up to `timeoutMilliseconds` for the first message or event, then takes whatever else
     /// is already there without waiting, up to `maxMessages`. Serves rebalance callbacks.
+    /// Without `readsHeaders`, the messages come without their headers.
     func pollBatch(
         maxMessages: Int, timeoutMilliseconds: Int32, topicNames: inout TopicNames, headerNames: inout HeaderNames,
-        messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
+        readsHeaders: Bool = true, messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
         generation: (KafkaTopicPartition) -> UInt64
     ) {
         guard let first = rd_kafka_consumer_poll(handle, timeoutMilliseconds) else { return }
-        convert(first, topicNames: &topicNames, headerNames: &headerNames, messages: &messages, events: &events, generation: generation)
+        convert(
+            first, topicNames: &topicNames, headerNames: &headerNames, readsHeaders: readsHeaders, messages: &messages, events: &events,
+            generation: generation)
         rd_kafka_message_destroy(first)
         // Then whatever else is ready, without waiting. (One non-blocking poll per record, as
         // kcat does: rd_kafka_consume_batch_queue stalled fetching for ~0.8 s now and then with
         // librdkafka 2.0.2.)
         var taken = 1
         while taken < maxMessages, let message = rd_kafka_consumer_poll(handle, 0) {
-            convert(message, topicNames: &topicNames, headerNames: &headerNames, messages: &messages, events: &events, generation: generation)
+            convert(
+                message, topicNames: &topicNames, headerNames: &headerNames, readsHeaders: readsHeaders, messages: &messages, events: &events,
+                generation: generation)
             rd_kafka_message_destroy(message)
             taken += 1
         }
@@ -63,7 +68,7 @@ extension RDKafkaClient {
 
     func convert(
         _ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout TopicNames, headerNames: inout HeaderNames,
-        messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
+        readsHeaders: Bool = true, messages: inout [KafkaMessage], events: inout [ConsumerPollEvent],
         generation: (KafkaTopicPartition) -> UInt64
     ) {
         let pointee = message.pointee
@@ -84,7 +89,8 @@ extension RDKafkaClient {
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         var headers = KafkaHeaders()
         var rawHeaders: OpaquePointer?
-        if rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rawHeaders {
+        // librdkafka parses a record's headers on this first ask, into a list it allocates.
+        if readsHeaders, rd_kafka_message_headers(message, &rawHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let rawHeaders {
             // One allocation for the list, of its exact size; a name seen on the previous header
             // read (records of one producer carry the same few) is not decoded again.
             // (Reserved and appended, not `init(unsafeUninitializedCapacity:)`: that initializer
