@@ -82,8 +82,18 @@ public struct Chromium: Sendable {
     }
 
     /// Runs the browser headless with `arguments` after the common ones, in a fresh profile that
-    /// is removed afterwards.
+    /// is removed afterwards. A run killed for taking longer than `timeout` is tried once more:
+    /// now and then headless Chromium never finishes a page it rendered a moment before (a
+    /// screenshot of the lag page hung for 120 s right after a DOM dump of it had succeeded).
     static func run(_ arguments: [String], timeout: TimeInterval = Chromium.timeout) throws -> Output {
+        do {
+            return try runOnce(arguments, timeout: timeout)
+        } catch let error as ChromiumError where error.timedOut {
+            return try runOnce(arguments, timeout: timeout)
+        }
+    }
+
+    private static func runOnce(_ arguments: [String], timeout: TimeInterval) throws -> Output {
         guard let executable = Self.executable else {
             throw ChromiumError(description: "no Chromium found (tried \(candidates.joined(separator: ", ")) on PATH; or set CHROME_BIN)")
         }
@@ -153,7 +163,7 @@ public struct Chromium: Sendable {
             stderr: (try? Data(contentsOf: stderrURL)) ?? Data())
         let commandLine = ([executable] + (process.arguments ?? [])).joined(separator: " ")
         if timedOut {
-            throw ChromiumError(description: "\(commandLine)\nkilled after \(Int(timeout)) s\n\(output.stderrTail)")
+            throw ChromiumError(description: "\(commandLine)\nkilled after \(Int(timeout)) s\n\(output.stderrTail)", timedOut: true)
         }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let how = process.terminationReason == .exit ? "exited with status" : "was killed by signal"
@@ -165,4 +175,6 @@ public struct Chromium: Sendable {
 
 public struct ChromiumError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    /// Whether the browser was killed for running past its time.
+    public var timedOut = false
 }
