@@ -56,7 +56,7 @@ struct ExplorerBench: AsyncParsableCommand {
         let folder = NSTemporaryDirectory() + "ordertrace-bench-explorer-\(getpid())"
         try? FileManager.default.removeItem(atPath: folder)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (otlpPort, uiPort) = (freeTCPPort(), freeTCPPort())
+        let (otlpPort, uiPort) = (try freeTCPPort(), try freeTCPPort())
         let explorer = try startProcess(
             "/proc/self/exe", ["explorer"],
             environment: [
@@ -114,7 +114,7 @@ struct ExplorerBench: AsyncParsableCommand {
         // The same spans to a Python OTLP sink.
         guard compareSpans > 0 else { return }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python_otlp_sink.py").path
-        let sinkPort = freeTCPPort()
+        let sinkPort = try freeTCPPort()
         guard FileManager.default.fileExists(atPath: script),
             let sink = try? startProcess("/usr/bin/env", ["python3", script, String(sinkPort)], environment: [:])
         else {

@@ -83,7 +83,7 @@ struct LagBench: AsyncParsableCommand {
         }
         let groupNames = (0..<groups).map { "bench-lag-group-\($0)" }
 
-        let port = freeTCPPort()
+        let port = try freeTCPPort()
         let broker = try startProcess(
             CommandLine.executablePath, ["broker", "--port", String(port), "--topics-dir", folder], environment: ["LOG_LEVEL": "error"])
         defer { stop(broker) }

@@ -81,7 +81,7 @@ final class PipelineSession: Sendable {
                     }
                     // Whose it is and its status, not a full decode: that was a third of this
                     // process's CPU, which the system under test shares.
-                    guard let update = message.value.withUnsafeBytes({ OrderUpdate.glance(json: $0) }),
+                    guard let update = OrderUpdate.glance(json: message.value),
                         let index = tracker.index(of: update.clientOrderId)
                     else { continue }
                     updates.append((index, update.status))

@@ -10,13 +10,14 @@ import Synchronization
 ///
 /// A port is handed out once per process: callers may run in parallel (tests), and a port chosen
 /// for one is free until its process binds it, so another could otherwise draw it too.
-package func freeTCPPort() -> Int {
+/// - Throws: when 1,000 draws found none free.
+package func freeTCPPort() throws -> Int {
     for _ in 0..<1_000 {
         let port = Int.random(in: 20_000..<32_768)
         guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
         if canBind(port) { return port }
     }
-    return 0
+    throw CommandError(description: "no free TCP port found in 20000-32767 on 127.0.0.1")
 }
 
 private let handedOutPorts = Mutex<Set<Int>>([])

@@ -36,19 +36,9 @@ import Testing
 
     @Test("every allocation and free of an ordertrace process goes to tcmalloc, none to glibc's malloc")
     func tcmallocServesEveryAllocation() throws {
-        let process = Process()
-        process.executableURL = ordertrace
-        process.arguments = ["--help"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["LD_DEBUG"] = "bindings"
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        // The loader writes its bindings to standard error; the help text's lines match none.
+        let (status, output) = try runOrdertrace(["--help"], environment: ["LD_DEBUG": "bindings"])
+        #expect(status == 0)
 
         let bindings = output.split(separator: "\n").compactMap(Binding.init).filter { Self.allocationSymbols.contains($0.symbol) }
         let frees = bindings.filter { $0.symbol == "free" }

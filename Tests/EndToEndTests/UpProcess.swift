@@ -10,8 +10,9 @@ import KafkaTestSupport
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// A TCP port nobody listens on right now, for a process the test starts to listen on: below
-/// the ephemeral range, and handed out once per test process (`freeTCPPort()`).
-func freePort() -> Int { freeTCPPort() }
+/// the ephemeral range, and handed out once per test process (`freeTCPPort()`); 0 when none is
+/// free, which the process then fails to use.
+func freePort() -> Int { (try? freeTCPPort()) ?? 0 }
 
 /// Runs `ordertrace` with `arguments` to the end; returns its status and output.
 func runOrdertrace(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
