@@ -75,7 +75,7 @@ struct PipelineBench: AsyncParsableCommand {
         var writes: [String: Double]
         var orders: Int
         var statuses: [String: Int]
-        var latencies: (raw: Histogram<UInt64>, adjusted: Histogram<UInt64>)?
+        var latencies: RoundLatencies?
     }
 
     func run() async throws {
@@ -263,19 +263,19 @@ struct PipelineBench: AsyncParsableCommand {
 
         let traced = PipelineResult.median(measured.filter { $0.kind == "traced" }.map(\.throughput))
         let untraced = PipelineResult.median(measured.filter { $0.kind == "untraced" }.map(\.throughput))
-        var adjusted = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
-        var raw = adjusted
+        var all = RoundLatencies()
         var series: [LatencyPlot.Series] = []
         for (index, round) in measured.filter({ $0.kind == "traced-paced" }).enumerated() {
             guard let latencies = round.latencies else { continue }
-            adjusted.add(latencies.adjusted)
-            raw.add(latencies.raw)
+            all.add(latencies)
             series.append(.init(name: String(format: "paced round %d (%.0f orders/s)", index + 1, round.throughput), points: LatencyPlot.points(latencies.adjusted)))
         }
+        let adjusted = all.adjusted
         func ms(_ histogram: Histogram<UInt64>, _ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
         say("")
         say(String(format: "latency of the paced traced rounds (%llu orders), send to terminal update minus the batch wait: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms", adjusted.totalCount, ms(adjusted, 50), ms(adjusted, 99), ms(adjusted, 99.9), Double(adjusted.max) / 1000))
-        say(String(format: "  without subtracting the batch wait: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms", ms(raw, 50), ms(raw, 99), ms(raw, 99.9)))
+        say(String(format: "  without subtracting the batch wait: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms", ms(all.raw, 50), ms(all.raw, 99), ms(all.raw, 99.9)))
+        say(String(format: "  by stage, p50 / p99 (ms; %llu orders with all three marks seen): send to accepted %.2f / %.2f, batch window %.2f / %.2f, batch to terminal update %.2f / %.2f", all.intake.totalCount, ms(all.intake, 50), ms(all.intake, 99), ms(all.window, 50), ms(all.window, 99), ms(all.afterBatch, 50), ms(all.afterBatch, 99)))
         if !spansPerOrder.isEmpty {
             say(String(format: "spans per order (traced sessions, warm-up and paced orders included): %.1f", spansPerOrder.reduce(0, +) / Double(spansPerOrder.count)))
         }

@@ -148,22 +148,54 @@ final class RoundTracker: Sendable {
 
     /// Latencies in microseconds: from send to terminal update (`raw`), and the same minus the
     /// time the order waited in its batch window, from its `accepted` update to its batch's
-    /// record (`adjusted`, never below 0).
-    func latencies() -> (raw: Histogram<UInt64>, adjusted: Histogram<UInt64>) {
-        var raw = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
-        var adjusted = raw
+    /// record (`adjusted`, never below 0); and the three stages of that time where all three
+    /// marks were seen: send to `accepted` (`intake`), the batch window (`window`), and the
+    /// batch's record to the terminal update (`afterBatch`).
+    func latencies() -> RoundLatencies {
+        var latencies = RoundLatencies()
         state.withLock { state in
             for index in 0..<orders.count where state.sent[index] >= 0 && state.terminal[index] >= 0 {
                 let total = max(0, state.terminal[index] - state.sent[index])
                 var window: Int64 = 0
                 if state.accepted[index] >= 0, state.batched[index] >= state.accepted[index] {
                     window = state.batched[index] - state.accepted[index]
+                    latencies.intake.record(max(0, state.accepted[index] - state.sent[index]))
+                    latencies.window.record(window)
+                    latencies.afterBatch.record(max(0, state.terminal[index] - state.batched[index]))
                 }
-                _ = raw.record(UInt64(total / 1_000))
-                _ = adjusted.record(UInt64(max(0, total - window) / 1_000))
+                latencies.raw.record(total)
+                latencies.adjusted.record(max(0, total - window))
             }
         }
-        return (raw, adjusted)
+        return latencies
+    }
+}
+
+/// The latency histograms of a paced round (microseconds; see `RoundTracker.latencies()`).
+struct RoundLatencies {
+    var raw = Self.histogram()
+    var adjusted = Self.histogram()
+    var intake = Self.histogram()
+    var window = Self.histogram()
+    var afterBatch = Self.histogram()
+
+    static func histogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    mutating func add(_ other: RoundLatencies) {
+        raw.add(other.raw)
+        adjusted.add(other.adjusted)
+        intake.add(other.intake)
+        window.add(other.window)
+        afterBatch.add(other.afterBatch)
+    }
+}
+
+extension Histogram<UInt64> {
+    /// Records a time in nanoseconds as microseconds.
+    fileprivate mutating func record(_ nanoseconds: Int64) {
+        _ = record(UInt64(nanoseconds / 1_000))
     }
 }
 
