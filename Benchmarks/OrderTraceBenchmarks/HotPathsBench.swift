@@ -245,6 +245,46 @@ struct HotPathsBench: ParsableCommand {
         // export then only frames the bytes; above, the encoding waits for the export).
         report("messaging span, encoded as it ends", measureMessagingSpans(encodesSpans: true), baseline: ("kept as values (above)", messagingSpan))
 
+        // An allocator update's two spans: `client_order_update` in the member's trace with the
+        // order's baggage and the update's ids, and its `send order-updates` child, with the
+        // `traceparent` the outbox keeps. The parent is passed as a span against the
+        // `ServiceContext`s made before (the context with the baggage set, the span's context).
+        func measureUpdateSpans(throughContexts: Bool) -> Measurement {
+            bestRound {
+                let tracer = makeLean()
+                let order = tracer.startMessagingSpan("client_order_received", context: .topLevel, ofKind: .server)
+                defer { order.end() }
+                var member = order.context
+                member.baggage = Baggage().setting(["user.id": "alice", "client.order_id": "c-1234", "tenant": "blue"])
+                var traceparents = 0
+                defer { if traceparents == 0 { print("(no traceparent)") } }
+                return Self.measureOnce(count) {
+                    let entries: KeyValuePairs<String, String> = [
+                        "user.id": "alice", "client.order_id": "c-1234", "batch.id": "b-77", "fill.id": "f-5678",
+                    ]
+                    let update: any MessagingSpan
+                    let send: any MessagingSpan
+                    if throughContexts {
+                        let context = member.settingBaggage(entries)
+                        update = tracer.startMessagingSpan("client_order_update", context: context, ofKind: .internal)
+                        let updateContext = update.context
+                        traceparents &+= StoredTraceContext.traceparent(of: updateContext)?.utf8.count ?? 0
+                        send = tracer.startMessagingSpan("send order-updates", context: updateContext, ofKind: .producer)
+                    } else {
+                        let baggage = (member.baggage ?? Baggage()).setting(entries)
+                        update = tracer.startMessagingSpan("client_order_update", context: member, baggage: baggage, ofKind: .internal)
+                        traceparents &+= StoredTraceContext.traceparent(of: update)?.utf8.count ?? 0
+                        send = tracer.startMessagingSpan("send order-updates", parent: .span(update), ofKind: .producer)
+                    }
+                    update.end()
+                    send.end()
+                }
+            }
+        }
+        report(
+            "update spans, parent passed as a span", measureUpdateSpans(throughContexts: false),
+            baseline: ("through ServiceContexts", measureUpdateSpans(throughContexts: true)))
+
         // A fill_matching span: 20 links (client orders the fill was allocated to), each with
         // three attributes, given as OTLP values against the same through SpanAttributes.
         let messaging = makeLean()

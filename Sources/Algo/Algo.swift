@@ -40,7 +40,7 @@ public struct Algo: Service {
         let processSpan = kafka.tracing.startProcessSpan(message)
         defer { processSpan.end() }
         let tracer = MessagingTracing.current
-        let span = AlgoSpans.startProcessing(context: processSpan.context, tracer: tracer)
+        let span = AlgoSpans.startProcessing(parent: .span(processSpan), tracer: tracer)
         defer { span.end() }
         let batch: Batch
         switch Batch.decode(json: message.value) {

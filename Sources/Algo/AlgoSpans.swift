@@ -19,8 +19,8 @@ enum AlgoSpans {
     }
 
     /// `algorithm_processing` (INTERNAL), child of the batch record's process span.
-    static func startProcessing(context: ServiceContext, tracer: any MessagingTracer) -> any MessagingSpan {
-        tracer.startMessagingSpan(algorithmProcessing, context: context, ofKind: .internal)
+    static func startProcessing(parent: MessagingParent, tracer: any MessagingTracer) -> any MessagingSpan {
+        tracer.startMessagingSpan(algorithmProcessing, parent: parent, ofKind: .internal)
     }
 
     /// The batch's ids and the slice count on the `algorithm_processing` span (in key order, as

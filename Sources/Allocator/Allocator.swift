@@ -231,8 +231,8 @@ public struct Allocator: Service {
         }
 
         private(set) var records: [KafkaProducerRecord] = []
-        /// Each record's context: its span's parent.
-        private(set) var contexts: [ServiceContext] = []
+        /// Each record's parent: a context, or the span of its update (whose context is never built).
+        private(set) var parents: [MessagingParent] = []
         /// Each record's baggage as its header value, when the outbox keeps it (serialized once for both).
         private(set) var baggageHeaders: [[UInt8]?] = []
         private(set) var outbox: [Slot?] = []
@@ -249,18 +249,22 @@ public struct Allocator: Service {
         }
 
         mutating func add(_ record: consuming KafkaProducerRecord, _ context: consuming ServiceContext, outbox slot: Slot? = nil, baggageHeader: [UInt8]? = nil) {
+            add(record, parent: .context(context), outbox: slot, baggageHeader: baggageHeader)
+        }
+
+        mutating func add(_ record: consuming KafkaProducerRecord, parent: consuming MessagingParent, outbox slot: Slot? = nil, baggageHeader: [UInt8]? = nil) {
             precondition(!stores.isEmpty, "a step's items belong to a store: enter(_:) it first")
             records.append(record)
-            contexts.append(context)
+            parents.append(parent)
             baggageHeaders.append(baggageHeader)
             outbox.append(slot)
         }
 
         /// Adds a record that the outbox keeps until it is delivered: `save(to:)` writes it. The
         /// kept baggage is the header's too: the producer does not serialize it again.
-        mutating func add(_ record: consuming KafkaProducerRecord, _ context: consuming ServiceContext, keeping kept: AllocatorStore.OutboxRecord) {
+        mutating func add(_ record: consuming KafkaProducerRecord, parent: consuming MessagingParent, keeping kept: AllocatorStore.OutboxRecord) {
             unsaved.append((count, kept))
-            add(record, context, baggageHeader: kept.baggage.map { Array($0.utf8) })
+            add(record, parent: parent, baggageHeader: kept.baggage.map { Array($0.utf8) })
         }
 
         /// Writes the records added since the last call into one outbox row (all the updates of
@@ -279,7 +283,7 @@ public struct Allocator: Service {
         mutating func rollBack(to count: Int) {
             precondition(count <= self.count && stores.last.map { $0.start <= count } ?? true, "a step rolls back within its current store's run")
             records.removeSubrange(count...)
-            contexts.removeSubrange(count...)
+            parents.removeSubrange(count...)
             baggageHeaders.removeSubrange(count...)
             outbox.removeSubrange(count...)
             unsaved.removeAll { $0.item >= count }
@@ -298,7 +302,7 @@ public struct Allocator: Service {
     func send(_ step: consuming Step) async throws {
         guard step.count > 0 else { return }
         let count = step.count
-        let results = try await kafka.producer.send(step.takeRecords(), contexts: step.contexts, baggageHeaders: step.baggageHeaders)
+        let results = try await kafka.producer.send(step.takeRecords(), parents: step.parents, baggageHeaders: step.baggageHeaders)
         var firstFailure: KafkaError?
         for (run, (store, start)) in step.stores.enumerated() {
             let end = run + 1 < step.stores.count ? step.stores[run + 1].start : count
@@ -423,26 +427,25 @@ public struct Allocator: Service {
             let update = OrderUpdate(
                 clientOrderId: member.clientOrderId, userId: member.userId, symbol: batch.symbol, side: batch.side, status: .batched,
                 cumulativeQuantity: 0, leavesQuantity: member.quantity, batchId: batch.batchId)
-            let context = contexts[index].settingBaggage([
+            let baggage = (contexts[index].baggage ?? Baggage()).setting([
                 BusinessAttribute.userID: member.userId, BusinessAttribute.clientOrderID: member.clientOrderId, BusinessAttribute.batchID: batch.batchId,
             ])
-            let span = AllocatorSpans.startUpdate(update, batchID: batch.batchId, fillID: nil, matching: nil, context: context, tracer: tracer)
-            enqueue(update, span: span, baggage: context.baggage, step: &step)
+            let span = AllocatorSpans.startUpdate(
+                update, batchID: batch.batchId, fillID: nil, matching: nil, context: contexts[index], baggage: baggage, tracer: tracer)
+            enqueue(update, span: span, baggage: baggage, step: &step)
             span.end()
         }
     }
 
     /// Adds an order update to the step, sent in its span's context and kept in the outbox
     /// (with the rest of the handled record's, see `Step.save(to:)`) until it is delivered.
-    func enqueue(_ update: OrderUpdate, span: any Span, baggage: Baggage?, step: inout Step) {
+    func enqueue(_ update: OrderUpdate, span: any MessagingSpan, baggage: Baggage, step: inout Step) {
         let value = update.encodeJSON()
-        // A span's context is made anew at each read: read once.
-        let context = span.context
         step.add(
-            KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), context,
+            KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), parent: .span(span),
             keeping: AllocatorStore.OutboxRecord(
-                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: context),
-                baggage: baggage?.headerValue))
+                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: span),
+                baggage: baggage.headerValue))
     }
 
     /// The spans and updates of one applied fill.
@@ -462,16 +465,18 @@ public struct Allocator: Service {
             guard let index = memberIndex[update.orderKey] else { continue }
             // The order's own baggage (entries the pipeline does not know included), with this
             // update's ids set on it.
-            let memberContext = applied.memberContexts[index].settingBaggage([
+            let memberContext = applied.memberContexts[index]
+            let baggage = (memberContext.baggage ?? Baggage()).setting([
                 BusinessAttribute.userID: update.userId, BusinessAttribute.clientOrderID: update.clientOrderId,
                 BusinessAttribute.batchID: fill.batchId, BusinessAttribute.fillID: fill.fillId,
             ])
             let updateSpan = AllocatorSpans.startUpdate(
-                update, batchID: fill.batchId, fillID: fill.fillId, matching: matching, context: memberContext, tracer: tracer)
-            enqueue(update, span: updateSpan, baggage: memberContext.baggage, step: &step)
+                update, batchID: fill.batchId, fillID: fill.fillId, matching: matching, context: memberContext, baggage: baggage, tracer: tracer)
+            enqueue(update, span: updateSpan, baggage: baggage, step: &step)
             updateSpan.end()
             if update.status.isTerminal {
-                AllocatorSpans.recordCompleted(update, batchID: fill.batchId, context: memberContext, matching: matching, tracer: tracer)
+                AllocatorSpans.recordCompleted(
+                    update, batchID: fill.batchId, context: memberContext, baggage: baggage, matching: matching, tracer: tracer)
             }
         }
     }
@@ -507,7 +512,7 @@ public struct Allocator: Service {
         headers.set(DeadLetter.errorMessageHeader, reason)
         headers.set(DeadLetter.sourceTopicHeader, configuration.topics.fills)
         step.add(
-            KafkaProducerRecord(topic: configuration.topics.deadLetters, key: key, value: value, headers: headers), context,
+            KafkaProducerRecord(topic: configuration.topics.deadLetters, key: key, value: value, headers: headers), parent: .context(context),
             keeping: AllocatorStore.OutboxRecord(
                 topic: configuration.topics.deadLetters, key: key, value: value, headers: headers,
                 traceparent: StoredTraceContext.traceparent(of: context), baggage: nil))

@@ -1,3 +1,4 @@
+import Baggage
 import OTLPWire
 import OrderModel
 import Pipeline
@@ -57,13 +58,14 @@ enum AllocatorSpans {
     }
 
     /// `client_order_update` (INTERNAL) in the order's trace (`context`: the member's order
-    /// context). An update a fill caused carries `fill.id` and links to its `fill_matching`
-    /// span (`matching`: that span's context); the `batched` update, sent when the batch
-    /// arrives, has neither.
+    /// context; `baggage`: the order's, with the update's ids set). An update a fill caused
+    /// carries `fill.id` and links to its `fill_matching` span (`matching`: that span's
+    /// context); the `batched` update, sent when the batch arrives, has neither.
     static func startUpdate(
-        _ update: OrderUpdate, batchID: String, fillID: String?, matching: ServiceContext?, context: ServiceContext, tracer: any MessagingTracer
-    ) -> any Span {
-        let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, ofKind: .internal)
+        _ update: OrderUpdate, batchID: String, fillID: String?, matching: ServiceContext?, context: ServiceContext, baggage: Baggage,
+        tracer: any MessagingTracer
+    ) -> any MessagingSpan {
+        let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, baggage: baggage, ofKind: .internal)
         guard span.isRecording else { return span }
         if let matching { span.addLink(SpanLink(context: matching, attributes: [:])) }
         var attributes = [
@@ -85,8 +87,10 @@ enum AllocatorSpans {
 
     /// `order_completed` (INTERNAL) in the order's trace, linked to the last `fill_matching`
     /// span; ended at once.
-    static func recordCompleted(_ update: OrderUpdate, batchID: String, context: ServiceContext, matching: ServiceContext, tracer: any MessagingTracer) {
-        let span = tracer.startMessagingSpan(orderCompleted, context: context, ofKind: .internal)
+    static func recordCompleted(
+        _ update: OrderUpdate, batchID: String, context: ServiceContext, baggage: Baggage, matching: ServiceContext, tracer: any MessagingTracer
+    ) {
+        let span = tracer.startMessagingSpan(orderCompleted, context: context, baggage: baggage, ofKind: .internal)
         defer { span.end() }
         guard span.isRecording else { return }
         span.addLink(SpanLink(context: matching, attributes: [:]))

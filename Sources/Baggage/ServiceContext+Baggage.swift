@@ -20,12 +20,20 @@ extension ServiceContext {
     /// other entries and the context's other values are kept).
     public func settingBaggage(_ entries: KeyValuePairs<String, String>) -> ServiceContext {
         var context = self
-        var baggage = context.baggage ?? Baggage()
+        context.baggage = (baggage ?? Baggage()).setting(entries)
+        return context
+    }
+}
+
+extension Baggage {
+    /// This baggage with `entries` set (each replaces every entry with its key; other entries are
+    /// kept).
+    public func setting(_ entries: KeyValuePairs<String, String>) -> Baggage {
+        var baggage = self
         for (key, value) in entries {
             baggage[key] = value
         }
-        context.baggage = baggage
-        return context
+        return baggage
     }
 }
 

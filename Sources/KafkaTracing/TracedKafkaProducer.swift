@@ -57,7 +57,16 @@ public struct TracedKafkaProducer: Sendable {
     public func send(
         _ records: consuming [KafkaProducerRecord], contexts: [ServiceContext], baggageHeaders: [[UInt8]?]? = nil
     ) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
-        precondition(contexts.count == records.count, "one context per record")
+        try await send(consume records, parents: contexts.map { .context($0) }, baggageHeaders: baggageHeaders)
+    }
+
+    /// Sends records, the one at each index the child of the parent at the same index: a context,
+    /// or a span, whose context is then never built (the allocator's updates). Otherwise as
+    /// `send(_:contexts:baggageHeaders:)`.
+    public func send(
+        _ records: consuming [KafkaProducerRecord], parents: [MessagingParent], baggageHeaders: [[UInt8]?]? = nil
+    ) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
+        precondition(parents.count == records.count, "one parent per record")
         precondition(baggageHeaders.map { $0.count == records.count } ?? true, "one baggage header (or nil) per record")
         var spans: [any MessagingSpan] = []
         spans.reserveCapacity(records.count)
@@ -66,8 +75,8 @@ public struct TracedKafkaProducer: Sendable {
         var lastBaggage: (Baggage, [UInt8])?
         var lastName: (topic: String, name: String)?
         for index in records.indices {
-            let context = contexts[index]
-            let baggage = context.baggage
+            let parent = parents[index]
+            let baggage = parent.baggage
             let topic = records[index].topic
             // traceparent, baggage and perhaps tracestate, in one allocation.
             records[index].headers.reserveCapacity(records[index].headers.count + 3)
@@ -79,7 +88,7 @@ public struct TracedKafkaProducer: Sendable {
                 name = "send \(topic)"
                 lastName = (topic, name)
             }
-            let span = tracer.startMessagingSpan(name, context: context, ofKind: .producer)
+            let span = tracer.startMessagingSpan(name, parent: parent, ofKind: .producer)
             span.writeContext(into: &records[index].headers)
             if span.isRecording {
                 var attributes: [Attribute] = []

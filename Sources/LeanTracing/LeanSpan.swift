@@ -29,10 +29,10 @@ public final class LeanSpan: Span {
     public let parentSpanID: UInt64
     public let kind: SpanKind
     public let startNanoseconds: UInt64
-    private let parentContext: ServiceContext
+    let parentContext: ServiceContext
     /// Baggage to add to `parentContext` when `context` is first asked for (the consumer's
-    /// extracted baggage: most spans never build a context).
-    private let pendingBaggage: Baggage?
+    /// extracted baggage, an allocator update's: most spans never build a context).
+    let pendingBaggage: Baggage?
     public let isSampled: Bool
     private let state: Mutex<State>
     private let sink: SpanBuffer?
@@ -229,6 +229,18 @@ extension LeanSpan: MessagingSpan {
     public func addLink(to context: ServiceContext, attributes: [Attribute]) {
         guard isSampled else { return }
         keep(context.spanContext.map { SpanConversion.link($0, attributes, limits: limits) })
+    }
+
+    /// The baggage `context` would carry, without building it.
+    public var baggage: Baggage? { pendingBaggage ?? parentContext.baggage }
+
+    public var w3cSpanContext: SpanContext? { spanContext }
+
+    public func context(baggage: Baggage) -> ServiceContext {
+        var context = parentContext
+        context.baggage = baggage
+        context.spanContext = spanContext
+        return context
     }
 
     /// Writes `traceparent` as bytes (no string is made) and `tracestate`, or removes a stale one.

@@ -114,6 +114,23 @@ extension LeanTracer: MessagingTracer {
         startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
     }
 
+    /// A child of a lean span starts from that span's parts: its context is never built.
+    public func startMessagingSpan(_ name: String, parent: MessagingParent, ofKind kind: SpanKind) -> any MessagingSpan {
+        switch parent {
+        case .context(let context):
+            startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
+        case .span(let span as LeanSpan):
+            startSpan(name, parent: span.spanContext, baseContext: span.parentContext, baggage: span.pendingBaggage, ofKind: kind)
+        case .span(let span):
+            startSpan(name, parent: span.context.spanContext, baseContext: span.context, ofKind: kind)
+        }
+    }
+
+    /// The baggage waits in the span until its context is asked for: no context is copied.
+    public func startMessagingSpan(_ name: String, context: ServiceContext, baggage: Baggage, ofKind kind: SpanKind) -> any MessagingSpan {
+        startSpan(name, parent: context.spanContext, baseContext: context, baggage: baggage, ofKind: kind)
+    }
+
     public func startConsumerSpan<Headers: TraceHeaders>(
         _ name: String, rootName: String, remoteParent: SpanContext?, baggage: Baggage?, headers: Headers
     ) -> (span: any MessagingSpan, continued: Bool) {

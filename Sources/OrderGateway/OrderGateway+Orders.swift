@@ -13,7 +13,7 @@ import WireJSON
 struct PendingOrder: Sendable {
     var order: ClientOrder
     var record: KafkaProducerRecord
-    var span: any Span
+    var span: any MessagingSpan
     /// When the gateway received it (the order's latency starts here).
     var receivedAt: ContinuousClock.Instant
 }
@@ -33,7 +33,7 @@ extension OrderGateway {
     func send(_ orders: [PendingOrder]) async -> [OrderRejection?] {
         let outcomes: [Result<KafkaDeliveryReport, KafkaError>]
         do {
-            outcomes = try await producer.send(orders.map(\.record), contexts: orders.map(\.span.context))
+            outcomes = try await producer.send(orders.map(\.record), parents: orders.map { .span($0.span) })
         } catch let error as KafkaError {
             outcomes = orders.map { _ in .failure(error) }
         } catch {
@@ -90,7 +90,7 @@ extension OrderGateway {
         }
         let incoming = request.headers[values: .init("baggage")!]
         let pending = startOrder(order, baggage: incoming.isEmpty ? Baggage() : Baggage(headerValues: incoming))
-        let traceID = StoredTraceContext.traceparent(of: pending.span.context).map { String($0.dropFirst(3).prefix(32)) }
+        let traceID = StoredTraceContext.traceparent(of: pending.span).map { String($0.dropFirst(3).prefix(32)) }
         if let rejection = await send([pending])[0] {
             return jsonResponse(.serviceUnavailable, rejection.json())
         }

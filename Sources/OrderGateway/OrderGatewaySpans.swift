@@ -19,7 +19,7 @@ enum OrderGatewaySpans {
     /// `client_order_received` (SERVER), the root of the order's trace, with the business ids;
     /// its context carries the client's baggage without the business ids (``clientBaggage(_:)``)
     /// and with `user.id` and `client.order_id` set by the gateway (the rest kept intact).
-    static func startReceived(_ order: ClientOrder, baggage incoming: Baggage) -> any Span {
+    static func startReceived(_ order: ClientOrder, baggage incoming: Baggage) -> any MessagingSpan {
         var baggage = clientBaggage(incoming)
         baggage[BusinessAttribute.userID] = order.userId
         baggage[BusinessAttribute.clientOrderID] = order.clientOrderId

@@ -195,7 +195,7 @@ public struct OrderManager: Service {
         let tracer = MessagingTracing.current
         let processSpan = kafka.tracing.startProcessSpan(message, rootName: OrderManagerSpans.clientOrderReceived, tracer: tracer)
         defer { processSpan.end() }
-        let span = OrderManagerSpans.startProcessing(context: processSpan.context, tracer: tracer)
+        let span = OrderManagerSpans.startProcessing(parent: .span(processSpan), tracer: tracer)
         defer { span.end() }
         let topics = configuration.topics
         switch OrderIntake.classify(message.value) {
@@ -205,8 +205,7 @@ public struct OrderManager: Service {
             logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)")
             step.send(DeadLetter.record(for: message, errorType: errorType, errorMessage: reason, topic: topics.deadLetters), context: span.context)
         case .rejected(let update, let reason):
-            var context = span.context
-            context.baggage = Self.orderBaggage(context.baggage, userId: update.userId, clientOrderId: update.clientOrderId)
+            let context = span.context(baggage: Self.orderBaggage(span.baggage, userId: update.userId, clientOrderId: update.clientOrderId))
             if span.isRecording {
                 let ids = OrderManagerSpans.orderAttributes(userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side)
                 span.setAttributes(
@@ -218,8 +217,7 @@ public struct OrderManager: Service {
             }
             step.send(Self.record(update, topics: topics), context: context)
         case .accepted(let order):
-            var context = span.context
-            context.baggage = Self.orderBaggage(context.baggage, userId: order.userId, clientOrderId: order.clientOrderId)
+            let context = span.context(baggage: Self.orderBaggage(span.baggage, userId: order.userId, clientOrderId: order.clientOrderId))
             if span.isRecording {
                 let ids = OrderManagerSpans.orderAttributes(userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
                 span.setAttributes(

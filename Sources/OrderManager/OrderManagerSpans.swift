@@ -20,8 +20,8 @@ enum OrderManagerSpans {
     }
 
     /// `order_manager_processing` (INTERNAL), child of the record's process span.
-    static func startProcessing(context: ServiceContext, tracer: any MessagingTracer) -> any MessagingSpan {
-        tracer.startMessagingSpan(orderManagerProcessing, context: context, ofKind: .internal)
+    static func startProcessing(parent: MessagingParent, tracer: any MessagingTracer) -> any MessagingSpan {
+        tracer.startMessagingSpan(orderManagerProcessing, parent: parent, ofKind: .internal)
     }
 
     /// `order_batching` (INTERNAL), the root of the batch's trace, with `batch.id` in its baggage

@@ -27,6 +27,46 @@ public protocol MessagingSpan: Span {
     func writeContext<Headers: TraceHeaders>(into headers: inout Headers)
     /// Links to the span of `context`, the link's attributes given as OTLP values.
     func addLink(to context: ServiceContext, attributes: [Attribute])
+    /// The baggage of this span's context, read without building the context.
+    var baggage: Baggage? { get }
+    /// This span's W3C span context when its tracer keeps one (the lean tracer does); `nil` for
+    /// a tracer that keeps its own (its `traceparent` then comes from its inject).
+    var w3cSpanContext: SpanContext? { get }
+    /// This span's context with `baggage` instead of its own (made in one step, not as the
+    /// span's context and then a copy of it).
+    func context(baggage: Baggage) -> ServiceContext
+}
+
+extension MessagingSpan {
+    public func context(baggage: Baggage) -> ServiceContext {
+        var context = self.context
+        context.baggage = baggage
+        return context
+    }
+}
+
+/// What a messaging span is started under: a context, or a span whose context is then never
+/// built (a `ServiceContext` is a dictionary of existentials: making one for each record a
+/// component sends costs about as much as the rest of the record's span).
+public enum MessagingParent: Sendable {
+    case context(ServiceContext)
+    case span(any MessagingSpan)
+
+    /// The parent's baggage.
+    public var baggage: Baggage? {
+        switch self {
+        case .context(let context): context.baggage
+        case .span(let span): span.baggage
+        }
+    }
+
+    /// The parent's context (built, for a span).
+    public var context: ServiceContext {
+        switch self {
+        case .context(let context): context
+        case .span(let span): span.context
+        }
+    }
 }
 
 /// What the messaging layer asks of a tracer: spans that write their context into a message,
@@ -54,6 +94,27 @@ public protocol MessagingTracer: Sendable {
     /// link started later: `remoteParent` (parsed from `traceparent`), or what the tracer's own
     /// extract finds in `headers`. Empty when the message carries no context it can continue.
     func remoteContext<Headers: TraceHeaders>(remoteParent: SpanContext?, headers: Headers) -> ServiceContext
+
+    /// A span whose parent is `parent`: the span of a context, or a span itself.
+    func startMessagingSpan(_ name: String, parent: MessagingParent, ofKind kind: SpanKind) -> any MessagingSpan
+
+    /// A span whose parent is the span of `context`, whose own context carries `baggage` instead of
+    /// the context's (the allocator's updates: an order's baggage with the update's ids set).
+    func startMessagingSpan(_ name: String, context: ServiceContext, baggage: Baggage, ofKind kind: SpanKind) -> any MessagingSpan
+}
+
+extension MessagingTracer {
+    /// Through the parent's context (built, for a span).
+    public func startMessagingSpan(_ name: String, parent: MessagingParent, ofKind kind: SpanKind) -> any MessagingSpan {
+        startMessagingSpan(name, context: parent.context, ofKind: kind)
+    }
+
+    /// Through a copy of `context` with `baggage` set on it.
+    public func startMessagingSpan(_ name: String, context: ServiceContext, baggage: Baggage, ofKind kind: SpanKind) -> any MessagingSpan {
+        var context = context
+        context.baggage = baggage
+        return startMessagingSpan(name, context: context, ofKind: kind)
+    }
 }
 
 /// The messaging tracer of the tracer in use (the task's, or the process's bootstrapped one).
@@ -136,6 +197,10 @@ final class TracerMessagingSpan: MessagingSpan {
     }
 
     var context: ServiceContext { span.context }
+
+    var baggage: Baggage? { span.context.baggage }
+
+    var w3cSpanContext: SpanContext? { span.context.spanContext }
 
     var operationName: String {
         get { span.operationName }

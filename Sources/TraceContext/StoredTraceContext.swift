@@ -27,6 +27,15 @@ public enum StoredTraceContext {
         return context
     }
 
+    /// The `traceparent` of `span`: its W3C span context as it is, or what its tracer writes
+    /// into a message (without building the span's `ServiceContext` for the lean tracer's).
+    public static func traceparent(of span: any MessagingSpan) -> String? {
+        if let spanContext = span.w3cSpanContext { return spanContext.traceparent }
+        var headers = TextHeaders()
+        span.writeContext(into: &headers)
+        return headers.values["traceparent"]
+    }
+
     static func injected(_ context: ServiceContext) -> [String: String] {
         var carrier: [String: String] = [:]
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryPropagation())
@@ -88,4 +97,23 @@ struct DictionaryPropagation: Injector, Extractor {
     func extract(key: String, from carrier: [String: String]) -> String? {
         carrier[key]
     }
+}
+
+/// Headers as text, for reading what a span writes into a message.
+struct TextHeaders: TraceHeaders {
+    var values: [String: String] = [:]
+
+    mutating func set(_ key: String, bytes: [UInt8]?) {
+        values[key] = bytes.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    mutating func set(_ key: String, _ value: String) {
+        values[key] = value
+    }
+
+    mutating func remove(_ key: String) {
+        values[key] = nil
+    }
+
+    func string(_ key: String) -> String? { values[key] }
 }

@@ -117,6 +117,51 @@ struct TracingStructureTests {
         }
     }
 
+    @Test("records sent under spans (another tracer's): each send span is the child of its span, with that span's baggage in its header and attributes")
+    func sendUnderSpans() async throws {
+        try await withEmbeddedBroker { broker in
+            let topic = uniqueName("under-spans")
+            try broker.createTopic(topic, partitions: 1)
+            let tracer = InMemoryTracer()
+            let messaging = MessagingTracing.tracer(for: tracer)
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let order = messaging.startMessagingSpan("order", context: .topLevel, ofKind: .server)
+            let member = order.context(baggage: ["user.id": "alice", "tenant": "blue"])
+            let updates = ["f-1", "f-2"].map { fill in
+                let baggage = (member.baggage ?? Baggage()).setting(["client.order_id": "c-1", "fill.id": fill])
+                return messaging.startMessagingSpan("update \(fill)", context: member, baggage: baggage, ofKind: .internal)
+            }
+            #expect(updates.map { $0.baggage?["fill.id"] } == ["f-1", "f-2"])
+            #expect(member.baggage?["fill.id"] == nil, "the member's context keeps its baggage")
+            #expect(StoredTraceContext.traceparent(of: updates[0]) == StoredTraceContext.traceparent(of: updates[0].context))
+            let records = (0..<2).map { KafkaProducerRecord(topic: topic, key: "k\($0)", value: Array("{}".utf8)) }
+            let results = try await withTracer(tracer) {
+                try await TracedKafkaProducer(producer).send(records, parents: updates.map { .span($0) })
+            }
+            await producer.close()
+            for span in updates + [order] { span.end() }
+            #expect(results.allSatisfy { (try? $0.get()) != nil })
+            let (_, messages) = try await readBack(broker: broker, topic: topic, count: 2)
+            let byKey = Dictionary(uniqueKeysWithValues: messages.map { ($0.keyString ?? "", $0) })
+            #expect(byKey["k0"]?.headers.string("baggage") == updates[0].baggage?.headerValue)
+            #expect(byKey["k1"]?.headers.string("baggage") == updates[1].baggage?.headerValue)
+            let spans = tracer.finishedSpans
+            let orderSpan = try #require(spans.first { $0.operationName == "order" })
+            let sends = spans.filter { $0.operationName == "send \(topic)" }
+            #expect(sends.count == 2)
+            for (index, fill) in ["f-1", "f-2"].enumerated() {
+                let update = try #require(spans.first { $0.operationName == "update \(fill)" })
+                #expect(update.parentSpanID == orderSpan.spanID)
+                let send = try #require(sends.first { $0.parentSpanID == update.spanID })
+                #expect(send.kind == .producer)
+                #expect(send.attributes["fill.id"]?.toSpanAttribute() == .string(fill))
+                #expect(send.attributes["client.order_id"]?.toSpanAttribute() == "c-1")
+                #expect(send.attributes["tenant"] == nil, "only allow-listed keys become attributes")
+                #expect(byKey["k\(index)"]?.headers.string("baggage")?.contains("fill.id=\(fill)") == true)
+            }
+        }
+    }
+
     @Test("a malformed or missing traceparent starts a new trace, says why, and never fails the record", arguments: [
         ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "invalid traceparent"),
         ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "version ff"),

@@ -130,6 +130,43 @@ struct LeanTracerTests {
         #expect(StoredTraceContext.traceparent(of: .topLevel) == nil)
     }
 
+    @Test("A span started under a span, or with baggage given, has the parent and baggage it would have through contexts; no context changes")
+    func spansStartedWithoutContexts() async throws {
+        var expected: (update: SpanContext, baggage: Baggage, member: Baggage?)?
+        let spans = try await withLeanTracer { tracer in
+            let order = tracer.startMessagingSpan("order", context: .topLevel, ofKind: .server)
+            let member = order.context(baggage: ["user.id": "alice", "tenant": "blue"])
+            #expect(member.spanContext == order.context.spanContext)
+            let baggage = (member.baggage ?? Baggage()).setting(["fill.id": "f-1", "user.id": "alice"])
+            let update = tracer.startMessagingSpan("update", context: member, baggage: baggage, ofKind: .internal)
+            #expect(update.baggage == baggage)
+            #expect(update.context.baggage == baggage)
+            #expect(update.context.spanContext == update.w3cSpanContext)
+            #expect(StoredTraceContext.traceparent(of: update) == StoredTraceContext.traceparent(of: update.context))
+            let send = tracer.startMessagingSpan("send", parent: .span(update), ofKind: .producer)
+            let throughContext = tracer.startMessagingSpan("send again", parent: .context(update.context), ofKind: .producer)
+            #expect(send.baggage == baggage && throughContext.baggage == baggage)
+            #expect(send.context.baggage == baggage)
+            var headers = TestHeaders()
+            send.writeContext(into: &headers)
+            #expect(headers.values["traceparent"] == send.w3cSpanContext?.traceparent)
+            expected = (try #require(update.w3cSpanContext), baggage, member.baggage)
+            for span in [throughContext, send, update, order] { span.end() }
+        }
+        let (updateContext, baggage, memberBaggage) = try #require(expected)
+        // The member's context kept its own baggage.
+        #expect(memberBaggage == ["user.id": "alice", "tenant": "blue"])
+        #expect(memberBaggage != baggage)
+        let order = try spans.named("order")
+        let update = try spans.named("update")
+        #expect(update.parentSpanID == order.spanID && update.traceID == order.traceID)
+        #expect(update.spanID == updateContext.spanID)
+        for name in ["send", "send again"] {
+            let send = try spans.named(name)
+            #expect(send.parentSpanID == update.spanID && send.traceID == update.traceID && send.kind == .producer)
+        }
+    }
+
     @Test func unsampledSpansPropagateButAreNotExported() async throws {
         let spans = try await withLeanTracer(sampler: .parentBased(root: .alwaysOff)) { tracer in
             let root = tracer.startSpan("dropped-root", context: .topLevel, ofKind: .server)
@@ -265,4 +302,13 @@ extension [SpanData] {
     func named(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> SpanData {
         try #require(first { $0.name == name }, sourceLocation: sourceLocation)
     }
+}
+
+/// Headers as text, for what a span writes into a message.
+private struct TestHeaders: TraceHeaders {
+    var values: [String: String] = [:]
+    mutating func set(_ key: String, bytes: [UInt8]?) { values[key] = bytes.map { String(decoding: $0, as: UTF8.self) } }
+    mutating func set(_ key: String, _ value: String) { values[key] = value }
+    mutating func remove(_ key: String) { values[key] = nil }
+    func string(_ key: String) -> String? { values[key] }
 }
