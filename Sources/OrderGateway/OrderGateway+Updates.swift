@@ -16,7 +16,7 @@ extension OrderGateway {
         try await kafka.run(logger: logger) { event, _ in
             guard case .records(let batch) = event else { return }
             for message in batch {
-                await deliverUpdate(message, tracing: kafka.tracing)
+                deliverUpdate(message, tracing: kafka.tracing)
             }
         }
     }
@@ -28,28 +28,29 @@ extension OrderGateway {
     /// Every gateway reads every update, and most are for users with no socket here: those are
     /// only counted (and end their order's latency clock) from three fields read in place, with
     /// no decoding and no spans: there is nothing to deliver or to trace.
-    func deliverUpdate(_ message: KafkaMessage, tracing: KafkaConsumerTracing) async {
+    func deliverUpdate(_ message: KafkaMessage, tracing: KafkaConsumerTracing) {
         if let user = message.keyString, !connections.hasSockets(user), countUndelivered(message) { return }
-        await tracing.withProcessSpan(message) { processSpan in
-            let update: OrderUpdate
-            switch OrderUpdate.decode(json: message.value) {
-            case .success(let decoded):
-                update = decoded
-            case .failure(let errors):
-                processSpan.attributes[BusinessAttribute.rejectReason] = "not an order update: \(errors.description)"
-                logger.warning(
-                    "skipping a record that is not an order update",
-                    metadata: [
-                        GatewayLogKey.topicPartition: "\(message.topic)[\(message.partition)]", GatewayLogKey.offset: "\(message.offset)",
-                        GatewayLogKey.error: "\(errors.description)",
-                    ])
-                return
-            }
-            Self.updateCounters[update.status]?.increment()
-            latency.updated(update)
-            OrderGatewaySpans.withDelivered(update, context: processSpan.context, tracer: MessagingTracing.current) {
-                connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
-            }
+        let tracer = MessagingTracing.current
+        let processSpan = tracing.startProcessSpan(message, tracer: tracer)
+        defer { processSpan.end() }
+        let update: OrderUpdate
+        switch OrderUpdate.decode(json: message.value) {
+        case .success(let decoded):
+            update = decoded
+        case .failure(let errors):
+            processSpan.attributes[BusinessAttribute.rejectReason] = "not an order update: \(errors.description)"
+            logger.warning(
+                "skipping a record that is not an order update",
+                metadata: [
+                    GatewayLogKey.topicPartition: "\(message.topic)[\(message.partition)]", GatewayLogKey.offset: "\(message.offset)",
+                    GatewayLogKey.error: "\(errors.description)",
+                ])
+            return
+        }
+        Self.updateCounters[update.status]?.increment()
+        latency.updated(update)
+        OrderGatewaySpans.withDelivered(update, parent: .span(processSpan), tracer: tracer) {
+            connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
         }
     }
 

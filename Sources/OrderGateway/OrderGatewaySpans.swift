@@ -49,10 +49,10 @@ enum OrderGatewaySpans {
         return baggage
     }
 
-    /// `client_order_update_delivered` (INTERNAL), child of `context` (the record's process
+    /// `client_order_update_delivered` (INTERNAL), child of `parent` (the record's process
     /// span), around `deliver`, which returns on how many sockets the update was queued.
-    static func withDelivered(_ update: OrderUpdate, context: ServiceContext, tracer: any MessagingTracer, _ deliver: () -> Int) {
-        let span = tracer.startMessagingSpan(clientOrderUpdateDelivered, context: context, ofKind: .internal)
+    static func withDelivered(_ update: OrderUpdate, parent: MessagingParent, tracer: any MessagingTracer, _ deliver: () -> Int) {
+        let span = tracer.startMessagingSpan(clientOrderUpdateDelivered, parent: parent, ofKind: .internal)
         defer { span.end() }
         let sockets = deliver()
         guard span.isRecording else { return }

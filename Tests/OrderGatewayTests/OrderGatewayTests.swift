@@ -241,5 +241,7 @@ struct OrderGatewayTests {
         #expect(processed.count == 1, "only the update with a socket to go to is traced: \(processed.count) process spans")
         #expect(delivered.count == 1)
         #expect(delivered.first?.attributes["user.id"]?.toSpanAttribute() == "alice")
+        #expect(delivered.first?.parentSpanID == processed.first?.spanID, "the delivery is a child of the record's process span")
+        #expect(delivered.first?.traceID == processed.first?.traceID)
     }
 }
