@@ -90,7 +90,7 @@ public struct Allocator: Service {
                     }
                     touched.append((partition, store))
                 }
-                try await send(step)
+                try await send(consume step)
                 try await writeChangelog(touched)
             case .assigned(let partitions):
                 for partition in Set(partitions.map(\.partition)).sorted() { _ = try await store(partition) }
@@ -117,7 +117,7 @@ public struct Allocator: Service {
                         try housekeeping(store, step: &step)
                         try step.save(to: store)
                     }
-                    try await send(step)
+                    try await send(consume step)
                     try await writeChangelog([(partition, store)])
                 }
             case .end:
@@ -342,7 +342,7 @@ public struct Allocator: Service {
                 KafkaProducerRecord(topic: row.topic ?? configuration.topics.orderUpdates, key: row.key, value: row.value, headers: row.headers), context,
                 outbox: Step.Slot(sequence: row.sequence, part: row.part), baggageHeader: row.baggage.map { Array($0.utf8) })
         }
-        try await send(step)
+        try await send(consume step)
     }
 
     /// Handles one record so that its content cannot stop the allocator: when the store refuses
