@@ -61,10 +61,19 @@ public struct StoredContext: Hashable, Sendable {
     /// The context of `context`'s span and its baggage. With tracing off there is no span: the
     /// stored context is then a fresh unsampled one (flags `00`), a valid W3C context that says
     /// "not recorded".
+    ///
+    /// A W3C span context (the lean tracer's) is written as it is, as its tracer's inject writes
+    /// it; only another tracer's span goes through that tracer's inject (which serializes the
+    /// baggage too, and the order manager stores a context for every order).
     public init(of context: ServiceContext) {
-        let carrier = StoredTraceContext.injected(context)
-        traceparent = carrier["traceparent"] ?? Self.unsampledTraceparent()
-        tracestate = carrier["tracestate"].flatMap { $0.isEmpty ? nil : $0 }
+        if let spanContext = context.spanContext {
+            traceparent = spanContext.traceparent
+            tracestate = spanContext.traceState.isEmpty ? nil : spanContext.traceState
+        } else {
+            let carrier = StoredTraceContext.injected(context)
+            traceparent = carrier["traceparent"] ?? Self.unsampledTraceparent()
+            tracestate = carrier["tracestate"].flatMap { $0.isEmpty ? nil : $0 }
+        }
         let baggage = context.baggage?.headerValue ?? ""
         self.baggage = baggage.isEmpty ? nil : baggage
     }

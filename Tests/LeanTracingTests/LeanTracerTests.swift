@@ -124,8 +124,27 @@ struct LeanTracerTests {
             #expect(injected != nil)
             #expect(StoredTraceContext.traceparent(of: context) == injected)
             #expect(StoredTraceContext.traceparent(of: span.context) == injected)
+            // What a batch member keeps: the same traceparent, and the baggage as it is sent.
+            let stored = StoredContext(of: context)
+            #expect(stored.traceparent == injected)
+            #expect(stored.tracestate == nil)
+            #expect(stored.baggage == context.baggage?.headerValue)
             span.end()
         }
+        // A span continuing a trace with a tracestate stores it as the tracer sends it.
+        let tracer = LeanTracer(bufferCapacity: 16)
+        var remote = ServiceContext.topLevel
+        tracer.extract(
+            ["traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": "vendor=abc"], into: &remote,
+            using: DictionaryExtractor())
+        let child = tracer.startSpan("child", context: remote, ofKind: .consumer)
+        var carrier: [String: String] = [:]
+        tracer.inject(child.context, into: &carrier, using: TextCarrier())
+        let stored = StoredContext(of: child.context)
+        #expect(carrier["tracestate"] == "vendor=abc")
+        #expect(stored.traceparent == carrier["traceparent"] && stored.tracestate == carrier["tracestate"])
+        #expect(stored.baggage == nil)
+        child.end()
         // No span: nothing to store.
         #expect(StoredTraceContext.traceparent(of: .topLevel) == nil)
     }
