@@ -13,6 +13,38 @@ import Testing
         #expect(line == "bench: traced=4123 untraced=5000 ratio=0.82 p50_ms=3.46 p99_ms=12.50")
     }
 
+    @Test("the paced latency's stages add up to the whole, and only orders with all three marks have stages")
+    func latencyStages() {
+        let tracker = RoundTracker(orders: PipelineOrders(prefix: "t-", count: 3))
+        // Order 0 goes through every mark, one after the other; order 1 ends without its batch
+        // seen; order 2 never ends.
+        tracker.markSent(0..<3)
+        tracker.observe([(index: 0, status: .accepted), (index: 1, status: .accepted)])
+        tracker.observeBatched([0])
+        tracker.observe([(index: 0, status: .filled)])
+        let one = tracker.latencies()
+        #expect(one.raw.totalCount == 1 && one.adjusted.totalCount == 1)
+        #expect(one.intake.totalCount == 1 && one.window.totalCount == 1 && one.afterBatch.totalCount == 1)
+        // Stages are whole microseconds in a histogram of 3 significant digits: within that of
+        // the whole, and the whole minus the window is the adjusted latency.
+        let whole = one.raw.max
+        let tolerance = whole / 500 + 3
+        let stages = one.intake.max + one.window.max + one.afterBatch.max
+        #expect(stages <= whole + tolerance && whole <= stages + tolerance, "stages \(stages) µs, whole \(whole) µs")
+        let adjusted = one.adjusted.max + one.window.max
+        #expect(adjusted <= whole + tolerance && whole <= adjusted + tolerance)
+
+        tracker.observe([(index: 1, status: .filled)])
+        let two = tracker.latencies()
+        #expect(two.raw.totalCount == 2 && two.adjusted.totalCount == 2)
+        #expect(two.afterBatch.totalCount == 1, "an order whose batch was not seen has no stages")
+
+        var merged = RoundLatencies()
+        merged.add(two)
+        merged.add(one)
+        #expect(merged.raw.totalCount == 3 && merged.window.totalCount == 2)
+    }
+
     @Test func medianOfOddAndEvenCounts() {
         #expect(PipelineResult.median([3, 1, 2]) == 2)
         #expect(PipelineResult.median([4, 1, 3, 2]) == 2.5)
