@@ -36,7 +36,7 @@ public struct TracedKafkaProducer: Sendable {
     public func send(
         _ items: [(KafkaProducerRecord, ServiceContext)], baggageHeaders: [[UInt8]?]? = nil
     ) async throws -> [Result<KafkaDeliveryReport, KafkaError>] {
-        try await send(items.map(\.0), contexts: items.map(\.1), baggageHeaders: baggageHeaders)
+        try await send(items.map(\.0), parents: items.map { .context($0.1) }, baggageHeaders: baggageHeaders)
     }
 
     /// Sends records, the one at each index the child of the context at the same index, and

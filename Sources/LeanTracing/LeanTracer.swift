@@ -118,11 +118,12 @@ extension LeanTracer: MessagingTracer {
     public func startMessagingSpan(_ name: String, parent: MessagingParent, ofKind kind: SpanKind) -> any MessagingSpan {
         switch parent {
         case .context(let context):
-            startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
+            return startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
         case .span(let span as LeanSpan):
-            startSpan(name, parent: span.spanContext, baseContext: span.parentContext, baggage: span.pendingBaggage, ofKind: kind)
+            return startSpan(name, parent: span.spanContext, baseContext: span.parentContext, baggage: span.pendingBaggage, ofKind: kind)
         case .span(let span):
-            startSpan(name, parent: span.context.spanContext, baseContext: span.context, ofKind: kind)
+            let context = span.context
+            return startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
         }
     }
 

@@ -41,9 +41,7 @@ extension OrderUpdate {
             try? scanner.parseObjectFields(into: &fields, limit: limit)
             func text(_ name: StaticString) -> String? {
                 guard case .string(let token)? = fields.first(name, in: bytes) else { return nil }
-                // Straight from the input when there is nothing to unescape: no array between.
-                if !token.hasEscapes { return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.end]), as: UTF8.self) }
-                return String(decoding: scanner.unescapedBytes(token), as: UTF8.self)
+                return scanner.string(token)
             }
             guard let status = text("status").flatMap(OrderStatus.init(rawValue:)), let userId = text("userId"),
                 let clientOrderId = text("clientOrderId")

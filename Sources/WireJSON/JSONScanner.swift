@@ -272,6 +272,13 @@ extension JSONScanner {
         token.hasEscapes ? unescape(token) : Array(bytes[token.start..<token.end])
     }
 
+    /// A string token (a key or a value) as text, unescaped; made straight from the input when
+    /// there is nothing to unescape (no array between).
+    package func string(_ token: JSONStringToken) -> String {
+        if token.hasEscapes { return String(decoding: unescape(token), as: UTF8.self) }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.end]), as: UTF8.self)
+    }
+
     private func sameKey(_ a: JSONStringToken, _ b: JSONStringToken) -> Bool {
         if a.hasEscapes || b.hasEscapes { return unescapedBytes(a) == unescapedBytes(b) }
         let length = a.end - a.start

@@ -50,7 +50,7 @@ struct ExchangeFieldReader {
     }
 
     private func text(_ token: JSONStringToken) -> String {
-        String(decoding: JSONScanner(bytes).unescapedBytes(token), as: UTF8.self)
+        JSONScanner(bytes).string(token)
     }
 
     private func text(_ start: Int, _ end: Int) -> String {

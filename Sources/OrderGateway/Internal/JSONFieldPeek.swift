@@ -14,11 +14,11 @@ enum JSONFieldPeek {
             for index in 0..<fields.count {
                 let field = fields[index]
                 let keyToken = JSONStringToken(start: field.keyStart, end: field.keyEnd, hasEscapes: field.keyHasEscapes)
-                let key = String(decoding: scanner.unescapedBytes(keyToken), as: UTF8.self)
+                let key = scanner.string(keyToken)
                 guard wanted.contains(key), result[key] == nil else { continue }
                 switch field.value {
                 case .string(let token):
-                    result[key] = String(decoding: scanner.unescapedBytes(token), as: UTF8.self)
+                    result[key] = scanner.string(token)
                 case .number(let number):
                     result[key] = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[number.start..<number.end]), as: UTF8.self)
                 case .bool(let value):

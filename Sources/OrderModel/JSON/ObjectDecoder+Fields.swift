@@ -3,10 +3,7 @@ import WireJSON
 /// The typed readers: each looks a field up, checks its JSON type and value, and records what is wrong.
 extension ObjectDecoder {
     func makeString(_ token: JSONStringToken) -> String {
-        if token.hasEscapes {
-            return String(decoding: JSONScanner(bytes).unescape(token), as: UTF8.self)
-        }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.end]), as: UTF8.self)
+        JSONScanner(bytes).string(token)
     }
 
     /// A string field.
