@@ -87,6 +87,9 @@ final class AllocatorStore {
     /// WAL pages written before a commit checkpoints them into the database file.
     static let walCheckpointPages = 10_000
 
+    /// The page cache's size (KiB).
+    static let pageCacheKiB = 32_768
+
     init(path: String) throws {
         var configuration = Configuration()
         configuration.journalMode = .wal
@@ -115,6 +118,7 @@ final class AllocatorStore {
             try db.execute(sql: "PRAGMA secure_delete = FAST")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages)")
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
         }
         database = try DatabaseQueue(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
