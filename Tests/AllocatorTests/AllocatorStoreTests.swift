@@ -402,6 +402,33 @@ struct AllocatorStoreTests {
         #expect(deleted < inserted / 3, "delivering the row wrote \(deleted) bytes of WAL, inserting it \(inserted)")
     }
 
+    /// A step's transaction larger than SQLite's default page cache (2 MiB) stays in the cache
+    /// until its commit: no page goes to the WAL while the step is still being handled (SQLite
+    /// spills changed pages one at a time once its cache is full, and writes again those that
+    /// change again).
+    @Test func aLargeStepReachesTheWALOnlyAtItsCommit() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        func walSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0 }
+        let store = try AllocatorStore(path: path)
+        // 200 fills' updates of 40 KB each: 8 MB, four times the default cache.
+        let row = (0..<80).map { member in
+            AllocatorStore.OutboxRecord(
+                key: "user-\(member)", value: Array(repeating: UInt8(ascii: "u"), count: 400),
+                traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", baggage: String(repeating: "b", count: 100))
+        }
+        let before = walSize()
+        var during = 0
+        try store.transaction {
+            for _ in 0..<200 { _ = try store.enqueue(row) }
+            during = walSize() - before
+        }
+        let committed = walSize() - before
+        #expect(committed > 8_000_000, "the step took \(committed) bytes of WAL")
+        #expect(during == 0, "\(during) bytes went to the WAL before the commit")
+        #expect(try store.outbox().count == 200 * 80)
+    }
+
     @Test func aFileWrittenBeforeMigrationsOpensWithItsState() throws {
         let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
