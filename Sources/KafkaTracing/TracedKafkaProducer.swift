@@ -121,10 +121,24 @@ public struct TracedKafkaProducer: Sendable {
             }
             spans.append(span)
         }
-        let finishedSpans = spans
-        return try await producer.send(records) { index, outcome in
-            let span = finishedSpans[index]
-            switch outcome {
+        // Each span ends at its record's delivery, but here, on the sending task, once all are
+        // delivered: the thread that started a span also frees it, instead of librdkafka's
+        // polling thread (whose frees of memory allocated elsewhere tcmalloc hands back across
+        // threads), and the callback only notes the time.
+        let delivered = DeliveryTimes(count: spans.count)
+        let outcomes: [Result<KafkaDeliveryReport, KafkaError>]
+        do {
+            outcomes = try await producer.send(records) { index, _ in delivered.mark(index) }
+        } catch {
+            for span in spans {
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+                span.end()
+            }
+            throw error
+        }
+        for (index, span) in spans.enumerated() {
+            switch outcomes[index] {
             case .success(let report):
                 // Appended in place: no array made for two attributes.
                 span.setAttribute(MessagingAttribute.partitionID, .string(String(report.partition)))
@@ -134,7 +148,27 @@ public struct TracedKafkaProducer: Sendable {
                 span.recordError(error)
                 span.setStatus(SpanStatus(code: .error, message: error.message))
             }
-            span.end()
+            span.end(at: DefaultTracerClock.Instant(nanosecondsSinceEpoch: delivered[index]))
         }
+        return outcomes
     }
+}
+
+/// When each record of one send was delivered (wall-clock nanoseconds): written once per index
+/// by the delivery callback, read after the send returned (which every callback happened before).
+private final class DeliveryTimes: @unchecked Sendable {
+    private let times: UnsafeMutableBufferPointer<UInt64>
+
+    init(count: Int) {
+        times = .allocate(capacity: count)
+        times.initialize(repeating: 0)
+    }
+
+    deinit { times.deallocate() }
+
+    func mark(_ index: Int) {
+        times[index] = DefaultTracerClock.now.nanosecondsSinceEpoch
+    }
+
+    subscript(index: Int) -> UInt64 { times[index] }
 }
