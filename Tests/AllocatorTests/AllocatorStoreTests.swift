@@ -378,20 +378,33 @@ struct AllocatorStoreTests {
         withExtendedLifetime(store) {}
     }
 
+    /// One fill's updates for a batch of `members`, as the outbox keeps them.
+    static func fillUpdates(members: Int, valueBytes: Int, baggageBytes: Int) -> [AllocatorStore.OutboxRecord] {
+        (0..<members).map { member in
+            AllocatorStore.OutboxRecord(
+                key: "user-\(member)", value: Array(repeating: UInt8(ascii: "u"), count: valueBytes),
+                traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", baggage: String(repeating: "b", count: baggageBytes))
+        }
+    }
+
+    static func walSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+    }
+
+    static func removeDatabase(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
     /// A delivered outbox row leaves without its pages going through the WAL again: only the
     /// pages the delete changes anyway are written, not the row's freed pages overwritten with
     /// zeros (Debian's SQLite does that by default, `secure_delete`).
     @Test func deliveringARowDoesNotRewriteItsPages() throws {
         let path = temporaryFilePath("allocator-test", extension: "sqlite")
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        func walSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0 }
+        defer { Self.removeDatabase(path) }
+        func walSize() -> Int { Self.walSize(path) }
         let store = try AllocatorStore(path: path)
         // A fill's updates for a large batch: one row of about 40 KB, ten pages and more.
-        let records = (0..<80).map { member in
-            AllocatorStore.OutboxRecord(
-                key: "user-\(member)", value: Array(repeating: UInt8(ascii: "u"), count: 300),
-                traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", baggage: String(repeating: "b", count: 150))
-        }
+        let records = Self.fillUpdates(members: 80, valueBytes: 300, baggageBytes: 150)
         let before = walSize()
         let sequence = try store.transaction { try store.enqueue(records) }
         let inserted = walSize() - before
@@ -408,15 +421,11 @@ struct AllocatorStoreTests {
     /// change again).
     @Test func aLargeStepReachesTheWALOnlyAtItsCommit() throws {
         let path = temporaryFilePath("allocator-test", extension: "sqlite")
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        func walSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0 }
+        defer { Self.removeDatabase(path) }
+        func walSize() -> Int { Self.walSize(path) }
         let store = try AllocatorStore(path: path)
         // 200 fills' updates of 40 KB each: 8 MB, four times the default cache.
-        let row = (0..<80).map { member in
-            AllocatorStore.OutboxRecord(
-                key: "user-\(member)", value: Array(repeating: UInt8(ascii: "u"), count: 400),
-                traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", baggage: String(repeating: "b", count: 100))
-        }
+        let row = Self.fillUpdates(members: 80, valueBytes: 400, baggageBytes: 100)
         let before = walSize()
         var during = 0
         try store.transaction {

@@ -107,6 +107,10 @@ struct FaultTests {
         let orders = 1_500
         let every = orders / Self.steps.count
         var injected = 0, killed = 0
+        // The processes each SIGKILL replaced, and whether each was still running when killed:
+        // their logs are shown too when the audit fails (a component that stopped by itself
+        // earlier, say on a delivery it could not make, shows why).
+        var replaced: [(component: String, process: OrdertraceProcess, wasRunning: Bool)] = []
         // Each order's delivery is awaited on its own: one held up by a broker that is down must
         // not hold up the stream (nor the step that brings the broker back).
         var deliveries: [Task<Void, any Error>] = []
@@ -123,6 +127,7 @@ struct FaultTests {
                 injected += 1
             case .kill(let component):
                 let victim = try #require(running.withLock { $0[component] })
+                replaced.append((component, victim, victim.process.isRunning))
                 kill(victim.process.processIdentifier, SIGKILL)
                 #expect(await eventually(timeout: .seconds(30)) { !victim.process.isRunning })
                 try await start(component)
@@ -144,12 +149,14 @@ struct FaultTests {
         }
         await follower.stop()
         let processes = running.withLock { $0 }
-        let logs = processes.map { "\($0.key):\n\($0.value.log)" }.joined(separator: "\n")
+        let logs =
+            (replaced.map { "\($0.component) (replaced: \($0.wasRunning ? "killed with SIGKILL" : "had stopped before its SIGKILL, status \($0.process.process.terminationStatus)")):\n\($0.process.log)" }
+            + processes.map { "\($0.key):\n\($0.value.log)" }).joined(separator: "\n")
         #expect(settled, "\(snapshot.clientOrders.count) of \(orders) orders read; \(violations.count) violations: \(violations.prefix(10))\n\(logs)")
 
         // No order lost, none executed twice.
         let (lost, batchedTwice, overExecuted, _) = Self.outcomes(snapshot, orders: orders)
-        print("faults: \(injected) injected, \(killed) components killed with SIGKILL and restarted; \(orders) orders: \(orders - lost) ended, \(lost) lost, \(batchedTwice) batched twice, \(overExecuted) batches executed past their quantity")
+        print("faults: \(injected) injected, \(killed) components killed with SIGKILL and restarted (stopped by themselves before: \(replaced.filter { !$0.wasRunning }.map(\.component))); \(orders) orders: \(orders - lost) ended, \(lost) lost, \(batchedTwice) batched twice, \(overExecuted) batches executed past their quantity")
         #expect(lost == 0, "lost orders, as the topics show them:\n\(Self.trails(snapshot, orders: orders).joined(separator: "\n"))")
         #expect(batchedTwice == 0, "orders in more than one batch, as the topics show them:\n\(Self.trails(snapshot, orders: orders, batchedTwice: true).joined(separator: "\n"))")
         #expect(overExecuted == 0)
