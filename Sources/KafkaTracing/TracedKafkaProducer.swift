@@ -7,8 +7,8 @@ import Tracing
 /// A `KafkaProducer` that traces every record: a `send {topic}` PRODUCER span per record, with
 /// the messaging attributes and the business ids from baggage; the span's trace context
 /// (`traceparent`, `tracestate`) and the baggage go into the record's headers (set, never
-/// appended), and the span ends when the record's delivery report arrives, with `error.type`
-/// on failure.
+/// appended), and the span ends at the time the record's delivery report arrived, with
+/// `error.type` on failure.
 public struct TracedKafkaProducer: Sendable {
     public let producer: KafkaProducer
     /// Baggage keys copied into span attributes.
