@@ -87,13 +87,15 @@ final class AllocatorStore {
     /// WAL pages written before a commit checkpoints them into the database file.
     static let walCheckpointPages = 10_000
 
-    /// The page cache's size (KiB). SQLite's default (2 MiB) is smaller than a step's
-    /// transaction at full speed (a fill's outbox row alone is tens of KB): once the cache is
-    /// full of changed pages, SQLite writes them to the WAL one at a time before the commit
-    /// (`sqlite3PcacheFetchStress`, 7.5% of the untraced allocator's samples), and pages changed
-    /// again are written again. The cache holds only pages the store touched, so it grows to the
-    /// largest transaction's size or the file's, whichever is smaller.
-    static let pageCacheKiB = 32_768
+    /// How many changed pages a transaction may hold in memory before SQLite starts writing them
+    /// to the WAL (32 MiB of 4 KiB pages). At SQLite's default, its page cache's size (2 MiB),
+    /// a step's transaction at full speed did not fit (a fill's outbox row alone is tens of KB):
+    /// SQLite wrote changed pages to the WAL one at a time before the commit
+    /// (`sqlite3PcacheFetchStress`, 7.5% of the untraced allocator's samples), and wrote again
+    /// those that changed again. The cache itself keeps its default size: what a large
+    /// transaction held beyond it is let go after the commit, so the store's memory does not
+    /// grow with its file.
+    static let spillPages = 8_192
 
     init(path: String) throws {
         var configuration = Configuration()
@@ -123,7 +125,7 @@ final class AllocatorStore {
             try db.execute(sql: "PRAGMA secure_delete = FAST")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages)")
-            try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
+            try db.execute(sql: "PRAGMA cache_spill = \(Self.spillPages)")
         }
         database = try DatabaseQueue(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
