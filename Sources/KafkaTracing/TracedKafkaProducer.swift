@@ -121,10 +121,9 @@ public struct TracedKafkaProducer: Sendable {
             }
             spans.append(span)
         }
-        // Each span ends at its record's delivery, but here, on the sending task, once all are
-        // delivered: the thread that started a span also frees it, instead of librdkafka's
-        // polling thread (whose frees of memory allocated elsewhere tcmalloc hands back across
-        // threads), and the callback only notes the time.
+        // Each span ends at its record's delivery time, but here, on the sending task, once all
+        // are delivered: the callback, on librdkafka's polling thread, only notes the time, and
+        // the spans are ended and freed on the task that started them.
         let delivered = DeliveryTimes(count: spans.count)
         let outcomes: [Result<KafkaDeliveryReport, KafkaError>]
         do {
