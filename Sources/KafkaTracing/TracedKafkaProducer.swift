@@ -125,17 +125,7 @@ public struct TracedKafkaProducer: Sendable {
         // are delivered: the callback, on librdkafka's polling thread, only notes the time, and
         // the spans are ended and freed on the task that started them.
         let delivered = DeliveryTimes(count: spans.count)
-        let outcomes: [Result<KafkaDeliveryReport, KafkaError>]
-        do {
-            outcomes = try await producer.send(records) { index, _ in delivered.mark(index) }
-        } catch {
-            for span in spans {
-                span.recordError(error)
-                span.setStatus(SpanStatus(code: .error, message: "\(error)"))
-                span.end()
-            }
-            throw error
-        }
+        let outcomes = try await producer.send(records) { index, _ in delivered.mark(index) }
         for (index, span) in spans.enumerated() {
             switch outcomes[index] {
             case .success(let report):
