@@ -15,9 +15,12 @@ extension OrderGateway {
         let kafka = ComponentKafka(consumer: updates, producer: producer)
         try await kafka.run(logger: logger) { event, _ in
             guard case .records(let batch) = event else { return }
+            var wakes = WriterWakes()
             for message in batch {
-                deliverUpdate(message, tracing: kafka.tracing)
+                deliverUpdate(message, tracing: kafka.tracing, wakes: &wakes)
             }
+            // Each socket's writer wakes once for the updates of the batch.
+            wakes.wakeAll()
         }
     }
 
@@ -28,7 +31,7 @@ extension OrderGateway {
     /// Every gateway reads every update, and most are for users with no socket here: those are
     /// only counted (and end their order's latency clock) from three fields read in place, with
     /// no decoding and no spans: there is nothing to deliver or to trace.
-    func deliverUpdate(_ message: KafkaMessage, tracing: KafkaConsumerTracing) {
+    func deliverUpdate(_ message: KafkaMessage, tracing: KafkaConsumerTracing, wakes: inout WriterWakes) {
         if let user = message.keyString, !connections.hasSockets(user), countUndelivered(message) { return }
         let tracer = MessagingTracing.current
         let processSpan = tracing.startProcessSpan(message, tracer: tracer)
@@ -50,7 +53,7 @@ extension OrderGateway {
         Self.updateCounters[update.status]?.increment()
         latency.updated(update)
         OrderGatewaySpans.withDelivered(update, parent: .span(processSpan), tracer: tracer) {
-            connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId)
+            connections.deliver(String(decoding: message.value, as: UTF8.self), to: update.userId, wakes: &wakes)
         }
     }
 

@@ -1,16 +1,18 @@
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import OrderModel
 
 extension OrderGateway {
     /// Serves one WebSocket of `user` until it closes: reads orders, sends the valid ones to Kafka
     /// in order (without waiting for each delivery before reading the next message), and writes
-    /// replies and updates from the socket's bounded queue.
+    /// replies and updates from the socket's bounded queue, each run of them at once
+    /// (``SocketFrameWriter``, on `channel`, the socket's connection).
     ///
     /// Three tasks: the reader (with its sender), the writer, and a watch on the queue. Whichever
     /// ends first ends the others; a socket whose queue overflowed is then closed with code 1008
     /// and a reason.
-    func serveSocket(user: String, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    func serveSocket(user: String, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel) async {
         let connection: SocketConnection
         switch connections.register(userId: user, limits: socketLimits) {
         case .success(let registered):
@@ -32,10 +34,11 @@ extension OrderGateway {
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await text in connection.outbound {
+                let writer = SocketFrameWriter(channel: channel, outbound: outbound)
+                while let texts = await connection.takeAll() {
                     if connection.closeReason != nil { break }
                     do {
-                        try await outbound.write(.text(text))
+                        try await writer.write(texts)
                     } catch {
                         break
                     }

@@ -128,7 +128,7 @@ public struct OrderGateway: Service {
             },
             onUpgrade: { inbound, outbound, context in
                 guard let user = gateway.authenticatedUser(context.request, allowQueryToken: true) else { return }
-                await gateway.serveSocket(user: user, inbound: inbound, outbound: outbound)
+                await gateway.serveSocket(user: user, inbound: inbound, outbound: outbound, channel: context.requestContext.channel)
             })
 
         let router = Router()

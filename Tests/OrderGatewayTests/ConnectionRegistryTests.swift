@@ -16,11 +16,9 @@ struct ConnectionRegistryTests {
         registry.remove(alice1)
         registry.remove(bob)
         var seen: [String] = []
-        for await text in alice1.outbound { seen.append(text) }
+        while let run = await alice1.takeAll() { seen += run }
         #expect(seen == ["u1", "u3"])
-        var bobSeen: [String] = []
-        for await text in bob.outbound { bobSeen.append(text) }
-        #expect(bobSeen.isEmpty)
+        #expect(await bob.takeAll() == nil)
         #expect(registry.count == 0)
     }
 
@@ -30,11 +28,10 @@ struct ConnectionRegistryTests {
         let slow = registry.register(userId: "alice")
         let fast = registry.register(userId: "alice")
         var fastSeen: [String] = []
-        var iterator = fast.outbound.makeAsyncIterator()
         for index in 0..<5 {
             _ = registry.deliver("u\(index)", to: "alice")
             // The fast socket's writer keeps up.
-            if let text = await iterator.next() { fastSeen.append(text) }
+            if let run = await fast.takeAll() { fastSeen += run }
         }
         #expect(fastSeen == ["u0", "u1", "u2", "u3", "u4"])
         #expect(fast.closeReason == nil)
@@ -43,6 +40,33 @@ struct ConnectionRegistryTests {
         await slow.waitUntilClosing()
         registry.remove(slow)
         registry.remove(fast)
+    }
+
+    @Test("the updates of one read reach a waiting writer as one run, woken once they are all queued")
+    func heldRun() async {
+        let registry = ConnectionRegistry(outboundCapacity: 8)
+        let alice = registry.register(userId: "alice")
+        let bob = registry.register(userId: "bob")
+        let writer = Task { await alice.takeAll() }
+        while !alice.isWriterWaiting { await Task.yield() }
+        var wakes = WriterWakes()
+        #expect(registry.deliver("u1", to: "alice", wakes: &wakes) == 1)
+        #expect(registry.deliver("u2", to: "bob", wakes: &wakes) == 1)
+        #expect(registry.deliver("u3", to: "alice", wakes: &wakes) == 1)
+        // One wake-up per socket, however many of its updates the read held.
+        #expect(wakes.sockets.map(\.id) == [alice.id, bob.id])
+        // Held, not handed over: the writer still waits.
+        #expect(alice.isWriterWaiting)
+        wakes.wakeAll()
+        #expect(await writer.value == ["u1", "u3"])
+        #expect(await bob.takeAll() == ["u2"])
+        // A writer that ends (its socket closed) is not left waiting.
+        let ending = Task { await alice.takeAll() }
+        while !alice.isWriterWaiting { await Task.yield() }
+        ending.cancel()
+        #expect(await ending.value == nil)
+        registry.remove(alice)
+        registry.remove(bob)
     }
 
     @Test("the order queue hands over runs in order and makes producers wait when full")

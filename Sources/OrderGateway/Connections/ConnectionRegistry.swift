@@ -60,11 +60,30 @@ final class ConnectionRegistry: Sendable {
         connection.finish()
     }
 
-    /// Queues `text` on every open socket of `userId`; returns how many took it.
+    /// Queues `text` on every open socket of `userId` and wakes their writers; returns how many
+    /// took it.
     func deliver(_ text: String, to userId: String) -> Int {
+        var wakes = WriterWakes()
+        defer { wakes.wakeAll() }
+        return deliver(text, to: userId, wakes: &wakes)
+    }
+
+    /// Queues `text` on every open socket of `userId` without waking their writers: `wakes`
+    /// gathers the sockets to wake once a run of updates is queued. Returns how many took it.
+    func deliver(_ text: String, to userId: String, wakes: inout WriterWakes) -> Int {
         let sockets = state.withLock { state in state.byUser[userId].map { Array($0.values) } ?? [] }
         var delivered = 0
-        for socket in sockets where socket.enqueue(text) { delivered += 1 }
+        for socket in sockets {
+            switch socket.hold(text) {
+            case .first:
+                wakes.sockets.append(socket)
+                delivered += 1
+            case .more:
+                delivered += 1
+            case .refused:
+                break
+            }
+        }
         return delivered
     }
 
@@ -75,6 +94,17 @@ final class ConnectionRegistry: Sendable {
 
     /// Open sockets.
     var count: Int { state.withLock { $0.count } }
+}
+
+/// Sockets with texts queued for a run of updates, whose writers are to be woken once the run
+/// is queued: one wake-up (and one write) per socket for the run, not one per update.
+struct WriterWakes {
+    fileprivate(set) var sockets: [SocketConnection] = []
+
+    mutating func wakeAll() {
+        for socket in sockets { socket.wakeWriter() }
+        sockets.removeAll(keepingCapacity: true)
+    }
 }
 
 /// The most open WebSockets: per user and in all.
