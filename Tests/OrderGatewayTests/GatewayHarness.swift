@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -140,5 +141,43 @@ final class TestSocket: Sendable {
         continuation.finish()
         guard let task = task.withLock({ $0 }) else { return .success(nil) }
         return await task.result
+    }
+}
+
+/// A plain TCP socket to the gateway, for what a WebSocket client library does not do: read the
+/// raw answer to an upgrade, or stop reading.
+enum RawSocket {
+    /// Connects to 127.0.0.1:`port` with a receive timeout, and a receive buffer of
+    /// `receiveBuffer` bytes (set before connecting) when given. The caller closes it.
+    static func connect(port: Int, timeout: Int = 30, receiveBuffer: Int32? = nil) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var interval = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return fd
+    }
+
+    /// Writes the request that upgrades `GET /v1/orders` to a WebSocket for `token`.
+    static func sendUpgrade(_ fd: Int32, port: Int, token: String) throws {
+        let request = [
+            "GET /v1/orders HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+            "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Authorization: Bearer \(token)", "", "",
+        ].joined(separator: "\r\n")
+        let bytes = Array(request.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
     }
 }

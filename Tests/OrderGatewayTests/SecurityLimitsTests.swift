@@ -104,29 +104,13 @@ struct SecurityLimitsTests {
 
     /// The raw answer to a WebSocket upgrade request (the server closes the connection after it).
     private static func upgradeResponse(port: Int, token: String) async throws -> String {
-        let request = [
-            "GET /v1/orders HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
-            "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Authorization: Bearer \(token)", "", "",
-        ].joined(separator: "\r\n")
-        return try await Task.detached { try rawExchange(port: port, request: request) }.value
+        try await Task.detached { try rawExchange(port: port, token: token) }.value
     }
 
-    private static func rawExchange(port: Int, request: String) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
+    private static func rawExchange(port: Int, token: String) throws -> String {
+        let fd = try RawSocket.connect(port: port)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        let bytes = Array(request.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+        try RawSocket.sendUpgrade(fd, port: port, token: token)
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4_096)
         while true {

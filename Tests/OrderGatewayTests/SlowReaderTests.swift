@@ -82,36 +82,22 @@ private final class RawWebSocket: Sendable {
     }
 
     init(port: Int, token: String, receiveBuffer: Int32) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
-        var size = receiveBuffer
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let fd = try RawSocket.connect(port: port, timeout: 60, receiveBuffer: receiveBuffer)
+        do {
+            try RawSocket.sendUpgrade(fd, port: port, token: token)
+            // The answer's head, one byte at a time, so that no frame is read with it.
+            var head: [UInt8] = []
+            var byte: UInt8 = 0
+            while !head.ends(with: [13, 10, 13, 10]) {
+                guard read(fd, &byte, 1) == 1 else { throw POSIXError(.ECONNRESET) }
+                head.append(byte)
+            }
+            guard String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { throw POSIXError(.EPROTO) }
+        } catch {
+            Glibc.close(fd)
+            throw error
         }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        let request = [
-            "GET /v1/orders HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
-            "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Authorization: Bearer \(token)", "", "",
-        ].joined(separator: "\r\n")
-        let bytes = Array(request.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
-        // The answer's head, one byte at a time, so that no frame is read with it.
-        var head: [UInt8] = []
-        var byte: UInt8 = 0
-        while !head.ends(with: [13, 10, 13, 10]) {
-            guard read(fd, &byte, 1) == 1 else { throw POSIXError(.ECONNRESET) }
-            head.append(byte)
-        }
-        guard String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101") else {
-            throw POSIXError(.EPROTO)
-        }
+        self.fd = fd
     }
 
     /// Every whole frame until the server closes the connection (a last frame cut short by the
