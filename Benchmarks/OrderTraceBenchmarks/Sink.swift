@@ -1,16 +1,18 @@
 import CommandLineSupport
 import Foundation
-import Glibc
 
-/// `ordertrace bench sink` as a child process; it reports its span count on request (SIGUSR1).
+/// `ordertrace bench sink` as a child process; it reports its span count for each line written to
+/// it, and stops when its input ends.
 final class Sink: @unchecked Sendable {
     let process: Process
     let endpoint: String
+    private let input: FileHandle
     private let output: FileHandle
 
-    private init(process: Process, endpoint: String, output: FileHandle) {
+    private init(process: Process, endpoint: String, input: FileHandle, output: FileHandle) {
         self.process = process
         self.endpoint = endpoint
+        self.input = input
         self.output = output
     }
 
@@ -19,23 +21,28 @@ final class Sink: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
         process.arguments = ["bench", "sink"]
         let pipe = Pipe()
+        let requests = Pipe()
         process.standardOutput = pipe
+        process.standardInput = requests
         try process.run()
         guard let line = readLine(pipe.fileHandleForReading), line.hasPrefix("listening ") else {
             throw CommandError(description: "the OTLP sink did not start")
         }
-        return Sink(process: process, endpoint: String(line.dropFirst("listening ".count)), output: pipe.fileHandleForReading)
+        return Sink(
+            process: process, endpoint: String(line.dropFirst("listening ".count)), input: requests.fileHandleForWriting,
+            output: pipe.fileHandleForReading)
     }
 
     /// Spans received so far.
     func count() throws -> Int {
-        kill(process.processIdentifier, SIGUSR1)
+        try input.write(contentsOf: Data("count\n".utf8))
         guard let line = Self.readLine(output), let count = Int(line) else { throw CommandError(description: "the OTLP sink did not answer") }
         return count
     }
 
+    /// Ends its input (it stops) and waits until it has exited.
     func stop() {
-        process.terminate()
+        try? input.close()
         process.waitUntilExit()
     }
 

@@ -1,12 +1,15 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
-import Glibc
 import OTLPReceiver
 import Synchronization
 
 /// An OTLP/HTTP receiver that counts the spans of protobuf requests; prints its endpoint, then
-/// its count whenever it gets SIGUSR1.
+/// its count for each line it reads on its standard input, and stops at the input's end.
+///
+/// A line asks, not a signal: a request written before the reader is ready waits in the pipe.
+/// A SIGUSR1 sent between "listening" and the moment a dispatch source was armed (its `resume()`
+/// returns before) was ignored, and the parent waited for an answer forever.
 struct SinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sink", abstract: "An OTLP/HTTP receiver that counts spans (for bench spans).", shouldDisplay: false)
 
@@ -15,18 +18,12 @@ struct SinkCommand: AsyncParsableCommand {
         let receiver = try await OTLPHTTPReceiver.start { body, _ in
             count.wrappingAdd(SpanCount.protobuf(body), ordering: .relaxed)
         }
-        // SIGUSR1 is handled before "listening" is printed: the parent may ask for the count as
-        // soon as it reads that line, and the signal's default action would end this process.
-        let signals = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
-        signal(SIGUSR1, SIG_IGN)
-        signals.setEventHandler { say("\(count.load(ordering: .relaxed))") }
-        signals.resume()
         say("listening \(receiver.tracesEndpoint)")
-        let stop = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
-        signal(SIGTERM, SIG_IGN)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            stop.setEventHandler { continuation.resume() }
-            stop.resume()
+        await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                while readLine() != nil { say("\(count.load(ordering: .relaxed))") }
+                ended.resume()
+            }
         }
         await receiver.stop()
     }
