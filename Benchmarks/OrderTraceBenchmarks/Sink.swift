@@ -1,5 +1,6 @@
 import CommandLineSupport
 import Foundation
+import Glibc
 
 /// `ordertrace bench sink` as a child process; it reports its span count for each line written to
 /// it, and stops when its input ends.
@@ -24,6 +25,8 @@ final class Sink: @unchecked Sendable {
         let requests = Pipe()
         process.standardOutput = pipe
         process.standardInput = requests
+        // A sink that died must make `count()` fail (its write gets EPIPE), not kill this process.
+        signal(SIGPIPE, SIG_IGN)
         try process.run()
         guard let line = readLine(pipe.fileHandleForReading), line.hasPrefix("listening ") else {
             throw CommandError(description: "the OTLP sink did not start")

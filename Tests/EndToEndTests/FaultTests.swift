@@ -90,7 +90,8 @@ struct FaultTests {
         // and none with one request in flight.
         let environment = [
             // They stop by themselves if this test process dies.
-            "ORDERTRACE_PARENT_PID": String(getpid()), "KAFKA_PROPERTIES": "max.in.flight.requests.per.connection=1",
+            "ORDERTRACE_PARENT_PID": String(getpid()),
+            "KAFKA_PROPERTIES": "max.in.flight.requests.per.connection=1",
             "KAFKA_BROKERS": brokers, "EXCHANGE_URL": "ws://127.0.0.1:\(exchangePort)/", "ORDERTRACE_DATA_DIR": dataDirectory,
             "OTEL_SDK_DISABLED": "true", "METRICS_PORT": "0", "BATCH_LINGER_MS": "100", "EXCHANGE_ORDER_TIMEOUT_MS": "2000",
         ]
