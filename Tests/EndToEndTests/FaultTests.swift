@@ -35,6 +35,9 @@ struct FaultTests {
         }
     }
 
+    /// librdkafka's limit of produce requests in flight per connection (one here, see below).
+    static let inFlight = "max.in.flight.requests.per.connection"
+
     static let steps: [Step] = [
         .fault("fail produce 5 7"),  // REQUEST_TIMED_OUT
         .kill("order-manager"),
@@ -91,7 +94,7 @@ struct FaultTests {
         let environment = [
             // They stop by themselves if this test process dies.
             "ORDERTRACE_PARENT_PID": String(getpid()),
-            "KAFKA_PROPERTIES": "max.in.flight.requests.per.connection=1",
+            "KAFKA_PROPERTIES": "\(Self.inFlight)=1",
             "KAFKA_BROKERS": brokers, "EXCHANGE_URL": "ws://127.0.0.1:\(exchangePort)/", "ORDERTRACE_DATA_DIR": dataDirectory,
             "OTEL_SDK_DISABLED": "true", "METRICS_PORT": "0", "BATCH_LINGER_MS": "100", "EXCHANGE_ORDER_TIMEOUT_MS": "2000",
         ]
@@ -110,7 +113,7 @@ struct FaultTests {
         // and a loaded machine can hold a record up for longer than the usual 30 s.
         var producerConfiguration = KafkaProducerConfiguration(kafka: kafka)
         producerConfiguration.messageTimeout = .seconds(600)
-        producerConfiguration.kafka.properties["max.in.flight.requests.per.connection"] = "1"
+        producerConfiguration.kafka.properties[Self.inFlight] = "1"
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
         let producing = Task { try await producer.run() }
         defer { producing.cancel() }

@@ -86,3 +86,12 @@ struct ConnectionRegistryTests {
         #expect(await queue.push(9) == false)
     }
 }
+
+extension ConnectionRegistry {
+    /// Queues `text` on every open socket of `userId` and wakes their writers at once.
+    fileprivate func deliver(_ text: String, to userId: String) -> Int {
+        var wakes = WriterWakes()
+        defer { wakes.wakeAll() }
+        return deliver(text, to: userId, wakes: &wakes)
+    }
+}

@@ -88,7 +88,7 @@ private final class RawWebSocket: Sendable {
             // The answer's head, one byte at a time, so that no frame is read with it.
             var head: [UInt8] = []
             var byte: UInt8 = 0
-            while !head.ends(with: [13, 10, 13, 10]) {
+            while !head.suffix(4).elementsEqual([13, 10, 13, 10]) {
                 guard read(fd, &byte, 1) == 1 else { throw POSIXError(.ECONNRESET) }
                 head.append(byte)
             }
@@ -134,10 +134,4 @@ private final class RawWebSocket: Sendable {
     }
 
     func close() { Glibc.close(fd) }
-}
-
-extension Array where Element == UInt8 {
-    fileprivate func ends(with suffix: [UInt8]) -> Bool {
-        count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
-    }
 }

@@ -60,14 +60,6 @@ final class ConnectionRegistry: Sendable {
         connection.finish()
     }
 
-    /// Queues `text` on every open socket of `userId` and wakes their writers; returns how many
-    /// took it.
-    func deliver(_ text: String, to userId: String) -> Int {
-        var wakes = WriterWakes()
-        defer { wakes.wakeAll() }
-        return deliver(text, to: userId, wakes: &wakes)
-    }
-
     /// Queues `text` on every open socket of `userId` without waking their writers: `wakes`
     /// gathers the sockets to wake once a run of updates is queued. Returns how many took it.
     func deliver(_ text: String, to userId: String, wakes: inout WriterWakes) -> Int {
