@@ -341,7 +341,7 @@ let package = Package(
             name: "OrderTraceBenchmarks",
             dependencies: [
                 "CommandLineSupport", "Kafka", "KafkaTracing", "LeanTracing", "TraceContext", "TracingSetup", "Baggage", "OTLPReceiver", "OTLPWire", "OrderModel",
-                "OTLPExporter", "LagMonitor", "MetricsEndpoint", "CMallocCounter", "WebSocketClient",
+                "OTLPExporter", "LagMonitor", "MetricsEndpoint", "CMallocCounter", "WebSocketClient", "LocalHTTP",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

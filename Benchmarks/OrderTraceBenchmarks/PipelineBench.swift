@@ -75,6 +75,10 @@ struct PipelineBench: AsyncParsableCommand {
         var writes: [String: Double]
         var orders: Int
         var statuses: [String: Int]
+        /// Updates read and batches seen of the round's orders.
+        var counts: (updates: Int, batches: Int)
+        /// Each component's Kafka steps in the round (nil when `up`'s metrics did not answer).
+        var steps: StepCounts?
         var latencies: RoundLatencies?
     }
 
@@ -151,12 +155,16 @@ struct PipelineBench: AsyncParsableCommand {
     }
 
     private func measure(kind: String, up: UpProcess, sink: Sink, _ body: () async throws -> RoundTracker) async throws -> Measured {
+        let stepsBefore = await StepCounts.read(metricsPort: up.metricsPort)
         let before = Usage(up: up, sink: sink)
         let tracker = try await body()
         let used = Usage(up: up, sink: sink).minus(before)
+        let stepsAfter = await StepCounts.read(metricsPort: up.metricsPort)
+        var steps: StepCounts?
+        if let stepsBefore, let stepsAfter { steps = stepsAfter.minus(stepsBefore) }
         return Measured(
             kind: kind, throughput: tracker.throughput, cpu: used.cpu, switches: used.switches, writes: used.writes,
-            orders: tracker.orders.count, statuses: tracker.statuses,
+            orders: tracker.orders.count, statuses: tracker.statuses, counts: tracker.counts, steps: steps,
             latencies: kind == "traced-paced" ? tracker.latencies() : nil)
     }
 
@@ -217,7 +225,12 @@ struct PipelineBench: AsyncParsableCommand {
                 format: "  latency p50 %.1f p99 %.1f p99.9 %.1f ms", Double(adjusted.valueAtPercentile(50)) / 1000, Double(adjusted.valueAtPercentile(99)) / 1000,
                 Double(adjusted.valueAtPercentile(99.9)) / 1000)
         }
-        return text + "  (\(statuses))"
+        let orders = Double(result.orders)
+        text += "  (\(statuses); "
+            + String(
+                format: "%.1f updates an order, %.1f orders a batch)", Double(result.counts.updates) / orders,
+                result.counts.batches > 0 ? orders / Double(result.counts.batches) : 0)
+        return text
     }
 
     private func report(_ measured: [Measured], spansPerOrder: [Double]) {
@@ -260,6 +273,26 @@ struct PipelineBench: AsyncParsableCommand {
         say("bytes written to storage per order (write_bytes from /proc/<pid>/io, mean over the rounds):")
         say("  " + "component".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { $0.leftPadded(14) }.joined())
         table(\.writes, scale: 1, format: "%.0f")
+        // Orders per step: the mean over the rounds of each kind, of the components that step.
+        func ordersPerStep(_ counts: (StepCounts) -> [String: Double], title: String) {
+            let components = Set(measured.compactMap(\.steps).flatMap { counts($0).keys }).sorted()
+            guard !components.isEmpty else { return }
+            say("")
+            say(title)
+            say("  " + "component".padding(toLength: 32, withPad: " ", startingAt: 0) + kinds.map { $0.leftPadded(14) }.joined())
+            for name in components {
+                let cells = kinds.map { kind -> String in
+                    let values = measured.filter { $0.kind == kind }.compactMap { round -> Double? in
+                        guard let steps = round.steps, let count = counts(steps)[name], count > 0 else { return nil }
+                        return Double(round.orders) / count
+                    }
+                    return (values.isEmpty ? "-" : String(format: "%.1f", values.reduce(0, +) / Double(values.count))).leftPadded(14)
+                }
+                say("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) + cells.joined())
+            }
+        }
+        ordersPerStep(\.handled, title: "orders per handler step (calls of each component's consumer handlers, from its messaging metrics through `up`'s /metrics, mean over the rounds):")
+        ordersPerStep(\.sends, title: "orders per send call (each a batch of records waited for until delivered, same source):")
 
         let traced = PipelineResult.median(measured.filter { $0.kind == "traced" }.map(\.throughput))
         let untraced = PipelineResult.median(measured.filter { $0.kind == "untraced" }.map(\.throughput))

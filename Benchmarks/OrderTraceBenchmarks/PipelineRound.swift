@@ -54,6 +54,9 @@ final class RoundTracker: Sendable {
         var lastTerminal: Int64 = 0
         var firstSent: Int64 = .max
         var statuses: [String: Int] = [:]
+        /// Updates of this round's orders read, of every status, and batches with a member of it.
+        var updateCount = 0
+        var batchCount = 0
     }
 
     init(orders: PipelineOrders) {
@@ -89,6 +92,7 @@ final class RoundTracker: Sendable {
         guard !updates.isEmpty else { return }
         let time = now()
         state.withLock { state in
+            state.updateCount += updates.count
             for (index, status) in updates {
                 switch status {
                 case .accepted: if state.accepted[index] < 0 { state.accepted[index] = time }
@@ -106,11 +110,13 @@ final class RoundTracker: Sendable {
 
     /// Members of batches read from the batches topic, all at the time of this call: the end of
     /// their batch window, as the reader sees it (one hop after the order manager closed the
-    /// batch, as the `accepted` update is one hop after it pooled the order).
-    func observeBatched(_ indices: [Int]) {
+    /// batch, as the `accepted` update is one hop after it pooled the order). `batches`: how
+    /// many batches they were members of.
+    func observeBatched(_ indices: [Int], batches: Int) {
         guard !indices.isEmpty else { return }
         let time = now()
         state.withLock { state in
+            state.batchCount += batches
             for index in indices where state.batched[index] < 0 { state.batched[index] = time }
         }
     }
@@ -145,6 +151,9 @@ final class RoundTracker: Sendable {
     }
 
     var statuses: [String: Int] { state.withLock { $0.statuses } }
+
+    /// Updates read and batches seen of this round's orders.
+    var counts: (updates: Int, batches: Int) { state.withLock { ($0.updateCount, $0.batchCount) } }
 
     /// Latencies in microseconds: from send to terminal update (`raw`), and the same minus the
     /// time the order waited in its batch window, from its `accepted` update to its batch's

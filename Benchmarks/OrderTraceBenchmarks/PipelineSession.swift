@@ -72,11 +72,14 @@ final class PipelineSession: Sendable {
                 guard let tracker = current.tracker else { continue }
                 var updates: [(index: Int, status: OrderStatus)] = []
                 var batched: [Int] = []
+                var batches = 0
                 updates.reserveCapacity(batch.count)
                 for message in batch {
                     if message.topic == batchesTopic {
                         guard case .success(let closed) = message.value.withUnsafeBytes({ Batch.decode(json: $0) }) else { continue }
-                        batched += closed.members.compactMap { tracker.index(of: $0.clientOrderId) }
+                        let members = closed.members.compactMap { tracker.index(of: $0.clientOrderId) }
+                        if !members.isEmpty { batches += 1 }
+                        batched += members
                         continue
                     }
                     // Whose it is and its status, not a full decode: that was a third of this
@@ -87,7 +90,7 @@ final class PipelineSession: Sendable {
                     updates.append((index, update.status))
                 }
                 tracker.observe(updates)
-                tracker.observeBatched(batched)
+                tracker.observeBatched(batched, batches: batches)
             }
         }
         let socketState = SocketStatus()

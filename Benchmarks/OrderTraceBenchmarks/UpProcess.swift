@@ -10,6 +10,8 @@ import Synchronization
 final class UpProcess: Sendable {
     let process: Process
     let gatewayPort: Int
+    /// Where `up` serves every component's metrics, merged.
+    let metricsPort: Int
     let dataDirectory: URL
     private let state = Mutex(OutputState())
 
@@ -20,9 +22,10 @@ final class UpProcess: Sendable {
         var lastLines: [String] = []
     }
 
-    private init(process: Process, gatewayPort: Int, dataDirectory: URL) {
+    private init(process: Process, gatewayPort: Int, metricsPort: Int, dataDirectory: URL) {
         self.process = process
         self.gatewayPort = gatewayPort
+        self.metricsPort = metricsPort
         self.dataDirectory = dataDirectory
     }
 
@@ -56,7 +59,7 @@ final class UpProcess: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        let up = UpProcess(process: process, gatewayPort: ports[1], dataDirectory: dataDirectory)
+        let up = UpProcess(process: process, gatewayPort: ports[1], metricsPort: ports[3], dataDirectory: dataDirectory)
         try process.run()
         BenchChildren.add(process.processIdentifier, folder: dataDirectory.path)
         up.readOutput(pipe.fileHandleForReading)

@@ -20,7 +20,7 @@ import Testing
         // seen; order 2 never ends.
         tracker.markSent(0..<3)
         tracker.observe([(index: 0, status: .accepted), (index: 1, status: .accepted)])
-        tracker.observeBatched([0])
+        tracker.observeBatched([0], batches: 1)
         tracker.observe([(index: 0, status: .filled)])
         let one = tracker.latencies()
         #expect(one.raw.totalCount == 1 && one.adjusted.totalCount == 1)
@@ -38,6 +38,9 @@ import Testing
         let two = tracker.latencies()
         #expect(two.raw.totalCount == 2 && two.adjusted.totalCount == 2)
         #expect(two.afterBatch.totalCount == 1, "an order whose batch was not seen has no stages")
+
+        #expect(tracker.counts.updates == 4, "every update counts, of every status")
+        #expect(tracker.counts.batches == 1)
 
         var merged = RoundLatencies()
         merged.add(two)
@@ -115,5 +118,26 @@ import Testing
         #expect(orders.text(0).contains(#""userId":"k00""#))
         #expect(!orders.text(4).contains("userId"))
         #expect(orders.text(4).contains(#""orderType":"market""#))
+    }
+}
+
+@Suite struct StepCountsTests {
+    @Test("handler and send counts are read by service from up's merged metrics, and summed over a service's consumers")
+    func parsesMergedMetrics() {
+        let text = """
+            # TYPE messaging_process_duration_seconds histogram
+            messaging_process_duration_seconds_bucket{service="gateway",messaging_system="kafka",messaging_consumer_group_name="gateway-1",le="0.005"} 2
+            messaging_process_duration_seconds_count{service="gateway",messaging_system="kafka",messaging_consumer_group_name="gateway-1"} 6
+            messaging_process_duration_seconds_count{service="gateway",messaging_system="kafka",messaging_consumer_group_name="gateway-2"} 4
+            messaging_process_duration_seconds_count{service="allocator",messaging_system="kafka",messaging_consumer_group_name="allocator"} 3
+            messaging_client_operation_duration_seconds_count{service="allocator",messaging_system="kafka",messaging_operation_name="send"} 7.0
+            messaging_client_operation_duration_seconds_sum{service="allocator",messaging_system="kafka",messaging_operation_name="send"} 0.25
+            messaging_client_sent_messages_total{service="allocator",messaging_system="kafka",messaging_destination_name="order-updates"} 90
+            """
+        let counts = StepCounts.parse(text)
+        #expect(counts.handled == ["gateway": 10, "allocator": 3])
+        #expect(counts.sends == ["allocator": 7])
+        let later = StepCounts(handled: ["gateway": 15, "allocator": 3, "algo": 2], sends: ["allocator": 9])
+        #expect(later.minus(counts) == StepCounts(handled: ["gateway": 5, "allocator": 0, "algo": 2], sends: ["allocator": 2]))
     }
 }
