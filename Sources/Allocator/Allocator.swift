@@ -15,11 +15,12 @@ import Tracing
 ///
 /// - Idempotent per `fillId`; a fill that arrives before its batch waits for it.
 /// - State lives in SQLite (`AllocatorStore`), one file per partition number, open while this
-///   member holds the partition: each step's fills, state changes and outgoing updates are one
-///   transaction, written to a compacted changelog topic once its updates are delivered (they
-///   leave an outbox only once Kafka acknowledged them), so a restart or a partition moving to
-///   another replica (which opens the same file, or rebuilds it from the changelog) neither
-///   loses nor repeats an update (see the README).
+///   member holds the partition: each step's fills and state changes are one transaction,
+///   committed only once Kafka has acknowledged every update the step sends, then written to a
+///   compacted changelog topic, and only then do the step's records count as done. So a restart
+///   or a partition moving to another replica (which opens the same file, or rebuilds it from
+///   the changelog) never loses an update; one is sent twice only when the process dies between
+///   Kafka's acknowledgement and the commit (see the README).
 /// - Spans per the trace model: `fill_matching` in the batch trace, linked to the fill and to
 ///   every client order it was allocated to; `client_order_update` (and `order_completed` for a
 ///   terminal state) in each order's trace, parented on the member's order span from the
@@ -51,11 +52,11 @@ public struct Allocator: Service {
         }
         // One store per partition number (batches and fills are co-partitioned by symbol, so a
         // batch and its fills share it), open while this member holds the partition. Each step
-        // is one transaction, delivered (and its outbox rows cleared) and written to the
+        // is one transaction, committed once its updates are delivered and written to the
         // changelog before its records are stored as done; nothing is held between steps, so a
         // revoke only closes the stores: their next owner opens the same files if it can reach
-        // them and they are current, or rebuilds them from the changelog, sends what their
-        // outbox holds and goes on.
+        // them and they are current, or rebuilds them from the changelog, sends what an outbox
+        // kept (files of versions that kept one) and goes on.
         var stores: [Int32: AllocatorStore] = [:]
         func store(_ partition: Int32) async throws -> AllocatorStore {
             if let store = stores[partition] { return store }
@@ -68,7 +69,8 @@ public struct Allocator: Service {
                 logger.info("partition \(partition): allocator state at \(path), \(store.open.count) open batches")
             }
             stores[partition] = store
-            // A crash may have left updates in the outbox, and changes the changelog lacks.
+            // A file of a version that kept an outbox may hold updates not yet delivered; a crash
+            // may have left changes the changelog lacks.
             try await sendOutbox(store)
             try await writeChangelog([(partition, store)])
             return store
@@ -76,21 +78,21 @@ public struct Allocator: Service {
         try await kafka.run(tick: configuration.housekeepingInterval, logger: logger) { event, _ in
             switch event {
             case .records(let messages):
-                // A transaction per partition's store, then one changelog write and one send for
-                // all of them.
-                var step = Step()
-                var touched: [(Int32, AllocatorStore)] = []
-                for partition in Set(messages.lazy.map(\.partition)).sorted() {
-                    let store = try await store(partition)
-                    step.enter(store)
-                    try store.transaction {
+                // A transaction per partition's store, one send for all of them, the commits once
+                // every update is delivered, then one changelog write.
+                let touched = try await deliverThenCommit { touched in
+                    var step = Step()
+                    for partition in Set(messages.lazy.map(\.partition)).sorted() {
+                        let store = try await store(partition)
+                        step.enter(store)
+                        try store.begin()
+                        touched.append((partition, store))
                         for index in messages.indices where messages[index].partition == partition {
                             try handleIsolated(messages[index], store: store, step: &step)
                         }
                     }
-                    touched.append((partition, store))
+                    try await send(consume step)
                 }
-                try await send(consume step)
                 try await writeChangelog(touched)
             case .assigned(let partitions):
                 for partition in Set(partitions.map(\.partition)).sorted() { _ = try await store(partition) }
@@ -111,14 +113,15 @@ public struct Allocator: Service {
                 }
             case .tick:
                 for (partition, store) in stores.sorted(by: { $0.key < $1.key }) {
-                    var step = Step()
-                    step.enter(store)
-                    try store.transaction {
+                    let touched = try await deliverThenCommit { touched in
+                        var step = Step()
+                        step.enter(store)
+                        try store.begin()
+                        touched.append((partition, store))
                         try housekeeping(store, step: &step)
-                        try step.save(to: store)
+                        try await send(consume step)
                     }
-                    try await send(consume step)
-                    try await writeChangelog([(partition, store)])
+                    try await writeChangelog(touched)
                 }
             case .end:
                 try await writeChangelog(stores.sorted(by: { $0.key < $1.key }))
@@ -188,6 +191,24 @@ public struct Allocator: Service {
         return store
     }
 
+    /// Runs a step whose transactions `body` begins on the stores it appends to its argument, and
+    /// which returns once every record it sent is delivered; then commits them. When anything in
+    /// it fails (a record not delivered among them), every one is rolled back and the error
+    /// rethrown: the allocator stops before its input counts as done, and reading that input
+    /// again makes the same updates. So an update is never lost, and one is sent twice only when
+    /// the process dies between Kafka's acknowledgement and the commit.
+    func deliverThenCommit(_ body: (inout [(Int32, AllocatorStore)]) async throws -> Void) async throws -> [(Int32, AllocatorStore)] {
+        var touched: [(Int32, AllocatorStore)] = []
+        do {
+            try await body(&touched)
+        } catch {
+            for (_, store) in touched { try? store.rollBack() }
+            throw error
+        }
+        for (_, store) in touched { try store.commit() }
+        return touched
+    }
+
     /// Writes what the stores changed to the changelog and waits until Kafka has it: only then
     /// may their input records count as done. Called after the step's updates are delivered (see
     /// `AllocatorStore+Changelog`).
@@ -218,8 +239,8 @@ public struct Allocator: Service {
         }
     }
 
-    /// What one step sends: records with their contexts, and the outbox rows they came from,
-    /// for one store or several (a run of items for each).
+    /// What one step sends: records with their contexts, for one store or several (a run of items
+    /// for each), and the outbox rows of a previous run's records (`sendOutbox`).
     ///
     /// The records of a step go to the producer as they are: nothing copies them between the
     /// handler that makes them and librdkafka (`takeRecords()` hands the only reference over).
@@ -233,13 +254,11 @@ public struct Allocator: Service {
         private(set) var records: [KafkaProducerRecord] = []
         /// Each record's parent: a context, or the span of its update (whose context is never built).
         private(set) var parents: [MessagingParent] = []
-        /// Each record's baggage as its header value, when the outbox keeps it (serialized once for both).
+        /// Each record's baggage as its header value, when it is serialized already.
         private(set) var baggageHeaders: [[UInt8]?] = []
         private(set) var outbox: [Slot?] = []
         /// Each store's run of items: from `start` to the next run's start.
         private(set) var stores: [(store: AllocatorStore, start: Int)] = []
-        /// Records to keep in the outbox that `save(to:)` has not written yet, with their items.
-        private var unsaved: [(item: Int, record: AllocatorStore.OutboxRecord)] = []
 
         var count: Int { outbox.count }
 
@@ -260,33 +279,14 @@ public struct Allocator: Service {
             outbox.append(slot)
         }
 
-        /// Adds a record that the outbox keeps until it is delivered: `save(to:)` writes it. The
-        /// kept baggage is the header's too: the producer does not serialize it again.
-        mutating func add(_ record: consuming KafkaProducerRecord, parent: consuming MessagingParent, keeping kept: AllocatorStore.OutboxRecord) {
-            unsaved.append((count, kept))
-            add(record, parent: parent, baggageHeader: kept.baggage.map { Array($0.utf8) })
-        }
-
-        /// Writes the records added since the last call into one outbox row (all the updates of
-        /// one handled record: one insert, not one per update).
-        mutating func save(to store: AllocatorStore) throws {
-            guard !unsaved.isEmpty else { return }
-            let sequence = try store.enqueue(unsaved.map(\.record))
-            for (part, (item, _)) in unsaved.enumerated() {
-                outbox[item] = Slot(sequence: sequence, part: part)
-            }
-            unsaved = []
-        }
-
         /// Forgets every item added since the step had `count` items (what a rolled-back
-        /// savepoint made), saved or not.
+        /// savepoint made).
         mutating func rollBack(to count: Int) {
             precondition(count <= self.count && stores.last.map { $0.start <= count } ?? true, "a step rolls back within its current store's run")
             records.removeSubrange(count...)
             parents.removeSubrange(count...)
             baggageHeaders.removeSubrange(count...)
             outbox.removeSubrange(count...)
-            unsaved.removeAll { $0.item >= count }
         }
 
         /// The records, handed over: the step keeps none (so the producer writes their headers
@@ -355,10 +355,9 @@ public struct Allocator: Service {
         do {
             try store.isolated {
                 try handle(message, store: store, step: &step)
-                try step.save(to: store)
             }
         } catch let refused as AllocatorStore.InputRefused {
-            // The savepoint's rollback took its outbox rows: the step forgets their records.
+            // The savepoint's rollback undid the record's changes: the step forgets its records.
             step.rollBack(to: mark)
             let span = kafka.tracing.startProcessSpan(message)
             defer { span.end() }
@@ -419,8 +418,8 @@ public struct Allocator: Service {
 
     /// Each member's `batched` update, ahead of any fill's. The allocator writes every state of an
     /// order from `batched` on, through one producer in order, so no update of a fill can overtake
-    /// it; and it goes through the outbox like the others, so the batch's arrival is announced
-    /// exactly once.
+    /// it; and it is sent in the step that stores the batch, like the others, so the batch's
+    /// arrival is announced once (twice only after a crash between its delivery and the commit).
     func announceBatched(_ batch: Batch, contexts: [ServiceContext], step: inout Step) {
         let tracer = MessagingTracing.current
         for (index, member) in batch.members.enumerated() {
@@ -437,15 +436,12 @@ public struct Allocator: Service {
         }
     }
 
-    /// Adds an order update to the step, sent in its span's context and kept in the outbox
-    /// (with the rest of the handled record's, see `Step.save(to:)`) until it is delivered.
+    /// Adds an order update to the step, sent in its span's context (with the order's baggage,
+    /// serialized once) when the step's records are.
     func enqueue(_ update: OrderUpdate, span: any MessagingSpan, baggage: Baggage, step: inout Step) {
-        let value = update.encodeJSON()
         step.add(
-            KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: value), parent: .span(span),
-            keeping: AllocatorStore.OutboxRecord(
-                key: update.userId, value: value, traceparent: StoredTraceContext.traceparent(of: span),
-                baggage: baggage.headerValue))
+            KafkaProducerRecord(topic: configuration.topics.orderUpdates, key: update.userId, value: update.encodeJSON()), parent: .span(span),
+            baggageHeader: Array(baggage.headerValue.utf8))
     }
 
     /// The spans and updates of one applied fill.
@@ -501,9 +497,9 @@ public struct Allocator: Service {
     }
 
     /// Dead-letters a fill that only the store still holds (its record was consumed when it
-    /// began to wait): through the outbox (the step saves it in the same transaction that
-    /// removes the fill from the store), so a crash before delivery sends it on the next start
-    /// instead of losing it.
+    /// began to wait), in the step whose transaction removes the fill from the store: that
+    /// transaction commits only once the dead letter is delivered, so a crash before then leaves
+    /// the fill stored, and it is dead-lettered again.
     func deadLetterStored(
         _ value: [UInt8], key: String, errorType: String, reason: String, context: ServiceContext, step: inout Step
     ) {
@@ -511,10 +507,6 @@ public struct Allocator: Service {
         headers.set(DeadLetter.errorTypeHeader, errorType)
         headers.set(DeadLetter.errorMessageHeader, reason)
         headers.set(DeadLetter.sourceTopicHeader, configuration.topics.fills)
-        step.add(
-            KafkaProducerRecord(topic: configuration.topics.deadLetters, key: key, value: value, headers: headers), parent: .context(context),
-            keeping: AllocatorStore.OutboxRecord(
-                topic: configuration.topics.deadLetters, key: key, value: value, headers: headers,
-                traceparent: StoredTraceContext.traceparent(of: context), baggage: nil))
+        step.add(KafkaProducerRecord(topic: configuration.topics.deadLetters, key: key, value: value, headers: headers), parent: .context(context))
     }
 }

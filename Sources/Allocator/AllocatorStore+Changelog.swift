@@ -9,9 +9,9 @@ import GRDB
 ///
 /// - Changes are recorded by triggers (on this connection only) into `changelog_pending`, in the
 ///   same transaction as the change itself, so a crash keeps them until they are written.
-/// - The allocator writes a step's changes after its updates are delivered and before its input
-///   records count as done. So a row that lived only within one step (an outbox row, delivered
-///   at once) never reaches the changelog, and nothing is committed whose effect the changelog
+/// - The allocator writes a step's changes after its updates are delivered (and its transaction
+///   committed) and before its input records count as done. So a row that lived only within one
+///   step never reaches the changelog, and no input is committed whose effect the changelog
 ///   lacks. A crash between the updates and the changelog leaves their input uncommitted: the
 ///   next owner applies it again to the state the changelog has, and sends the same updates
 ///   again (identical: allocation is deterministic), which the audit counts as a redelivery.
@@ -20,8 +20,9 @@ import GRDB
 extension AllocatorStore {
     /// The tables whose rows go to the changelog: all of the allocator's state.
     static let changelogTables = ["open_batches", "applied_fills", "pending_fills", "done_batches", "done_fills", "outbox"]
-    /// The tables whose changes triggers record. The outbox is not one of them: its rows normally
-    /// come and go within a step, so instead of recording each, a write compares it with
+    /// The tables whose changes triggers record. The outbox is not one of them: its rows (kept by
+    /// files of earlier versions, which wrote each step's updates there until they were delivered)
+    /// came and went within a step, so instead of recording each, a write compares it with
     /// `changelog_outbox` (the outbox rows the changelog has), both normally empty.
     static let recordedTables = changelogTables.filter { $0 != "outbox" }
 

@@ -7,7 +7,9 @@ import TraceContext
 
 /// The allocator's state, kept in SQLite through GRDB so that it survives a restart: the open
 /// batches, the fills applied to each (in order), fills that arrived before their batch, the ids
-/// of finished batches, and an outbox of order updates not yet delivered.
+/// of finished batches. Files of earlier versions also kept an outbox of order updates not yet
+/// delivered (each step's updates, written in its transaction and deleted once Kafka had them);
+/// the allocator sends what one holds when it opens the file.
 ///
 /// An open batch's allocation is rebuilt by applying its stored fills again in their order:
 /// allocation is deterministic (the same inputs give the same allocations), so the rebuilt state
@@ -89,7 +91,7 @@ final class AllocatorStore {
 
     /// How many changed pages a transaction may hold in memory before SQLite starts writing them
     /// to the WAL (32 MiB of 4 KiB pages). At SQLite's default, its page cache's size (2 MiB),
-    /// a step's transaction at full speed did not fit (a fill's outbox row alone is tens of KB):
+    /// a step's transaction at full speed did not fit (a fill's outbox row alone was tens of KB):
     /// SQLite wrote changed pages to the WAL one at a time before the commit
     /// (`sqlite3PcacheFetchStress`, 7.5% of the untraced allocator's samples), and wrote again
     /// those that changed again. The cache itself keeps its default size: what a large
@@ -101,6 +103,9 @@ final class AllocatorStore {
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(5)
+        // A step's transaction stays open while its updates are delivered (`begin()`, then
+        // `commit()` or `rollBack()`): one connection, used by the allocator's loop alone.
+        configuration.allowsUnsafeTransactions = true
         // Every record is handled in a savepoint of its own (`isolated`), so SQLite copies each
         // page it changes into a sub-journal first. By default that journal is a temporary file
         // once a step has spilled it past 64 KiB, and then stays one: four of five writes the
@@ -236,6 +241,28 @@ final class AllocatorStore {
                 if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
             }
         }
+    }
+
+    /// Begins a transaction that stays open after this call: the store's methods called until
+    /// `commit()` or `rollBack()` take part in it. For a step that is stored only once Kafka has
+    /// its updates: the step's records are read again after a crash before its commit, and make
+    /// the same updates.
+    func begin() throws {
+        try access { db in try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute() }
+    }
+
+    /// Stores the transaction `begin()` opened.
+    func commit() throws {
+        try access { db in try db.cachedStatement(sql: "COMMIT TRANSACTION").execute() }
+    }
+
+    /// Undoes the transaction `begin()` opened, if one is open, and rebuilds the open batches in
+    /// memory from what is stored.
+    func rollBack() throws {
+        try access { db in
+            if db.isInsideTransaction { try db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+        }
+        try reload()
     }
 
     /// Runs `body` between the prepared statements `begin` and `end`; when either of the last two
@@ -396,33 +423,6 @@ final class AllocatorStore {
                 AppliedFill(
                     fill: fill, members: batch.allocation.batchMembers, allocation: allocation, memberContexts: batch.memberContexts,
                     fillTraceparent: fillTraceparent))
-        }
-    }
-
-    /// Keeps a record until it is delivered (an order update unless `topic` says otherwise);
-    /// returns its row's sequence number.
-    func enqueue(
-        topic: String? = nil, key: String, value: [UInt8], headers: KafkaHeaders = KafkaHeaders(), traceparent: String?, baggage: String?
-    ) throws -> Int64 {
-        try enqueue([OutboxRecord(topic: topic, key: key, value: value, headers: headers, traceparent: traceparent, baggage: baggage)])
-    }
-
-    /// Keeps records until they are delivered, in one row (a record alone in the columns of its
-    /// own); returns the row's sequence number. The records' parts are their positions here.
-    func enqueue(_ records: [OutboxRecord]) throws -> Int64 {
-        precondition(!records.isEmpty, "an outbox row keeps at least one record")
-        return try access { db in
-            if records.count == 1, let record = records.first {
-                try db.cachedStatement(sql: "INSERT INTO outbox (topic, key, value, headers, traceparent, baggage) VALUES (?, ?, ?, ?, ?, ?)")
-                    .execute(arguments: [
-                        record.topic, record.key, Data(record.value), record.headers.isEmpty ? nil : Data(Self.encode(record.headers)),
-                        record.traceparent, record.baggage,
-                    ])
-            } else {
-                try db.cachedStatement(sql: "INSERT INTO outbox (key, value, records) VALUES ('', x'', ?)")
-                    .execute(arguments: [Data(Self.encode(records))])
-            }
-            return db.lastInsertedRowID
         }
     }
 

@@ -104,6 +104,56 @@ struct AllocatorRestartTests {
         }
     }
 
+    @Test("a step whose updates Kafka refuses is not stored: the allocator stops, and the next one sends the same updates, once")
+    func refusedDeliveryStoresNothing() async throws {
+        let database = temporaryFilePath("allocator-refused", extension: "sqlite")
+        defer { removeFiles(derivedFrom: database) }
+        try await withEmbeddedBroker(engine: .mock) { broker in
+            let topics = PipelineTopics(prefix: uniqueName("f") + "-")
+            for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 1) }
+            let sender = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+            let batch = Batch(
+                batchId: "b-f1", symbol: "AAPL", side: .buy,
+                members: [
+                    Batch.Member(clientOrderId: "c-1", userId: "alice", quantity: 30, traceparent: traceparent),
+                    Batch.Member(clientOrderId: "c-2", userId: "bob", quantity: 70, traceparent: traceparent),
+                ],
+                closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
+            let fill = Fill(
+                fillId: "f-1", exchangeOrderId: "x-b-f1-0", batchId: "b-f1", symbol: "AAPL", side: .buy, quantity: 100,
+                price: Price(ticks: 1_900_000), cumulativeQuantity: 100, leavesQuantity: 0, status: .filled)
+            try await sender.send(KafkaProducerRecord(topic: topics.batches, key: "AAPL", value: batch.encodeJSON()))
+            try await sender.send(KafkaProducerRecord(topic: topics.fills, key: "AAPL", value: fill.encodeJSON()))
+            let group = uniqueName("allocator")
+            let reader = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("read"), topics: [topics.orderUpdates]), logger: testLogger)
+            try await withRunningConsumer(reader) {
+                // The first step's send fails for good (MESSAGE_TOO_LARGE): the allocator stops.
+                try broker.failNextProduceRequests(1, brokerErrorCode: 10)
+                let firstProducer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+                let first = try Self.runAllocator(broker, topics: topics, group: group, path: database, producer: firstProducer)
+                let outcome = await first.result
+                #expect(throws: KafkaError.self) { try outcome.get() }
+                await firstProducer.close()
+
+                // The next one reads the same records and sends their updates: each member's
+                // `batched` and its fill, no more.
+                let secondProducer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+                let second = try Self.runAllocator(broker, topics: topics, group: group, path: database, producer: secondProducer)
+                let updates = await collect(reader, count: 4, timeout: .seconds(60)).map { try! OrderUpdate(json: $0.value) }
+                let extra = await collect(reader, count: 1, timeout: .seconds(2))
+                second.cancel()
+                try? await second.value
+                await secondProducer.close()
+                #expect(Dictionary(grouping: updates, by: \.userId).mapValues { $0.map(\.status) } == ["alice": [.batched, .filled], "bob": [.batched, .filled]])
+                #expect(extra.isEmpty, "\(extra.count) more updates")
+                let violations = OrderAudit.violations(clientOrders: [], batches: [batch], fills: [fill], updates: updates, requireTerminal: true)
+                #expect(violations.isEmpty, "\(violations)")
+            }
+            await sender.close()
+        }
+    }
+
     @Test("a partition that moves to another member leaves with its state: the first member's file of it is removed, the new owner builds its own")
     func stateLeavesWithItsPartition() async throws {
         let first = temporaryFilePath("allocator-move-a", extension: "sqlite")

@@ -69,6 +69,46 @@ struct AllocatorStoreTests {
         #expect(try AllocatorStore(path: path).outbox().map { String(decoding: $0.value, as: UTF8.self) } == ["next"])
     }
 
+    @Test("a step's transaction held open across its delivery: rolled back, it leaves the state as it was, in memory and on disk; committed, it is there after a restart")
+    func heldTransactionRollsBackOrCommits() throws {
+        let path = temporaryFilePath("allocator-test", extension: "sqlite")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func isApplied(_ result: AllocatorStore.FillResult) -> Bool {
+            if case .applied = result { return true }
+            return false
+        }
+        func isDuplicate(_ result: AllocatorStore.FillResult) -> Bool {
+            if case .duplicate = result { return true }
+            return false
+        }
+        do {
+            let store = try AllocatorStore(path: path)
+            _ = try store.transaction { try store.addBatch(batch("b1", [10, 30]), now: 1) }
+            let before = try #require(store.open["b1"]).allocation.filledQuantity
+
+            // Delivery failed: the fill and a new batch are undone, the open batch's
+            // allocation in memory is what is stored.
+            try store.begin()
+            #expect(isApplied(try store.apply(fill("f1", batch: "b1", quantity: 8), fillTraceparent: nil, now: 2)))
+            _ = try store.addBatch(batch("b2", [5]), now: 2)
+            #expect(store.open["b1"]?.allocation.filledQuantity != before)
+            try store.rollBack()
+            #expect(store.open.keys.sorted() == ["b1"])
+            #expect(store.open["b1"]?.allocation.filledQuantity == before)
+            #expect(store.open["b1"]?.allocation.appliedFillIds.isEmpty == true)
+
+            // Delivered: the same fill applies again, and is kept once committed.
+            try store.begin()
+            #expect(isApplied(try store.apply(fill("f1", batch: "b1", quantity: 8), fillTraceparent: nil, now: 3)))
+            try store.commit()
+            #expect(isDuplicate(try apply(store, fill("f1", batch: "b1", quantity: 8))))
+        }
+        let reopened = try AllocatorStore(path: path)
+        #expect(isDuplicate(try apply(reopened, fill("f1", batch: "b1", quantity: 8))))
+        #expect(reopened.open.keys.sorted() == ["b1"])
+        #expect(try reopened.outbox().isEmpty, "a held step keeps nothing in the outbox")
+    }
+
     @Test func fillsAreAppliedOnceAndSurviveARestart() throws {
         let path = temporaryFilePath("allocator-test", extension: "sqlite")
         defer { try? FileManager.default.removeItem(atPath: path) }
