@@ -21,6 +21,18 @@ struct AllocatorRestartTests {
         return Task { try await allocator.run() }
     }
 
+    /// A batch of 100 AAPL: alice's 30 and bob's 70.
+    static func batch(_ id: String) -> Batch {
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        return Batch(
+            batchId: id, symbol: "AAPL", side: .buy,
+            members: [
+                Batch.Member(clientOrderId: "c-1", userId: "alice", quantity: 30, traceparent: traceparent),
+                Batch.Member(clientOrderId: "c-2", userId: "bob", quantity: 70, traceparent: traceparent),
+            ],
+            closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
+    }
+
     @Test(
         "a restarted allocator continues from its stored state, in its own folder or another machine's (rebuilt from the changelog): no update lost, none repeated, a redelivered fill changes nothing",
         arguments: [false, true])
@@ -40,14 +52,7 @@ struct AllocatorRestartTests {
             func runAllocator() throws -> Task<Void, Error> {
                 try Self.runAllocator(broker, topics: topics, group: group, path: path, producer: producer)
             }
-            let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-            let batch = Batch(
-                batchId: "b-r1", symbol: "AAPL", side: .buy,
-                members: [
-                    Batch.Member(clientOrderId: "c-1", userId: "alice", quantity: 30, traceparent: traceparent),
-                    Batch.Member(clientOrderId: "c-2", userId: "bob", quantity: 70, traceparent: traceparent),
-                ],
-                closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
+            let batch = Self.batch("b-r1")
             func fill(_ id: String, _ quantity: Int64, cumulative: Int64) -> KafkaProducerRecord {
                 let fill = Fill(
                     fillId: id, exchangeOrderId: "x-b-r1-0", batchId: "b-r1", symbol: "AAPL", side: .buy, quantity: quantity,
@@ -112,14 +117,7 @@ struct AllocatorRestartTests {
             let topics = PipelineTopics(prefix: uniqueName("f") + "-")
             for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 1) }
             let sender = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
-            let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-            let batch = Batch(
-                batchId: "b-f1", symbol: "AAPL", side: .buy,
-                members: [
-                    Batch.Member(clientOrderId: "c-1", userId: "alice", quantity: 30, traceparent: traceparent),
-                    Batch.Member(clientOrderId: "c-2", userId: "bob", quantity: 70, traceparent: traceparent),
-                ],
-                closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
+            let batch = Self.batch("b-f1")
             let fill = Fill(
                 fillId: "f-1", exchangeOrderId: "x-b-f1-0", batchId: "b-f1", symbol: "AAPL", side: .buy, quantity: 100,
                 price: Price(ticks: 1_900_000), cumulativeQuantity: 100, leavesQuantity: 0, status: .filled)
