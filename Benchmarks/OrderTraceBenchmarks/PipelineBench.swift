@@ -190,13 +190,10 @@ struct PipelineBench: AsyncParsableCommand {
         private init() {}
 
         func minus(_ before: Usage) -> Usage {
-            func difference(_ after: [String: Double], _ before: [String: Double]) -> [String: Double] {
-                after.reduce(into: [:]) { used, entry in used[entry.key] = entry.value - (before[entry.key] ?? 0) }
-            }
             var used = Usage()
-            used.cpu = difference(cpu, before.cpu)
-            used.switches = difference(switches, before.switches)
-            used.writes = difference(writes, before.writes)
+            used.cpu = cpu.minus(before.cpu)
+            used.switches = switches.minus(before.switches)
+            used.writes = writes.minus(before.writes)
             return used
         }
     }

@@ -44,9 +44,13 @@ struct StepCounts: Equatable {
     }
 
     func minus(_ before: StepCounts) -> StepCounts {
-        func difference(_ after: [String: Double], _ before: [String: Double]) -> [String: Double] {
-            after.reduce(into: [:]) { result, entry in result[entry.key] = entry.value - (before[entry.key] ?? 0) }
-        }
-        return StepCounts(handled: difference(handled, before.handled), sends: difference(sends, before.sends))
+        StepCounts(handled: handled.minus(before.handled), sends: sends.minus(before.sends))
+    }
+}
+
+extension Dictionary where Key == String, Value == Double {
+    /// Each counter's growth since `before` (a counter `before` lacks started at 0).
+    func minus(_ before: [String: Double]) -> [String: Double] {
+        reduce(into: [:]) { grown, entry in grown[entry.key] = entry.value - (before[entry.key] ?? 0) }
     }
 }
