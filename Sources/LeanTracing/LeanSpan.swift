@@ -66,12 +66,17 @@ public final class LeanSpan: Span {
     }
 
     /// Sets one attribute without going through `SpanAttributes` (a dictionary of existentials):
-    /// the fast path for code that knows it runs under the lean tracer.
+    /// the fast path for code that knows it runs under the lean tracer. A key already set this
+    /// way gets the new value in its place, so the span's end has no repeated key to look for
+    /// (the traced producer sets the partition and offset after its other attributes).
     public func setAttribute(_ key: String, _ value: AttributeValue) {
         guard isSampled else { return }
         state.withLock { state in
-            state.mayRepeatKeys = state.mayRepeatKeys || !state.fastAttributes.isEmpty
-            state.fastAttributes.append(Attribute(key, value))
+            if let index = SpanConversion.index(of: key, in: state.fastAttributes) {
+                state.fastAttributes[index].value = value
+            } else {
+                state.fastAttributes.append(Attribute(key, value))
+            }
         }
     }
 
@@ -173,11 +178,17 @@ public final class LeanSpan: Span {
         let finished: SpanData? = state.withLock { state in
             guard !state.ended else { return nil }
             state.ended = true
-            // Built here, once: with only fast-path attributes this copies no attribute at all.
+            // The span's arrays are moved out, not copied: an ended span reads none of them
+            // again, and each copy would be retained here and released twice later.
+            var fastAttributes: [Attribute] = []
+            swap(&fastAttributes, &state.fastAttributes)
+            var links: [SpanLinkData] = []
+            swap(&links, &state.links)
+            // With only fast-path attributes this makes no attribute at all.
             let (attributes, droppedAttributes) =
-                !state.mayRepeatKeys && state.attributes.isEmpty && state.fastAttributes.count <= limits.maxAttributes
-                ? (state.fastAttributes, 0)
-                : SpanConversion.merge(state.attributes, state.fastAttributes, limit: limits.maxAttributes)
+                !state.mayRepeatKeys && state.attributes.isEmpty && fastAttributes.count <= limits.maxAttributes
+                ? (fastAttributes, 0)
+                : SpanConversion.merge(state.attributes, fastAttributes, limit: limits.maxAttributes)
             var status = SpanDataStatusCode.unset
             var message = ""
             if let spanStatus = state.status {
@@ -191,7 +202,7 @@ public final class LeanSpan: Span {
                 attributes: attributes, droppedAttributesCount: droppedAttributes,
                 events: state.events.isEmpty ? [] : state.events.map { SpanConversion.event($0, limits: limits) },
                 droppedEventsCount: state.droppedEvents,
-                links: state.links,
+                links: links,
                 droppedLinksCount: state.droppedLinks, statusCode: status, statusMessage: message)
         }
         if let finished { sink.push(finished) }

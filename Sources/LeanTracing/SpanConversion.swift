@@ -54,6 +54,15 @@ enum SpanConversion {
         return (result, dropped)
     }
 
+    /// Where `key` is in `attributes` (its first place), comparing the keys' bytes only when
+    /// their lengths match.
+    static func index(of key: String, in attributes: [Attribute]) -> Int? {
+        let length = key.utf8.count
+        return attributes.withUnsafeBufferPointer { buffer in
+            buffer.firstIndex { $0.key.utf8.count == length && $0.key == key }
+        }
+    }
+
     /// `attributes` with only the last of each key, in the order of those last ones.
     static func deduplicated(_ attributes: [Attribute]) -> [Attribute] {
         if attributes.count <= 32 {

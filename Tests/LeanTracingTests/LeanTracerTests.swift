@@ -52,6 +52,42 @@ struct LeanTracerTests {
         #expect(child.traceFlags == 1)
     }
 
+    @Test("a key set again keeps one value, the last, kept as values or encoded when the span ends", arguments: [false, true])
+    func keySetAgainKeepsTheLastValue(encodesSpans: Bool) async throws {
+        let spans = try await withLeanTracer(encodesSpans: encodesSpans) { tracer in
+            // As the traced producer does: its attributes, then the partition and offset on delivery.
+            let send = tracer.startSpan("send", context: .topLevel, ofKind: .producer)
+            send.setAttributes([
+                Attribute("messaging.system", .string("kafka")), Attribute("messaging.destination.partition.id", .string("0")),
+                Attribute("user.id", .string("alice")),
+            ])
+            send.setAttribute("messaging.destination.partition.id", .string("3"))
+            send.setAttribute("messaging.kafka.offset", .int(41))
+            send.setAttribute("messaging.kafka.offset", .int(42))
+            send.end()
+            // Both kinds of attributes, and a second array with a key of the first.
+            let mixed = tracer.startSpan("mixed", context: .topLevel, ofKind: .internal)
+            mixed.attributes["user.id"] = "bob"
+            mixed.attributes["order.symbol"] = "AAPL"
+            mixed.setAttributes([Attribute("user.id", .string("carol")), Attribute("batch.id", .string("b-1"))])
+            mixed.setAttributes([Attribute("batch.id", .string("b-2"))])
+            mixed.setAttribute("fill.id", .string("f-1"))
+            mixed.end()
+        }
+        let send = try spans.named("send")
+        #expect(send.attributes == [
+            Attribute("messaging.system", .string("kafka")), Attribute("messaging.destination.partition.id", .string("3")),
+            Attribute("user.id", .string("alice")), Attribute("messaging.kafka.offset", .int(42)),
+        ])
+        #expect(send.droppedAttributesCount == 0)
+        let mixed = try spans.named("mixed")
+        #expect(Set(mixed.attributes) == [
+            Attribute("order.symbol", .string("AAPL")), Attribute("user.id", .string("carol")), Attribute("batch.id", .string("b-2")),
+            Attribute("fill.id", .string("f-1")),
+        ])
+        #expect(mixed.attributes.count == 4)
+    }
+
     @Test("limits drop and count, kept as values or encoded when the span ends", arguments: [false, true])
     func limitsDropAndCount(encodesSpans: Bool) async throws {
         let spans = try await withLeanTracer(encodesSpans: encodesSpans) { tracer in
