@@ -151,7 +151,7 @@ public enum SpanBatch: Sendable {
     var room: Room {
         switch self {
         case .spans(let spans): Room(encoded: false, spans: spans.count, bytes: 0)
-        case .protobuf(let encoded): Room(encoded: true, spans: encoded.count, bytes: encoded.bytes.count)
+        case .protobuf(let encoded): Room(encoded: true, spans: encoded.count, bytes: encoded.byteCount)
         }
     }
 }
