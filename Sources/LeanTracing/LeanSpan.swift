@@ -18,10 +18,9 @@ public final class LeanSpan: Span {
         var droppedLinks: UInt32 = 0
         var status: SpanStatus?
         var ended = false
-        /// Attributes set through the fast path, as OTLP values (no dictionary, no hashing).
+        /// Attributes set through the fast path, as OTLP values (no dictionary, no hashing), each
+        /// key once unless the first array given held it twice.
         var fastAttributes: [Attribute] = []
-        /// Whether a key may have been set twice (more than one call set attributes).
-        var mayRepeatKeys = false
         var context: ServiceContext?
     }
 
@@ -80,15 +79,22 @@ public final class LeanSpan: Span {
         }
     }
 
-    /// Sets attributes without going through `SpanAttributes`.
+    /// Sets attributes without going through `SpanAttributes`. After earlier ones, a key already
+    /// set takes its new value in its place (the consumer's process span gets the business ids
+    /// once its record is decoded).
     public func setAttributes(_ attributes: [Attribute]) {
         guard isSampled else { return }
         state.withLock { state in
             if state.fastAttributes.isEmpty {
                 state.fastAttributes = attributes
-            } else {
-                state.fastAttributes += attributes
-                state.mayRepeatKeys = true
+                return
+            }
+            for attribute in attributes {
+                if let index = SpanConversion.index(of: attribute.key, in: state.fastAttributes) {
+                    state.fastAttributes[index].value = attribute.value
+                } else {
+                    state.fastAttributes.append(attribute)
+                }
             }
         }
     }
@@ -186,7 +192,7 @@ public final class LeanSpan: Span {
             swap(&links, &state.links)
             // With only fast-path attributes this makes no attribute at all.
             let (attributes, droppedAttributes) =
-                !state.mayRepeatKeys && state.attributes.isEmpty && fastAttributes.count <= limits.maxAttributes
+                state.attributes.isEmpty && fastAttributes.count <= limits.maxAttributes
                 ? (fastAttributes, 0)
                 : SpanConversion.merge(state.attributes, fastAttributes, limit: limits.maxAttributes)
             var status = SpanDataStatusCode.unset

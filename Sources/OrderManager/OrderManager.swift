@@ -248,7 +248,7 @@ public struct OrderManager: Service {
             }
             state.pooledSources[key] = source
             step.hold(source)
-            span.attributes[BusinessAttribute.status] = OrderStatus.accepted.rawValue
+            span.setAttribute(BusinessAttribute.status, .string(OrderStatus.accepted.rawValue))
             step.send(Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), context: context)
             let member = Member(context: context, stored: StoredContext(of: context), source: source)
             for closed in state.pool.add(order, item: member, now: .now) {

@@ -65,6 +65,11 @@ struct LeanTracerTests {
             send.setAttribute("messaging.kafka.offset", .int(41))
             send.setAttribute("messaging.kafka.offset", .int(42))
             send.end()
+            // A process span that gets the business ids once its record is decoded.
+            let process = tracer.startSpan("process", context: .topLevel, ofKind: .consumer)
+            process.setAttributes([Attribute("messaging.system", .string("kafka")), Attribute("user.id", .string("from-baggage"))])
+            process.setAttributes([Attribute("user.id", .string("alice")), Attribute("client.order_id", .string("c-1"))])
+            process.end()
             // Both kinds of attributes, and a second array with a key of the first.
             let mixed = tracer.startSpan("mixed", context: .topLevel, ofKind: .internal)
             mixed.attributes["user.id"] = "bob"
@@ -80,6 +85,9 @@ struct LeanTracerTests {
             Attribute("user.id", .string("alice")), Attribute("messaging.kafka.offset", .int(42)),
         ])
         #expect(send.droppedAttributesCount == 0)
+        #expect(try spans.named("process").attributes == [
+            Attribute("messaging.system", .string("kafka")), Attribute("user.id", .string("alice")), Attribute("client.order_id", .string("c-1")),
+        ])
         let mixed = try spans.named("mixed")
         #expect(Set(mixed.attributes) == [
             Attribute("order.symbol", .string("AAPL")), Attribute("user.id", .string("carol")), Attribute("batch.id", .string("b-2")),
