@@ -170,6 +170,21 @@ struct HotPathsBench: ParsableCommand {
 
     // MARK: Spans
 
+    /// The messaging attributes the traced producer gives a `send order-updates` span at its
+    /// start, in an array with room for `count`.
+    @inline(__always)
+    static func sendAttributes(reserving count: Int) -> [Attribute] {
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(count)
+        attributes.append(Attribute("messaging.system", .string("kafka")))
+        attributes.append(Attribute("messaging.operation.name", .string("send")))
+        attributes.append(Attribute("messaging.operation.type", .string("send")))
+        attributes.append(Attribute("messaging.destination.name", .string("order-updates")))
+        attributes.append(Attribute("messaging.client.id", .string("allocator")))
+        attributes.append(Attribute("messaging.kafka.message.key", .string("alice")))
+        return attributes
+    }
+
     private func spans() {
         let count = max(1, iterations / 5)
         // Export is not measured: every ended span stays in the buffer (sized for a round).
@@ -225,14 +240,7 @@ struct HotPathsBench: ParsableCommand {
                 let partition = Int32(3)
                 return Self.measureOnce(count) {
                     let span = tracer.startMessagingSpan("send order-updates", context: context, ofKind: .producer)
-                    var attributes: [Attribute] = []
-                    attributes.reserveCapacity(9)
-                    attributes.append(Attribute("messaging.system", .string("kafka")))
-                    attributes.append(Attribute("messaging.operation.name", .string("send")))
-                    attributes.append(Attribute("messaging.operation.type", .string("send")))
-                    attributes.append(Attribute("messaging.destination.name", .string("order-updates")))
-                    attributes.append(Attribute("messaging.client.id", .string("allocator")))
-                    attributes.append(Attribute("messaging.kafka.message.key", .string("alice")))
+                    var attributes = Self.sendAttributes(reserving: 9)
                     attributes.append(Attribute("messaging.destination.partition.id", .string(String(partition))))
                     span.setAttributes(attributes)
                     span.end()
@@ -262,14 +270,7 @@ struct HotPathsBench: ParsableCommand {
                 let span = tracer.startMessagingSpan("send order-updates", context: context, ofKind: .producer)
                 // Gone before the delivery, as in the producer: the span then holds the only reference.
                 do {
-                    var attributes: [Attribute] = []
-                    attributes.reserveCapacity(14)
-                    attributes.append(Attribute("messaging.system", .string("kafka")))
-                    attributes.append(Attribute("messaging.operation.name", .string("send")))
-                    attributes.append(Attribute("messaging.operation.type", .string("send")))
-                    attributes.append(Attribute("messaging.destination.name", .string("order-updates")))
-                    attributes.append(Attribute("messaging.client.id", .string("allocator")))
-                    attributes.append(Attribute("messaging.kafka.message.key", .string("alice")))
+                    var attributes = Self.sendAttributes(reserving: 14)
                     attributes.append(Attribute("user.id", .string("alice")))
                     attributes.append(Attribute("client.order_id", .string(clientOrderID)))
                     attributes.append(Attribute("batch.id", .string(batchID)))

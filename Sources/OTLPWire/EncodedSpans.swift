@@ -278,54 +278,36 @@ struct SpanFieldWriter {
     @inline(__always)
     private func keyValue(_ tag: UInt8, _ attribute: UnsafePointer<Attribute>) {
         let keyCount = attribute.pointee.key.utf8.count
-        // Tag and length of the KeyValue, of the key, of the value and of a string value.
-        let framing = 24 + keyCount
+        // The value's own bytes past its tag and length (an array makes room for its elements).
+        let valueRoom: Int
+        switch attribute.pointee.value {
+        case .string(let string): valueRoom = string.utf8.count
+        case .int: valueRoom = 10
+        case .double: valueRoom = 8
+        case .bool, .stringArray, .boolArray, .intArray, .doubleArray: valueRoom = 2
+        }
+        // Tags and lengths of the KeyValue, of the key, of the value and of its member.
+        store.ensure(24 + keyCount + valueRoom)
+        let keyValue = open(tag)
+        if keyCount > 0 { stringField(0x0A, attribute.pointee.key, count: keyCount) }  // KeyValue.key
+        let value = open(0x12)  // KeyValue.value
         switch attribute.pointee.value {
         case .string(let string):
-            let count = string.utf8.count
-            store.ensure(framing + count)
-            let keyValue = open(tag)
-            if keyCount > 0 { stringField(0x0A, attribute.pointee.key, count: keyCount) }  // KeyValue.key
-            let value = open(0x12)  // KeyValue.value
-            stringField(0x0A, string, count: count)
-            close(value)
-            close(keyValue)
+            stringField(0x0A, string, count: valueRoom)
         case .bool(let bool):
-            store.ensure(framing)
-            let keyValue = open(tag)
-            if keyCount > 0 { stringField(0x0A, attribute.pointee.key, count: keyCount) }
-            let value = open(0x12)
             byte(0x10)
             byte(bool ? 1 : 0)
-            close(value)
-            close(keyValue)
         case .int(let int):
-            store.ensure(framing + 10)
-            let keyValue = open(tag)
-            if keyCount > 0 { stringField(0x0A, attribute.pointee.key, count: keyCount) }
-            let value = open(0x12)
             byte(0x18)
             varint(UInt64(bitPattern: int))
-            close(value)
-            close(keyValue)
         case .double(let double):
-            store.ensure(framing + 8)
-            let keyValue = open(tag)
-            if keyCount > 0 { stringField(0x0A, attribute.pointee.key, count: keyCount) }
-            let value = open(0x12)
             byte(0x21)
             fixed64(double.bitPattern)
-            close(value)
-            close(keyValue)
         case .stringArray, .boolArray, .intArray, .doubleArray:
-            store.ensure(framing)
-            let keyValue = open(tag)
-            if keyCount > 0 { stringField(0x0A, attribute.pointee.key, count: keyCount) }
-            let value = open(0x12)
             array(attribute)
-            close(value)
-            close(keyValue)
         }
+        close(value)
+        close(keyValue)
     }
 
     /// An `AnyValue`'s `array_value` (tag 5): an `ArrayValue` of `AnyValue`s, one per element.
