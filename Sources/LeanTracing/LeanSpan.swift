@@ -70,13 +70,7 @@ public final class LeanSpan: Span {
     /// (the traced producer sets the partition and offset after its other attributes).
     public func setAttribute(_ key: String, _ value: AttributeValue) {
         guard isSampled else { return }
-        state.withLock { state in
-            if let index = SpanConversion.index(of: key, in: state.fastAttributes) {
-                state.fastAttributes[index].value = value
-            } else {
-                state.fastAttributes.append(Attribute(key, value))
-            }
-        }
+        state.withLock { SpanConversion.set(Attribute(key, value), in: &$0.fastAttributes) }
     }
 
     /// Sets attributes without going through `SpanAttributes`. After earlier ones, a key already
@@ -89,13 +83,7 @@ public final class LeanSpan: Span {
                 state.fastAttributes = attributes
                 return
             }
-            for attribute in attributes {
-                if let index = SpanConversion.index(of: attribute.key, in: state.fastAttributes) {
-                    state.fastAttributes[index].value = attribute.value
-                } else {
-                    state.fastAttributes.append(attribute)
-                }
-            }
+            for attribute in attributes { SpanConversion.set(attribute, in: &state.fastAttributes) }
         }
     }
 

@@ -54,12 +54,17 @@ enum SpanConversion {
         return (result, dropped)
     }
 
-    /// Where `key` is in `attributes` (its first place), comparing the keys' bytes only when
-    /// their lengths match.
-    static func index(of key: String, in attributes: [Attribute]) -> Int? {
-        let length = key.utf8.count
-        return attributes.withUnsafeBufferPointer { buffer in
-            buffer.firstIndex { $0.key.utf8.count == length && $0.key == key }
+    /// Sets `attribute` in `attributes`: in the place of its key when the key is there (its
+    /// first place; keys' bytes compared only when their lengths match), at the end otherwise.
+    static func set(_ attribute: Attribute, in attributes: inout [Attribute]) {
+        let length = attribute.key.utf8.count
+        let index = attributes.withUnsafeBufferPointer { buffer in
+            buffer.firstIndex { $0.key.utf8.count == length && $0.key == attribute.key }
+        }
+        if let index {
+            attributes[index].value = attribute.value
+        } else {
+            attributes.append(attribute)
         }
     }
 
