@@ -79,21 +79,28 @@ public struct Allocator: Service {
             switch event {
             case .records(let messages):
                 // A transaction per partition's store, one send for all of them, the commits once
-                // every update is delivered, then one changelog write.
-                let touched = try await deliverThenCommit { touched in
-                    var step = Step()
-                    for partition in Set(messages.lazy.map(\.partition)).sorted() {
-                        let store = try await store(partition)
-                        step.enter(store)
-                        try store.begin()
-                        touched.append((partition, store))
-                        for index in messages.indices where messages[index].partition == partition {
-                            try handleIsolated(messages[index], store: store, step: &step)
+                // every update is delivered, then one changelog write. A step that has made
+                // `maxStepUpdates` updates ends after its record; the next takes the records left.
+                let order = messages.indices.sorted { (messages[$0].partition, $0) < (messages[$1].partition, $1) }
+                var next = 0
+                while next < order.count {
+                    let touched = try await deliverThenCommit { touched in
+                        var step = Step()
+                        while next < order.count, step.count < configuration.maxStepUpdates {
+                            let message = messages[order[next]]
+                            if touched.last?.0 != message.partition {
+                                let store = try await store(message.partition)
+                                step.enter(store)
+                                try store.begin()
+                                touched.append((message.partition, store))
+                            }
+                            try handleIsolated(message, store: touched[touched.count - 1].1, step: &step)
+                            next += 1
                         }
+                        try await send(consume step)
                     }
-                    try await send(consume step)
+                    try await writeChangelog(touched)
                 }
-                try await writeChangelog(touched)
             case .assigned(let partitions):
                 for partition in Set(partitions.map(\.partition)).sorted() { _ = try await store(partition) }
             case .revoked(let partitions):

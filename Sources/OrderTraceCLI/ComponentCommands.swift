@@ -50,14 +50,14 @@ struct AllocatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allocator",
         abstract: "Allocate every fill to the client orders of its batch and publish their new states.",
-        discussion: "Environment: ALLOCATOR_DB (default $ORDERTRACE_DATA_DIR/allocator.sqlite; data dir default .ordertrace). Consumer group: allocator."
+        discussion: "Environment: ALLOCATOR_DB (default $ORDERTRACE_DATA_DIR/allocator.sqlite; data dir default .ordertrace), ALLOCATOR_CHANGELOG (on or off), ALLOCATOR_MAX_STEP_UPDATES (the most updates one step holds until they are delivered, default 20000). Consumer group: allocator."
     )
 
     @OptionGroup var options: ComponentOptions
 
     func run() async throws {
         try await options.run("allocator", consumerGroup: PipelineConsumerGroups.allocator, consumerTopics: { [$0.batches, $0.fills] }) { environment, _, consumer, producer, logger in
-            let configuration = AllocatorConfiguration.fromEnvironment(environment)
+            let configuration = try AllocatorConfiguration.fromEnvironment(environment)
             return Allocator(configuration: configuration, consumer: consumer!, producer: producer, logger: logger)
         }
     }

@@ -11,11 +11,12 @@ import Testing
 struct AllocatorRestartTests {
     /// An allocator of `group` keeping its state at `path`, running until the task is cancelled.
     static func runAllocator(
-        _ broker: EmbeddedBroker, topics: PipelineTopics, group: String, path: String, producer: KafkaProducer
+        _ broker: EmbeddedBroker, topics: PipelineTopics, group: String, path: String, producer: KafkaProducer, maxStepUpdates: Int? = nil
     ) throws -> Task<Void, Error> {
         var configuration = AllocatorConfiguration()
         configuration.topics = topics
         configuration.databasePath = path
+        if let maxStepUpdates { configuration.maxStepUpdates = maxStepUpdates }
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group, topics: [topics.batches, topics.fills]), logger: testLogger)
         let allocator = Allocator(configuration: configuration, consumer: consumer, producer: producer, logger: testLogger)
         return Task { try await allocator.run() }
@@ -149,6 +150,78 @@ struct AllocatorRestartTests {
                 #expect(violations.isEmpty, "\(violations)")
             }
             await sender.close()
+        }
+    }
+
+    @Test("records read together make steps of at most the bound's updates, each committed and written to the changelog in turn: every update once, a bad record dead-lettered once")
+    func aLargeReadIsHandledInBoundedSteps() async throws {
+        let database = temporaryFilePath("allocator-steps", extension: "sqlite")
+        defer { removeFiles(derivedFrom: database) }
+        try await withEmbeddedBroker { broker in
+            let topics = PipelineTopics(prefix: uniqueName("s") + "-")
+            for topic in topics.all + [topics.allocatorChangelog] { try broker.createTopic(topic, partitions: 2) }
+            let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: testLogger)
+            let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+            // Two batches (of 5 and 4 orders of 10) on their symbols' partitions, their fills,
+            // and a fill that is not JSON between them, all written before the allocator starts
+            // so that it reads them together.
+            func batch(_ id: String, _ symbol: String, members: Int) -> Batch {
+                Batch(
+                    batchId: id, symbol: symbol, side: .buy,
+                    members: (0..<members).map { Batch.Member(clientOrderId: "\(id)-c\($0)", userId: "u\($0)", quantity: 10, traceparent: traceparent) },
+                    closeReason: .size, openedAt: "2026-11-30T09:30:00.000Z", closedAt: "2026-11-30T09:30:00.050Z")
+            }
+            let batches = [batch("b-s1", "AAPL", members: 5), batch("b-s2", "MSFT", members: 4)]
+            var fills: [Fill] = []
+            for (batch, quantities) in zip(batches, [[20, 15, 15], [20, 20]] as [[Int64]]) {
+                var cumulative: Int64 = 0
+                for (index, quantity) in quantities.enumerated() {
+                    cumulative += quantity
+                    fills.append(
+                        Fill(
+                            fillId: "\(batch.batchId)-f\(index)", exchangeOrderId: "x-\(batch.batchId)", batchId: batch.batchId, symbol: batch.symbol, side: .buy,
+                            quantity: quantity, price: Price(ticks: 1_900_000 + Int64(index)), cumulativeQuantity: cumulative, leavesQuantity: batch.quantity - cumulative,
+                            status: cumulative == batch.quantity ? .filled : .partiallyFilled))
+                }
+            }
+            for batch in batches { try await producer.send(KafkaProducerRecord(topic: topics.batches, key: batch.symbol, value: batch.encodeJSON())) }
+            for fill in fills.prefix(2) { try await producer.send(KafkaProducerRecord(topic: topics.fills, key: fill.symbol, value: fill.encodeJSON())) }
+            try await producer.send(KafkaProducerRecord(topic: topics.fills, key: "AAPL", value: Array("not a fill".utf8)))
+            for fill in fills.dropFirst(2) { try await producer.send(KafkaProducerRecord(topic: topics.fills, key: fill.symbol, value: fill.encodeJSON())) }
+
+            let reader = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("read"), topics: [topics.orderUpdates]), logger: testLogger)
+            let deadLetters = try KafkaConsumer(configuration: consumerConfiguration(broker, group: uniqueName("dead"), topics: [topics.deadLetters]), logger: testLogger)
+            try await withRunningConsumer(reader) {
+                try await withRunningConsumer(deadLetters) {
+                    let allocator = try Self.runAllocator(broker, topics: topics, group: uniqueName("allocator"), path: database, producer: producer, maxStepUpdates: 3)
+                    // Each member's `batched`, then one update per member for each fill.
+                    let expected = 5 + 3 * 5 + 4 + 2 * 4
+                    let updates = await collect(reader, count: expected, timeout: .seconds(60)).map { try! OrderUpdate(json: $0.value) }
+                    let extra = await collect(reader, count: 1, timeout: .seconds(2))
+                    let dead = await collect(deadLetters, count: 2, timeout: .seconds(5))
+                    allocator.cancel()
+                    try? await allocator.value
+
+                    #expect(updates.count == expected)
+                    #expect(extra.isEmpty, "\(extra.count) more updates")
+                    #expect(Set(updates.map { "\($0.clientOrderId) \($0.status) \($0.fillId ?? "")" }).count == expected)
+                    #expect(updates.filter { $0.status == .filled }.count == 9)
+                    let violations = OrderAudit.violations(clientOrders: [], batches: batches, fills: fills, updates: updates, requireTerminal: true)
+                    #expect(violations.isEmpty, "\(violations)")
+                    #expect(dead.map { $0.value } == [Array("not a fill".utf8)])
+
+                    // Every step wrote its changes to the changelog: a batch's rows changed in
+                    // the step of the batch and in that of each of its fills, one record each.
+                    let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: [broker.bootstrapServers]), logger: testLogger)
+                    var writes: [String: Int] = [:]
+                    for partition in 0..<2 {
+                        let (records, _) = try await admin.records(of: topics.allocatorChangelog, partition: Int32(partition))
+                        for record in records { writes[record.key.map { String(decoding: $0, as: UTF8.self) } ?? "", default: 0] += 1 }
+                    }
+                    #expect(writes.values.max() ?? 0 >= 4, "no row was written by more than \(writes.values.max() ?? 0) steps")
+                }
+            }
+            await producer.close()
         }
     }
 
