@@ -3,7 +3,8 @@ import Pipeline
 import Settings
 
 /// Where the allocator keeps its state and how long it remembers. Every value has a default;
-/// `fromEnvironment` reads `ALLOCATOR_DB`, `ORDERTRACE_DATA_DIR` and `ORDERTRACE_TOPIC_PREFIX`.
+/// `fromEnvironment` reads `ALLOCATOR_DB`, `ORDERTRACE_DATA_DIR`, `ALLOCATOR_CHANGELOG`,
+/// `ALLOCATOR_MAX_STEP_UPDATES` and `ORDERTRACE_TOPIC_PREFIX`.
 public struct AllocatorConfiguration: Sendable, Hashable {
     public var topics = PipelineTopics()
     /// Where the state is kept: one SQLite file per partition, named after this path
@@ -42,8 +43,8 @@ public struct AllocatorConfiguration: Sendable, Hashable {
     public init() {}
 
     /// Reads `ALLOCATOR_DB` (default `$ORDERTRACE_DATA_DIR/allocator.sqlite`, data dir
-    /// default `.ordertrace`), `ALLOCATOR_CHANGELOG` (`on`, the default, or `off`) and
-    /// `ORDERTRACE_TOPIC_PREFIX`, and `ALLOCATOR_MAX_STEP_UPDATES`.
+    /// default `.ordertrace`), `ALLOCATOR_CHANGELOG` (`on`, the default, or `off`),
+    /// `ALLOCATOR_MAX_STEP_UPDATES` (a positive integer) and `ORDERTRACE_TOPIC_PREFIX`.
     public static func fromEnvironment(_ environment: [String: String]) throws -> AllocatorConfiguration {
         let reader = EnvironmentReader(environment)
         var configuration = AllocatorConfiguration()

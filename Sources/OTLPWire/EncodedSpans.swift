@@ -154,28 +154,26 @@ struct SpanFieldWriter {
         store.count = position + 1 - store.base
     }
 
+    /// An integer's bytes as they are in memory (callers pick the byte order).
     @inline(__always)
-    private func fixed64(_ value: UInt64) {
-        assertRoom(8)
-        UnsafeMutableRawPointer(store.base + store.count).storeBytes(of: value.littleEndian, as: UInt64.self)
-        store.count += 8
+    private func raw<Integer: FixedWidthInteger>(_ value: Integer) {
+        assertRoom(MemoryLayout<Integer>.size)
+        UnsafeMutableRawPointer(store.base + store.count).storeBytes(of: value, as: Integer.self)
+        store.count += MemoryLayout<Integer>.size
     }
 
     @inline(__always)
-    private func fixed32(_ value: UInt32) {
-        assertRoom(4)
-        UnsafeMutableRawPointer(store.base + store.count).storeBytes(of: value.littleEndian, as: UInt32.self)
-        store.count += 4
-    }
+    private func fixed64(_ value: UInt64) { raw(value.littleEndian) }
+
+    @inline(__always)
+    private func fixed32(_ value: UInt32) { raw(value.littleEndian) }
 
     /// An 8-byte id, most significant byte first.
     @inline(__always)
     private func id64(_ tag: UInt8, _ id: UInt64) {
         byte(tag)
         byte(8)
-        assertRoom(8)
-        UnsafeMutableRawPointer(store.base + store.count).storeBytes(of: id.bigEndian, as: UInt64.self)
-        store.count += 8
+        raw(id.bigEndian)
     }
 
     /// A 16-byte trace id: `high` then `low`, each most significant byte first.
@@ -183,11 +181,8 @@ struct SpanFieldWriter {
     private func traceID(_ tag: UInt8, _ id: TraceID) {
         byte(tag)
         byte(16)
-        assertRoom(16)
-        let position = UnsafeMutableRawPointer(store.base + store.count)
-        position.storeBytes(of: id.high.bigEndian, as: UInt64.self)
-        (position + 8).storeBytes(of: id.low.bigEndian, as: UInt64.self)
-        store.count += 16
+        raw(id.high.bigEndian)
+        raw(id.low.bigEndian)
     }
 
     /// A string's tag, length and UTF-8 bytes (`count` of them, room made for them).
