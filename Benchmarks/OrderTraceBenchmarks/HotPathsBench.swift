@@ -325,6 +325,73 @@ struct HotPathsBench: ParsableCommand {
             "update spans, parent passed as a span", measureUpdateSpans(throughContexts: false),
             baseline: ("through ServiceContexts", measureUpdateSpans(throughContexts: true)))
 
+        // The order manager's work on an order's trace context: the parent of its `accepted`
+        // update (its processing span with the order's baggage), that parent stored with the
+        // batch member, the order's `client_order_batched` span, and the batch's link to it. The
+        // parent kept as the span and the baggage, against the `ServiceContext` made for it before.
+        func measureOrderParent(throughContexts: Bool) -> Measurement {
+            bestRound {
+                let tracer = makeLean()
+                let processing = tracer.startMessagingSpan("order_manager_processing", context: .topLevel, ofKind: .internal)
+                defer { processing.end() }
+                let orderBaggage = Baggage().setting(["user.id": "alice", "client.order_id": "c-1234"])
+                var stored = 0
+                defer { if stored == 0 { print("(nothing stored)") } }
+                return Self.measureOnce(count) {
+                    let batching = tracer.startMessagingSpan("order_batching", context: .topLevel, ofKind: .internal)
+                    if throughContexts {
+                        let context = processing.context(baggage: orderBaggage)
+                        tracer.startMessagingSpan("send order-updates", context: context, ofKind: .producer).end()
+                        stored &+= StoredContext(of: context).traceparent.utf8.count
+                        tracer.startMessagingSpan("client_order_batched", context: context, ofKind: .internal).end()
+                        batching.addLink(to: context, attributes: [])
+                    } else {
+                        let parent = tracer.parent(processing, baggage: orderBaggage)
+                        tracer.startMessagingSpan("send order-updates", parent: parent, ofKind: .producer).end()
+                        stored &+= StoredContext(of: parent).traceparent.utf8.count
+                        tracer.startMessagingSpan("client_order_batched", parent: parent, ofKind: .internal).end()
+                        batching.addLink(to: parent, attributes: [])
+                    }
+                    batching.end()
+                }
+            }
+        }
+        report(
+            "an order's parent in the order manager", measureOrderParent(throughContexts: false),
+            baseline: ("through ServiceContexts", measureOrderParent(throughContexts: true)))
+
+        // The allocator's work on a batch member's trace context: read back from what the batch
+        // stored, then five update spans under it, each with the order's baggage and its own ids.
+        // The member kept as its parsed W3C context, against the `ServiceContext` extracted before.
+        func measureMemberParent(throughContexts: Bool) -> Measurement {
+            bestRound {
+                let tracer = makeLean()
+                let order = tracer.startMessagingSpan("order_manager_processing", context: .topLevel, ofKind: .internal)
+                defer { order.end() }
+                let stored = StoredContext(of: order.context(baggage: ["user.id": "alice", "client.order_id": "c-1234"]))
+                let updates = (1...5).map { Baggage(headerValue: stored.baggage ?? "").setting(["batch.id": "b-77", "fill.id": "f-\($0)"]) }
+                // The stored context is read through the task's tracer, as in a component.
+                return withTracer(tracer) {
+                    Self.measureOnce(count) {
+                        if throughContexts {
+                            let member = stored.context ?? .topLevel
+                            for baggage in updates {
+                                tracer.startMessagingSpan("client_order_update", context: member, baggage: baggage, ofKind: .internal).end()
+                            }
+                        } else {
+                            let member = tracer.parent(stored: stored)
+                            for baggage in updates {
+                                tracer.startMessagingSpan("client_order_update", parent: member.replacingBaggage(baggage), ofKind: .internal).end()
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        report(
+            "a batch member read back, 5 update spans", measureMemberParent(throughContexts: false),
+            baseline: ("through ServiceContexts", measureMemberParent(throughContexts: true)))
+
         // A fill_matching span: 20 links (client orders the fill was allocated to), each with
         // three attributes, given as OTLP values against the same through SpanAttributes.
         let messaging = makeLean()

@@ -386,7 +386,7 @@ public struct Allocator: Service {
                     processSpan.attributes[BusinessAttribute.duplicate] = true
                     return
                 }
-                announceBatched(batch, contexts: opened.memberContexts, step: &step)
+                announceBatched(batch, parents: opened.memberParents, step: &step)
                 for applied in opened.applied {
                     let parent = applied.fillTraceparent.flatMap { StoredTraceContext.context(traceparent: $0) } ?? processSpan.context
                     match(applied, parent: parent, fillLink: nil, step: &step)
@@ -427,17 +427,17 @@ public struct Allocator: Service {
     /// order from `batched` on, through one producer in order, so no update of a fill can overtake
     /// it; and it is sent in the step that stores the batch, like the others, so the batch's
     /// arrival is announced once (twice only after a crash between its delivery and the commit).
-    func announceBatched(_ batch: Batch, contexts: [ServiceContext], step: inout Step) {
+    func announceBatched(_ batch: Batch, parents: [MessagingParent], step: inout Step) {
         let tracer = MessagingTracing.current
         for (index, member) in batch.members.enumerated() {
             let update = OrderUpdate(
                 clientOrderId: member.clientOrderId, userId: member.userId, symbol: batch.symbol, side: batch.side, status: .batched,
                 cumulativeQuantity: 0, leavesQuantity: member.quantity, batchId: batch.batchId)
-            let baggage = (contexts[index].baggage ?? Baggage()).setting([
+            let baggage = (parents[index].baggage ?? Baggage()).setting([
                 BusinessAttribute.userID: member.userId, BusinessAttribute.clientOrderID: member.clientOrderId, BusinessAttribute.batchID: batch.batchId,
             ])
             let span = AllocatorSpans.startUpdate(
-                update, batchID: batch.batchId, fillID: nil, matching: nil, context: contexts[index], baggage: baggage, tracer: tracer)
+                update, batchID: batch.batchId, fillID: nil, matching: nil, parent: parents[index], baggage: baggage, tracer: tracer)
             enqueue(update, span: span, baggage: baggage, step: &step)
             span.end()
         }
@@ -455,9 +455,9 @@ public struct Allocator: Service {
     func match(_ applied: AllocatorStore.AppliedFill, parent: ServiceContext, fillLink: ServiceContext?, step: inout Step) {
         let fill = applied.fill
         let tracer = MessagingTracing.current
-        var allocated: [(Batch.Member, context: ServiceContext, quantity: Int64)] = []
+        var allocated: [(Batch.Member, parent: MessagingParent, quantity: Int64)] = []
         for (index, member) in applied.members.enumerated() where applied.allocation.quantities[index] > 0 {
-            allocated.append((member, applied.memberContexts[index], applied.allocation.quantities[index]))
+            allocated.append((member, applied.memberParents[index], applied.allocation.quantities[index]))
         }
         let span = AllocatorSpans.startMatching(fill, parent: parent, fillLink: fillLink, members: allocated, tracer: tracer)
         defer { span.end() }
@@ -468,18 +468,18 @@ public struct Allocator: Service {
             guard let index = memberIndex[update.orderKey] else { continue }
             // The order's own baggage (entries the pipeline does not know included), with this
             // update's ids set on it.
-            let memberContext = applied.memberContexts[index]
-            let baggage = (memberContext.baggage ?? Baggage()).setting([
+            let memberParent = applied.memberParents[index]
+            let baggage = (memberParent.baggage ?? Baggage()).setting([
                 BusinessAttribute.userID: update.userId, BusinessAttribute.clientOrderID: update.clientOrderId,
                 BusinessAttribute.batchID: fill.batchId, BusinessAttribute.fillID: fill.fillId,
             ])
             let updateSpan = AllocatorSpans.startUpdate(
-                update, batchID: fill.batchId, fillID: fill.fillId, matching: matching, context: memberContext, baggage: baggage, tracer: tracer)
+                update, batchID: fill.batchId, fillID: fill.fillId, matching: matching, parent: memberParent, baggage: baggage, tracer: tracer)
             enqueue(update, span: updateSpan, baggage: baggage, step: &step)
             updateSpan.end()
             if update.status.isTerminal {
                 AllocatorSpans.recordCompleted(
-                    update, batchID: fill.batchId, context: memberContext, baggage: baggage, matching: matching, tracer: tracer)
+                    update, batchID: fill.batchId, parent: memberParent, baggage: baggage, matching: matching, tracer: tracer)
             }
         }
     }

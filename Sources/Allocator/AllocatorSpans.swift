@@ -28,7 +28,7 @@ enum AllocatorSpans {
     /// `client.order_id`, `user.id`, `allocated.quantity`; one place is kept for the fill's own
     /// link under the link limit).
     static func startMatching(
-        _ fill: Fill, parent: ServiceContext, fillLink: ServiceContext?, members: [(Batch.Member, context: ServiceContext, quantity: Int64)],
+        _ fill: Fill, parent: ServiceContext, fillLink: ServiceContext?, members: [(Batch.Member, parent: MessagingParent, quantity: Int64)],
         tracer: any MessagingTracer
     ) -> any Span {
         let span = tracer.startMessagingSpan(fillMatching, context: parent, ofKind: .internal)
@@ -46,8 +46,8 @@ enum AllocatorSpans {
         ])
         if let fillLink { span.addLink(SpanLink(context: fillLink, attributes: [:])) }
         // In key order, as a `SpanAttributes` link's would be exported.
-        let links = members.map { member, context, quantity in
-            (context: context, attributes: [
+        let links = members.map { member, memberParent, quantity in
+            (parent: memberParent, attributes: [
                 Attribute(BusinessAttribute.allocatedQuantity, .int(quantity)),
                 Attribute(BusinessAttribute.clientOrderID, .string(member.clientOrderId)),
                 Attribute(BusinessAttribute.userID, .string(member.userId)),
@@ -57,15 +57,15 @@ enum AllocatorSpans {
         return span
     }
 
-    /// `client_order_update` (INTERNAL) in the order's trace (`context`: the member's order
+    /// `client_order_update` (INTERNAL) in the order's trace (`parent`: the member's order
     /// context; `baggage`: the order's, with the update's ids set). An update a fill caused
     /// carries `fill.id` and links to its `fill_matching` span (`matching`: that span's
     /// context); the `batched` update, sent when the batch arrives, has neither.
     static func startUpdate(
-        _ update: OrderUpdate, batchID: String, fillID: String?, matching: ServiceContext?, context: ServiceContext, baggage: Baggage,
+        _ update: OrderUpdate, batchID: String, fillID: String?, matching: ServiceContext?, parent: MessagingParent, baggage: Baggage,
         tracer: any MessagingTracer
     ) -> any MessagingSpan {
-        let span = tracer.startMessagingSpan(clientOrderUpdate, context: context, baggage: baggage, ofKind: .internal)
+        let span = tracer.startMessagingSpan(clientOrderUpdate, parent: parent.replacingBaggage(baggage), ofKind: .internal)
         guard span.isRecording else { return span }
         if let matching { span.addLink(SpanLink(context: matching, attributes: [:])) }
         var attributes = [
@@ -88,9 +88,9 @@ enum AllocatorSpans {
     /// `order_completed` (INTERNAL) in the order's trace, linked to the last `fill_matching`
     /// span; ended at once.
     static func recordCompleted(
-        _ update: OrderUpdate, batchID: String, context: ServiceContext, baggage: Baggage, matching: ServiceContext, tracer: any MessagingTracer
+        _ update: OrderUpdate, batchID: String, parent: MessagingParent, baggage: Baggage, matching: ServiceContext, tracer: any MessagingTracer
     ) {
-        let span = tracer.startMessagingSpan(orderCompleted, context: context, baggage: baggage, ofKind: .internal)
+        let span = tracer.startMessagingSpan(orderCompleted, parent: parent.replacingBaggage(baggage), ofKind: .internal)
         defer { span.end() }
         guard span.isRecording else { return }
         span.addLink(SpanLink(context: matching, attributes: [:]))

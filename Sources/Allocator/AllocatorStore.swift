@@ -23,8 +23,8 @@ final class AllocatorStore {
         var allocation: BatchAllocation
         var memberIndex: [OrderKey: Int]
         /// Each member's order context (span, `tracestate`, baggage), parsed once for all the
-        /// batch's fills.
-        var memberContexts: [ServiceContext]
+        /// batch's fills, as the parent of the member's spans and updates.
+        var memberParents: [MessagingParent]
     }
 
     /// A fill that was applied, with what the spans and updates need.
@@ -33,7 +33,7 @@ final class AllocatorStore {
         var members: [Batch.Member]
         var allocation: FillAllocation
         /// Each member's order context, in the order of `members`.
-        var memberContexts: [ServiceContext]
+        var memberParents: [MessagingParent]
         /// The trace context of the fill's processing (for fills applied later, when their batch came).
         var fillTraceparent: String?
     }
@@ -223,10 +223,11 @@ final class AllocatorStore {
         let allocation = try BatchAllocation(batch: batch)
         var index: [OrderKey: Int] = [:]
         for (position, member) in batch.members.enumerated() { index[member.orderKey] = position }
-        let contexts = batch.members.map { member in
-            StoredContext(traceparent: member.traceparent, tracestate: member.tracestate, baggage: member.baggage).context ?? .topLevel
+        let tracer = MessagingTracing.current
+        let parents = batch.members.map { member in
+            tracer.parent(stored: StoredContext(traceparent: member.traceparent, tracestate: member.tracestate, baggage: member.baggage))
         }
-        return OpenBatch(allocation: allocation, memberIndex: index, memberContexts: contexts)
+        return OpenBatch(allocation: allocation, memberIndex: index, memberParents: parents)
     }
 
     /// Runs `body` in one transaction (`BEGIN IMMEDIATE`): all of it is stored, or none of it.
@@ -337,7 +338,7 @@ final class AllocatorStore {
         /// Fills the batch could not take, with the reason: they are no longer kept.
         var refused: [(fill: Fill, reason: String)] = []
         /// Each member's order context, in the batch's order.
-        var memberContexts: [ServiceContext] = []
+        var memberParents: [MessagingParent] = []
     }
 
     /// Opens a batch. Returns nil when it is known already (a duplicate), else what became of the
@@ -359,7 +360,7 @@ final class AllocatorStore {
             return waiting
         }
         open[batch.batchId] = opened
-        var result = OpenedBatch(memberContexts: opened.memberContexts)
+        var result = OpenedBatch(memberParents: opened.memberParents)
         for (fill, traceparent) in waiting {
             switch try apply(fill, fillTraceparent: traceparent, now: now) {
             case .applied(var applied):
@@ -421,7 +422,7 @@ final class AllocatorStore {
             }
             return .applied(
                 AppliedFill(
-                    fill: fill, members: batch.allocation.batchMembers, allocation: allocation, memberContexts: batch.memberContexts,
+                    fill: fill, members: batch.allocation.batchMembers, allocation: allocation, memberParents: batch.memberParents,
                     fillTraceparent: fillTraceparent))
         }
     }

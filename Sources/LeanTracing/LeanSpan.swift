@@ -236,6 +236,12 @@ extension LeanSpan: MessagingSpan {
         keep(context.spanContext.map { SpanConversion.link($0, attributes, limits: limits) })
     }
 
+    /// Links to the parent's span from its span context: no context is built for a lean span.
+    public func addLink(to parent: MessagingParent, attributes: [Attribute]) {
+        guard isSampled else { return }
+        keep(parent.w3cSpanContext.map { SpanConversion.link($0, attributes, limits: limits) })
+    }
+
     /// The baggage `context` would carry, without building it.
     public var baggage: Baggage? { pendingBaggage ?? parentContext.baggage }
 

@@ -114,17 +114,38 @@ extension LeanTracer: MessagingTracer {
         startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
     }
 
-    /// A child of a lean span starts from that span's parts: its context is never built.
+    /// A child of a lean span starts from that span's parts (with the baggage given, if any):
+    /// its context is never built.
     public func startMessagingSpan(_ name: String, parent: MessagingParent, ofKind kind: SpanKind) -> any MessagingSpan {
         switch parent {
         case .context(let context):
             return startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
         case .span(let span as LeanSpan):
             return startSpan(name, parent: span.spanContext, baseContext: span.parentContext, baggage: span.pendingBaggage, ofKind: kind)
-        case .span(let span):
-            let context = span.context
+        case .spanWithBaggage(let span as LeanSpan, let baggage):
+            return startSpan(name, parent: span.spanContext, baseContext: span.parentContext, baggage: baggage, ofKind: kind)
+        case .remote(let spanContext, let baggage):
+            return startSpan(name, parent: spanContext, baggage: baggage, ofKind: kind)
+        case .span, .spanWithBaggage:
+            let context = parent.context
             return startSpan(name, parent: context.spanContext, baseContext: context, ofKind: kind)
         }
+    }
+
+    /// The span and the baggage, as they are: children start from the span's parts.
+    public func parent(_ span: any MessagingSpan, baggage: Baggage) -> MessagingParent {
+        .spanWithBaggage(span, baggage)
+    }
+
+    /// The stored W3C context parsed as it is (no carrier, no extract, no context), with the
+    /// stored baggage; validated as `StoredContext/context` validates it.
+    public func parent(stored: StoredContext) -> MessagingParent {
+        guard TraceParentCheck.problem(stored.traceparent) == nil,
+            let spanContext = SpanContext(
+                traceparent: stored.traceparent, traceState: stored.tracestate.flatMap { TraceState.sanitized($0) } ?? "")
+        else { return .context(.topLevel) }
+        let baggage = stored.baggage.map { Baggage(headerValue: $0) }
+        return .remote(spanContext, baggage: baggage?.isEmpty == false ? baggage : nil)
     }
 
     /// The baggage waits in the span until its context is asked for: no context is copied.

@@ -182,10 +182,11 @@ public struct OrderManager: Service {
         }
     }
 
-    /// A pooled order's trace context (its `order_manager_processing` span and baggage), that
-    /// context as its batch member carries it, and its record.
+    /// A pooled order's trace context (its `order_manager_processing` span with the order's
+    /// baggage: no `ServiceContext` is made for it), that context as its batch member carries
+    /// it, and its record.
     struct Member: Sendable {
-        var context: ServiceContext
+        var parent: MessagingParent
         var stored: StoredContext
         var source: KafkaRecordID
     }
@@ -205,7 +206,7 @@ public struct OrderManager: Service {
             logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)")
             step.send(DeadLetter.record(for: message, errorType: errorType, errorMessage: reason, topic: topics.deadLetters), context: span.context)
         case .rejected(let update, let reason):
-            let context = span.context(baggage: Self.orderBaggage(span.baggage, userId: update.userId, clientOrderId: update.clientOrderId))
+            let parent = tracer.parent(span, baggage: Self.orderBaggage(span.baggage, userId: update.userId, clientOrderId: update.clientOrderId))
             if span.isRecording {
                 let ids = OrderManagerSpans.orderAttributes(userId: update.userId, clientOrderId: update.clientOrderId, symbol: update.symbol, side: update.side)
                 span.setAttributes(
@@ -215,9 +216,9 @@ public struct OrderManager: Service {
                     ])
                 processSpan.setAttributes(ids)
             }
-            step.send(Self.record(update, topics: topics), context: context)
+            step.send(Self.record(update, topics: topics), parent: parent)
         case .accepted(let order):
-            let context = span.context(baggage: Self.orderBaggage(span.baggage, userId: order.userId, clientOrderId: order.clientOrderId))
+            let parent = tracer.parent(span, baggage: Self.orderBaggage(span.baggage, userId: order.userId, clientOrderId: order.clientOrderId))
             if span.isRecording {
                 let ids = OrderManagerSpans.orderAttributes(userId: order.userId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side)
                 span.setAttributes(
@@ -249,8 +250,8 @@ public struct OrderManager: Service {
             state.pooledSources[key] = source
             step.hold(source)
             span.setAttribute(BusinessAttribute.status, .string(OrderStatus.accepted.rawValue))
-            step.send(Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), context: context)
-            let member = Member(context: context, stored: StoredContext(of: context), source: source)
+            step.send(Self.record(OrderUpdate(order: order, status: .accepted), topics: topics), parent: parent)
+            let member = Member(parent: parent, stored: StoredContext(of: parent), source: source)
             for closed in state.pool.add(order, item: member, now: .now) {
                 emit(closed, state: &state, step: &step)
             }
@@ -278,7 +279,7 @@ public struct OrderManager: Service {
         Recorder(label: "ordertrace_batch_orders", dimensions: [("close_reason", closed.closeReason.rawValue)]).record(closed.entries.count)
         Timer(label: "ordertrace_batch_wait_seconds").recordNanoseconds(Int64((ContinuousClock.now - closed.openedAt) / .nanoseconds(1)))
         let tracer = MessagingTracing.current
-        let batchSpan = OrderManagerSpans.startBatching(batch, members: closed.entries.map { ($0.order, $0.item.context) })
+        let batchSpan = OrderManagerSpans.startBatching(batch, members: closed.entries.map { ($0.order, $0.item.parent) })
         var sources: [KafkaRecordID] = []
         var done: [KafkaRecordID] = []
         for entry in closed.entries {
@@ -295,7 +296,7 @@ public struct OrderManager: Service {
         // from `batched` on, in order (two writers of one order's states could not keep them in
         // order: a fill's update could overtake the `batched` one).
         for entry in closed.entries {
-            OrderManagerSpans.recordBatched(entry.order, batchID: batchID, context: entry.item.context, batchSpan: batchSpan, tracer: tracer)
+            OrderManagerSpans.recordBatched(entry.order, batchID: batchID, parent: entry.item.parent, batchSpan: batchSpan, tracer: tracer)
         }
         step.finish(done)
         batchSpan.end()

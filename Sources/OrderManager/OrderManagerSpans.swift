@@ -27,7 +27,7 @@ enum OrderManagerSpans {
     /// `order_batching` (INTERNAL), the root of the batch's trace, with `batch.id` in its baggage
     /// and a link to every member's order span (link attributes `client.order_id`, `user.id`,
     /// `order.quantity`; past the link limit, see `LinkLimit`).
-    static func startBatching(_ batch: Batch, members: [(order: ClientOrder, context: ServiceContext)]) -> any Span {
+    static func startBatching(_ batch: Batch, members: [(order: ClientOrder, parent: MessagingParent)]) -> any Span {
         var context = ServiceContext.topLevel
         var baggage = Baggage()
         baggage[BusinessAttribute.batchID] = batch.batchId
@@ -45,7 +45,7 @@ enum OrderManagerSpans {
         // In key order, as a `SpanAttributes` link's would be exported.
         LinkLimit.addLinks(
             members.map { member in
-                (context: member.context, attributes: [
+                (parent: member.parent, attributes: [
                     Attribute(BusinessAttribute.clientOrderID, .string(member.order.clientOrderId)),
                     Attribute(BusinessAttribute.quantity, .int(member.order.quantity)),
                     Attribute(BusinessAttribute.userID, .string(member.order.userId)),
@@ -54,10 +54,10 @@ enum OrderManagerSpans {
         return span
     }
 
-    /// `client_order_batched` (INTERNAL) in the order's trace, linked to the batch's
-    /// `order_batching` span; ended at once.
-    static func recordBatched(_ order: ClientOrder, batchID: String, context: ServiceContext, batchSpan: any Span, tracer: any MessagingTracer) {
-        let span = tracer.startMessagingSpan(clientOrderBatched, context: context, ofKind: .internal)
+    /// `client_order_batched` (INTERNAL) in the order's trace (`parent`: its processing span with
+    /// its baggage), linked to the batch's `order_batching` span; ended at once.
+    static func recordBatched(_ order: ClientOrder, batchID: String, parent: MessagingParent, batchSpan: any Span, tracer: any MessagingTracer) {
+        let span = tracer.startMessagingSpan(clientOrderBatched, parent: parent, ofKind: .internal)
         defer { span.end() }
         guard span.isRecording else { return }
         span.addLink(SpanLink(context: batchSpan.context, attributes: [:]))

@@ -1,6 +1,7 @@
 import Kafka
 import KafkaTracing
 import Logging
+import TraceContext
 import Tracing
 
 /// The Kafka side of a pipeline component: the consumer it reads (and runs), the traced producer
@@ -45,14 +46,20 @@ public struct ComponentKafka: Sendable {
     /// (``DeadLetter/withoutValue(_:)``): one oversized record must not stop a component, and
     /// the value is still in its source topic.
     public func send(_ items: [(KafkaProducerRecord, ServiceContext)], logger: Logger) async throws {
+        try await send(items.map { ($0.0, .context($0.1)) }, logger: logger)
+    }
+
+    /// Sends records, each the child of its own parent (a context or a span), as
+    /// `send(_:logger:)` with contexts does.
+    public func send(_ items: [(KafkaProducerRecord, MessagingParent)], logger: Logger) async throws {
         guard !items.isEmpty else { return }
-        var smaller: [(KafkaProducerRecord, ServiceContext)] = []
-        for (index, result) in try await producer.send(items).enumerated() {
+        var smaller: [(KafkaProducerRecord, MessagingParent)] = []
+        for (index, result) in try await producer.send(items.map(\.0), parents: items.map(\.1)).enumerated() {
             guard case .failure(let error) = result else { continue }
-            let (record, context) = items[index]
+            let (record, parent) = items[index]
             if record.headers.contains(DeadLetter.errorTypeHeader), !record.value.isEmpty, Self.isTooLarge(error) {
                 logger.error("dead letter of \(record.value.count) bytes too large for the broker (\(error)); sending it without its value")
-                smaller.append((DeadLetter.withoutValue(record), context))
+                smaller.append((DeadLetter.withoutValue(record), parent))
                 continue
             }
             logger.error("could not deliver: \(error)")

@@ -2,6 +2,7 @@ import Kafka
 import KafkaTracing
 import Logging
 import Synchronization
+import TraceContext
 import Tracing
 
 /// What a component's loop hands its handler, one at a time, in the order it happened.
@@ -29,7 +30,7 @@ public enum ComponentEvent: Sendable {
 /// unless the handler holds it (`hold`); a held record is done when a later step finishes it
 /// (`finish`), or when `ComponentOffsets/finish(_:)` is called from elsewhere.
 public struct ComponentStep {
-    public private(set) var items: [(KafkaProducerRecord, ServiceContext)] = []
+    public private(set) var items: [(KafkaProducerRecord, MessagingParent)] = []
     var held: Set<KafkaRecordID> = []
     var finished: [KafkaRecordID] = []
     /// Whether the loop's ticks are wanted from now on (`nil`: as they were; they start on). A
@@ -42,12 +43,17 @@ public struct ComponentStep {
 
     /// Sends `record` in `context` once the handler returns.
     public mutating func send(_ record: KafkaProducerRecord, context: ServiceContext) {
-        items.append((record, context))
+        items.append((record, .context(context)))
+    }
+
+    /// Sends `record` as a child of `parent` once the handler returns.
+    public mutating func send(_ record: KafkaProducerRecord, parent: MessagingParent) {
+        items.append((record, parent))
     }
 
     /// Sends records, each in its own context.
     public mutating func send(contentsOf records: some Sequence<(KafkaProducerRecord, ServiceContext)>) {
-        items.append(contentsOf: records)
+        items.append(contentsOf: records.lazy.map { ($0.0, .context($0.1)) })
     }
 
     /// Keeps a record of this step pending: its offset (and every later one of its partition) is

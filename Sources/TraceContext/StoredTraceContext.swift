@@ -89,6 +89,19 @@ public struct StoredContext: Hashable, Sendable {
         return context
     }
 
+    /// The context of `parent`'s span and its baggage, as `init(of:)` stores a context; a span's
+    /// W3C span context (the lean tracer's) is read as it is, without building its context.
+    public init(of parent: MessagingParent) {
+        guard let spanContext = parent.w3cSpanContext else {
+            self.init(of: parent.context)
+            return
+        }
+        let baggage = parent.baggage?.headerValue ?? ""
+        self.init(
+            traceparent: spanContext.traceparent, tracestate: spanContext.traceState.isEmpty ? nil : spanContext.traceState,
+            baggage: baggage.isEmpty ? nil : baggage)
+    }
+
     /// A random unsampled `traceparent`.
     static func unsampledTraceparent() -> String {
         var generator = SystemRandomNumberGenerator()

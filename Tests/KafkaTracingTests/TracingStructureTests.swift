@@ -162,6 +162,45 @@ struct TracingStructureTests {
         }
     }
 
+    @Test("parents of another tracer: a span with other baggage and a stored context become contexts, once; their children and links are as through those contexts")
+    func parentsOfAnotherTracer() async throws {
+        let tracer = InMemoryTracer()
+        let messaging = MessagingTracing.tracer(for: tracer)
+        let processing = messaging.startMessagingSpan("processing", context: .topLevel, ofKind: .internal)
+        let orderBaggage: Baggage = ["user.id": "alice", "client.order_id": "c-1"]
+        let parent = messaging.parent(processing, baggage: orderBaggage)
+        guard case .context(let context) = parent else {
+            Issue.record("another tracer's parent is a context, got \(parent)")
+            return
+        }
+        #expect(context.baggage == orderBaggage)
+        #expect(parent.w3cSpanContext == nil, "the in-memory tracer keeps no W3C span context")
+        let child = messaging.startMessagingSpan("accepted", parent: parent, ofKind: .producer)
+        #expect(child.baggage == orderBaggage)
+        // A span with other baggage as the parent, without the factory: the context is made for it.
+        let again = messaging.startMessagingSpan("batched", parent: .spanWithBaggage(processing, orderBaggage), ofKind: .internal)
+        #expect(again.baggage == orderBaggage)
+        let stored = StoredContext(of: parent)
+        #expect(stored.baggage == orderBaggage.headerValue)
+        let fromStored = withTracer(tracer) { messaging.parent(stored: stored) }
+        guard case .context = fromStored else {
+            Issue.record("another tracer's stored parent is a context, got \(fromStored)")
+            return
+        }
+        let linked = messaging.startMessagingSpan("matching", context: .topLevel, ofKind: .internal)
+        linked.addLink(to: parent, attributes: [Attribute("client.order_id", .string("c-1"))])
+        for span in [linked, again, child, processing] { span.end() }
+        let spans = tracer.finishedSpans
+        let processingSpan = try #require(spans.first { $0.operationName == "processing" })
+        for name in ["accepted", "batched"] {
+            #expect(spans.first { $0.operationName == name }?.parentSpanID == processingSpan.spanID, "\(name)")
+        }
+        let matching = try #require(spans.first { $0.operationName == "matching" })
+        #expect(matching.links.count == 1)
+        #expect(matching.links.first?.context.inMemorySpanContext?.spanID == processingSpan.spanID)
+        #expect(matching.links.first?.attributes["client.order_id"]?.toSpanAttribute() == "c-1")
+    }
+
     @Test("a malformed or missing traceparent starts a new trace, says why, and never fails the record", arguments: [
         ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "invalid traceparent"),
         ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "version ff"),

@@ -230,6 +230,84 @@ struct LeanTracerTests {
         }
     }
 
+    @Test("A span with an order's baggage, and a stored context read back, parent their children and links as the contexts they name would")
+    func parentsWithoutContexts() async throws {
+        var ids: (processing: SpanContext, matching: SpanContext)?
+        let spans = try await withLeanTracer { tracer in
+            // The tracer is the task's, so that the contexts compared with go through its extract.
+            withTracer(tracer) {
+                let processing = tracer.startMessagingSpan("processing", context: .topLevel, ofKind: .internal)
+                let orderBaggage: Baggage = ["user.id": "alice", "client.order_id": "c-1", "tenant": "blue"]
+                // The order manager's member: the span and the order's baggage, no context.
+                let parent = tracer.parent(processing, baggage: orderBaggage)
+                guard case .spanWithBaggage = parent else {
+                    Issue.record("the lean tracer keeps the span and the baggage, got \(parent)")
+                    return
+                }
+                #expect(parent.baggage == orderBaggage)
+                #expect(parent.w3cSpanContext == processing.w3cSpanContext)
+                #expect(parent.context.spanContext == processing.w3cSpanContext && parent.context.baggage == orderBaggage)
+                let stored = StoredContext(of: parent)
+                #expect(stored == StoredContext(of: processing.context(baggage: orderBaggage)))
+                #expect(processing.baggage == nil, "the span keeps its own baggage")
+                let accepted = tracer.startMessagingSpan("accepted", parent: parent, ofKind: .producer)
+                #expect(accepted.baggage == orderBaggage && accepted.context.baggage == orderBaggage)
+                // The allocator's member: the stored context parsed, no context.
+                let member = tracer.parent(stored: stored)
+                guard case .remote(let remote, let baggage) = member else {
+                    Issue.record("the lean tracer keeps the parsed context, got \(member)")
+                    return
+                }
+                #expect(remote.traceID == processing.w3cSpanContext?.traceID && remote.spanID == processing.w3cSpanContext?.spanID)
+                #expect(remote == stored.context?.spanContext, "as the stored context's own reading (a remote span context)")
+                #expect(baggage == orderBaggage)
+                #expect(member.context.spanContext == stored.context?.spanContext && member.context.baggage == stored.context?.baggage)
+                let updateBaggage = orderBaggage.setting(["fill.id": "f-1"])
+                let update = tracer.startMessagingSpan("update", parent: member.replacingBaggage(updateBaggage), ofKind: .internal)
+                #expect(update.baggage == updateBaggage && update.context.baggage == updateBaggage)
+                #expect(member.baggage == orderBaggage, "the member keeps the order's baggage")
+                let matching = tracer.startMessagingSpan("matching", context: .topLevel, ofKind: .internal)
+                LinkLimit.addLinks([(parent: member, attributes: [Attribute("client.order_id", .string("c-1"))])], to: matching)
+                ids = (remote, matching.w3cSpanContext!)
+                for span in [matching, update, accepted, processing] { span.end() }
+            }
+        }
+        let (processing, matchingContext) = try #require(ids)
+        for name in ["accepted", "update"] {
+            let span = try spans.named(name)
+            #expect(span.parentSpanID == processing.spanID && span.traceID == processing.traceID)
+        }
+        let matching = try spans.named("matching")
+        #expect(matching.spanID == matchingContext.spanID)
+        #expect(matching.links.count == 1)
+        #expect(matching.links.first?.spanID == processing.spanID && matching.links.first?.traceID == processing.traceID)
+        #expect(matching.links.first?.attributes == [Attribute("client.order_id", .string("c-1"))])
+    }
+
+    @Test("A stored context read back as a parent: its tracestate made valid as its context's is, and the top level when its traceparent is not valid")
+    func storedParentsAreValidated() {
+        let tracer = LeanTracer(bufferCapacity: 16)
+        withTracer(tracer) {
+            let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+            for tracestate in ["vendor=abc", "not a tracestate", ""] {
+                let stored = StoredContext(traceparent: traceparent, tracestate: tracestate, baggage: "user.id=alice")
+                let parent = tracer.parent(stored: stored)
+                #expect(parent.w3cSpanContext == stored.context?.spanContext, "tracestate \(tracestate)")
+                #expect(parent.baggage == stored.context?.baggage)
+            }
+            #expect(tracer.parent(stored: StoredContext(traceparent: traceparent)).baggage == nil)
+            for invalid in ["", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", "00-00000000000000000000000000000000-b7ad6b7169203331-01"] {
+                let parent = tracer.parent(stored: StoredContext(traceparent: invalid, baggage: "user.id=alice"))
+                #expect(StoredContext(traceparent: invalid).context == nil)
+                guard case .context(let context) = parent else {
+                    Issue.record("\(invalid) gave \(parent)")
+                    continue
+                }
+                #expect(context.spanContext == nil && context.baggage == nil, "as the stored context's own reading: no context at all")
+            }
+        }
+    }
+
     @Test func unsampledSpansPropagateButAreNotExported() async throws {
         let spans = try await withLeanTracer(sampler: .parentBased(root: .alwaysOff)) { tracer in
             let root = tracer.startSpan("dropped-root", context: .topLevel, ofKind: .server)
