@@ -103,20 +103,18 @@ public final class ComponentOffsets: Sendable {
         state.withLock { $0.tracker.pendingCount(of: partition) }
     }
 
-    /// The records still ours, each tracked from now on.
+    /// The records still ours, each tracked from now on. The array is handed back as it came
+    /// when none is left out (the usual case: no record is copied).
     func admit(_ messages: [KafkaMessage]) -> (messages: [KafkaMessage], ids: [KafkaRecordID]) {
         state.withLock { state in
-            var admitted: [KafkaMessage] = []
-            var ids: [KafkaRecordID] = []
-            admitted.reserveCapacity(messages.count)
-            ids.reserveCapacity(messages.count)
-            for message in messages {
-                let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
-                if let through = state.revokedThrough[partition], message.assignmentGeneration <= through { continue }
-                admitted.append(message)
-                ids.append(state.tracker.add(message))
+            let revokedThrough = state.revokedThrough
+            func isStale(_ message: KafkaMessage) -> Bool {
+                guard let through = revokedThrough[KafkaTopicPartition(topic: message.topic, partition: message.partition)] else { return false }
+                return message.assignmentGeneration <= through
             }
-            return (admitted, ids)
+            if revokedThrough.isEmpty || !messages.contains(where: isStale) { return (messages, state.tracker.add(contentsOf: messages)) }
+            let admitted = messages.filter { !isStale($0) }
+            return (admitted, state.tracker.add(contentsOf: admitted))
         }
     }
 

@@ -13,21 +13,64 @@ import Kafka
 /// offset order and may finish in any order; the offset returned never passes a record that is
 /// still pending.
 public struct OffsetTracker: Sendable {
+    /// A partition's records of one generation, in offset order, each done or not. Records before
+    /// `head` are done and stored; `done` runs alongside `offsets` (no set: a record is found by
+    /// its offset's position).
     private struct Pending: Sendable {
         var generation: UInt64
         var offsets: [Int64] = []
-        var done: Set<Int64> = []
+        var done: [Bool] = []
         var head = 0
+        /// Records at or after `head` that are done.
+        var doneAhead = 0
+        /// Where the next record to finish probably is: after the last one finished.
+        var hint = 0
 
-        /// Whether `offset` is tracked and not yet done (`offsets` is sorted).
-        func isPending(_ offset: Int64) -> Bool {
-            var low = head
-            var high = offsets.count
-            while low < high {
-                let middle = (low + high) / 2
-                if offsets[middle] < offset { low = middle + 1 } else { high = middle }
+        init(generation: UInt64) {
+            self.generation = generation
+        }
+
+        var pendingCount: Int { offsets.count - head - doneAhead }
+
+        mutating func append(_ offset: Int64) {
+            offsets.append(offset)
+            done.append(false)
+        }
+
+        /// Marks `offset` done; false when it is not tracked or done already.
+        mutating func markDone(_ offset: Int64) -> Bool {
+            // Records finished in offset order (the usual case) are found at once.
+            var low = max(hint, head)
+            if !(low < offsets.count && offsets[low] == offset) {
+                low = head
+                var high = offsets.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if offsets[middle] < offset { low = middle + 1 } else { high = middle }
+                }
             }
-            return low < offsets.count && offsets[low] == offset && !done.contains(offset)
+            guard low < offsets.count, offsets[low] == offset, !done[low] else { return false }
+            done[low] = true
+            doneAhead += 1
+            hint = low + 1
+            return true
+        }
+
+        /// Moves `head` past the records done; returns the last one it passed.
+        mutating func advance() -> Int64? {
+            var last: Int64?
+            while head < offsets.count, done[head] {
+                last = offsets[head]
+                head += 1
+                doneAhead -= 1
+            }
+            if head > 1_024, head * 2 > offsets.count {
+                offsets.removeFirst(head)
+                done.removeFirst(head)
+                hint = max(0, hint - head)
+                head = 0
+            }
+            return last
         }
     }
 
@@ -41,41 +84,61 @@ public struct OffsetTracker: Sendable {
     @discardableResult
     public mutating func add(_ message: KafkaMessage) -> KafkaRecordID {
         let id = KafkaRecordID(message)
-        if let pending = partitions[id.partition], pending.generation >= id.generation {
-            guard pending.generation == id.generation, pending.offsets.last.map({ id.offset > $0 }) ?? true else { return id }
-            partitions[id.partition]!.offsets.append(id.offset)
-        } else {
-            partitions[id.partition] = Pending(generation: id.generation, offsets: [id.offset])
-        }
+        add(id, to: &partitions[id.partition])
         return id
+    }
+
+    /// Starts tracking records, as `add(_:)` one at a time does; the partition of a run of records
+    /// is looked up once.
+    public mutating func add(contentsOf messages: [KafkaMessage]) -> [KafkaRecordID] {
+        var ids: [KafkaRecordID] = []
+        ids.reserveCapacity(messages.count)
+        var index = messages.startIndex
+        while index < messages.endIndex {
+            let partition = KafkaTopicPartition(topic: messages[index].topic, partition: messages[index].partition)
+            var pending = partitions.removeValue(forKey: partition)
+            while index < messages.endIndex, messages[index].partition == partition.partition, messages[index].topic == partition.topic {
+                let id = KafkaRecordID(partition: partition, offset: messages[index].offset, generation: messages[index].assignmentGeneration)
+                add(id, to: &pending)
+                ids.append(id)
+                index += 1
+            }
+            partitions[partition] = pending
+        }
+        return ids
+    }
+
+    private func add(_ id: KafkaRecordID, to pending: inout Pending?) {
+        if pending != nil, pending!.generation >= id.generation {
+            guard pending!.generation == id.generation, pending!.offsets.last.map({ id.offset > $0 }) ?? true else { return }
+            pending!.append(id.offset)
+        } else {
+            var fresh = Pending(generation: id.generation)
+            fresh.append(id.offset)
+            pending = fresh
+        }
     }
 
     /// Marks records done. Returns, per partition whose safe point moved, the last record that
     /// is done along with everything before it (store the offset after it), ordered by partition.
     /// Records of an older generation than their partition's, and records not pending, are
-    /// ignored.
+    /// ignored. The partition of a run of records is looked up once.
     public mutating func finish(_ records: some Sequence<KafkaRecordID>) -> [KafkaRecordID] {
-        var touched: Set<KafkaTopicPartition> = []
+        var touched: [KafkaTopicPartition] = []
+        var current: (partition: KafkaTopicPartition, pending: Pending?)?
         for record in records {
-            guard let pending = partitions[record.partition], pending.generation == record.generation, pending.isPending(record.offset)
-            else { continue }
-            partitions[record.partition]!.done.insert(record.offset)
-            touched.insert(record.partition)
+            if current?.partition != record.partition {
+                if let (partition, pending) = current { partitions[partition] = pending }
+                current = (record.partition, partitions.removeValue(forKey: record.partition))
+            }
+            guard current!.pending?.generation == record.generation, current!.pending!.markDone(record.offset) else { continue }
+            if touched.last != record.partition { touched.append(record.partition) }
         }
+        if let (partition, pending) = current { partitions[partition] = pending }
         var safe: [KafkaRecordID] = []
-        for partition in touched.sorted() {
-            var pending = partitions[partition]!
-            var last: Int64?
-            while pending.head < pending.offsets.count, pending.done.remove(pending.offsets[pending.head]) != nil {
-                last = pending.offsets[pending.head]
-                pending.head += 1
-            }
-            if pending.head > 1_024, pending.head * 2 > pending.offsets.count {
-                pending.offsets.removeFirst(pending.head)
-                pending.head = 0
-            }
-            partitions[partition] = pending
-            if let last { safe.append(KafkaRecordID(partition: partition, offset: last, generation: pending.generation)) }
+        for partition in Set(touched).sorted() {
+            guard let last = partitions[partition]!.advance() else { continue }
+            safe.append(KafkaRecordID(partition: partition, offset: last, generation: partitions[partition]!.generation))
         }
         return safe
     }
@@ -88,11 +151,11 @@ public struct OffsetTracker: Sendable {
 
     /// How many records of a partition's current generation are tracked and not yet done.
     public func pendingCount(of partition: KafkaTopicPartition) -> Int {
-        partitions[partition].map { $0.offsets.count - $0.head - $0.done.count } ?? 0
+        partitions[partition]?.pendingCount ?? 0
     }
 
     /// How many records of the partitions' current generations are tracked and not yet done.
     public var pendingCount: Int {
-        partitions.values.reduce(0) { $0 + $1.offsets.count - $1.head - $1.done.count }
+        partitions.values.reduce(0) { $0 + $1.pendingCount }
     }
 }

@@ -1,6 +1,7 @@
 import Kafka
 import Pipeline
 import Testing
+import TestSupport
 
 @Suite("OffsetTracker: offsets move only past finished records of the current assignment")
 struct OffsetTrackerTests {
@@ -69,4 +70,135 @@ struct OffsetTrackerTests {
         #expect(tracker.pendingCount == 1)
         #expect(tracker.finish([b]) == [b])
     }
+
+    @Test("against a plain model over 30,000 random steps: records added one by one or in runs, finished in order, out of order, twice, or from an older generation, partitions reassigned")
+    func matchesAPlainModel() {
+        var random = SplitMix64(seed: 0x0FF5_E7)
+        var tracker = OffsetTracker()
+        var model = OffsetModel()
+        let partitions = [Self.partition, Self.other, KafkaTopicPartition(topic: "u", partition: 0)]
+        var next: [KafkaTopicPartition: Int64] = [:]
+        var generation: [KafkaTopicPartition: UInt64] = [:]
+        var outstanding: [KafkaRecordID] = []
+        var compared = 0
+        for step in 0..<30_000 {
+            // No rebalance in the first half: partitions grow past the point where the tracker
+            // drops the records it has stored.
+            let choice = Int.random(in: 0..<100, using: &random)
+            switch step < 15_000 ? choice % 90 : choice {
+            case 0..<45:
+                // A poll: a few records of each of some partitions, in partition order, added as a run or one by one.
+                var messages: [KafkaMessage] = []
+                for partition in partitions where Bool.random(using: &random) {
+                    for _ in 0..<Int.random(in: 1...8, using: &random) {
+                        let offset = next[partition, default: 0]
+                        next[partition] = offset + Int64.random(in: 1...2, using: &random)
+                        messages.append(Self.message(offset, generation: generation[partition, default: 1], partition: partition))
+                    }
+                }
+                let ids = Bool.random(using: &random) ? tracker.add(contentsOf: messages) : messages.map { tracker.add($0) }
+                guard ids == messages.map(KafkaRecordID.init) else {
+                    Issue.record("step \(step): ids \(ids)")
+                    return
+                }
+                for message in messages { model.add(message) }
+                outstanding += ids
+            case 45..<90:
+                // A step finishes some records: mostly the oldest in order, sometimes shuffled, repeated or stale.
+                guard !outstanding.isEmpty else { continue }
+                let count = Int.random(in: 1...min(40, outstanding.count), using: &random)
+                var records = Array(outstanding.prefix(count))
+                outstanding.removeFirst(count)
+                if Int.random(in: 0..<4, using: &random) == 0 { records.shuffle(using: &random) }
+                if Int.random(in: 0..<8, using: &random) == 0, let again = records.first { records.append(again) }
+                if Int.random(in: 0..<10, using: &random) == 0 {
+                    // Kept back, finished in a later step (a held record).
+                    let held = records.removeLast()
+                    outstanding.insert(held, at: min(outstanding.count, Int.random(in: 0...20, using: &random)))
+                }
+                let (safe, expected) = (tracker.finish(records), model.finish(records))
+                guard safe == expected else {
+                    Issue.record("step \(step): finishing \(records) stored \(safe), not \(expected)")
+                    return
+                }
+                compared += 1
+            case 90..<95:
+                // A reassignment: the partition is read again from an earlier offset, in a newer generation.
+                let partition = partitions.randomElement(using: &random)!
+                generation[partition, default: 1] += 1
+                next[partition] = max(0, next[partition, default: 0] - Int64.random(in: 0...30, using: &random))
+            default:
+                // A revoke: the partition is forgotten; its records' finishes are ignored from now on.
+                let partition = partitions.randomElement(using: &random)!
+                tracker.forget([partition])
+                model.forget(partition)
+                generation[partition, default: 1] += 1
+            }
+            let pending = partitions.map { tracker.pendingCount(of: $0) }
+            guard tracker.pendingCount == model.pendingCount, pending == partitions.map({ model.pendingCount(of: $0) }) else {
+                Issue.record("step \(step): \(pending) pending, not \(partitions.map { model.pendingCount(of: $0) })")
+                return
+            }
+        }
+        #expect(compared > 10_000)
+    }
+}
+
+/// What `OffsetTracker` must do, written plainly: per partition, the generation, the offsets
+/// tracked past the last one stored, the ones of those done, and the last offset tracked.
+private struct OffsetModel {
+    struct Partition {
+        var generation: UInt64
+        var offsets: [Int64] = []
+        var done: Set<Int64> = []
+        var lastTracked: Int64
+    }
+
+    var partitions: [KafkaTopicPartition: Partition] = [:]
+
+    mutating func add(_ message: KafkaMessage) {
+        let id = KafkaRecordID(message)
+        if let existing = partitions[id.partition], existing.generation >= id.generation {
+            guard existing.generation == id.generation, id.offset > existing.lastTracked else { return }
+            partitions[id.partition]!.offsets.append(id.offset)
+            partitions[id.partition]!.lastTracked = id.offset
+        } else {
+            partitions[id.partition] = Partition(generation: id.generation, offsets: [id.offset], lastTracked: id.offset)
+        }
+    }
+
+    mutating func finish(_ records: [KafkaRecordID]) -> [KafkaRecordID] {
+        var touched: Set<KafkaTopicPartition> = []
+        for record in records {
+            guard var partition = partitions[record.partition], partition.generation == record.generation,
+                partition.offsets.contains(record.offset), !partition.done.contains(record.offset)
+            else { continue }
+            partition.done.insert(record.offset)
+            partitions[record.partition] = partition
+            touched.insert(record.partition)
+        }
+        var safe: [KafkaRecordID] = []
+        for key in touched.sorted() {
+            var partition = partitions[key]!
+            var stored = 0
+            while stored < partition.offsets.count, partition.done.contains(partition.offsets[stored]) { stored += 1 }
+            guard stored > 0 else { continue }
+            safe.append(KafkaRecordID(partition: key, offset: partition.offsets[stored - 1], generation: partition.generation))
+            for offset in partition.offsets.prefix(stored) { partition.done.remove(offset) }
+            partition.offsets.removeFirst(stored)
+            partitions[key] = partition
+        }
+        return safe
+    }
+
+    mutating func forget(_ partition: KafkaTopicPartition) {
+        partitions[partition] = nil
+    }
+
+    func pendingCount(of key: KafkaTopicPartition) -> Int {
+        guard let partition = partitions[key] else { return 0 }
+        return partition.offsets.count - partition.done.count
+    }
+
+    var pendingCount: Int { partitions.keys.reduce(0) { $0 + pendingCount(of: $1) } }
 }
