@@ -461,8 +461,9 @@ public struct Allocator: Service {
         }
         let span = AllocatorSpans.startMatching(fill, parent: parent, fillLink: fillLink, members: allocated, tracer: tracer)
         defer { span.end() }
-        // What every update and completion links to (a span's context is made anew at each read).
-        let matching = span.context
+        // What every update and completion links to: the span itself, whose context is then
+        // never made (the lean tracer links to its span context).
+        let matching = MessagingParent.span(span)
         let memberIndex = Dictionary(applied.members.enumerated().map { ($1.orderKey, $0) }, uniquingKeysWith: { first, _ in first })
         for update in applied.allocation.updates {
             guard let index = memberIndex[update.orderKey] else { continue }

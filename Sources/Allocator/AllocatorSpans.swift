@@ -30,7 +30,7 @@ enum AllocatorSpans {
     static func startMatching(
         _ fill: Fill, parent: ServiceContext, fillLink: ServiceContext?, members: [(Batch.Member, parent: MessagingParent, quantity: Int64)],
         tracer: any MessagingTracer
-    ) -> any Span {
+    ) -> any MessagingSpan {
         let span = tracer.startMessagingSpan(fillMatching, context: parent, ofKind: .internal)
         // Not recording (tracing off, or not sampled): no attribute, link or id is built.
         guard span.isRecording else { return span }
@@ -59,15 +59,15 @@ enum AllocatorSpans {
 
     /// `client_order_update` (INTERNAL) in the order's trace (`parent`: the member's order
     /// context; `baggage`: the order's, with the update's ids set). An update a fill caused
-    /// carries `fill.id` and links to its `fill_matching` span (`matching`: that span's
-    /// context); the `batched` update, sent when the batch arrives, has neither.
+    /// carries `fill.id` and links to its `fill_matching` span (`matching`: that span); the
+    /// `batched` update, sent when the batch arrives, has neither.
     static func startUpdate(
-        _ update: OrderUpdate, batchID: String, fillID: String?, matching: ServiceContext?, parent: MessagingParent, baggage: Baggage,
+        _ update: OrderUpdate, batchID: String, fillID: String?, matching: MessagingParent?, parent: MessagingParent, baggage: Baggage,
         tracer: any MessagingTracer
     ) -> any MessagingSpan {
         let span = tracer.startMessagingSpan(clientOrderUpdate, parent: parent.replacingBaggage(baggage), ofKind: .internal)
         guard span.isRecording else { return span }
-        if let matching { span.addLink(SpanLink(context: matching, attributes: [:])) }
+        if let matching { span.addLink(to: matching, attributes: []) }
         var attributes = [
             Attribute(BusinessAttribute.userID, .string(update.userId)),
             Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),
@@ -88,12 +88,12 @@ enum AllocatorSpans {
     /// `order_completed` (INTERNAL) in the order's trace, linked to the last `fill_matching`
     /// span; ended at once.
     static func recordCompleted(
-        _ update: OrderUpdate, batchID: String, parent: MessagingParent, baggage: Baggage, matching: ServiceContext, tracer: any MessagingTracer
+        _ update: OrderUpdate, batchID: String, parent: MessagingParent, baggage: Baggage, matching: MessagingParent, tracer: any MessagingTracer
     ) {
         let span = tracer.startMessagingSpan(orderCompleted, parent: parent.replacingBaggage(baggage), ofKind: .internal)
         defer { span.end() }
         guard span.isRecording else { return }
-        span.addLink(SpanLink(context: matching, attributes: [:]))
+        span.addLink(to: matching, attributes: [])
         span.setAttributes([
             Attribute(BusinessAttribute.userID, .string(update.userId)),
             Attribute(BusinessAttribute.clientOrderID, .string(update.clientOrderId)),

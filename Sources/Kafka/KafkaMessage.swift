@@ -48,6 +48,15 @@ public struct KafkaRecordID: Sendable, Hashable {
     public init(_ message: KafkaMessage) {
         self.init(partition: KafkaTopicPartition(topic: message.topic, partition: message.partition), offset: message.offset, generation: message.assignmentGeneration)
     }
+
+    /// The partition's number, the offset and the generation, not the topic's name: records held
+    /// in a set are nearly all of one or two topics, and hashing the name was most of the cost
+    /// (ids equal but for the topic are told apart by `==`).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(partition.partition)
+        hasher.combine(offset)
+        hasher.combine(generation)
+    }
 }
 
 /// A record to send to Kafka.
