@@ -145,6 +145,13 @@ struct HotPathsBench: ParsableCommand {
             found &+= updated.baggage?.count ?? 0
         }
         report("baggage: set an update's 4 ids on an order's", setIDs)
+        // What the allocator does instead: three of them (user, client order, batch) are set once
+        // a batch on each member's baggage; an update sets its fill's.
+        let memberBaggage = (orderContext.baggage ?? Baggage()).setting(["user.id": "alice", "client.order_id": "c-1001", "batch.id": "b-AAPL-buy-7"])
+        let setFill = measure {
+            found &+= memberBaggage.setting(["fill.id": "f-x-b-AAPL-buy-7-0-1"]).count
+        }
+        report("baggage: set a fill's id on a member's", setFill, baseline: ("the 4 ids on an order's (above)", setIDs))
         let baggageBytes = headers["baggage"]!
         let baggageExtract = measure {
             found &+= Baggage(utf8HeaderValues: CollectionOfOne(baggageBytes)).count

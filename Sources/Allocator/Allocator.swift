@@ -433,9 +433,8 @@ public struct Allocator: Service {
             let update = OrderUpdate(
                 clientOrderId: member.clientOrderId, userId: member.userId, symbol: batch.symbol, side: batch.side, status: .batched,
                 cumulativeQuantity: 0, leavesQuantity: member.quantity, batchId: batch.batchId)
-            let baggage = (parents[index].baggage ?? Baggage()).setting([
-                BusinessAttribute.userID: member.userId, BusinessAttribute.clientOrderID: member.clientOrderId, BusinessAttribute.batchID: batch.batchId,
-            ])
+            // The order's baggage with its ids set (see `AllocatorStore.OpenBatch`).
+            let baggage = parents[index].baggage ?? Baggage()
             let span = AllocatorSpans.startUpdate(
                 update, batchID: batch.batchId, fillID: nil, matching: nil, parent: parents[index], baggage: baggage, tracer: tracer)
             enqueue(update, span: span, baggage: baggage, step: &step)
@@ -464,16 +463,12 @@ public struct Allocator: Service {
         // What every update and completion links to: the span itself, whose context is then
         // never made (the lean tracer links to its span context).
         let matching = MessagingParent.span(span)
-        let memberIndex = Dictionary(applied.members.enumerated().map { ($1.orderKey, $0) }, uniquingKeysWith: { first, _ in first })
         for update in applied.allocation.updates {
-            guard let index = memberIndex[update.orderKey] else { continue }
-            // The order's own baggage (entries the pipeline does not know included), with this
-            // update's ids set on it.
+            guard let index = applied.memberIndex[update.orderKey] else { continue }
+            // The order's own baggage (entries the pipeline does not know included), its ids set
+            // when the batch was opened, with this update's fill set on it.
             let memberParent = applied.memberParents[index]
-            let baggage = (memberParent.baggage ?? Baggage()).setting([
-                BusinessAttribute.userID: update.userId, BusinessAttribute.clientOrderID: update.clientOrderId,
-                BusinessAttribute.batchID: fill.batchId, BusinessAttribute.fillID: fill.fillId,
-            ])
+            let baggage = (memberParent.baggage ?? Baggage()).setting([BusinessAttribute.fillID: fill.fillId])
             let updateSpan = AllocatorSpans.startUpdate(
                 update, batchID: fill.batchId, fillID: fill.fillId, matching: matching, parent: memberParent, baggage: baggage, tracer: tracer)
             enqueue(update, span: updateSpan, baggage: baggage, step: &step)

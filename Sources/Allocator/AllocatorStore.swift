@@ -1,7 +1,9 @@
+import Baggage
 import Foundation
 import GRDB
 import Kafka
 import OrderModel
+import Pipeline
 import Tracing
 import TraceContext
 
@@ -21,9 +23,12 @@ import TraceContext
 final class AllocatorStore {
     struct OpenBatch {
         var allocation: BatchAllocation
+        /// Each member's position in the batch (the first, for a key given twice).
         var memberIndex: [OrderKey: Int]
         /// Each member's order context (span, `tracestate`, baggage), parsed once for all the
-        /// batch's fills, as the parent of the member's spans and updates.
+        /// batch's fills, as the parent of the member's spans and updates; its baggage is the
+        /// order's with the ids every update of the order carries (user, client order, batch)
+        /// set once, so that an update sets only its fill's.
         var memberParents: [MessagingParent]
     }
 
@@ -32,7 +37,9 @@ final class AllocatorStore {
         var fill: Fill
         var members: [Batch.Member]
         var allocation: FillAllocation
-        /// Each member's order context, in the order of `members`.
+        /// Each member's position in `members`, by its key.
+        var memberIndex: [OrderKey: Int]
+        /// Each member's order context, in the order of `members` (see `OpenBatch`).
         var memberParents: [MessagingParent]
         /// The trace context of the fill's processing (for fills applied later, when their batch came).
         var fillTraceparent: String?
@@ -222,10 +229,14 @@ final class AllocatorStore {
     static func makeOpenBatch(_ batch: Batch) throws -> OpenBatch {
         let allocation = try BatchAllocation(batch: batch)
         var index: [OrderKey: Int] = [:]
-        for (position, member) in batch.members.enumerated() { index[member.orderKey] = position }
+        for (position, member) in batch.members.enumerated() where index[member.orderKey] == nil { index[member.orderKey] = position }
         let tracer = MessagingTracing.current
         let parents = batch.members.map { member in
-            tracer.parent(stored: StoredContext(traceparent: member.traceparent, tracestate: member.tracestate, baggage: member.baggage))
+            let parent = tracer.parent(stored: StoredContext(traceparent: member.traceparent, tracestate: member.tracestate, baggage: member.baggage))
+            return parent.replacingBaggage(
+                (parent.baggage ?? Baggage()).setting([
+                    BusinessAttribute.userID: member.userId, BusinessAttribute.clientOrderID: member.clientOrderId, BusinessAttribute.batchID: batch.batchId,
+                ]))
         }
         return OpenBatch(allocation: allocation, memberIndex: index, memberParents: parents)
     }
@@ -422,7 +433,8 @@ final class AllocatorStore {
             }
             return .applied(
                 AppliedFill(
-                    fill: fill, members: batch.allocation.batchMembers, allocation: allocation, memberParents: batch.memberParents,
+                    fill: fill, members: batch.allocation.batchMembers, allocation: allocation, memberIndex: batch.memberIndex,
+                    memberParents: batch.memberParents,
                     fillTraceparent: fillTraceparent))
         }
     }

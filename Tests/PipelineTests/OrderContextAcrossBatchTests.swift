@@ -60,11 +60,14 @@ extension PipelineFlowTests {
             for (key, value) in orderBaggage {
                 #expect(entries[key] == value, "\(status) update: baggage \(key) is \(entries[key] ?? "missing"), not \(value)")
             }
+            let update = try OrderUpdate(json: message.value)
             if status != .accepted {
-                #expect(entries["batch.id"] != nil, "\(status) update has no batch.id")
+                #expect(entries["batch.id"] != nil && entries["batch.id"] == update.batchId, "\(status) update: batch.id \(entries["batch.id"] ?? "missing")")
             }
             if status == .filled || status == .partiallyFilled {
-                #expect(entries["fill.id"] != nil, "\(status) update has no fill.id")
+                #expect(entries["fill.id"] != nil && entries["fill.id"] == update.fillId, "\(status) update: fill.id \(entries["fill.id"] ?? "missing")")
+            } else {
+                #expect(entries["fill.id"] == nil, "\(status) update carries a fill.id")
             }
         }
     }
