@@ -55,15 +55,17 @@ extension MessagingSpan {
     }
 }
 
-/// What a messaging span is started under: a context, or a span whose context is then never
-/// built (a `ServiceContext` is a dictionary of existentials: making one for each record a
-/// component sends costs about as much as the rest of the record's span).
+/// What a messaging span is started under: a context, or a span (or a remote span context)
+/// whose context is then never built (a `ServiceContext` is a dictionary of existentials:
+/// making one for each record a component sends costs about as much as the rest of the
+/// record's span).
 public enum MessagingParent: Sendable {
     case context(ServiceContext)
     case span(any MessagingSpan)
     /// A span whose children carry `baggage` instead of the span's own: the order manager's
     /// processing span with the order's baggage, kept for the order's later spans and records
-    /// until its batch closes, where a context made per order cost a tenth of its CPU.
+    /// until its batch closes (a context made for each order cost a tenth of its CPU). Made by
+    /// ``MessagingTracer/parent(_:baggage:)`` for the tracers that start children from it.
     case spanWithBaggage(any MessagingSpan, Baggage)
     /// A span known by its W3C context alone, and the baggage its children carry: a batch
     /// member's order as the allocator reads it from the batch, for every update of the order
