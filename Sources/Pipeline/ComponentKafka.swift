@@ -38,19 +38,14 @@ public struct ComponentKafka: Sendable {
         }
     }
 
-    /// Sends records, each the child of its own context, and waits for every delivery.
+    /// Sends records, each the child of its own parent (a context or a span), and waits for every
+    /// delivery.
     /// - Throws: the first delivery failure: what caused those records is then not stored as
     ///   done, so it is read again after a restart.
     ///
     /// A dead letter the broker refuses as too large is sent again without its value
     /// (``DeadLetter/withoutValue(_:)``): one oversized record must not stop a component, and
     /// the value is still in its source topic.
-    public func send(_ items: [(KafkaProducerRecord, ServiceContext)], logger: Logger) async throws {
-        try await send(items.map { ($0.0, .context($0.1)) }, logger: logger)
-    }
-
-    /// Sends records, each the child of its own parent (a context or a span), as
-    /// `send(_:logger:)` with contexts does.
     public func send(_ items: [(KafkaProducerRecord, MessagingParent)], logger: Logger) async throws {
         guard !items.isEmpty else { return }
         var smaller: [(KafkaProducerRecord, MessagingParent)] = []

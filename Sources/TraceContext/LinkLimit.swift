@@ -20,21 +20,12 @@ public enum LinkLimit {
             span.addLink(link)
         }
         guard links.count > limit else { return }
-        recordDropped(links.dropFirst(limit).lazy.map(\.context), count: links.count - limit, on: span)
+        recordDropped(links.dropFirst(limit).lazy.map { StoredTraceContext.traceparent(of: $0.context) }, count: links.count - limit, on: span)
     }
 
-    /// Adds links whose attributes are OTLP values (no `SpanAttributes` per link) to `span`, at
-    /// most `limit`; records the overflow on the span as `addLinks(_:to:limit:)` does.
-    public static func addLinks(_ links: [(context: ServiceContext, attributes: [Attribute])], to span: any MessagingSpan, limit: Int = maxLinks) {
-        for link in links.prefix(limit) {
-            span.addLink(to: link.context, attributes: link.attributes)
-        }
-        guard links.count > limit else { return }
-        recordDropped(links.dropFirst(limit).lazy.map(\.context), count: links.count - limit, on: span)
-    }
-
-    /// Adds links to the spans of `parent`s (no context is built for the lean tracer's), at most
-    /// `limit`; records the overflow on the span as `addLinks(_:to:limit:)` does.
+    /// Adds links whose attributes are OTLP values (no `SpanAttributes` per link) to the spans of
+    /// `parent`s (no context is built for the lean tracer's), at most `limit`; records the
+    /// overflow on the span as `addLinks(_:to:limit:)` does.
     public static func addLinks(_ links: [(parent: MessagingParent, attributes: [Attribute])], to span: any MessagingSpan, limit: Int = maxLinks) {
         for link in links.prefix(limit) {
             span.addLink(to: link.parent, attributes: link.attributes)
@@ -43,10 +34,6 @@ public enum LinkLimit {
         recordDropped(
             links.dropFirst(limit).lazy.map { $0.parent.w3cSpanContext?.traceparent ?? StoredTraceContext.traceparent(of: $0.parent.context) },
             count: links.count - limit, on: span)
-    }
-
-    private static func recordDropped(_ contexts: some Sequence<ServiceContext>, count: Int, on span: any Span) {
-        recordDropped(contexts.lazy.map { StoredTraceContext.traceparent(of: $0) }, count: count, on: span)
     }
 
     private static func recordDropped(_ traceparents: some Sequence<String?>, count: Int, on span: any Span) {

@@ -67,15 +67,26 @@ public struct StoredContext: Hashable, Sendable {
     /// baggage too, and the order manager stores a context for every order).
     public init(of context: ServiceContext) {
         if let spanContext = context.spanContext {
-            traceparent = spanContext.traceparent
-            tracestate = spanContext.traceState.isEmpty ? nil : spanContext.traceState
-        } else {
-            let carrier = StoredTraceContext.injected(context)
-            traceparent = carrier["traceparent"] ?? Self.unsampledTraceparent()
-            tracestate = carrier["tracestate"].flatMap { $0.isEmpty ? nil : $0 }
+            self.init(spanContext, baggage: context.baggage)
+            return
         }
-        let baggage = context.baggage?.headerValue ?? ""
-        self.baggage = baggage.isEmpty ? nil : baggage
+        let carrier = StoredTraceContext.injected(context)
+        self.init(
+            traceparent: carrier["traceparent"] ?? Self.unsampledTraceparent(), tracestate: carrier["tracestate"].flatMap { $0.isEmpty ? nil : $0 },
+            baggage: Self.header(context.baggage))
+    }
+
+    /// A W3C span context as it is, and `baggage` serialized.
+    private init(_ spanContext: SpanContext, baggage: Baggage?) {
+        self.init(
+            traceparent: spanContext.traceparent, tracestate: spanContext.traceState.isEmpty ? nil : spanContext.traceState,
+            baggage: Self.header(baggage))
+    }
+
+    /// The `baggage` header value, `nil` when it is empty.
+    private static func header(_ baggage: Baggage?) -> String? {
+        let value = baggage?.headerValue ?? ""
+        return value.isEmpty ? nil : value
     }
 
     /// The stored span as a context with the stored baggage; `nil` when `traceparent` is not
@@ -96,10 +107,7 @@ public struct StoredContext: Hashable, Sendable {
             self.init(of: parent.context)
             return
         }
-        let baggage = parent.baggage?.headerValue ?? ""
-        self.init(
-            traceparent: spanContext.traceparent, tracestate: spanContext.traceState.isEmpty ? nil : spanContext.traceState,
-            baggage: baggage.isEmpty ? nil : baggage)
+        self.init(spanContext, baggage: parent.baggage)
     }
 
     /// A random unsampled `traceparent`.

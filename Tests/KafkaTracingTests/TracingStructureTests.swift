@@ -283,7 +283,7 @@ struct TracingStructureTests {
         for order in orders { order.end() }
         let matching = MessagingTracing.tracer(for: tracer).startMessagingSpan("fill_matching", context: .topLevel, ofKind: .internal)
         let links = orders.enumerated().map { index, order in
-            (context: order.context, attributes: [
+            (parent: MessagingParent.context(order.context), attributes: [
                 Attribute("allocated.quantity", .int(Int64(10 * index))), Attribute("client.order_id", .string("c-\(index)")),
             ])
         }

@@ -26,7 +26,7 @@ struct DeadLetterDeliveryTests {
             let small = DeadLetter.record(
                 for: KafkaMessage(topic: source, partition: 0, offset: 42, key: nil, value: Array("{".utf8)), errorType: "validation", errorMessage: "not JSON",
                 topic: deadLetters)
-            try await kafka.send([(letter, .topLevel), (small, .topLevel)], logger: testLogger)
+            try await kafka.send([(letter, .context(.topLevel)), (small, .context(.topLevel))], logger: testLogger)
 
             let delivered = try await withRunningConsumer(consumer) { await collect(consumer, count: 2, timeout: .seconds(60)) }
             try #require(delivered.count == 2)
