@@ -388,7 +388,7 @@ let package = Package(
         .target(
             name: "KafkaTestSupport",
             dependencies: [
-                "Kafka", "OTLPReceiver", "LeanTracing", "TraceContext", "OTLPWire",
+                "Kafka", "OTLPReceiver", "LeanTracing", "TraceContext", "OTLPWire", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -532,7 +532,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire"], exclude: ["Decode"]),
+        .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire", "TestSupport"], exclude: ["Decode"]),
         .testTarget(
             name: "OTLPExporterTests",
             dependencies: [

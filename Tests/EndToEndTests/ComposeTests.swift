@@ -1,5 +1,6 @@
 import Foundation
 import KafkaTestSupport
+import TestSupport
 import Testing
 
 /// compose/docker-compose.yml, checked without a Docker engine: the file as PyYAML reads it

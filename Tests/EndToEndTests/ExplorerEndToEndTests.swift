@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import KafkaTestSupport
+import TestSupport
 import Testing
 
 /// `ordertrace up` with tracing as a newcomer gets it: no OTLP endpoint set, so `up` starts the

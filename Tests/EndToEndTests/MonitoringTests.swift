@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Kafka
 import KafkaTestSupport
+import TestSupport
 import LagStatus
 import Synchronization
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import KafkaTestSupport
+import TestSupport
 
 /// One HTTP/1.1 request over a plain socket, written as given: repeated headers stay repeated and
 /// the body's bytes are sent untouched (URLSession would merge the one and may refuse the other).

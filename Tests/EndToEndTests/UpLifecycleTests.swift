@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import KafkaTestSupport
+import TestSupport
 import LocalHTTP
 import Testing
 

@@ -2,6 +2,7 @@ import Explorer
 import Foundation
 import Kafka
 import KafkaTestSupport
+import TestSupport
 import LagMonitor
 import LagStatus
 import Testing

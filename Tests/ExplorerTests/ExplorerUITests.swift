@@ -1,5 +1,6 @@
 import Foundation
 import KafkaTestSupport
+import TestSupport
 import Testing
 
 /// The explorer's page as a person sees it: headless Chromium, the DOM after its scripts ran, and

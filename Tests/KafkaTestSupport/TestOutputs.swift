@@ -8,16 +8,6 @@ public func testOutputFolder() -> URL {
     return folder
 }
 
-/// Runs blocking work (a child process, a wait) on a thread of its own, not on the cooperative
-/// pool: on a 2-core machine two blocked pool threads would stall the explorer the work talks to.
-public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(with: Result { try work() })
-        }
-    }
-}
-
 /// Starts `process`, one launch at a time in this test process: Foundation's `Process.run()`
 /// crashed (a bad pointer in its memcpy) when the suite launched many processes at once.
 public func launch(_ process: Process) throws {

@@ -33,7 +33,7 @@ let testedTracers = TracingBootstrap.hasSwiftOTel ? ["lean", "otel"] : ["lean"]
 struct InteropTests {
     @Test("context and baggage injected by the Python SDK come out of a traced hop in the same trace with the same baggage, as Python reads them", arguments: testedTracers)
     func pythonToUsToPython(tracerName: String) async throws {
-        let peer = try pythonPeer("inject")
+        let peer = try await pythonPeer("inject")
         let headers = try #require(peer["headers"] as? [String: String])
         let traceID = try #require(peer["traceId"] as? String)
         let pythonSpanID = try #require(peer["spanId"] as? String)
@@ -70,7 +70,7 @@ struct InteropTests {
             let onwardBaggage = try #require(onward.headers.string("baggage"))
 
             // What Python's SDK reads from what we wrote.
-            let seen = try pythonPeer("extract", input: ["traceparent": onwardTraceparent, "baggage": onwardBaggage])
+            let seen = try await pythonPeer("extract", input: ["traceparent": onwardTraceparent, "baggage": onwardBaggage])
             #expect(seen["traceId"] as? String == traceID, "same trace")
             #expect(seen["spanId"] as? String != pythonSpanID, "the parent is now our send span")
             #expect(seen["sampled"] as? Bool == true)
@@ -92,7 +92,7 @@ struct InteropTests {
             }
         }
         let ours = try #require(traceparent)
-        let seen = try pythonPeer("extract", input: ["traceparent": try #require(headers.string("traceparent")), "baggage": try #require(headers.string("baggage"))])
+        let seen = try await pythonPeer("extract", input: ["traceparent": try #require(headers.string("traceparent")), "baggage": try #require(headers.string("baggage"))])
         #expect(seen["traceId"] as? String == String(ours.dropFirst(3).prefix(32)))
         #expect(seen["spanId"] as? String == String(ours.dropFirst(36).prefix(16)))
         #expect(seen["baggage"] as? [String: String] == ["user.id": "zoë", "client.order_id": "c 1,2;3=4%"])

@@ -1,5 +1,6 @@
 import Foundation
 import OTLPWire
+import TestSupport
 import Testing
 
 // MARK: - Helpers
@@ -177,20 +178,24 @@ struct DecoderRoundTripTests {
 enum ReferenceEncoder {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Decode/otlp_encode.py").path
 
-    /// The script's output: `protobuf` (hex), `json` and `json_snake` (OTLP/JSON text).
-    static func request() throws -> [String: String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: output) as? [String: String] else {
+    /// The script's output: `protobuf` (hex), `json` and `json_snake` (OTLP/JSON text). It runs
+    /// and is waited for off the cooperative pool, as `ReferenceDecoder`'s helper is.
+    static func request() async throws -> [String: String] {
+        let (status, output, errors) = try await offThePool { () throws -> (Int32, Data, Data) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script]
+            let stdout = Pipe()
+            let stderr = Pipe()
+            process.standardOutput = stdout
+            process.standardError = stderr
+            try process.run()
+            let output = stdout.fileHandleForReading.readDataToEndOfFile()
+            let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, output, errors)
+        }
+        guard status == 0, let object = try JSONSerialization.jsonObject(with: output) as? [String: String] else {
             throw ReferenceDecoder.Failure(description: "otlp_encode.py failed: " + String(decoding: errors, as: UTF8.self))
         }
         return object
@@ -252,8 +257,8 @@ enum ReferenceEncoder {
 )
 struct ReferenceEncodingTests {
     @Test("protobuf, OTLP/JSON and snake_case OTLP/JSON all decode to the expected spans", arguments: ["protobuf", "json", "json_snake"])
-    func decode(format: String) throws {
-        let request = try ReferenceEncoder.request()
+    func decode(format: String) async throws {
+        let request = try await ReferenceEncoder.request()
         let text = try #require(request[format])
         var decoded = format == "protobuf" ? try OTLPTraceDecoder.protobuf(ReferenceEncoder.bytes(hex: text)) : try json(text)
         // NaN is not equal to itself: check it, then compare the rest.

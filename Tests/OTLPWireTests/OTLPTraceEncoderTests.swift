@@ -137,8 +137,8 @@ struct ReferenceDecodingTests {
     }
 
     @Test("every field of every span, and the resource and scope, read back unchanged", arguments: formats)
-    func everyFieldRoundTrips(format: String) throws {
-        let decoded = DecodedRequest(try ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans)))
+    func everyFieldRoundTrips(format: String) async throws {
+        let decoded = DecodedRequest(try await ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans)))
         #expect(decoded.resourceSpans.count == 1)
         #expect((decoded.resourceSpans.first?["scopeSpans"] as? [Any])?.count == 1)
         #expect(decoded.origin == Fixture.origin)
@@ -154,8 +154,8 @@ struct ReferenceDecodingTests {
     }
 
     @Test("ids in hex, parent, kinds, names, times, flags, dropped counts and status as the reference decoder sees them", arguments: formats)
-    func spanFields(format: String) throws {
-        let spans = DecodedRequest(try ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans))).spanObjects
+    func spanFields(format: String) async throws {
+        let spans = DecodedRequest(try await ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans))).spanObjects
         try #require(spans.count == 6)
         let root = spans[0]
         #expect(DecodedRequest.hex(root["traceId"]) == "0102030405060708090a0b0c0d0e0f10")
@@ -191,8 +191,8 @@ struct ReferenceDecodingTests {
     }
 
     @Test("every attribute type, arrays, escapes and unicode", arguments: formats)
-    func attributeTypes(format: String) throws {
-        let root = try #require(DecodedRequest(try ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans))).spanObjects.first)
+    func attributeTypes(format: String) async throws {
+        let root = try #require(DecodedRequest(try await ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans))).spanObjects.first)
         let attributes = root["attributes"]
         #expect((attributes as? [Any])?.count == Fixture.allTypes.count)
         #expect(attribute("str", in: attributes)?["stringValue"] as? String == "plain")
@@ -224,8 +224,8 @@ struct ReferenceDecodingTests {
     }
 
     @Test("events and links with their attributes, flags and dropped counts", arguments: formats)
-    func eventsAndLinks(format: String) throws {
-        let spans = DecodedRequest(try ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans))).spanObjects
+    func eventsAndLinks(format: String) async throws {
+        let spans = DecodedRequest(try await ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans))).spanObjects
         let root = try #require(spans.first)
         let events = try #require(root["events"] as? [[String: Any]])
         try #require(events.count == 3)
@@ -253,8 +253,8 @@ struct ReferenceDecodingTests {
     }
 
     @Test("resource attributes and scope", arguments: formats)
-    func resourceAndScope(format: String) throws {
-        let decoded = DecodedRequest(try ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans)))
+    func resourceAndScope(format: String) async throws {
+        let decoded = DecodedRequest(try await ReferenceDecoder.decode(format, Self.encode(format, Fixture.spans)))
         let resourceSpans = try #require(decoded.resourceSpans.first)
         let resource = resourceSpans["resource"] as? [String: Any]
         #expect(attribute("service.name", in: resource?["attributes"])?["stringValue"] as? String == "order-manager")
@@ -266,26 +266,26 @@ struct ReferenceDecodingTests {
     }
 
     @Test("the protobuf is canonical: re-serialized by the reference, it is the same bytes")
-    func protobufIsCanonical() throws {
+    func protobufIsCanonical() async throws {
         for spans in [Fixture.spans, [Fixture.bare], Fixture.children] {
             let ours = OTLPTraceEncoder.protobuf(spans, origin: Fixture.origin)
-            #expect(try ReferenceDecoder.reserializedHex("protobuf", ours) == ours.hex)
+            #expect(try await ReferenceDecoder.reserializedHex("protobuf", ours) == ours.hex)
         }
     }
 
     @Test("the JSON holds the same request: parsed by the reference and serialized as protobuf, it is our protobuf")
-    func jsonMatchesProtobuf() throws {
+    func jsonMatchesProtobuf() async throws {
         for spans in [Fixture.spans, [Fixture.bare], Fixture.children] {
             let json = OTLPTraceEncoder.json(spans, origin: Fixture.origin)
             let protobuf = OTLPTraceEncoder.protobuf(spans, origin: Fixture.origin)
             // Bit for bit, doubles included.
-            #expect(try ReferenceDecoder.reserializedHex("json", json) == protobuf.hex)
-            #expect(try ReferenceDecoder.text("json", json) == ReferenceDecoder.text("protobuf", protobuf))
+            #expect(try await ReferenceDecoder.reserializedHex("json", json) == protobuf.hex)
+            #expect(try await ReferenceDecoder.text("json", json) == ReferenceDecoder.text("protobuf", protobuf))
         }
     }
 
     @Test("NaN and the infinities", arguments: formats)
-    func nonFiniteDoubles(format: String) throws {
+    func nonFiniteDoubles(format: String) async throws {
         let span = SpanData(
             traceID: Fixture.trace, spanID: 1, name: "doubles", startTimeUnixNano: 1, endTimeUnixNano: 2,
             attributes: [
@@ -294,27 +294,27 @@ struct ReferenceDecodingTests {
             ]
         )
         let encoded = Self.encode(format, [span])
-        let attributes = DecodedRequest(try ReferenceDecoder.decode(format, encoded)).spanObjects.first?["attributes"]
+        let attributes = DecodedRequest(try await ReferenceDecoder.decode(format, encoded)).spanObjects.first?["attributes"]
         #expect(attribute("nan", in: attributes)?["doubleValue"] as? String == "NaN")
         #expect(attribute("inf", in: attributes)?["doubleValue"] as? String == "Infinity")
         #expect(attribute("-inf", in: attributes)?["doubleValue"] as? String == "-Infinity")
         let array = (attribute("array", in: attributes)?["arrayValue"] as? [String: Any])?["values"] as? [[String: Any]]
         #expect(array?.prefix(3).map { $0["doubleValue"] as? String } == ["NaN", "Infinity", "-Infinity"])
         #expect(array?.last?["doubleValue"] as? Double == 1)
-        #expect(try ReferenceDecoder.reserializedHex(format, encoded) == OTLPTraceEncoder.protobuf([span], origin: Fixture.origin).hex)
+        #expect(try await ReferenceDecoder.reserializedHex(format, encoded) == OTLPTraceEncoder.protobuf([span], origin: Fixture.origin).hex)
     }
 
     @Test("an empty span list is an empty request", arguments: formats)
-    func emptySpanList(format: String) throws {
+    func emptySpanList(format: String) async throws {
         let encoded = Self.encode(format, [])
-        #expect(try ReferenceDecoder.decode(format, encoded).isEmpty)
-        #expect(try ReferenceDecoder.reserializedHex(format, encoded) == "")
+        #expect(try await ReferenceDecoder.decode(format, encoded).isEmpty)
+        #expect(try await ReferenceDecoder.reserializedHex(format, encoded) == "")
     }
 
     @Test("a span with no optional parts has only its ids; an empty origin gives an empty resource and scope", arguments: formats)
-    func bareSpan(format: String) throws {
+    func bareSpan(format: String) async throws {
         let origin = ExportOrigin(resourceAttributes: [], scopeName: "", scopeVersion: "")
-        let decoded = DecodedRequest(try ReferenceDecoder.decode(format, Self.encode(format, [Fixture.bare], origin: origin)))
+        let decoded = DecodedRequest(try await ReferenceDecoder.decode(format, Self.encode(format, [Fixture.bare], origin: origin)))
         let span = try #require(decoded.spanObjects.first)
         #expect(Set(span.keys) == ["traceId", "spanId"])
         #expect(DecodedRequest.hex(span["traceId"]) == "00000000000000000000000000000001")
@@ -325,7 +325,7 @@ struct ReferenceDecodingTests {
     }
 
     @Test("large values: extreme ids, times and counts, a 3 MB string, 2,000 attributes, 5,000 spans", arguments: formats)
-    func largeValues(format: String) throws {
+    func largeValues(format: String) async throws {
         let huge = String(repeating: "0123456789abcdé\"\n", count: 3_000_000 / 18)
         let extreme = SpanData(
             traceID: TraceID(high: .max, low: .max), spanID: .max, parentSpanID: .max, traceState: String(repeating: "k=v,", count: 128),
@@ -345,8 +345,8 @@ struct ReferenceDecodingTests {
         let encoded = Self.encode(format, spans)
         let protobuf = OTLPTraceEncoder.protobuf(spans, origin: Fixture.origin)
         #expect(protobuf.count > 9_000_000)  // lengths of 4-byte varints at every nesting level
-        #expect(try ReferenceDecoder.reserializedHex(format, encoded) == protobuf.hex)
-        let decoded = DecodedRequest(try ReferenceDecoder.decode(format, encoded))
+        #expect(try await ReferenceDecoder.reserializedHex(format, encoded) == protobuf.hex)
+        let decoded = DecodedRequest(try await ReferenceDecoder.decode(format, encoded))
         #expect(decoded.spans == spans)
         let first = try #require(decoded.spanObjects.first)
         #expect(DecodedRequest.hex(first["traceId"]) == String(repeating: "f", count: 32))

@@ -1,5 +1,6 @@
 import Foundation
 import OTLPWire
+import TestSupport
 import Testing
 
 /// Runs `Decode/otlp_decode.py`: the generated Python classes of `opentelemetry-proto` and
@@ -42,9 +43,11 @@ enum ReferenceDecoder {
         return (process.terminationStatus, output, String(decoding: errors, as: UTF8.self))
     }
 
-    /// The helper's stdout for `mode` (`protobuf`, `json`, `protobuf-bytes`, `json-bytes`).
-    static func text(_ mode: String, _ input: [UInt8]) throws -> String {
-        let result = try run([mode], input: input)
+    /// The helper's stdout for `mode` (`protobuf`, `json`, `protobuf-bytes`, `json-bytes`). The
+    /// helper runs and is waited for off the cooperative pool: it takes a second or more to start,
+    /// and two of them blocking the pool's threads stalled every other test in the process.
+    static func text(_ mode: String, _ input: [UInt8]) async throws -> String {
+        let result = try await offThePool { try run([mode], input: input) }
         guard result.status == 0 else {
             throw Failure(description: "otlp_decode.py \(mode) failed (status \(result.status)): \(result.stderr)")
         }
@@ -52,8 +55,8 @@ enum ReferenceDecoder {
     }
 
     /// The request as `MessageToJson` renders it, parsed.
-    static func decode(_ mode: String, _ input: [UInt8]) throws -> [String: Any] {
-        let text = try text(mode, input)
+    static func decode(_ mode: String, _ input: [UInt8]) async throws -> [String: Any] {
+        let text = try await text(mode, input)
         guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw Failure(description: "MessageToJson output is not an object: \(text.prefix(200))")
         }
@@ -61,8 +64,8 @@ enum ReferenceDecoder {
     }
 
     /// The request decoded by Python and serialized again as protobuf, in hex.
-    static func reserializedHex(_ mode: String, _ input: [UInt8]) throws -> String {
-        try text(mode + "-bytes", input)
+    static func reserializedHex(_ mode: String, _ input: [UInt8]) async throws -> String {
+        try await text(mode + "-bytes", input)
     }
 }
 

@@ -16,7 +16,7 @@ extension PipelineFlowTests {
     @Test("an order's baggage and trace survive its batch: every update, fills included, carries them as the Python SDK reads them")
     func orderContextSurvivesBatch() async throws {
         let orderBaggage = ["user.id": "alice", "client.order_id": "c-ctx-1", "desk": "emea-equities"]
-        let peer = try pythonPeer("inject", input: ["baggage": orderBaggage])
+        let peer = try await pythonPeer("inject", input: ["baggage": orderBaggage])
         let headers = try #require(peer["headers"] as? [String: String])
         let traceID = try #require(peer["traceId"] as? String)
         let database = temporaryFilePath("order-context", extension: "sqlite")
@@ -54,7 +54,7 @@ extension PipelineFlowTests {
         for (message, status) in zip(updates, statuses) {
             let traceparent = try #require(message.headers.string("traceparent"), "\(status) update has no traceparent")
             let baggage = try #require(message.headers.string("baggage"), "\(status) update has no baggage")
-            let read = try pythonPeer("extract", input: ["traceparent": traceparent, "baggage": baggage])
+            let read = try await pythonPeer("extract", input: ["traceparent": traceparent, "baggage": baggage])
             #expect(read["traceId"] as? String == traceID, "\(status) update is not in the order's trace")
             let entries = try #require(read["baggage"] as? [String: String])
             for (key, value) in orderBaggage {

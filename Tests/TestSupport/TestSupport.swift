@@ -21,3 +21,13 @@ public func removeFiles(derivedFrom path: String) {
         try? FileManager.default.removeItem(atPath: directory + "/" + name)
     }
 }
+
+/// Runs blocking work (a child process, a wait) on a thread of its own, not on the cooperative
+/// pool: on a 2-core machine two blocked pool threads would stall the explorer the work talks to.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try work() })
+        }
+    }
+}
